@@ -1,0 +1,27 @@
+"""Agents acting in reasongym envs, built by name for ``reasongym run --agent NAME``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from reasongym.agents.base import Agent
+from reasongym.agents.simple import OracleAgent, RandomAgent
+
+AGENT_FACTORIES: dict[str, Callable[..., Agent]] = {
+    "random": lambda seed=None, **_: RandomAgent(seed=seed),
+    "oracle": lambda **_: OracleAgent(),
+}
+
+
+def build_agent(name: str, **options: Any) -> Agent:
+    """Build an agent by name; options the agent does not use are ignored by design
+    (the CLI passes one set of options to every agent)."""
+    try:
+        factory = AGENT_FACTORIES[name]
+    except KeyError:
+        raise ValueError(f"unknown agent {name!r}; choose from {sorted(AGENT_FACTORIES)}") from None
+    return factory(**options)
+
+
+__all__ = ["AGENT_FACTORIES", "Agent", "OracleAgent", "RandomAgent", "build_agent"]

@@ -1,0 +1,1 @@
+"""The YAML files that ship with reasongym (envs/*.yaml, runs/*.yaml)."""

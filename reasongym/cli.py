@@ -1,0 +1,152 @@
+"""The ``reasongym`` command: list, validate and run environments (and the subcommands other
+modules add: ``sandbox``, ``train``, ...)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+
+# Modules that add subcommands through ``add_subcommands(subparsers)``; imported lazily
+# and skipped if absent so a partial install still has a working CLI.
+SUBCOMMAND_MODULES = ["reasongym.sandboxes.cli", "reasongym.train.cli"]
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    import reasongym
+    from rich.console import Console
+    from rich.table import Table
+
+    envs = reasongym.list_envs()
+    if args.json:
+        print(json.dumps(envs, indent=2))
+        return 0
+    table = Table(title=f"reasongym environments ({len(envs)})")
+    table.add_column("id", style="bold")
+    table.add_column("description")
+    for env_id, description in envs.items():
+        table.add_row(env_id, description)
+    Console().print(table)
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from reasongym.errors import ConfigError
+    from reasongym.registration import validate_file, yaml_files
+
+    failures = 0
+    try:
+        files = [f for path in args.paths for f in yaml_files(path)]
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    seen: dict[str, Path] = {}
+    for file in files:
+        try:
+            spec, _ = validate_file(file)
+        except ConfigError as exc:
+            failures += 1
+            print(f"FAIL {exc}", file=sys.stderr)
+            continue
+        if spec.id in seen:
+            failures += 1
+            print(f"FAIL {file}: 1 problem(s)\n  id: {spec.id!r} is also declared in {seen[spec.id]}", file=sys.stderr)
+            continue
+        seen[spec.id] = file
+        print(f"ok   {file}: {spec.id}")
+    print(f"{len(files) - failures} valid, {failures} invalid")
+    return 1 if failures else 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import reasongym  # noqa: F401 - registers the built-in ids
+    from reasongym.agents import build_agent
+    from reasongym.evaluation import run_episodes
+
+    for path in args.register or []:
+        reasongym.register_yaml(path)
+    env_kwargs = json.loads(args.env_kwargs) if args.env_kwargs else None
+    agent = build_agent(args.agent, seed=args.seed, args=args)
+    summary = run_episodes(
+        args.env_id, agent, args.episodes, seed=args.seed, env_kwargs=env_kwargs, progress=not args.quiet
+    )
+    _print_summary(summary)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(summary.to_dict(), indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _print_summary(summary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{summary.env_id}: {summary.agent} agent, {summary.episodes} episodes (seed {summary.seed})")
+    for column in ("success rate", "mean reward", "mean turns", "env steps", "steps/s", "wall s"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"{summary.success_rate:.3f}",
+        f"{summary.mean_reward:.3f}",
+        f"{summary.mean_turns:.2f}",
+        str(summary.env_steps),
+        f"{summary.steps_per_s:,.1f}",
+        f"{summary.wall_time_s:.2f}",
+    )
+    Console().print(table)
+    for key, value in summary.agent_stats.items():
+        print(f"{key}: {value}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reasongym", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list the registered environments")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("validate", help="check YAML environment files (exit 1 on any error)")
+    p.add_argument("paths", nargs="+", help="YAML files or folders of them")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("run", help="run an agent on an environment and summarise")
+    p.add_argument("env_id", help="a registered id, e.g. reasongym/Math-v0")
+    p.add_argument("--agent", default="oracle", help="agent name (default: oracle)")
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", metavar="OUT", help="write the summary (with per-episode results) as JSON")
+    p.add_argument("--env-kwargs", metavar="JSON", help='override env kwargs, e.g. \'{"max_turns": 3}\'')
+    p.add_argument("--register", action="append", metavar="YAML", help="register extra YAML files first")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
+
+    for module_name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue
+            raise
+        module.add_subcommands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from reasongym.errors import ConfigError
+
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
