@@ -1,0 +1,126 @@
+"""Behaviour of the generic text env that a user notices."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import reasongym  # noqa: F401
+
+
+@pytest.fixture
+def env():
+    env = gym.make("reasongym/Arithmetic-v0")
+    yield env
+    env.close()
+
+
+def test_issue_example_flow():
+    env = gym.make("reasongym/Math-v0")
+    obs, info = env.reset(seed=0)
+    assert isinstance(obs, str) and "Problem:" in obs and "calculator" in obs
+    assert info["task_id"] and info["messages"][0] == {"role": "user", "content": obs}
+    obs, reward, terminated, truncated, info = env.step('<tool name="calculator">37*41</tool>')
+    assert obs == "1517" and reward == 0.0 and not terminated and not truncated
+    assert info["messages"][-1] == {"role": "tool", "content": "1517"}
+    obs, reward, terminated, truncated, info = env.step(env.unwrapped.oracle_action())
+    assert reward == 1.0 and terminated and info["is_success"] and info["verdict"]["correct"]
+
+
+def test_wrong_answer_terminates_with_zero(env):
+    env.reset(seed=1)
+    _, reward, terminated, _, info = env.step("<answer>-123456789</answer>")
+    assert reward == 0.0 and terminated and not info["is_success"]
+
+
+def test_format_error_is_penalised_not_raised(env):
+    env.reset(seed=1)
+    obs, reward, terminated, truncated, info = env.step("hmm, not sure")
+    assert obs.startswith("Format error:") and "<answer>" in obs
+    assert reward == pytest.approx(-0.1) and not terminated and info["action"]["kind"] == "format_error"
+
+
+def test_unknown_tool_is_a_format_error(env):
+    env.reset(seed=1)
+    obs, *_ = env.step('<tool name="python">print(1)</tool>')
+    assert "unknown tool 'python'" in obs and "calculator" in obs
+
+
+def test_truncated_at_max_turns(env):
+    env.reset(seed=2)
+    max_turns = env.unwrapped.config.max_turns
+    for turn in range(max_turns):
+        _, _, terminated, truncated, _ = env.step('<tool name="calculator">1+1</tool>')
+        assert not terminated
+    assert truncated
+
+
+def test_max_attempts_allows_revision():
+    env = gym.make("reasongym/Arithmetic-v0", max_attempts=2)
+    env.reset(seed=3)
+    obs, reward, terminated, _, _ = env.step("<answer>-1</answer>")
+    assert not terminated and "Incorrect" in obs and "1 attempt(s) left" in obs
+    _, reward, terminated, _, info = env.step(env.unwrapped.oracle_action())
+    assert terminated and reward == 1.0 and info["is_success"]
+
+
+def test_same_seed_same_task_and_task_index(env):
+    a = env.reset(seed=42)[1]["task_id"]
+    b = env.reset(seed=42)[1]["task_id"]
+    c = env.reset(options={"task_index": 7})[1]["task_id"]
+    d = env.reset(seed=99, options={"task_index": 7})[1]["task_id"]
+    assert a == b and c == d
+
+
+def test_state_restore_is_exact_and_unaliased(env):
+    env.reset(seed=4)
+    env.step('<tool name="calculator">2+2</tool>')
+    state = env.unwrapped.get_state()
+    obs1 = env.step("<answer>0</answer>")
+    env.unwrapped.set_state(state)
+    obs2 = env.step("<answer>0</answer>")
+    assert obs1[:4] == obs2[:4] and obs1[4]["messages"] == obs2[4]["messages"]
+    assert len(state.messages) == 3  # the snapshot did not grow with the later steps
+
+
+def test_step_after_end_does_not_raise(env):
+    env.reset(seed=5)
+    env.step(env.unwrapped.oracle_action())
+    obs, reward, terminated, _, _ = env.unwrapped.step("<answer>1</answer>")
+    assert "over" in obs and reward == 0.0 and terminated
+
+
+def test_render_ansi():
+    env = gym.make("reasongym/Arithmetic-v0", render_mode="ansi")
+    env.reset(seed=0)
+    env.step('<tool name="calculator">1+2</tool>')
+    text = env.render()
+    assert "[user]" in text and "[tool]\n3" in text
+
+
+def test_bad_kwargs_to_make_are_rejected():
+    with pytest.raises(Exception, match="max_turnz"):
+        gym.make("reasongym/Arithmetic-v0", max_turnz=3)
+
+
+_ENV = gym.make("reasongym/Math-v0").unwrapped
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=300), st.text(min_size=20000, max_size=20001)))
+def test_random_unicode_and_huge_actions_never_raise(action):
+    _ENV.reset(seed=0)
+    obs, reward, terminated, truncated, info = _ENV.step(action)
+    assert isinstance(obs, str) and _ENV.observation_space.contains(obs)
+    assert isinstance(reward, float)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=200))
+def test_random_answers_and_tool_inputs_never_raise(payload):
+    _ENV.reset(seed=0)
+    _ENV.step(f'<tool name="calculator">{payload}</tool>')
+    _, _, terminated, _, _ = _ENV.step(f"<answer>{payload}</answer>")
+    assert terminated
