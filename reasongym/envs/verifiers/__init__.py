@@ -1,31 +1,65 @@
-"""Verifiers: ``verify(task, answer_text) -> Verdict``, looked up by the name used in YAML."""
+"""Verifiers: ``verify(task, answer_text) -> Verdict``, built by the name used in YAML.
+
+A verifier is a callable object; ``close()`` (when present) releases its resources.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, Protocol
 
 from reasongym.envs.types import Task, Verdict
 
-VerifyFn = Callable[[Task, str], Verdict]
+
+class Verifier(Protocol):
+    def __call__(self, task: Task, answer: str) -> Verdict: ...
 
 
-def _math(task: Task, answer: str) -> Verdict:
-    from reasongym.envs.verifiers.math import verify_math
+class _FunctionVerifier:
+    def __init__(self, fn: Callable[[Task, str], Verdict]):
+        self.fn = fn
 
-    return verify_math(answer, task.answer)
+    def __call__(self, task: Task, answer: str) -> Verdict:
+        return self.fn(task, answer)
 
-
-def _exact(task: Task, answer: str) -> Verdict:
-    from reasongym.envs.verifiers.exact import verify_exact
-
-    return verify_exact(answer, task.answer)
-
-
-VERIFIERS: dict[str, VerifyFn] = {"math": _math, "exact": _exact}
+    def close(self) -> None:
+        pass
 
 
-def get_verifier(name: str) -> VerifyFn:
+def _math(_options: dict[str, Any]) -> Verifier:
+    def verify(task: Task, answer: str) -> Verdict:
+        from reasongym.envs.verifiers.math import verify_math
+
+        return verify_math(answer, task.answer)
+
+    return _FunctionVerifier(verify)
+
+
+def _exact(_options: dict[str, Any]) -> Verifier:
+    def verify(task: Task, answer: str) -> Verdict:
+        from reasongym.envs.verifiers.exact import verify_exact
+
+        return verify_exact(answer, task.answer)
+
+    return _FunctionVerifier(verify)
+
+
+def _code_tests(options: dict[str, Any]) -> Verifier:
+    from reasongym.envs.verifiers.code import CodeTestsVerifier
+
+    return CodeTestsVerifier(**options)
+
+
+VERIFIERS: dict[str, Callable[[dict[str, Any]], Verifier]] = {
+    "math": _math,
+    "exact": _exact,
+    "code_tests": _code_tests,
+}
+
+
+def build_verifier(name: str, options: dict[str, Any] | None = None) -> Verifier:
     try:
-        return VERIFIERS[name]
+        factory = VERIFIERS[name]
     except KeyError:
         raise ValueError(f"unknown verifier {name!r}; choose from {sorted(VERIFIERS)}") from None
+    return factory(options or {})
