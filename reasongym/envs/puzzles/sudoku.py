@@ -1,0 +1,301 @@
+"""Sudoku (4x4 and 9x9) with a unique solution.
+
+## Description
+A random complete grid (a base pattern shuffled by digit, row, column, band and stack
+permutations) from which cells are emptied in random order while the puzzle keeps exactly one
+solution (checked by a bitmask backtracking solver). Difficulty knob: ``empty_cells`` (at most
+that many; generation stops early when no further cell can go). ``optimal_steps`` is the
+number of cells that differ from the solution (one placement each).
+
+## Observation
+Per ``observation_mode``. Grid codes: 0 empty, ``d`` a given digit ``d``, ``n + d`` a digit
+``d`` the agent placed. ASCII: digits, ``.`` for empty, ``|`` and ``-`` between boxes.
+
+## Action
+``discrete``: ``Discrete(n*n*(n+1))``: ``(row * n + col) * (n + 1) + d`` writes digit ``d`` in a
+cell (``d = 0`` clears it). ``text``: ``R C D`` (1-based row and column), ``clear R C``, or a
+whole filled grid (rows of digits), which fills every non-given cell at once.
+
+## Rewards
++1 when the grid equals the solution; ``illegal_penalty`` for writing on a given cell (no-op);
+optional ``step_cost``; optional shaping on the number of wrong cells.
+
+## Termination
+When the grid is solved. A wrong full-grid answer does not end the episode; truncation from
+``max_episode_steps``.
+
+## Registered ids
+``reasongym/Sudoku-v0`` (9x9, multimodal, text), ``reasongym/SudokuDiscrete-v0`` (4x4,
+one-hot, discrete).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from reasongym.envs.puzzles.base import PuzzleConfig, PuzzleEnv
+from reasongym.envs.puzzles.parsing import extract_answer, parse_grid, parse_ints
+from reasongym.envs.puzzles.render import framed, glyph, grid_lines
+
+
+class SudokuConfig(PuzzleConfig):
+    size: Literal[4, 9] = Field(9, description="4 (2x2 boxes) or 9 (3x3 boxes)")
+    empty_cells: int = Field(
+        45, ge=1, le=80, description="cells to empty (at most; uniqueness can stop it earlier)"
+    )
+    image_size: int = Field(108, ge=16, le=2048, description="side of the rendered image")
+
+
+@lru_cache(maxsize=4)
+def peers(n: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """``(row_of, col_of, box_of)`` for every cell of an ``n`` x ``n`` Sudoku."""
+    b = math.isqrt(n)
+    cells = range(n * n)
+    return (
+        tuple(c // n for c in cells),
+        tuple(c % n for c in cells),
+        tuple((c // n) // b * b + (c % n) // b for c in cells),
+    )
+
+
+def count_solutions(grid: list[int], n: int, limit: int = 2) -> int:
+    """Number of solutions of ``grid`` (0 = empty), counting no further than ``limit``."""
+    row_of, col_of, box_of = peers(n)
+    full = (1 << (n + 1)) - 2  # bits 1..n
+    rows, cols, boxes = [0] * n, [0] * n, [0] * n
+    empty = []
+    for cell, d in enumerate(grid):
+        if d:
+            bit = 1 << d
+            r, c, b = row_of[cell], col_of[cell], box_of[cell]
+            if (rows[r] | cols[c] | boxes[b]) & bit:
+                return 0  # the givens already clash
+            rows[r] |= bit
+            cols[c] |= bit
+            boxes[b] |= bit
+        else:
+            empty.append(cell)
+
+    def search(todo: list[int]) -> int:
+        if not todo:
+            return 1
+        # Most constrained cell first.
+        best, best_options, best_count = 0, 0, n + 1
+        for i, cell in enumerate(todo):
+            options = full & ~(rows[row_of[cell]] | cols[col_of[cell]] | boxes[box_of[cell]])
+            count = options.bit_count()
+            if count < best_count:
+                best, best_options, best_count = i, options, count
+                if count <= 1:
+                    break
+        if best_count == 0:
+            return 0
+        cell = todo[best]
+        rest = todo[:best] + todo[best + 1 :]
+        r, c, b = row_of[cell], col_of[cell], box_of[cell]
+        found = 0
+        while best_options and found < limit:
+            bit = best_options & -best_options
+            best_options ^= bit
+            rows[r] |= bit
+            cols[c] |= bit
+            boxes[b] |= bit
+            found += search(rest)
+            rows[r] ^= bit
+            cols[c] ^= bit
+            boxes[b] ^= bit
+        return found
+
+    return min(search(empty), limit)
+
+
+class SudokuEnv(PuzzleEnv):
+    """Fill the grid so every row, column and box holds each digit once (see the module
+    docstring)."""
+
+    Config = SudokuConfig
+    config: SudokuConfig
+    title = "sudoku"
+
+    def _setup(self) -> None:
+        n = self.config.size
+        self.grid_shape = (n, n)
+        self.num_codes = 2 * n + 1
+        self.num_actions = n * n * (n + 1)
+        self._box = math.isqrt(n)
+        self._board = [0] * (n * n)
+        self._solution = [0] * (n * n)
+        self._given = np.zeros(n * n, bool)
+
+    # -- generation -------------------------------------------------------------------------
+    def _generate(self) -> int:
+        n, b, rng = self.config.size, self._box, self.np_random
+
+        def order() -> list[int]:  # shuffle bands (stacks) and rows (columns) within them
+            return [band * b + i for band in rng.permutation(b) for i in rng.permutation(b)]
+
+        rows, cols, digits = order(), order(), rng.permutation(n) + 1
+        solution = [
+            int(digits[(b * (r % b) + r // b + c) % n]) for r in rows for c in cols
+        ]  # a valid grid: the base pattern with rows, columns and digits permuted
+        puzzle = list(solution)
+        removed = 0
+        for cell in rng.permutation(n * n).tolist():
+            if removed == self.config.empty_cells:
+                break
+            puzzle[cell] = 0
+            if count_solutions(puzzle, n) == 1:
+                removed += 1
+            else:
+                puzzle[cell] = solution[cell]
+        self._solution = solution
+        self._board = puzzle
+        self._given = np.array([d != 0 for d in puzzle])
+        return removed
+
+    # -- board ------------------------------------------------------------------------------
+    def _move(self, move: int) -> bool:
+        cell, digit = divmod(move, self.config.size + 1)
+        if self._given[cell]:
+            return False
+        self._board[cell] = digit
+        return True
+
+    def _is_legal(self, move: int) -> bool:
+        return not self._given[move // (self.config.size + 1)]
+
+    def _solved(self) -> bool:
+        return self._board == self._solution
+
+    def _distance(self) -> float:
+        return float(sum(a != b for a, b in zip(self._board, self._solution, strict=True)))
+
+    def _solve_moves(self) -> list[int]:
+        n = self.config.size
+        return [
+            cell * (n + 1) + want
+            for cell, (have, want) in enumerate(zip(self._board, self._solution, strict=True))
+            if have != want
+        ]
+
+    def _codes(self) -> np.ndarray:
+        codes = np.array(self._board, np.int64)
+        codes[~self._given & (codes > 0)] += self.config.size
+        return codes.reshape(self.grid_shape)
+
+    def _board_state(self) -> dict[str, Any]:
+        return {
+            "board": list(self._board),
+            "solution": list(self._solution),
+            "given": self._given.tolist(),
+        }
+
+    def _load_board(self, board: dict[str, Any]) -> None:
+        self._board = [int(d) for d in board["board"]]
+        self._solution = [int(d) for d in board["solution"]]
+        self._given = np.array(board["given"], bool)
+
+    # -- text and pictures ------------------------------------------------------------------
+    def _grid_text(self, values: list[int]) -> str:
+        n, b = self.config.size, self._box
+        rows = []
+        for r in range(n):
+            row = values[r * n : (r + 1) * n]
+            rows.append(
+                " | ".join(
+                    " ".join(str(d) if d else "." for d in row[i : i + b]) for i in range(0, n, b)
+                )
+            )
+        separator = "".join("+" if ch == "|" else "-" for ch in rows[0])
+        lines = []
+        for r, row in enumerate(rows):
+            if r and r % b == 0:
+                lines.append(separator)
+            lines.append(row)
+        return "\n".join(lines)
+
+    def _rules(self) -> str:
+        n, b = self.config.size, self._box
+        start = [d if g else 0 for d, g in zip(self._board, self._given.tolist(), strict=True)]
+        return (
+            f"Sudoku ({n}x{n}, {b}x{b} boxes). Fill the empty cells '.' so that every row, "
+            f"column and box contains each digit 1..{n} exactly once. The digits of the "
+            f"starting grid are fixed:\n{self._grid_text(start)}\n"
+            f"Answer 'R C D' to write digit D in row R, column C (all 1..{n}, counted from the "
+            "top left), 'clear R C' to empty a cell, or the whole filled grid (one row per "
+            "line) to fill every cell at once."
+        )
+
+    def _ascii(self) -> str:
+        return self._grid_text(self._board)
+
+    def _legal_text(self) -> str:
+        n = self.config.size
+        free = sum(1 for g in self._given.tolist() if not g)
+        return (
+            f"Legal moves: 'R C D' (D in 1..{n}) or 'clear R C' on any of the {free} "
+            "non-fixed cells, or a whole grid."
+        )
+
+    def _parse(self, text: str) -> list[int] | str:
+        n = self.config.size
+        numbers = parse_ints(text)
+        body = extract_answer(text).lower()
+        if len(numbers) == 3 and all(1 <= x <= n for x in numbers[:2]) and 0 <= numbers[2] <= n:
+            r, c, d = numbers
+            return [((r - 1) * n + c - 1) * (n + 1) + d]
+        if len(numbers) == 2 and re.search(r"clear|erase|empty|remove", body):
+            r, c = numbers
+            if 1 <= r <= n and 1 <= c <= n:
+                return [((r - 1) * n + c - 1) * (n + 1)]
+        grid = parse_grid(text, empty="._")
+        if grid is not None and len(grid) == n and all(len(row) == n for row in grid):
+            moves = []
+            for cell, d in enumerate(d for row in grid for d in row):
+                if not 0 <= d <= n:
+                    return f"digit {d} is out of range 1..{n}."
+                if self._given[cell]:
+                    if d and d != self._board[cell]:
+                        r, c = divmod(cell, n)
+                        return (
+                            f"row {r + 1}, column {c + 1} is fixed to {self._board[cell]}, not {d}."
+                        )
+                elif d != self._board[cell]:
+                    moves.append(cell * (n + 1) + d)
+            return moves
+        return (
+            f"write 'R C D' (row, column, digit; all 1..{n}), 'clear R C', or the whole grid "
+            f"as {n} lines of {n} digits ('.' for empty)."
+        )
+
+    def _move_text(self, move: int) -> str:
+        n = self.config.size
+        cell, d = divmod(move, n + 1)
+        r, c = divmod(cell, n)
+        return f"clear {r + 1} {c + 1}" if d == 0 else f"{r + 1} {c + 1} {d}"
+
+    def _describe(self, moves: tuple[int, ...], legal: bool, solved: bool) -> str:
+        if len(moves) == 1:
+            return super()._describe(moves, legal, solved)
+        said = f"a grid that changes {len(moves)} cells"
+        if solved:
+            return f"You wrote {said}. Solved!"
+        return f"You wrote {said}. The grid is not solved yet."
+
+    def _sprites(self, size: int) -> np.ndarray:
+        n = self.config.size
+        empty = framed(size, (250, 250, 250), (170, 170, 170), 1)
+        given = framed(size, (225, 225, 230), (170, 170, 170), 1)
+        digits = [glyph(given, str(d), (20, 20, 20), 0.7) for d in range(1, n + 1)]
+        placed = [glyph(empty, str(d), (30, 80, 200), 0.7) for d in range(1, n + 1)]
+        return np.stack([empty, *digits, *placed])
+
+    def _overlay(self, image_shape: tuple[int, int]) -> np.ndarray:
+        width = max(2, image_shape[0] // 60)
+        return grid_lines(self.grid_shape, image_shape, self._box, width)
