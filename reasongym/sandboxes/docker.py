@@ -1,0 +1,459 @@
+"""``DockerSandbox``: a thread-safe warm pool of locked-down containers.
+
+Each container runs ``runner.py`` as PID 1 and takes runs over its attached stdin/stdout, so
+a run costs a Python start-up inside an already running container, not a container start.
+Every container: no network, memory with swap equal to it, a pids limit, a CPU quota, a
+read-only root with tmpfs scratch dirs, uid 1000, all capabilities dropped,
+no-new-privileges, no log driver. A run that timed out, was OOM-killed, left a process
+behind or could not be wiped taints its container, which is replaced in the background.
+
+Nothing leaks: containers carry ownership labels and ``auto_remove``; ``close()`` and
+interpreter exit remove them; if the owner dies anyway, the engine closes the attached
+stdin, the runner exits and the container removes itself; and a new pool reaps any
+container whose owner is gone (``engine.reap_orphans``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import logging
+import threading
+import time
+import uuid
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from reasongym.sandboxes import engine
+from reasongym.sandboxes.base import Files, Sandbox, check_files, clip_output, to_bytes
+from reasongym.sandboxes.errors import (
+    EngineUnavailable,
+    ImageMissing,
+    SandboxClosed,
+    SandboxCrashed,
+    SandboxError,
+    SandboxStartError,
+)
+from reasongym.sandboxes.types import ExecResult, Limits
+from reasongym.sandboxes.worker import Worker, WorkerBroken, WorkerTimeout
+
+log = logging.getLogger("reasongym.sandboxes")
+
+SANDBOX_UID = "1000:1000"
+RUNNER_HEADROOM_MB = 32  # the runner itself (~10 MB) plus slack, on top of Limits.memory_mb
+RUNNER_PIDS = 4  # the runner and its helpers, on top of Limits.pids
+SCRATCH_TMP_MB = 16  # /tmp and /dev/shm (both count against the memory limit)
+ANSWER_GRACE_S = 15.0  # beyond timeout_s: killing, wiping, and a slow engine
+START_TIMEOUT_S = 60.0
+
+
+@cache
+def runner_source() -> str:
+    return (Path(__file__).with_name("runner.py")).read_text()
+
+
+class DockerSandbox(Sandbox):
+    """Runs code in a warm pool of Docker containers.
+
+    Args:
+        image: the sandbox image (``reasongym sandbox build`` makes the default one).
+        pool_size: containers kept warm, i.e. how many runs proceed at once; more
+            concurrent callers wait for a free container.
+        limits: default limits of a run. ``timeout_s`` and ``output_bytes`` apply per run as
+            given; ``memory_mb``, ``cpus`` and ``pids`` are container settings, updated in
+            place (one engine call) when a run asks for different ones; a different
+            ``disk_mb`` needs a new container.
+        client: a ``docker.DockerClient`` to use instead of ``docker.from_env()``.
+
+    Raises:
+        DockerSDKMissing, EngineUnavailable, ImageMissing, SandboxStartError.
+    """
+
+    name = "docker"
+
+    def __init__(
+        self,
+        image: str = engine.DEFAULT_IMAGE,
+        pool_size: int = 2,
+        limits: Limits | None = None,
+        client: Any = None,
+    ) -> None:
+        super().__init__(limits)
+        if not isinstance(pool_size, int) or pool_size < 1:
+            raise ValueError(f"pool_size={pool_size!r} must be an int >= 1")
+        self.image = image
+        self.pool_size = pool_size
+        self._docker = engine.docker_sdk()
+        self._client = client if client is not None else engine.connect()
+        self._check_image()
+        self._owner = engine.Owner.me()
+        self.pool_id = uuid.uuid4().hex[:12]
+        self._cond = threading.Condition()
+        self._idle: list[Worker] = []
+        self._busy: set[Worker] = set()
+        self._starting = 0
+        self._closed = False
+        self._background: set[threading.Thread] = set()
+        engine.reap_orphans(self._client, self._owner, keep_pool=self.pool_id)
+        _register(self)
+        try:
+            with ThreadPoolExecutor(max_workers=pool_size) as ex:
+                workers = list(ex.map(lambda _: self._start_worker(self.limits), range(pool_size)))
+        except BaseException:
+            self.close()
+            raise
+        with self._cond:
+            self._idle.extend(workers)
+
+    # --- public API -------------------------------------------------------------------
+
+    def run(
+        self,
+        code: str,
+        stdin: str | bytes | None = None,
+        files: Files | None = None,
+        limits: Limits | None = None,
+    ) -> ExecResult:
+        limits = limits if limits is not None else self.limits
+        request = {
+            "op": "run",
+            "code": code,
+            "stdin": base64.b64encode(to_bytes(stdin)).decode(),
+            "files": {k: base64.b64encode(v).decode() for k, v in check_files(files).items()},
+            "timeout_s": limits.timeout_s,
+            "output_bytes": limits.output_bytes,
+            "cpu_s": limits.cpu_time_s,
+            "fsize_bytes": limits.disk_mb << 20,
+        }
+        worker = self._acquire(limits)
+        t0 = time.monotonic()
+        try:
+            answer = worker.request(request, timeout=limits.timeout_s + ANSWER_GRACE_S)
+        except WorkerTimeout:
+            self._discard(worker)
+            return ExecResult("", "", None, timed_out=True, duration_s=time.monotonic() - t0, backend=self.name)
+        except WorkerBroken as exc:
+            self._discard(worker)
+            return self._after_crash(worker, exc, time.monotonic() - t0)
+        if answer.get("op") != "result":
+            self._discard(worker)
+            raise SandboxCrashed(f"sandbox runner failed: {answer.get('error', answer)!r}; the container was replaced")
+        worker.runs += 1
+        tainted = answer["timed_out"] or answer["oom_killed"] or answer["leftover"] or not answer["clean"]
+        if tainted:
+            self._discard(worker)
+        else:
+            self._release(worker)
+        stdout, cut_out = clip_output(base64.b64decode(answer["stdout"]), limits.output_bytes)
+        stderr, cut_err = clip_output(base64.b64decode(answer["stderr"]), limits.output_bytes)
+        return ExecResult(
+            stdout=stdout,
+            stderr=stderr,
+            exit_code=answer["exit_code"],
+            timed_out=bool(answer["timed_out"]),
+            oom_killed=bool(answer["oom_killed"]),
+            truncated=bool(answer["truncated"] or cut_out or cut_err),
+            duration_s=float(answer["duration_s"]),
+            backend=self.name,
+        )
+
+    def close(self) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            workers = self._idle + list(self._busy)
+            self._idle, self._busy = [], set()
+            self._cond.notify_all()
+        for w in workers:
+            w.close_stream()
+        _remove_all([w.container for w in workers])
+        # Containers that were being started when we closed: reap by our pool label.
+        for t in list(self._background):
+            t.join(timeout=START_TIMEOUT_S)
+        try:
+            left = self._client.containers.list(all=True, filters={"label": f"{engine.LABEL_POOL}={self.pool_id}"})
+            _remove_all(left)
+        except Exception as exc:  # noqa: BLE001 - the engine may be gone; reaping covers it later
+            log.debug("could not list containers on close: %s", exc)
+
+    @property
+    def container_ids(self) -> list[str]:
+        """Ids of the pool's live containers (for tests and `docker ps`)."""
+        with self._cond:
+            return [w.container.id for w in self._idle + list(self._busy)]
+
+    def __repr__(self) -> str:
+        return f"DockerSandbox(image={self.image!r}, pool_size={self.pool_size}, pool_id={self.pool_id!r})"
+
+    # --- pool mechanics ---------------------------------------------------------------
+
+    def _acquire(self, limits: Limits) -> Worker:
+        while True:
+            with self._cond:
+                while True:
+                    if self._closed:
+                        raise SandboxClosed()
+                    if self._idle:
+                        worker = self._idle.pop()
+                        self._busy.add(worker)
+                        break
+                    if len(self._busy) + self._starting < self.pool_size:
+                        self._starting += 1  # fill the gap ourselves, in this thread
+                        worker = None
+                        break
+                    self._cond.wait()
+            if worker is None:
+                try:
+                    worker = self._start_worker(limits)
+                finally:
+                    with self._cond:
+                        self._starting -= 1
+                        self._cond.notify_all()
+                with self._cond:
+                    closed = self._closed
+                    if not closed:
+                        self._busy.add(worker)
+                if closed:
+                    worker.close_stream()
+                    _remove_all([worker.container])
+                    raise SandboxClosed()
+            elif worker.looks_dead():  # died while idle (engine restart, ...): replace quietly
+                self._discard(worker, replace=False)
+                continue
+            try:
+                return self._fit(worker, limits)
+            except BaseException:
+                self._discard(worker, replace=False)
+                raise
+
+    def _fit(self, worker: Worker, limits: Limits) -> Worker:
+        """Give the container the run's container-level limits."""
+        if worker.disk_mb != limits.disk_mb:
+            self._discard(worker, replace=False)
+            fresh = self._start_worker(limits)
+            with self._cond:
+                self._busy.add(fresh)
+            return fresh
+        want = (limits.memory_mb, limits.cpus, limits.pids)
+        if worker.applied != want:
+            api = self._client.api
+            mem = (limits.memory_mb + RUNNER_HEADROOM_MB) << 20
+            data = {
+                "Memory": mem,
+                "MemorySwap": mem,
+                "NanoCpus": int(limits.cpus * 1e9),
+                "PidsLimit": limits.pids + RUNNER_PIDS,
+            }
+            try:
+                resp = api._post_json(api._url("/containers/{0}/update", worker.container.id), data=data)
+                api._raise_for_status(resp)
+            except Exception as exc:
+                raise self._engine_error(exc, "updating container limits") from None
+            worker.applied = want
+        return worker
+
+    def _release(self, worker: Worker) -> None:
+        with self._cond:
+            self._busy.discard(worker)
+            if self._closed:
+                closed = True
+            else:
+                closed = False
+                self._idle.append(worker)
+                self._cond.notify()
+        if closed:
+            worker.close_stream()
+            _remove_all([worker.container])
+
+    def _discard(self, worker: Worker, replace: bool = True) -> None:
+        """Drop a worker (its container goes in the background) and, if asked, warm a new one."""
+        worker.close_stream()
+        with self._cond:
+            self._busy.discard(worker)
+            if worker in self._idle:
+                self._idle.remove(worker)
+            replace = replace and not self._closed
+            if replace:
+                self._starting += 1
+            self._cond.notify_all()
+        self._in_background(lambda: _remove_all([worker.container]))
+        if replace:
+            self._in_background(self._replace)
+
+    def _replace(self) -> None:
+        try:
+            worker = self._start_worker(self.limits)
+        except SandboxError as exc:
+            log.warning("could not warm a replacement sandbox container: %s", exc)
+            worker = None
+        with self._cond:
+            self._starting -= 1
+            if worker is not None and not self._closed:
+                self._idle.append(worker)
+                worker = None
+            self._cond.notify_all()
+        if worker is not None:  # closed meanwhile
+            worker.close_stream()
+            _remove_all([worker.container])
+
+    def _in_background(self, fn: Any) -> None:
+        def target() -> None:
+            try:
+                fn()
+            finally:
+                self._background.discard(threading.current_thread())
+
+        t = threading.Thread(target=target, name="reasongym-sandbox-pool", daemon=True)
+        self._background.add(t)
+        t.start()
+
+    def _start_worker(self, limits: Limits) -> Worker:
+        """Create, attach, start and ping one container."""
+        docker = self._docker
+        mem = f"{limits.memory_mb + RUNNER_HEADROOM_MB}m"
+        try:
+            container = self._client.containers.create(
+                self.image,
+                command=["python3", "-I", "-S", "-c", runner_source()],
+                user=SANDBOX_UID,
+                working_dir="/work",
+                # With stdin_open (and no detach) the SDK also sets StdinOnce: when the owner
+                # dies, the engine closes stdin, the runner exits, the container removes itself.
+                stdin_open=True,
+                tty=False,
+                network_mode="none",
+                mem_limit=mem,
+                memswap_limit=mem,
+                pids_limit=limits.pids + RUNNER_PIDS,
+                nano_cpus=int(limits.cpus * 1e9),
+                read_only=True,
+                tmpfs={
+                    "/work": f"rw,exec,nosuid,nodev,size={limits.disk_mb}m,uid=1000,gid=1000,mode=0700",
+                    "/tmp": f"rw,noexec,nosuid,nodev,size={SCRATCH_TMP_MB}m,mode=1777",
+                },
+                shm_size=f"{SCRATCH_TMP_MB}m",
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
+                ulimits=[
+                    docker.types.Ulimit(name="nofile", soft=1024, hard=1024),
+                    docker.types.Ulimit(name="core", soft=0, hard=0),
+                ],
+                log_config=docker.types.LogConfig(type=docker.types.LogConfig.types.NONE),
+                labels=self._owner.labels(self.pool_id),
+                hostname="sandbox",
+                auto_remove=True,
+                environment={"PYTHONDONTWRITEBYTECODE": "1"},
+            )
+        except docker.errors.ImageNotFound:
+            raise ImageMissing(self.image) from None
+        except Exception as exc:
+            raise self._engine_error(exc, "creating a sandbox container") from None
+        try:
+            attach = container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            worker = Worker(container, attach, limits.disk_mb, (limits.memory_mb, limits.cpus, limits.pids))
+            container.start()
+            pong = worker.request({"op": "ping"}, timeout=START_TIMEOUT_S)
+        except Exception as exc:
+            detail = ""
+            if "worker" in locals():
+                detail = worker.stderr_tail.decode(errors="replace")[-500:]
+                worker.close_stream()
+            _remove_all([container])
+            if isinstance(exc, WorkerBroken | WorkerTimeout):
+                raise SandboxStartError(
+                    f"sandbox container from {self.image!r} did not start its runner ({exc}). "
+                    f"Runner stderr: {detail or '(empty)'}. Does the image have python3? Rebuild it "
+                    "with `reasongym sandbox build`, and check `reasongym sandbox doctor`."
+                ) from None
+            raise self._engine_error(exc, "starting a sandbox container") from None
+        if pong.get("op") != "pong":
+            worker.close_stream()
+            _remove_all([container])
+            raise SandboxStartError(f"sandbox runner answered the handshake with {pong!r}")
+        if pong.get("uid") == 0:
+            worker.close_stream()
+            _remove_all([container])
+            raise SandboxStartError("sandbox runner runs as root; refusing (the image must allow uid 1000)")
+        return worker
+
+    # --- errors -------------------------------------------------------------------------
+
+    def _engine_answers(self) -> bool:
+        try:
+            self._client.ping()
+        except Exception:  # noqa: BLE001 - any failure means no
+            return False
+        return True
+
+    def _engine_error(self, exc: BaseException, doing: str) -> SandboxError:
+        if isinstance(exc, SandboxError):
+            return exc
+        if not self._engine_answers():
+            return EngineUnavailable(f"the engine stopped answering while {doing} ({exc})")
+        return SandboxStartError(f"the Docker engine refused {doing}: {exc}")
+
+    def _after_crash(self, worker: Worker, exc: WorkerBroken, elapsed: float) -> ExecResult:
+        """The stream broke mid-run: the engine went away, or the container died."""
+        if not self._engine_answers():
+            raise EngineUnavailable(
+                f"the engine stopped answering mid-run ({exc}); the pool recovers on the next run once it is back"
+            )
+        state: dict[str, Any] = {}
+        try:
+            worker.container.reload()
+            state = worker.container.attrs.get("State", {})
+        except Exception:  # noqa: BLE001 - auto_remove may have removed it already
+            pass
+        if state.get("OOMKilled"):
+            return ExecResult("", "", -9, oom_killed=True, duration_s=elapsed, backend=self.name)
+        raise SandboxCrashed(
+            f"sandbox container {worker.short_id} died mid-run ({exc}; state {state.get('Status', 'gone')}); "
+            "it was replaced, retry the run"
+        )
+
+    def _check_image(self) -> None:
+        try:
+            self._client.images.get(self.image)
+        except self._docker.errors.ImageNotFound:
+            raise ImageMissing(self.image) from None
+        except Exception as exc:
+            raise EngineUnavailable(f"could not inspect image {self.image!r}: {exc}") from None
+
+
+def _remove_all(containers: list[Any]) -> None:
+    """Force-remove containers, in parallel (each removal is a round trip of ~50-200 ms)."""
+    if not containers:
+        return
+    if len(containers) == 1:
+        engine.remove_quietly(containers[0])
+        return
+    with ThreadPoolExecutor(max_workers=min(8, len(containers))) as ex:
+        list(ex.map(engine.remove_quietly, containers))
+
+
+# --- interpreter exit ---------------------------------------------------------------------
+
+_LIVE: weakref.WeakSet[DockerSandbox] = weakref.WeakSet()
+_atexit_registered = False
+_atexit_lock = threading.Lock()
+
+
+def _register(sandbox: DockerSandbox) -> None:
+    global _atexit_registered
+    with _atexit_lock:
+        _LIVE.add(sandbox)
+        if not _atexit_registered:
+            atexit.register(_close_all)
+            _atexit_registered = True
+
+
+def _close_all() -> None:
+    for sandbox in list(_LIVE):
+        try:
+            sandbox.close()
+        except Exception as exc:  # noqa: BLE001 - exit must go on
+            log.debug("closing %r at exit failed: %s", sandbox, exc)

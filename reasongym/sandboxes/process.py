@@ -1,0 +1,457 @@
+"""``ProcessSandbox``: runs code as a local subprocess, for machines without a Docker engine.
+
+Each run: a fresh work dir, ``python3 main.py`` in its own session with rlimits (CPU time,
+address space, processes, file size, no core dumps), run as ``nobody`` when the host
+process is root, a wall-clock timeout that kills the process group, and afterwards a sweep
+that kills any process the run left behind.
+
+Where bubblewrap (``bwrap``, Debian's ``bubblewrap``) works, the run goes inside it: new
+user/pid/net/ipc/uts/cgroup namespaces (so only ``lo`` and no way out), read-only system
+dirs, a private ``/tmp``, the work dir a size-capped tmpfs, ``--die-with-parent``, and the
+pid namespace takes every leftover process down with it. Without bwrap this backend is
+*not* a security boundary (the program sees the host's files and network as its user
+does); it says so once in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import resource
+import secrets
+import selectors
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from reasongym.sandboxes.base import MAIN_FILE, Files, Sandbox, check_files, clip_output, to_bytes
+from reasongym.sandboxes.errors import SandboxClosed, SandboxStartError
+from reasongym.sandboxes.types import ExecResult, Limits
+
+log = logging.getLogger("reasongym.sandboxes")
+
+NOBODY = 65534
+MARKER_VAR = "REASONGYM_SANDBOX_RUN"  # tags a run's processes so that strays can be found
+KILL_TIMEOUT_S = 3.0
+_MEMORY_ERROR = re.compile(r"^(MemoryError|.*Cannot allocate memory)", re.M)
+_warned_unsafe = False
+_warn_lock = threading.Lock()
+_bwrap_probe: dict[tuple[str, str, int], str | None] = {}
+
+
+class ProcessSandbox(Sandbox):
+    """Runs code in a local subprocess (inside bubblewrap when available).
+
+    Args:
+        limits: default limits of a run (``cpus`` is not enforced: CPU *time* is capped at
+            ``timeout_s`` instead).
+        use_bwrap: True: require bubblewrap; False: never use it; None: use it when it works.
+        python: interpreter to run the code with. Default: this interpreter, or when the host
+            runs as root (the code then runs as ``nobody``) the first of it,
+            ``/usr/bin/python3``, ``/usr/local/bin/python3`` that ``nobody`` can execute.
+    """
+
+    name = "process"
+
+    def __init__(self, limits: Limits | None = None, use_bwrap: bool | None = None, python: str | None = None):
+        super().__init__(limits)
+        self._uid = NOBODY if os.geteuid() == 0 else os.geteuid()
+        self._gid = NOBODY if os.geteuid() == 0 else os.getegid()
+        self.python = python or _pick_python(self._uid)
+        if self.python is None:
+            raise SandboxStartError(
+                "no Python interpreter that uid 65534 (nobody) can execute: the host runs as root and "
+                f"{sys.executable} is in a private dir. Pass python='/usr/bin/python3' (apt install python3) "
+                "or run as a normal user."
+            )
+        bwrap = shutil.which("bwrap")
+        problem = None
+        if use_bwrap is not False:
+            problem = "bwrap is not installed (apt install bubblewrap)" if bwrap is None else _probe_bwrap(bwrap, self.python, self._uid)
+            if problem and use_bwrap:
+                raise SandboxStartError(f"use_bwrap=True but bubblewrap does not work here: {problem}")
+        self._bwrap = bwrap if use_bwrap is not False and not problem else None
+        if self._bwrap:
+            self.name = "process+bwrap"
+        else:
+            _warn_once(problem or "use_bwrap=False")
+        self._closed = False
+        self._live: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def isolated(self) -> bool:
+        """True when runs go through bubblewrap."""
+        return self._bwrap is not None
+
+    def run(
+        self,
+        code: str,
+        stdin: str | bytes | None = None,
+        files: Files | None = None,
+        limits: Limits | None = None,
+    ) -> ExecResult:
+        if self._closed:
+            raise SandboxClosed()
+        limits = limits if limits is not None else self.limits
+        contents = check_files(files)
+        contents[MAIN_FILE] = code.encode()
+        stage = Path(tempfile.mkdtemp(prefix="reasongym-run-"))
+        marker = secrets.token_hex(12)
+        fds: list[int] = []
+        try:
+            for rel, data in contents.items():
+                path = stage / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            if self._bwrap:
+                cmd, fds = self._bwrap_command(stage, contents, limits)
+                cwd = "/"
+            else:
+                cmd, cwd = [self.python, "-E", "-s", MAIN_FILE], str(stage)
+                if self._uid != os.geteuid():
+                    _chown_tree(stage, self._uid, self._gid)
+            env = {
+                "PATH": "/usr/local/bin:/usr/bin:/bin",
+                "HOME": "/work" if self._bwrap else str(stage),
+                "TMPDIR": "/tmp",
+                "LANG": "C.UTF-8",
+                "PYTHONDONTWRITEBYTECODE": "1",
+                MARKER_VAR: marker,
+            }
+            return self._execute(cmd, cwd, env, to_bytes(stdin), limits, marker, fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
+            shutil.rmtree(stage, ignore_errors=True)
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            live = list(self._live)
+        for proc in live:
+            _killpg(proc.pid)
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _bwrap_command(self, stage: Path, contents: dict[str, bytes], limits: Limits) -> tuple[list[str], list[int]]:
+        cmd = [self._bwrap, *_bwrap_base_args(self.python)]
+        cmd += ["--size", str(limits.disk_mb << 20), "--tmpfs", "/tmp"]
+        cmd += ["--size", str(limits.disk_mb << 20), "--tmpfs", "/work"]
+        fds = []
+        made = set()
+        for rel in contents:
+            parts = Path(rel).parts[:-1]
+            for i in range(1, len(parts) + 1):
+                d = "/work/" + "/".join(parts[:i])
+                if d not in made:
+                    cmd += ["--dir", d]
+                    made.add(d)
+            fd = os.open(stage / rel, os.O_RDONLY)
+            fds.append(fd)
+            cmd += ["--perms", "0644", "--file", str(fd), f"/work/{rel}"]
+        cmd += ["--remount-ro", "/", "--chdir", "/work", "--", self.python, "-E", "-s", MAIN_FILE]
+        return cmd, fds
+
+    def _preexec(self, limits: Limits):
+        nproc = limits.pids + _tasks_of(self._uid) + (4 if self._bwrap else 0)
+        mem = (limits.memory_mb + (16 if self._bwrap else 0)) << 20
+        cpu = limits.cpu_time_s
+        fsize = limits.disk_mb << 20
+
+        def setup() -> None:  # after setsid and the uid/gid switch; only async-signal-safe calls
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+            resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+        return setup
+
+    def _execute(
+        self,
+        cmd: list[str],
+        cwd: str,
+        env: dict[str, str],
+        stdin: bytes,
+        limits: Limits,
+        marker: str,
+        fds: list[int],
+    ) -> ExecResult:
+        drop = self._uid != os.geteuid()
+        start = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                cmd,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                pass_fds=fds,
+                user=self._uid if drop else None,
+                group=self._gid if drop else None,
+                extra_groups=[] if drop else None,
+                preexec_fn=self._preexec(limits),
+            )
+        except OSError as exc:
+            raise SandboxStartError(f"could not start {cmd[0]}: {exc}") from None
+        with self._lock:
+            self._live.add(proc)
+
+        def sweep() -> None:
+            _killpg(proc.pid)
+            if not self._bwrap:  # bwrap: the pid namespace dies with the program
+                _kill_marked(marker, self._uid)
+
+        try:
+            out, err, total, timed_out, end = _pump(proc, stdin, limits, start, sweep)
+        finally:
+            sweep()
+            proc.wait()
+            with self._lock:
+                self._live.discard(proc)
+        code = proc.returncode
+        if self._bwrap and code is not None and 128 < code <= 128 + 64:
+            code = -(code - 128)  # bwrap reports a signalled child as 128 + signal
+        if timed_out:
+            code = -signal.SIGKILL
+        stdout, _ = clip_output(out, limits.output_bytes)
+        stderr, _ = clip_output(err, limits.output_bytes)
+        oom = not timed_out and code != 0 and bool(_MEMORY_ERROR.search(stderr[-2000:]))
+        return ExecResult(
+            stdout=stdout,
+            stderr=stderr,
+            exit_code=code,
+            timed_out=timed_out,
+            oom_killed=oom,
+            truncated=total[0] > limits.output_bytes or total[1] > limits.output_bytes,
+            duration_s=end - start,
+            backend=self.name,
+        )
+
+
+def _pump(
+    proc: subprocess.Popen, stdin: bytes, limits: Limits, start: float, sweep: Callable[[], None]
+) -> tuple[bytes, bytes, list[int], bool, float]:
+    """Feed stdin and collect capped output until the program exits or times out; ``sweep``
+    kills what the program left (so that pipes its strays hold open reach EOF)."""
+    cap = limits.output_bytes
+    deadline = start + limits.timeout_s
+    sel = selectors.DefaultSelector()
+    streams = {proc.stdout.fileno(): 0, proc.stderr.fileno(): 1}
+    bufs = [bytearray(), bytearray()]
+    total = [0, 0]
+    for fd in streams:
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
+    in_fd = proc.stdin.fileno()
+    if stdin:
+        os.set_blocking(in_fd, False)
+        sel.register(in_fd, selectors.EVENT_WRITE)
+    else:
+        proc.stdin.close()
+    pidfd = None
+    if hasattr(os, "pidfd_open"):
+        try:
+            pidfd = os.pidfd_open(proc.pid)
+            sel.register(pidfd, selectors.EVENT_READ)
+        except OSError:
+            pidfd = None
+    timed_out = False
+    end = None
+    drain_until = None
+    try:
+        while True:
+            now = time.monotonic()
+            if end is None and proc.poll() is not None:
+                end = now
+                sweep()
+                drain_until = now + KILL_TIMEOUT_S
+            if end is None and now >= deadline:
+                timed_out, end = True, now
+                sweep()
+                drain_until = now + KILL_TIMEOUT_S
+            open_streams = [k.fd for k in sel.get_map().values() if k.fd in streams]
+            if end is not None and (not open_streams or now >= drain_until):
+                break
+            wait = (deadline if end is None else drain_until) - now
+            if pidfd is None and end is None:
+                wait = min(wait, 0.005)
+            for key, _ in sel.select(max(wait, 0)):
+                fd = key.fd
+                if fd == pidfd:
+                    sel.unregister(fd)
+                elif fd == in_fd:
+                    try:
+                        n = os.write(fd, stdin[:65536])
+                        stdin = stdin[n:]
+                    except BlockingIOError:
+                        continue
+                    except BrokenPipeError:
+                        stdin = b""
+                    if not stdin:
+                        sel.unregister(fd)
+                        proc.stdin.close()
+                else:
+                    try:
+                        chunk = os.read(fd, 65536)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        sel.unregister(fd)
+                        continue
+                    i = streams[fd]
+                    total[i] += len(chunk)
+                    room = cap - len(bufs[i])
+                    if room > 0:
+                        bufs[i] += chunk[:room]
+    finally:
+        sel.close()
+        if pidfd is not None:
+            os.close(pidfd)
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+    return bytes(bufs[0]), bytes(bufs[1]), total, timed_out, end
+
+
+def _killpg(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _kill_marked(marker: str, uid: int) -> int:
+    """SIGKILL every process of ``uid`` whose environment carries ``marker``; returns how many."""
+    needle = f"{MARKER_VAR}={marker}".encode()
+    killed = 0
+    end = time.monotonic() + KILL_TIMEOUT_S
+    while time.monotonic() < end:
+        found = 0
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                if entry.stat().st_uid != uid:
+                    continue
+                with open(f"/proc/{entry.name}/environ", "rb") as f:
+                    if needle not in f.read():
+                        continue
+                os.kill(int(entry.name), signal.SIGKILL)
+                found += 1
+            except (OSError, ValueError):
+                continue
+        killed += found
+        if not found:
+            break
+        time.sleep(0.01)
+    return killed
+
+
+def _tasks_of(uid: int) -> int:
+    """Tasks (processes and threads) that ``uid`` runs now: RLIMIT_NPROC counts them all."""
+    n = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    n += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                continue
+    return n
+
+
+def _chown_tree(root: Path, uid: int, gid: int) -> None:
+    for dirpath, dirnames, filenames in os.walk(root):
+        os.chown(dirpath, uid, gid)
+        for name in filenames:
+            os.chown(os.path.join(dirpath, name), uid, gid)
+
+
+def _executable_by_others(path: str) -> bool:
+    """True when a user other than the owner (and not in its group) can run ``path``."""
+    p = Path(path)
+    try:
+        if not p.stat().st_mode & stat.S_IXOTH:
+            return False
+        return all(parent.stat().st_mode & stat.S_IXOTH for parent in p.parents)
+    except OSError:
+        return False
+
+
+def _pick_python(uid: int) -> str | None:
+    own = os.path.realpath(sys.executable)
+    if uid == os.geteuid():
+        return own
+    for candidate in (own, "/usr/bin/python3", "/usr/local/bin/python3"):
+        real = os.path.realpath(candidate)
+        if os.path.exists(real) and _executable_by_others(real):
+            return real
+    return None
+
+
+def _bwrap_base_args(python: str) -> list[str]:
+    args = ["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session"]
+    args += ["--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
+    for d in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(d):
+            args += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            args += ["--ro-bind", d, d]
+    prefix = str(Path(os.path.realpath(python)).parent.parent)
+    if not prefix.startswith("/usr") and prefix not in ("/", ""):
+        args += ["--ro-bind", prefix, prefix]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", "/work"]
+    args += ["--setenv", "LANG", "C.UTF-8", "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "TMPDIR", "/tmp"]
+    return args
+
+
+def _probe_bwrap(bwrap: str, python: str, uid: int) -> str | None:
+    """None when bwrap can run ``python`` here as ``uid``, else why not (cached)."""
+    key = (bwrap, python, uid)
+    if key not in _bwrap_probe:
+        drop = uid != os.geteuid()
+        cmd = [bwrap, *_bwrap_base_args(python), "--tmpfs", "/work", "--chdir", "/work", "--", python, "-c", "pass"]
+        try:
+            proc = subprocess.run(
+                cmd,
+                capture_output=True,
+                timeout=20,
+                user=uid if drop else None,
+                group=uid if drop else None,
+                extra_groups=[] if drop else None,
+            )
+            problem = None if proc.returncode == 0 else proc.stderr.decode(errors="replace").strip()[-300:]
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            problem = str(exc)
+        if problem:
+            problem = f"bwrap failed: {problem} (are unprivileged user namespaces disabled?)"
+        _bwrap_probe[key] = problem
+    return _bwrap_probe[key]
+
+
+def _warn_once(why: str) -> None:
+    global _warned_unsafe
+    with _warn_lock:
+        if _warned_unsafe:
+            return
+        _warned_unsafe = True
+    log.warning(
+        "ProcessSandbox without bubblewrap (%s): runs are NOT a security boundary; the code sees the "
+        "host's files and network as its user. Install bubblewrap (apt install bubblewrap) or use Docker.",
+        why,
+    )

@@ -1,0 +1,126 @@
+"""One warm sandbox container and the attached stdin/stdout stream to its runner.
+
+The host speaks JSON lines to the runner (``runner.py``) over the container's attached
+stdin/stdout: no ``docker exec`` per run (~100 ms), just a write and a read on a socket that
+is already open. Output arrives in the engine's multiplexed framing (8-byte header: stream
+id, 3 zero bytes, big-endian length), since the container has no TTY.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import struct
+import time
+from typing import Any
+
+
+class WorkerBroken(Exception):
+    """The stream to the runner closed or carried garbage: the container is unusable."""
+
+
+class WorkerTimeout(Exception):
+    """The runner did not answer in time."""
+
+
+class Worker:
+    """A started container whose runner answered a ping.
+
+    Attributes:
+        container: the SDK's ``Container``.
+        disk_mb: size of the container's work-dir tmpfs (fixed at creation).
+        applied: ``(memory_mb, cpus, pids)`` currently set on the container.
+        runs: runs served so far.
+    """
+
+    def __init__(self, container: Any, attach: Any, disk_mb: int, applied: tuple[int, float, int]):
+        self.container = container
+        self._attach = attach  # keeps the SDK's response (and so the connection) alive
+        sock = getattr(attach, "_sock", attach)
+        if not isinstance(sock, socket.socket):
+            raise TypeError(f"unsupported engine transport: attach gave {type(attach).__name__}")
+        self._sock = sock
+        self._buf = b""
+        self.stderr_tail = b""  # the runner's own stderr, for error messages
+        self.disk_mb = disk_mb
+        self.applied = applied
+        self.runs = 0
+
+    @property
+    def short_id(self) -> str:
+        return self.container.short_id
+
+    def looks_dead(self) -> bool:
+        """True when the idle stream is readable, which for an idle runner means EOF or junk."""
+        try:
+            readable, _, _ = select.select([self._sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable) or bool(self._buf)
+
+    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request and wait for its answer.
+
+        Raises:
+            WorkerTimeout: no answer within ``timeout`` seconds.
+            WorkerBroken: the stream closed, or the answer was not valid JSON.
+        """
+        deadline = time.monotonic() + timeout
+        data = json.dumps(message).encode() + b"\n"
+        try:
+            self._sock.settimeout(timeout)
+            self._sock.sendall(data)
+        except socket.timeout:
+            raise WorkerTimeout("sending the request timed out") from None
+        except OSError as exc:
+            raise WorkerBroken(f"stream to the runner closed ({exc})") from None
+        line = self._read_line(deadline)
+        try:
+            answer = json.loads(line)
+        except ValueError:
+            raise WorkerBroken(f"runner sent something that is not JSON: {line[:200]!r}") from None
+        if not isinstance(answer, dict):
+            raise WorkerBroken(f"runner sent {type(answer).__name__}, not an object")
+        return answer
+
+    def _read_line(self, deadline: float) -> bytes:
+        while b"\n" not in self._buf:
+            header = self._read_exact(8, deadline)
+            stream, size = header[0], struct.unpack(">I", header[4:])[0]
+            if stream not in (1, 2) or header[1:4] != b"\0\0\0":
+                raise WorkerBroken(f"bad frame header {header!r}")
+            payload = self._read_exact(size, deadline)
+            if stream == 1:
+                self._buf += payload
+            else:
+                self.stderr_tail = (self.stderr_tail + payload)[-4096:]
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line
+
+    def _read_exact(self, n: int, deadline: float) -> bytes:
+        chunks = []
+        while n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WorkerTimeout("the runner did not answer in time")
+            try:
+                self._sock.settimeout(remaining)
+                chunk = self._sock.recv(min(n, 1 << 20))
+            except socket.timeout:
+                raise WorkerTimeout("the runner did not answer in time") from None
+            except OSError as exc:
+                raise WorkerBroken(f"stream to the runner failed ({exc})") from None
+            if not chunk:
+                raise WorkerBroken("stream to the runner closed (container exited)")
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def close_stream(self) -> None:
+        """Close our end: the runner sees EOF on stdin and exits (the container auto-removes)."""
+        for obj in (self._sock, self._attach):
+            try:
+                obj.close()
+            except Exception:  # noqa: BLE001 - best effort on teardown
+                pass
