@@ -259,17 +259,19 @@ class PuzzleEnv(ReasonEnv):
         return [self._action(m) for m in moves]
 
     def oracle_action(self) -> Any:
-        """The next action of ``solve()``'s plan (the plan is cached while it is followed)."""
+        """The next action of ``solve()``'s plan (cached while the agent follows it).
+
+        From a dead end (e.g. a Sokoban box stuck in a corner) there is no plan; the oracle
+        then plays the first legal move, so an oracle rollout never crashes.
+        """
         key = self._codes().tobytes()
         if self._plan is None or self._plan_key != key or not self._plan:
             plan = self._solve_moves()
-            if plan is None:
-                raise RuntimeError(
-                    f"{type(self).__name__}: no solution from the current state (a dead end); "
-                    "reset the env or restore an earlier state with set_state"
-                )
             if not plan:
-                raise RuntimeError(f"{type(self).__name__}: already solved; reset the env")
+                if plan is not None:
+                    raise RuntimeError(f"{type(self).__name__}: already solved; reset the env")
+                legal = [m for m in range(self.num_actions) if self._is_legal(m)]
+                return self._action(legal[0] if legal else 0)
             self._plan, self._plan_key = list(plan), key
         return self._action(self._plan[0])
 

