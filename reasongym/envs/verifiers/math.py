@@ -1,0 +1,132 @@
+"""Math answer verifier: extract the final answer, decide equivalence with the gold, fast.
+
+Usage::
+
+    from reasongym.envs.verifiers.math import verify_math, extract_answer
+
+    verdict = verify_math("... so the answer is \\\\boxed{\\\\frac{3}{4}}.", "0.75")
+    verdict.correct, verdict.details["method"]  # True, "numeric"
+
+Pipeline (each step in its own module):
+
+1. :mod:`.math_extract` finds the answer in free text (boxed, ``<answer>``, "the answer is",
+   bare answers, the last ``=``, the last number); the gold goes through the same, gentler,
+   extraction.
+2. :mod:`.math_normalize` canonicalises the string (units, degrees, percent, thousands, ...).
+3. :mod:`.math_answer` reads it into a structure (number/expression, set, tuple, interval,
+   matrix, equation, choice, text) with the parser of :mod:`.math_expr`, and decides
+   equivalence with exact rationals and bounded float evaluation (:mod:`.math_eval`). Most
+   pairs end here, in tens of microseconds, without sympy.
+4. Only when step 3 cannot read or decide an answer does :mod:`.math_sympy` try
+   latex2sympy2_extended + sympy, bounded in time.
+
+Guarantees: ``verify_math`` never raises and returns within about ``timeout_s`` (see
+:mod:`.math_sympy` for how, in the main thread and in other threads). When it cannot decide in
+time, or an exact value would be astronomically large (``9^{9^{9^9}}``, ``(10^8)!``), it
+returns ``Verdict(correct=False, score=0.0, details={"method": "timeout", ...})``.
+
+``details["method"]`` is one of: ``"exact"`` (same canonical string or text), ``"numeric"``,
+``"symbolic"`` (expressions with variables), ``"set"``, ``"tuple"``, ``"interval"``,
+``"matrix"``, ``"equation"``, ``"choice"``, ``"sympy"`` (slow path), ``"timeout"``,
+``"no_answer"`` (nothing extracted), ``"undecided"`` (neither path could decide: incorrect),
+``"error"`` (an unexpected internal error, reported instead of raised).
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from typing import Any
+
+from reasongym.envs.types import Verdict
+from reasongym.envs.verifiers.math_answer import (
+    Answer,
+    CompareContext,
+    DeadlineExceeded,
+    Text,
+    compare,
+    parse_answer,
+)
+from reasongym.envs.verifiers.math_eval import TooLarge
+from reasongym.envs.verifiers.math_extract import extract_answer, extract_gold
+from reasongym.envs.verifiers.math_normalize import normalize_answer
+from reasongym.envs.verifiers.math_sympy import SympyTimeout, sympy_equal
+
+__all__ = ["verify_math", "extract_answer"]
+
+_CACHE_SIZE = 8_192
+# Decided slow-path results by (gold, prediction); timeouts are not cached.
+_SYMPY_CACHE: dict[tuple[str, str], bool] = {}
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _analyse(answer: str) -> tuple[str, Answer]:
+    """Normalise and parse one extracted answer (cached: golds recur across samples)."""
+    normalized = normalize_answer(answer)
+    return normalized.text, parse_answer(normalized.text, normalized.percent)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _gold_answer(gold: str) -> str:
+    return extract_gold(gold)
+
+
+def _verdict(correct: bool, method: str, extracted: str | None, gold: str, **extra: Any) -> Verdict:
+    details: dict[str, Any] = {"extracted": extracted, "gold": gold, "method": method}
+    details.update(extra)
+    return Verdict(correct=correct, score=1.0 if correct else 0.0, details=details)
+
+
+def verify_math(prediction: str, gold: str, *, timeout_s: float = 1.0) -> Verdict:
+    """Decide whether a model's output answers a math problem correctly.
+
+    Args:
+        prediction: the model's full output (or just its answer).
+        gold: the reference answer, LaTeX or plain text (a sentence is fine).
+        timeout_s: time budget for the whole call, in seconds.
+
+    Returns:
+        ``Verdict(correct, score in {0.0, 1.0}, details)`` with ``details`` holding
+        ``"extracted"`` (the predicted answer, or None), ``"gold"`` (the gold answer
+        extracted), ``"method"`` (how it was decided) and, for timeouts/errors, ``"reason"``.
+    """
+    start = time.perf_counter()
+    gold_text = gold if isinstance(gold, str) else ("" if gold is None else str(gold))
+    pred_text = (
+        prediction
+        if isinstance(prediction, str)
+        else ("" if prediction is None else str(prediction))
+    )
+    extracted: str | None = None
+    gold_answer = gold_text
+    try:
+        gold_answer = _gold_answer(gold_text)
+        extracted = extract_answer(pred_text)
+        if extracted is None:
+            return _verdict(False, "no_answer", None, gold_answer)
+        return _decide(extracted, gold_answer, start + max(timeout_s, 0.0))
+    except (TooLarge, DeadlineExceeded, SympyTimeout, RecursionError, MemoryError) as exc:
+        return _verdict(
+            False, "timeout", extracted, gold_answer, reason=str(exc) or type(exc).__name__
+        )
+    except Exception as exc:  # noqa: BLE001 - a verifier must never crash the env
+        return _verdict(False, "error", extracted, gold_answer, reason=repr(exc)[:300])
+
+
+def _decide(extracted: str, gold_answer: str, deadline: float) -> Verdict:
+    gold_norm, gold_parsed = _analyse(gold_answer)
+    pred_norm, pred_parsed = _analyse(extracted)
+    ctx = CompareContext(pred_text=pred_norm, deadline=deadline)
+    equal, method = compare(gold_parsed, pred_parsed, ctx)
+    if equal is not None:
+        return _verdict(equal, method, extracted, gold_answer)
+    if isinstance(gold_parsed, Text) or isinstance(pred_parsed, Text):
+        return _verdict(False, "undecided", extracted, gold_answer)
+    key = (gold_norm, pred_norm)
+    cached = _SYMPY_CACHE.get(key)
+    if cached is None:
+        cached = sympy_equal(gold_norm, pred_norm, deadline - time.perf_counter())
+        if len(_SYMPY_CACHE) >= _CACHE_SIZE:
+            _SYMPY_CACHE.clear()
+        _SYMPY_CACHE[key] = cached
+    return _verdict(cached, "sympy", extracted, gold_answer)

@@ -1,0 +1,780 @@
+"""Structured answers and the fast equivalence check between them (no sympy).
+
+An answer string (already normalised) becomes one of: :class:`Scalar` (an expression),
+:class:`Seq` (tuple, set, bare list, or an ambiguous ``(a, b)`` pair), :class:`Intervals`
+(a union of intervals), :class:`Matrix`, :class:`Relation` (``x = 2``, ``y = 2x+1``,
+``x > 2``), :class:`Choice` (``(B)``), :class:`Text`, or :class:`Unparsed` (LaTeX this module
+does not read, for the sympy fallback).
+
+Equivalence rules (the documented behaviour of ``verify_math``):
+
+- numbers: exact rationals compare exactly (``0.5 == 1/2 == \\frac{1}{2}``; ``1234567`` never
+  equals ``1234568``). A decimal literal matches an irrational or non-terminating value when
+  it has at least 6 significant digits and is within one unit of its last digit
+  (``0.333333 == 1/3``, ``3.14159 == \\pi``; ``0.333`` and ``3.14`` are not). Other exact
+  values (radicals, pi, e, i) agree to a relative 1e-9 in floating point;
+- percent: ``50\\%`` equals ``50`` and ``0.5``;
+- expressions with variables: equal when they agree at six fixed points (mixed signs, so
+  ``\\sqrt{x^2} != x``); any disagreement is decisive. Odd roots of negatives are real;
+- sets and bare lists ignore order, tuples do not; ``(a, b)`` is a pair that also equals the
+  open interval; intervals must agree on every endpoint and on open/closed ends
+  (an infinite end is always open); a singleton set equals its element;
+- ``x = 2`` equals ``2``; ``y = 2x+1`` equals ``2x+1``; two equations are equivalent when
+  ``lhs - rhs`` of one is a non-zero constant multiple of the other's;
+  single-variable inequalities compare as intervals (``x > 2 == (2, \\infty)``);
+- multiple choice: the gold is a letter A-J; the prediction's leading letter
+  (``B``, ``(B)``, ``B) 12``, ``\\text{(B)}``) must match.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import TypeVar
+
+from reasongym.envs.verifiers.math_eval import (
+    Undefined,
+    exact_value,
+    numeric_value,
+)
+from reasongym.envs.verifiers.math_expr import (
+    Add,
+    Const,
+    ExprSyntaxError,
+    Neg,
+    Node,
+    Num,
+    Sym,
+    free_symbols,
+    has_decimal,
+    infinity_sign,
+    parse_expr,
+)
+
+MAX_ITEMS = 100  # elements in a set/tuple/matrix compared one by one
+MAX_ANSWER_LEN = 2_000
+
+
+class DeadlineExceeded(Exception):
+    """The caller's time budget ran out during the fast path."""
+
+
+# -- answer kinds ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scalar:
+    node: Node
+    text: str
+    percent: bool = False
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    letter: str
+
+
+@dataclass(frozen=True)
+class Seq:
+    """``kind``: "tuple" (ordered), "set" / "list" (unordered), "pair" (``(a, b)``)."""
+
+    items: tuple[Answer, ...]
+    kind: str
+
+
+@dataclass(frozen=True)
+class Interval:
+    lo: Node
+    hi: Node
+    lo_open: bool
+    hi_open: bool
+
+
+@dataclass(frozen=True)
+class Intervals:
+    parts: tuple[Interval, ...]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    rows: tuple[tuple[Answer, ...], ...]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A chain ``parts[0] ops[0] parts[1] ...``; ``lhs_text`` is the first part as written."""
+
+    parts: tuple[Node, ...]
+    ops: tuple[str, ...]
+    lhs_text: str
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    text: str
+
+
+Answer = Scalar | Text | Choice | Seq | Intervals | Matrix | Relation | Unparsed
+
+_INF = Const("inf")
+_NEG_INF = Neg(_INF)
+_REALS = Intervals((Interval(_NEG_INF, _INF, True, True),))
+
+# -- parsing --------------------------------------------------------------------------------
+
+_CHOICE_RE = re.compile(r"^\(?([A-J])\)?$|^\(([a-j])\)$")
+_PRED_CHOICE_RE = re.compile(
+    r"^(?:(?:option|choice)\s*)?\(?([A-Ja-j])\)?(?:$|[\s.:)\]]|\\)", re.IGNORECASE
+)
+_MATRIX_RE = re.compile(
+    r"^\\begin\{(?P<env>[pbBvV]?matrix|smallmatrix|array)\}(?:\{[^{}]*\})?(?P<body>.*)"
+    r"\\end\{(?P=env)\}$",
+    re.DOTALL,
+)
+_EMPTY_SET = {"\\emptyset", "\\varnothing", "\\{\\}", "{}", "\\{ \\}", "\\o"}
+_REAL_NAMES = {"\\mathbb{R}", "\\mathbb R", "\\R", "\\mathbb{R}}", "(-\\infty,\\infty)"}
+_LIST_SEP_RE = re.compile(r",|;|\s+(?:and|or)\s+|\\(?:text\{\s*(?:and|or)\s*\})")
+_CUP_RE = re.compile(r"\\cup(?![A-Za-z])")
+_IN_RE = re.compile(r"\\in(?![A-Za-z])")
+_PM_RE = re.compile(r"\\(?:pm|mp)(?![A-Za-z])|±")
+_REL_RE = re.compile(
+    r"\\(?:leqslant|geqslant|leq|geq|neq|le|ge|ne|lt|gt|approx)(?![A-Za-z])|<=|>=|!=|=|<|>"
+)
+_REL_CANON = {
+    "=": "=",
+    "\\approx": "=",
+    "<": "<",
+    "\\lt": "<",
+    ">": ">",
+    "\\gt": ">",
+    "<=": "<=",
+    "\\le": "<=",
+    "\\leq": "<=",
+    "\\leqslant": "<=",
+    ">=": ">=",
+    "\\ge": ">=",
+    "\\geq": ">=",
+    "\\geqslant": ">=",
+    "!=": "!=",
+    "\\ne": "!=",
+    "\\neq": "!=",
+}
+_FUNC_LHS_RE = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*(?:\([^()]*\))?\s*$")
+_OPENERS = "([{"
+_CLOSERS = ")]}"
+
+
+def _depths(s: str) -> list[int]:
+    """Bracket depth before each character; ``\\{``/``\\}`` and \\begin/\\end count too."""
+    depth = 0
+    out = [0] * (len(s) + 1)
+    i = 0
+    while i < len(s):
+        out[i] = depth
+        char = s[i]
+        if s.startswith("\\begin", i):
+            depth += 1
+        elif s.startswith("\\end", i):
+            depth -= 1
+        elif s.startswith("\\langle", i):
+            depth += 1
+        elif s.startswith("\\rangle", i):
+            depth -= 1
+        elif char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS:
+            depth -= 1
+        i += 1
+    out[len(s)] = depth
+    return out
+
+
+def split_top(s: str, pattern: re.Pattern[str]) -> list[tuple[str, str]]:
+    """Split at matches of ``pattern`` outside brackets: ``[(piece, separator_after), ...]``."""
+    depths = _depths(s)
+    pieces: list[tuple[str, str]] = []
+    start = 0
+    for match in pattern.finditer(s):
+        if depths[match.start()] == 0 and match.start() >= start:
+            pieces.append((s[start : match.start()], match.group(0)))
+            start = match.end()
+    pieces.append((s[start:], ""))
+    return pieces
+
+
+def _encloses(s: str, left: str, right: str) -> bool:
+    """Whether ``s`` is ``left ... right`` with the two outer brackets matching each other."""
+    if not (s.startswith(left) and s.endswith(right)) or len(s) < len(left) + len(right):
+        return False
+    inner_depths = _depths(s[len(left) : len(s) - len(right)])
+    return min(inner_depths) >= 0 and inner_depths[-1] == 0
+
+
+def canonical_text(s: str) -> str:
+    """Lower-case, unwrap ``\\text``, drop spaces/braces/punctuation: for text answers."""
+    s = re.sub(r"\\(?:text|mathrm|textbf|mbox)\s*", "", s).lower()
+    return re.sub(r"[\s{}.,;:!?\"'`*]", "", s)
+
+
+def _node(text: str) -> Node:
+    return parse_expr(text)
+
+
+def parse_answer(text: str, percent: bool = False) -> Answer:
+    """Read a normalised answer string into a structured :data:`Answer` (never raises)."""
+    s = text.strip()
+    if not s:
+        return Text("")
+    if len(s) > MAX_ANSWER_LEN:
+        return Text(canonical_text(s[:MAX_ANSWER_LEN]))
+    try:
+        return _parse(s, percent)
+    except ExprSyntaxError:
+        return _text_or_unparsed(s)
+    except RecursionError:
+        return Unparsed(s)
+
+
+def _text_or_unparsed(s: str) -> Answer:
+    if "\\" in s or re.search(r"[\^_{}]", s):
+        return Unparsed(s)
+    return Text(canonical_text(s))
+
+
+def _parse(s: str, percent: bool) -> Answer:
+    choice = _CHOICE_RE.match(s)
+    if choice:
+        return Choice((choice.group(1) or choice.group(2)).upper())
+    compact = s.replace(" ", "")
+    if compact in _EMPTY_SET:
+        return Seq((), "set")
+    if s in _REAL_NAMES or compact in _REAL_NAMES:
+        return _REALS
+    matrix = _MATRIX_RE.match(s)
+    if matrix:
+        return _parse_matrix(matrix.group("body"))
+    membership = split_top(s, _IN_RE)
+    if len(membership) == 2:  # "x \in [0, 1]"
+        return _parse(membership[1][0].strip(), percent)
+    pieces = split_top(s, _CUP_RE)
+    if len(pieces) > 1:
+        return _parse_union([p for p, _ in pieces])
+    items = [p.strip() for p, _ in split_top(s, _LIST_SEP_RE)]
+    if len(items) > 1:
+        if len(items) > MAX_ITEMS or not all(items):
+            return _text_or_unparsed(s)
+        return _as_intervals_if_inequalities(Seq(tuple(_parse(i, False) for i in items), "list"))
+    bracketed = _parse_bracketed(s)
+    if bracketed is not None:
+        return bracketed
+    if _PM_RE.search(s):
+        plus = _PM_RE.sub("+", s, count=1)
+        minus = _PM_RE.sub("-", s, count=1)
+        return Seq((_parse(plus, percent), _parse(minus, percent)), "list")
+    relation = split_top(s, _REL_RE)
+    if len(relation) > 1:
+        return _parse_relation(relation)
+    return Scalar(_node(s), s.replace(" ", ""), percent)
+
+
+def _parse_bracketed(s: str) -> Answer | None:
+    for left, right, kind in (("\\{", "\\}", "set"), ("\\langle", "\\rangle", "tuple")):
+        if _encloses(s, left, right):
+            inner = s[len(left) : len(s) - len(right)].strip()
+            items = [p.strip() for p, _ in split_top(inner, re.compile(","))] if inner else []
+            if len(items) > MAX_ITEMS:
+                return Unparsed(s)
+            return Seq(tuple(_parse(i, False) for i in items), kind)
+    if _encloses(s, "{", "}"):
+        inner = s[1:-1].strip()
+        items = [p.strip() for p, _ in split_top(inner, re.compile(","))]
+        if len(items) == 1:
+            return _parse(inner, False)
+        return Seq(tuple(_parse(i, False) for i in items), "set")
+    if not (s[:1] in "([" and s[-1:] in ")]" and len(s) >= 2):
+        return None
+    inner_depths = _depths(s[1:-1])
+    if min(inner_depths) < 0 or inner_depths[-1] != 0:
+        return None
+    inner = s[1:-1].strip()
+    items = [p.strip() for p, _ in split_top(inner, re.compile(","))]
+    if len(items) > MAX_ITEMS or not all(items):
+        return Unparsed(s)
+    if len(items) == 1:
+        if s[0] == "(" and s[-1] == ")" or s[0] == "[" and s[-1] == "]":
+            return _parse(inner, False)
+        return None
+    if len(items) == 2:
+        if s[0] == "(" and s[-1] == ")":
+            return Seq((_parse(items[0], False), _parse(items[1], False)), "pair")
+        return Intervals((_interval(items[0], items[1], s[0] == "(", s[-1] == ")"),))
+    return Seq(tuple(_parse(i, False) for i in items), "tuple")
+
+
+def _interval(lo_text: str, hi_text: str, lo_open: bool, hi_open: bool) -> Interval:
+    lo, hi = _node(lo_text), _node(hi_text)
+    # An infinite end is never included: [2, \infty] is [2, \infty).
+    return Interval(lo, hi, lo_open or infinity_sign(lo) != 0, hi_open or infinity_sign(hi) != 0)
+
+
+def _parse_union(pieces: list[str]) -> Answer:
+    parts: list[Interval] = []
+    for piece in pieces:
+        answer = _parse(piece.strip(), False)
+        if isinstance(answer, Intervals):
+            parts.extend(answer.parts)
+        elif isinstance(answer, Seq) and answer.kind == "pair":
+            lo, hi = answer.items
+            if not (isinstance(lo, Scalar) and isinstance(hi, Scalar)):
+                return Unparsed("\\cup".join(pieces))
+            parts.append(Interval(lo.node, hi.node, True, True))
+        else:
+            return Unparsed("\\cup".join(pieces))
+    return Intervals(tuple(parts))
+
+
+def _parse_matrix(body: str) -> Answer:
+    rows = [r for r in re.split(r"\\\\", body) if r.strip() and not r.strip() == "\\hline"]
+    cells = [[c.strip() for c in row.split("&")] for row in rows]
+    if not cells or sum(len(r) for r in cells) > MAX_ITEMS or len({len(r) for r in cells}) != 1:
+        return Unparsed(body)
+    return Matrix(tuple(tuple(_parse(c, False) for c in row) for row in cells))
+
+
+def _parse_relation(pieces: list[tuple[str, str]]) -> Answer:
+    texts = [p.strip() for p, _ in pieces]
+    if not all(texts):
+        raise ExprSyntaxError("empty side of a relation")
+    ops = tuple(_REL_CANON[sep] for _, sep in pieces[:-1])
+    nodes = tuple(_node(t) for t in texts)
+    if all(op == "=" for op in ops):  # "x = 2 + 3 = 5" means x = 5
+        return Relation((nodes[0], nodes[-1]), ("=",), texts[0])
+    return Relation(nodes, ops, texts[0])
+
+
+def _as_intervals_if_inequalities(seq: Seq) -> Answer:
+    """``x < 0 or x > 1`` -> the union of intervals; anything else unchanged."""
+    if not seq.items or not all(isinstance(i, Relation) for i in seq.items):
+        return seq
+    parts: list[Interval] = []
+    for item in seq.items:
+        assert isinstance(item, Relation)
+        converted = _relation_to_intervals(item)
+        if converted is None:
+            return seq
+        parts.extend(converted.parts)
+    return Intervals(tuple(parts))
+
+
+def _relation_to_intervals(rel: Relation) -> Intervals | None:
+    """``x > 2`` / ``2 < x`` / ``-1 <= x < 3`` -> intervals; None when not of that shape."""
+    if any(op in ("=", "!=") for op in rel.ops):
+        return None
+    variables = [i for i, part in enumerate(rel.parts) if free_symbols(part)]
+    if len(variables) != 1 or len(free_symbols(rel.parts[variables[0]])) != 1:
+        return None
+    k = variables[0]
+    if not isinstance(rel.parts[k], Sym):
+        return None
+    lo: Node = _NEG_INF
+    hi: Node = _INF
+    lo_open = hi_open = True
+    for i, op in enumerate(rel.ops):
+        left, right = rel.parts[i], rel.parts[i + 1]
+        if i + 1 == k:  # bound  op  x
+            bound, increasing = left, op in ("<", "<=")
+            strict = op in ("<", ">")
+        elif i == k:  # x  op  bound
+            bound, increasing = right, op in (">", ">=")
+            strict = op in ("<", ">")
+        else:
+            return None
+        if increasing:
+            lo, lo_open = bound, strict
+        else:
+            hi, hi_open = bound, strict
+    return Intervals((Interval(lo, hi, lo_open, hi_open),))
+
+
+# -- comparison -----------------------------------------------------------------------------
+
+_RNG = random.Random(20240611)
+_MAX_VARS = 12
+# Six evaluation points; two of them put every variable at a negative value.
+_POINTS: tuple[tuple[complex, ...], ...] = tuple(
+    tuple(complex((-1 if j in (1, 4) else 1) * _RNG.uniform(0.35, 2.4)) for _ in range(_MAX_VARS))
+    for j in range(6)
+)
+_TIGHT_REL = 1e-9
+_LOOSE_REL = 1e-6
+_MIN_SIGNIFICANT = 6
+
+
+@dataclass
+class CompareContext:
+    """What a comparison needs besides the two answers."""
+
+    pred_text: str
+    deadline: float
+
+    def check(self) -> None:
+        if time.perf_counter() > self.deadline:
+            raise DeadlineExceeded
+
+
+Outcome = tuple[bool | None, str]  # (equal, or None when undecided; method)
+
+
+def _close(a: complex, b: complex, mag: float, rel: float) -> bool:
+    return abs(a - b) <= rel * max(abs(a), abs(b)) + 1e-12 * mag + 1e-300
+
+
+def _literal(node: Node) -> Num | None:
+    """The decimal literal that ``node`` is (possibly negated), if it is one."""
+    inner = node.arg if isinstance(node, Neg) else node
+    return inner if isinstance(inner, Num) and inner.is_decimal else None
+
+
+def _literal_matches(node: Node, literal: Num, scale: Fraction, value: complex) -> bool:
+    """A decimal approximation matches ``value``: >= 6 significant digits, within 1 ulp."""
+    if abs(value.imag) > 1e-12 * abs(value):
+        return False
+    try:
+        digits = Decimal(literal.text).as_tuple()
+    except InvalidOperation:
+        return False
+    significant = len("".join(map(str, digits.digits)).lstrip("0"))
+    if significant < _MIN_SIGNIFICANT:
+        return False
+    exponent = digits.exponent if isinstance(digits.exponent, int) else 0
+    ulp = float(Fraction(10) ** exponent * scale)
+    literal_value = float((-literal.value if isinstance(node, Neg) else literal.value) * scale)
+    return abs(literal_value - value.real) <= max(ulp, 1e-12 * abs(value)) * (1 + 1e-9)
+
+
+def _terminates(value: Fraction) -> bool:
+    den = value.denominator
+    for p in (2, 5):
+        while den % p == 0:
+            den //= p
+    return den == 1
+
+
+def _numbers_equal(g: Node, p: Node, g_scale: Fraction, p_scale: Fraction) -> bool | None:
+    try:
+        g_exact, p_exact = exact_value(g), exact_value(p)
+    except Undefined:
+        g_exact = p_exact = None
+    g_lit, p_lit = _literal(g), _literal(p)
+    if g_exact is not None and p_exact is not None:
+        g_exact, p_exact = g_exact * g_scale, p_exact * p_scale
+        if g_exact == p_exact:
+            return True
+        if p_lit is not None and not _terminates(g_exact):
+            return _literal_matches(p, p_lit, p_scale, complex(g_exact))
+        if g_lit is not None and not _terminates(p_exact):
+            return _literal_matches(g, g_lit, g_scale, complex(p_exact))
+        return False
+    try:
+        g_val, g_mag = numeric_value(g, {})
+        p_val, p_mag = numeric_value(p, {})
+    except Undefined:
+        return None
+    g_val, p_val = g_val * float(g_scale), p_val * float(p_scale)
+    if p_lit is not None and g_exact is None:
+        return _literal_matches(p, p_lit, p_scale, g_val)
+    if g_lit is not None and p_exact is None:
+        return _literal_matches(g, g_lit, g_scale, p_val)
+    rel = _LOOSE_REL if has_decimal(g) or has_decimal(p) else _TIGHT_REL
+    return _close(g_val, p_val, g_mag * float(g_scale) + p_mag * float(p_scale), rel)
+
+
+def _points_for(names: list[str]) -> list[dict[str, complex]]:
+    return [
+        {name: point[k % _MAX_VARS] * (1 + k // _MAX_VARS) for k, name in enumerate(names)}
+        for point in _POINTS
+    ]
+
+
+def _functions_equal(g: Node, p: Node, names: list[str]) -> bool | None:
+    rel = _LOOSE_REL if has_decimal(g) or has_decimal(p) else _TIGHT_REL
+    valid = 0
+    for env in _points_for(names):
+        try:
+            g_val, g_mag = numeric_value(g, env)
+            p_val, p_mag = numeric_value(p, env)
+        except Undefined:
+            continue
+        if not _close(g_val, p_val, g_mag + p_mag, rel):
+            return False
+        valid += 1
+    return True if valid >= 3 else None
+
+
+def _scalars_equal(g: Scalar, p: Scalar) -> Outcome:
+    g_inf, p_inf = infinity_sign(g.node), infinity_sign(p.node)
+    if g_inf or p_inf:
+        return g_inf == p_inf, "exact"
+    if g.text and g.text == p.text and g.percent == p.percent:
+        return True, "exact"
+    names = sorted(free_symbols(g.node) | free_symbols(p.node))
+    if names:
+        return _functions_equal(g.node, p.node, names), "symbolic"
+    one, hundredth = Fraction(1), Fraction(1, 100)
+    scales = [(one, one)]
+    if g.percent and not p.percent:
+        scales.append((hundredth, one))
+    elif p.percent and not g.percent:
+        scales.append((one, hundredth))
+    undecided = False
+    for g_scale, p_scale in scales:
+        equal = _numbers_equal(g.node, p.node, g_scale, p_scale)
+        if equal:
+            return True, "numeric"
+        undecided = undecided or equal is None
+    return (None if undecided else False), "numeric"
+
+
+def _equations_equivalent(g: Relation, p: Relation) -> bool | None:
+    """``lhs - rhs`` of one is a constant multiple of the other's (positive for inequalities)."""
+    f = Add((g.parts[0], Neg(g.parts[-1])))
+    h = Add((p.parts[0], Neg(p.parts[-1])))
+    names = sorted(free_symbols(f) | free_symbols(h))
+    if not names:
+        return None
+    ratio: complex | None = None
+    valid = 0
+    for env in _points_for(names):
+        try:
+            a, a_mag = numeric_value(f, env)
+            b, b_mag = numeric_value(h, env)
+        except Undefined:
+            continue
+        a_zero, b_zero = abs(a) <= 1e-10 * a_mag, abs(b) <= 1e-10 * b_mag
+        if a_zero or b_zero:
+            if a_zero != b_zero:
+                return False
+            continue
+        r = a / b
+        if ratio is None:
+            ratio = r
+        elif not _close(r, ratio, abs(r) + abs(ratio), 1e-8):
+            return False
+        valid += 1
+    if ratio is None or valid < 2:
+        return None
+    if g.ops[0] != "=" and not (ratio.real > 0 and abs(ratio.imag) <= 1e-9 * abs(ratio)):
+        return False
+    return True
+
+
+_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "=", "!=": "!="}
+
+
+def _relations_equal(g: Relation, p: Relation, ctx: CompareContext) -> Outcome:
+    same_lhs = g.lhs_text.replace(" ", "") == p.lhs_text.replace(" ", "")
+    if g.ops == p.ops == ("=",) and same_lhs and _is_assignment(g):
+        return compare(_rhs_answer(g), _rhs_answer(p), ctx)[0], "equation"
+    g_int, p_int = _relation_to_intervals(g), _relation_to_intervals(p)
+    if g_int is not None and p_int is not None:
+        return _intervals_equal(g_int, p_int, ctx), "interval"
+    if len(g.ops) != 1 or len(p.ops) != 1:
+        return None, "equation"
+    if g.ops[0] != p.ops[0]:
+        if _FLIP[g.ops[0]] != p.ops[0]:
+            return False, "equation"
+        p = Relation((p.parts[1], p.parts[0]), (g.ops[0],), "")
+    return _equations_equivalent(g, p), "equation"
+
+
+def _is_assignment(rel: Relation) -> bool:
+    return (
+        rel.ops[0] == "="
+        and bool(_FUNC_LHS_RE.match(rel.lhs_text))
+        and all(op == "=" for op in rel.ops)
+    )
+
+
+def _intervals_equal(g: Intervals, p: Intervals, ctx: CompareContext) -> bool | None:
+    if len(g.parts) != len(p.parts):
+        return False
+
+    def same(a: Interval, b: Interval) -> bool | None:
+        if a.lo_open != b.lo_open or a.hi_open != b.hi_open:
+            return False
+        lo = compare(Scalar(a.lo, ""), Scalar(b.lo, ""), ctx)[0]
+        hi = compare(Scalar(a.hi, ""), Scalar(b.hi, ""), ctx)[0]
+        if lo is False or hi is False:
+            return False
+        return None if lo is None or hi is None else True
+
+    return _match_unordered(list(g.parts), list(p.parts), same, ctx)
+
+
+_T = TypeVar("_T")
+
+
+def _match_unordered(
+    gs: list[_T], ps: list[_T], same: Callable[[_T, _T], bool | None], ctx: CompareContext
+) -> bool | None:
+    """Every gold item has an equal prediction item and vice versa."""
+    if len(gs) != len(ps):
+        return False
+    undecided = False
+    used = [False] * len(ps)
+    for g in gs:
+        found = False
+        for j, p in enumerate(ps):
+            if used[j]:
+                continue
+            ctx.check()
+            equal = same(g, p)
+            if equal:
+                used[j] = found = True
+                break
+            undecided = undecided or equal is None
+        if not found:
+            return None if undecided else False
+    return True
+
+
+def _seqs_equal(g: Seq, p: Seq, ctx: CompareContext) -> Outcome:
+    ordered_kinds = ("tuple", "pair")
+    if (g.kind == "set" and p.kind in ordered_kinds) or (
+        p.kind == "set" and g.kind in ordered_kinds
+    ):
+        return False, "set"
+    if len(g.items) != len(p.items):
+        return False, "set" if "set" in (g.kind, p.kind) else "tuple"
+
+    def same(a: Answer, b: Answer) -> bool | None:
+        return compare(a, b, ctx)[0]
+
+    if g.kind in ordered_kinds or p.kind in ordered_kinds:
+        for a, b in zip(g.items, p.items, strict=True):
+            ctx.check()
+            equal = same(a, b)
+            if not equal:
+                return equal, "tuple"
+        return True, "tuple"
+    return _match_unordered(list(g.items), list(p.items), same, ctx), "set"
+
+
+def _as_intervals(answer: Answer) -> Intervals | None:
+    if isinstance(answer, Intervals):
+        return answer
+    if isinstance(answer, Relation):
+        return _relation_to_intervals(answer)
+    if isinstance(answer, Seq) and answer.kind == "pair":
+        lo, hi = answer.items
+        if isinstance(lo, Scalar) and isinstance(hi, Scalar):
+            return Intervals((Interval(lo.node, hi.node, True, True),))
+    return None
+
+
+def _vector(answer: Matrix) -> tuple[Answer, ...] | None:
+    if len(answer.rows) == 1:
+        return answer.rows[0]
+    if all(len(row) == 1 for row in answer.rows):
+        return tuple(row[0] for row in answer.rows)
+    return None
+
+
+def pred_choice(pred_text: str) -> str | None:
+    """The option letter a prediction names: ``B``, ``(B)``, ``B) 12``, ``Option B``."""
+    text = re.sub(r"\\(?:text|textbf|mathrm|mathbf)\s*\{([^{}]*)\}", r"\1", pred_text).strip()
+    match = _PRED_CHOICE_RE.match(text)
+    return match.group(1).upper() if match else None
+
+
+def compare(g: Answer, p: Answer, ctx: CompareContext) -> Outcome:
+    """Decide whether prediction ``p`` is equivalent to gold ``g`` (see module docstring).
+
+    Returns:
+        ``(equal, method)``; ``equal`` is None when the fast path cannot decide.
+
+    Raises:
+        TooLarge: a value exceeds the size guard.
+        DeadlineExceeded: the context's deadline passed.
+    """
+    if isinstance(g, Choice):
+        letter = p.letter if isinstance(p, Choice) else pred_choice(ctx.pred_text)
+        return letter == g.letter, "choice"
+    if isinstance(g, Unparsed) or isinstance(p, Unparsed):
+        return None, "unparsed"
+    if isinstance(g, Text) or isinstance(p, Text):
+        if isinstance(g, Text) and isinstance(p, Text):
+            return g.text == p.text and bool(g.text), "exact"
+        return False, "exact"
+    if isinstance(p, Choice):
+        p = Scalar(parse_expr(p.letter), p.letter)
+    if isinstance(g, Scalar) and isinstance(p, Scalar):
+        return _scalars_equal(g, p)
+    if isinstance(g, Relation) or isinstance(p, Relation):
+        return _compare_relation(g, p, ctx)
+    g_int, p_int = _as_intervals(g), _as_intervals(p)
+    if isinstance(g, Intervals) or isinstance(p, Intervals):
+        if g_int is None or p_int is None:
+            return False, "interval"
+        return _intervals_equal(g_int, p_int, ctx), "interval"
+    if isinstance(g, Seq) and isinstance(p, Seq):
+        return _seqs_equal(g, p, ctx)
+    if isinstance(g, Matrix) or isinstance(p, Matrix):
+        return _compare_matrix(g, p, ctx)
+    if isinstance(g, Seq) and g.kind == "set" and len(g.items) == 1:
+        return compare(g.items[0], p, ctx)[0], "set"
+    if isinstance(p, Seq) and p.kind == "set" and len(p.items) == 1:
+        return compare(g, p.items[0], ctx)[0], "set"
+    return False, "set" if isinstance(g, Seq) or isinstance(p, Seq) else "exact"
+
+
+def _compare_relation(g: Answer, p: Answer, ctx: CompareContext) -> Outcome:
+    if isinstance(g, Relation) and isinstance(p, Relation):
+        return _relations_equal(g, p, ctx)
+    if isinstance(g, Relation):
+        if _is_assignment(g) and isinstance(p, (Scalar, Seq, Intervals, Matrix)):
+            return compare(_rhs_answer(g), p, ctx)[0], "equation"
+        intervals = _relation_to_intervals(g)
+        p_int = _as_intervals(p)
+        if intervals is not None and p_int is not None:
+            return _intervals_equal(intervals, p_int, ctx), "interval"
+        return False, "equation"
+    assert isinstance(p, Relation)
+    if all(op == "=" for op in p.ops) and isinstance(g, (Scalar, Seq, Matrix)):
+        return compare(g, _rhs_answer(p), ctx)[0], "equation"
+    intervals = _relation_to_intervals(p)
+    g_int = _as_intervals(g)
+    if intervals is not None and g_int is not None:
+        return _intervals_equal(g_int, intervals, ctx), "interval"
+    return False, "equation"
+
+
+def _rhs_answer(rel: Relation) -> Answer:
+    return Scalar(rel.parts[-1], "")
+
+
+def _compare_matrix(g: Answer, p: Answer, ctx: CompareContext) -> Outcome:
+    if isinstance(g, Matrix) and isinstance(p, Matrix):
+        if len(g.rows) != len(p.rows) or len(g.rows[0]) != len(p.rows[0]):
+            return False, "matrix"
+        g_items = tuple(c for row in g.rows for c in row)
+        p_items = tuple(c for row in p.rows for c in row)
+        return _seqs_equal(Seq(g_items, "tuple"), Seq(p_items, "tuple"), ctx)[0], "matrix"
+    matrix, other = (g, p) if isinstance(g, Matrix) else (p, g)
+    assert isinstance(matrix, Matrix)
+    vector = _vector(matrix)
+    if vector is None or not isinstance(other, Seq) or other.kind not in ("tuple", "pair"):
+        return False, "matrix"
+    if isinstance(g, Matrix):
+        return _seqs_equal(Seq(vector, "tuple"), other, ctx)[0], "matrix"
+    return _seqs_equal(other, Seq(vector, "tuple"), ctx)[0], "matrix"

@@ -1,0 +1,232 @@
+"""Find the final answer in a model's free-text output.
+
+The rules, in order (the first one that finds something wins):
+
+1. the last ``\\boxed{...}`` / ``\\fbox{...}`` (balanced braces; ``\\boxed 5`` too);
+2. the last ``<answer>...</answer>`` block (its content is searched again with these rules);
+3. the last anchor phrase: "final answer is X", "the answer is X", "Answer: X", "answer = X",
+   "the correct option is B";
+4. a bare answer: text that is not a sentence (``"\\frac{3}{4}"``, ``"x = 2"``, ``"5 cm"``)
+   is the answer as a whole;
+5. in the last sentence: the last ``$...$`` math, or what follows the last ``=``;
+6. the last number in the text (``-1,234.5``, ``3/4``, ``\\frac{3}{4}``, ``12%``).
+
+Nothing here imports sympy: extraction is plain string work and always fast.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reasongym.envs.verifiers.math_normalize import UNIT_WORDS
+
+# Model outputs can be long; the answer is near the end, and regexes stay linear anyway.
+_MAX_SCAN = 100_000
+# A sentence with no number is returned whole only when it is this short.
+_MAX_TEXT_ANSWER = 60
+
+_BOX_RE = re.compile(r"\\(?:boxed|fbox)")
+_ANSWER_TAG_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_ANSWER_OPEN_RE = re.compile(r"<answer>", re.IGNORECASE)
+_ANCHOR_RE = re.compile(
+    r"\b(?:final\s+answer|answer)\b\s*(?:\*\*)?\s*"
+    r"(?:is\s*:?|would\s+be|should\s+be|will\s+be|:|=)\s*(?:\*\*)?[ \t]*",
+    re.IGNORECASE,
+)
+_OPTION_RE = re.compile(
+    r"\b(?:option|choice)\s*(?:is\s*)?:?\s*\(?([A-J])\)?(?![A-Za-z])", re.IGNORECASE
+)
+_MATH_ENV_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_HOPE_RE = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\$])|\n")
+_NUMBER_RE = re.compile(
+    r"-?\\[dt]?frac\{[^{}]*\}\{[^{}]*\}"
+    r"|-?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?"
+    r"|-?\d+(?:\.\d+)?(?:/\d+)?%?"
+    r"|-?\.\d+%?"
+)
+_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
+_ENV_NAME_RE = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}")
+_SINGLE_VAR_RE = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*$")
+
+_MATH_WORDS = (
+    frozenset(
+        """
+    sin cos tan sec csc cot arcsin arccos arctan sinh cosh tanh ln log exp sqrt frac pi
+    and or le ge lt gt infty inf oo dx dy mod pmod gcd lcm text mathrm
+    """.split()
+    )
+    | UNIT_WORDS
+)
+
+
+def find_last_boxed(text: str) -> str | None:
+    """Return the content of the last ``\\boxed{...}`` or ``\\fbox{...}``, or None."""
+    matches = list(_BOX_RE.finditer(text))
+    for match in reversed(matches):
+        j = match.end()
+        while j < len(text) and text[j] in " \t":
+            j += 1
+        if j < len(text) and text[j] == "{":
+            depth = 0
+            for k in range(j, len(text)):
+                char = text[k]
+                if char == "{":
+                    depth += 1
+                elif char == "}":
+                    depth -= 1
+                    if depth == 0:
+                        return text[j + 1 : k]
+            return text[j + 1 :]  # unbalanced (truncated output): take the rest
+        if j > match.end():  # "\boxed 5": one token
+            token = re.match(r"[^\s$]+", text[j:])
+            if token:
+                return token.group(0)
+    return None
+
+
+def clean_answer(answer: str) -> str:
+    """Strip math delimiters, markdown bold and trailing punctuation from an answer span."""
+    s = _HOPE_RE.sub("", answer.strip())
+    for _ in range(3):
+        before = s
+        s = s.strip().strip("*").strip()
+        for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+            if s.startswith(left) and s.endswith(right) and len(s) >= len(left) + len(right):
+                s = s[len(left) : len(s) - len(right)].strip()
+        while s and s[-1] in ".,;:":
+            s = s[:-1].rstrip()
+        if s.startswith(("is ", ": ")):
+            s = s[2:].lstrip()
+        if s == before:
+            break
+    return s
+
+
+def is_bare_answer(text: str) -> bool:
+    """True when ``text`` reads as an answer on its own rather than a sentence."""
+    stripped = text.strip()
+    if not stripped or len(stripped) > 300 or "\n" in stripped:
+        return False
+    outside = _MATH_ENV_RE.sub(" ", stripped)
+    outside = _ENV_NAME_RE.sub(" ", outside)
+    outside = re.sub(r"\\(?:text|mathrm|textbf|mbox)\s*\{([^{}]*)\}", r" \1 ", outside)
+    outside = _COMMAND_RE.sub(" ", outside)
+    words = [w for w in _WORD_RE.findall(outside) if w.lower() not in _MATH_WORDS]
+    return len(words) <= 1
+
+
+def _from_anchor(text: str) -> str | None:
+    anchors = list(_ANCHOR_RE.finditer(text))
+    if not anchors:
+        return None
+    rest = text[anchors[-1].end() :]
+    if not rest.strip():
+        return None
+    lines = rest.split("\n")
+    first = lines[0].strip()
+    if not first:  # "Answer:\n\n5"
+        first = next((line.strip() for line in lines if line.strip()), "")
+    env = _MATH_ENV_RE.match(rest.lstrip())
+    if env:
+        return next(g for g in env.groups() if g is not None)
+    span = re.split(r"(?<=[^\d\s])\.(?:\s|$)|\.\s", first + " ", maxsplit=1)[0]
+    span = clean_answer(span)
+    return span or None
+
+
+def _from_last_sentence(text: str) -> str | None:
+    tail = text.rstrip()
+    pieces = [p for p in _SENTENCE_END_RE.split(tail) if p.strip()]
+    if not pieces:
+        return None
+    last = pieces[-1]
+    envs = list(_MATH_ENV_RE.finditer(last))
+    if envs:
+        content = next(g for g in envs[-1].groups() if g is not None).strip()
+        return _rhs_unless_assignment(content)
+    if "=" in last:
+        candidate = clean_answer(last.rsplit("=", 1)[1])
+        if candidate and is_bare_answer(candidate) and len(candidate) <= 80:
+            return candidate
+    return None
+
+
+def _rhs_unless_assignment(content: str) -> str:
+    """``"2+3 = 5"`` -> ``"5"``; ``"x = 5"`` stays (the variable may matter)."""
+    if "=" not in content:
+        return content
+    lhs, rhs = content.split("=", 1)
+    if _SINGLE_VAR_RE.match(lhs) and "=" not in rhs:
+        return content
+    return content.rsplit("=", 1)[1].strip()
+
+
+def _last_number(text: str) -> str | None:
+    numbers = list(_NUMBER_RE.finditer(text))
+    return numbers[-1].group(0) if numbers else None
+
+
+def extract_answer(text: str) -> str | None:
+    """Extract the final answer from free text (a model's output or a gold sentence).
+
+    Args:
+        text: the full output, e.g. ``"... so the answer is \\boxed{\\frac{3}{4}}."``.
+
+    Returns:
+        The answer span as written (delimiters stripped, not normalised), or None when the
+        text holds no recognisable answer.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return None
+    text = text[-_MAX_SCAN:]
+    boxed = find_last_boxed(text)
+    if boxed is not None:
+        boxed = clean_answer(boxed)
+        return boxed or None
+    tags = list(_ANSWER_TAG_RE.finditer(text))
+    if tags:
+        inner = tags[-1].group(1)
+        return extract_answer(inner) if inner.strip() else None
+    opened = list(_ANSWER_OPEN_RE.finditer(text))
+    if opened:
+        return extract_answer(text[opened[-1].end() :])
+    anchored = _from_anchor(text)
+    if anchored:
+        return anchored
+    option = list(_OPTION_RE.finditer(text))
+    if option:
+        return option[-1].group(1).upper()
+    if is_bare_answer(text):
+        return clean_answer(text) or None
+    from_sentence = _from_last_sentence(text)
+    if from_sentence:
+        return clean_answer(from_sentence) or None
+    number = _last_number(text)
+    if number is not None:
+        return number
+    stripped = clean_answer(text)
+    return stripped if 0 < len(stripped) <= _MAX_TEXT_ANSWER else None
+
+
+def extract_gold(text: str) -> str:
+    """Extract a gold answer: usually bare LaTeX already, sometimes a sentence with ``$...$``.
+
+    Unlike :func:`extract_answer`, a gold never falls back to "the last number": a gold that
+    is neither boxed, tagged, bare nor holds math is compared as written.
+    """
+    if not isinstance(text, str):
+        return ""
+    stripped = text.strip()
+    if find_last_boxed(stripped) is not None or _ANSWER_TAG_RE.search(stripped):
+        return extract_answer(stripped) or stripped
+    if is_bare_answer(stripped):
+        return clean_answer(stripped)
+    anchored = _from_anchor(stripped)
+    if anchored:
+        return anchored
+    envs = list(_MATH_ENV_RE.finditer(stripped))
+    if envs:
+        return next(g for g in envs[-1].groups() if g is not None).strip()
+    return clean_answer(stripped)

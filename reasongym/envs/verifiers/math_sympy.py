@@ -1,0 +1,201 @@
+"""The slow path: latex2sympy2_extended + sympy, bounded in time, for what the fast path can't read.
+
+sympy is imported here lazily (it costs ~0.3 s), only the first time an answer needs it.
+
+How the time bound works:
+
+1. *Guard* first: LaTeX that could make sympy or Python's big integers run for a long time
+   without yielding (very long input, huge exponents or factorials, nested powers) is
+   refused outright, and the caller reports ``method="timeout"``.
+2. *Main thread*: the work runs under ``signal.setitimer(ITIMER_REAL)``; the alarm raises
+   inside sympy and the work stops. This is used only when no other interval timer is armed
+   (so a caller's own alarm, e.g. math-verify's or pytest-timeout's, is never clobbered); the
+   previous SIGALRM handler is restored afterwards.
+3. *Any other thread* (or when a timer is already armed): the work runs in a daemon thread
+   and the caller waits at most the remaining budget. On timeout the caller gets its answer
+   on time, but the worker cannot be killed and runs on in the background until it finishes;
+   the guard in step 1 keeps that rare and short. While two such abandoned workers are still
+   running, further fallbacks are refused (``method="timeout"``) instead of piling up.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
+
+MAX_LATEX_LEN = 400
+MAX_ABANDONED = 2
+
+_DANGEROUS = (
+    re.compile(r"\^\s*\{?\s*[-+(]*\s*\d{5,}"),  # x^{100000}
+    re.compile(r"\^\s*\{[^{}]*\^"),  # nested exponent: 9^{9^{9}}
+    re.compile(r"\^\s*\d+\s*\^"),  # 9^9^9
+    re.compile(r"\^\s*\{[^{}]*\{[^{}]*\^"),  # 9^{(9^{9})}
+    re.compile(r"\d{4,}\s*!"),  # 10000!
+    re.compile(r"!\s*!"),  # (n!)!
+    re.compile(r"\\binom\s*\{?\s*\d{5,}"),
+    re.compile(r"\d{40,}"),  # huge literals
+)
+
+_abandoned_lock = threading.Lock()
+_abandoned: list[threading.Thread] = []
+
+
+class SympyTimeout(Exception):
+    """The slow path ran out of time (or refused to start)."""
+
+
+class _Alarm(BaseException):
+    """Raised by our SIGALRM handler; a BaseException so sympy's ``except Exception`` can't
+    swallow it."""
+
+
+def is_dangerous(latex: str) -> bool:
+    """Whether ``latex`` is too big or could trigger an unbounded big-integer computation."""
+    if len(latex) > MAX_LATEX_LEN:
+        return True
+    return any(pattern.search(latex) for pattern in _DANGEROUS)
+
+
+def run_bounded(func: Callable[[], _T], timeout_s: float) -> _T:
+    """Run ``func`` for at most ``timeout_s`` seconds (see module docstring for how).
+
+    Raises:
+        SympyTimeout: on timeout, or when too many earlier workers are still running.
+    """
+    if timeout_s <= 0:
+        raise SympyTimeout("no time left")
+    if _can_use_alarm():
+        return _run_with_alarm(func, timeout_s)
+    return _run_in_thread(func, timeout_s)
+
+
+def _can_use_alarm() -> bool:
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        return False
+    try:
+        return signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    except (OSError, ValueError):
+        return False
+
+
+def _run_with_alarm(func: Callable[[], _T], timeout_s: float) -> _T:
+    armed = [True]
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        if armed[0]:
+            raise _Alarm
+
+    try:
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+    except ValueError:  # not the main interpreter
+        return _run_in_thread(func, timeout_s)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, timeout_s)
+        try:
+            return func()
+        finally:
+            armed[0] = False
+            signal.setitimer(signal.ITIMER_REAL, 0.0)
+    except _Alarm as exc:
+        raise SympyTimeout(f"sympy took longer than {timeout_s:.3g} s") from exc
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _run_in_thread(func: Callable[[], _T], timeout_s: float) -> _T:
+    with _abandoned_lock:
+        _abandoned[:] = [t for t in _abandoned if t.is_alive()]
+        if len(_abandoned) >= MAX_ABANDONED:
+            raise SympyTimeout("earlier sympy workers are still running")
+    result: list[_T] = []
+    error: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            result.append(func())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            error.append(exc)
+
+    worker = threading.Thread(target=work, name="reasongym-math-sympy", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        with _abandoned_lock:
+            _abandoned.append(worker)
+        raise SympyTimeout(f"sympy took longer than {timeout_s:.3g} s (worker left running)")
+    if error:
+        raise error[0]
+    return result[0]
+
+
+# -- the comparison itself ------------------------------------------------------------------
+
+_COMPLEX_HINT = re.compile(r"(?<![A-Za-z\\])[ij](?![A-Za-z])|\\mathbb\{C\}")
+
+
+def _to_sympy(latex: str) -> Any:
+    from latex2sympy2_extended import latex2sympy
+    from latex2sympy2_extended.math_normalization import NormalizationConfig
+
+    config = NormalizationConfig(
+        basic_latex=True, units=True, malformed_operators=True, nits=True, boxed="none"
+    )
+    return latex2sympy(latex, is_real=not _COMPLEX_HINT.search(latex), normalization_config=config)
+
+
+def _sympy_equal(gold_latex: str, pred_latex: str) -> bool:
+    import sympy
+
+    gold = _to_sympy(gold_latex)
+    pred = _to_sympy(pred_latex)
+    if gold == pred:
+        return True
+    if isinstance(gold, sympy.Set) and isinstance(pred, sympy.Set):
+        return bool(gold.symmetric_difference(pred).is_empty)
+    if isinstance(gold, sympy.MatrixBase) and isinstance(pred, sympy.MatrixBase):
+        return gold.shape == pred.shape and bool(sympy.simplify(gold - pred).is_zero_matrix)
+    if isinstance(gold, sympy.core.relational.Relational) and isinstance(
+        pred, sympy.core.relational.Relational
+    ):
+        if type(gold) is not type(pred):
+            return False
+        gold = gold.lhs - gold.rhs
+        pred = pred.lhs - pred.rhs
+    if not (isinstance(gold, sympy.Expr) and isinstance(pred, sympy.Expr)):
+        return False
+    diff = gold - pred
+    if not diff.free_symbols:
+        value = complex(diff.evalf(30))
+        scale = max(1.0, abs(complex(gold.evalf(30))))
+        return abs(value) <= 1e-9 * scale
+    return bool(sympy.simplify(diff) == 0)
+
+
+def sympy_equal(gold_latex: str, pred_latex: str, timeout_s: float) -> bool:
+    """Compare two LaTeX answers with sympy, within ``timeout_s`` seconds.
+
+    Returns:
+        Whether they are equal; False when either side does not parse.
+
+    Raises:
+        SympyTimeout: when the guard refuses the input or the time runs out.
+    """
+    if is_dangerous(gold_latex) or is_dangerous(pred_latex):
+        raise SympyTimeout("input refused by the size guard")
+
+    def work() -> bool:
+        try:
+            return _sympy_equal(gold_latex, pred_latex)
+        except Exception:  # noqa: BLE001 - any parse/compare failure means "not shown equal"
+            return False
+
+    return run_bounded(work, timeout_s)
