@@ -75,7 +75,9 @@ def get_sandbox(
         SandboxError: ``"docker"`` asked for and unusable (the message says how to fix it).
     """
     if backend not in BACKENDS:
-        raise ValueError(f"unknown sandbox backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        raise ValueError(
+            f"unknown sandbox backend {backend!r}; choose one of {', '.join(BACKENDS)}"
+        )
     if backend == "process":
         from reasongym.sandboxes.process import ProcessSandbox
 
@@ -98,7 +100,9 @@ def get_sandbox(
             reason = str(exc)
     from reasongym.sandboxes.process import ProcessSandbox
 
-    log.warning("sandbox backend 'auto': using the process backend because Docker is unusable: %s", reason)
+    log.warning(
+        "sandbox backend 'auto': using the process backend because Docker is unusable: %s", reason
+    )
     return ProcessSandbox(limits=limits)
 
 

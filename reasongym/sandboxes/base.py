@@ -48,7 +48,7 @@ class Sandbox(ABC):
             SandboxError: the sandbox itself failed (never for the program's own failures).
         """
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a no-op is a valid default
         """Release everything (containers, processes). Idempotent."""
 
     def __enter__(self) -> Sandbox:
@@ -70,7 +70,9 @@ def check_files(files: Files | None) -> dict[str, bytes]:
         if isinstance(content, str):
             content = content.encode()
         elif not isinstance(content, bytes | bytearray):
-            raise ValueError(f"files: content of {name!r} must be str or bytes, not {type(content).__name__}")
+            raise ValueError(
+                f"files: content of {name!r} must be str or bytes, not {type(content).__name__}"
+            )
         out[norm] = bytes(content)
     return out
 

@@ -134,15 +134,21 @@ class DockerSandbox(Sandbox):
             answer = worker.request(request, timeout=limits.timeout_s + ANSWER_GRACE_S)
         except WorkerTimeout:
             self._discard(worker)
-            return ExecResult("", "", None, timed_out=True, duration_s=time.monotonic() - t0, backend=self.name)
+            return ExecResult(
+                "", "", None, timed_out=True, duration_s=time.monotonic() - t0, backend=self.name
+            )
         except WorkerBroken as exc:
             self._discard(worker)
             return self._after_crash(worker, exc, time.monotonic() - t0)
         if answer.get("op") != "result":
             self._discard(worker)
-            raise SandboxCrashed(f"sandbox runner failed: {answer.get('error', answer)!r}; the container was replaced")
+            raise SandboxCrashed(
+                f"sandbox runner failed: {answer.get('error', answer)!r}; the container was replaced"
+            )
         worker.runs += 1
-        tainted = answer["timed_out"] or answer["oom_killed"] or answer["leftover"] or not answer["clean"]
+        tainted = (
+            answer["timed_out"] or answer["oom_killed"] or answer["leftover"] or not answer["clean"]
+        )
         if tainted:
             self._discard(worker)
         else:
@@ -175,7 +181,9 @@ class DockerSandbox(Sandbox):
         for t in list(self._background):
             t.join(timeout=START_TIMEOUT_S)
         try:
-            left = self._client.containers.list(all=True, filters={"label": f"{engine.LABEL_POOL}={self.pool_id}"})
+            left = self._client.containers.list(
+                all=True, filters={"label": f"{engine.LABEL_POOL}={self.pool_id}"}
+            )
             _remove_all(left)
         except Exception as exc:  # noqa: BLE001 - the engine may be gone; reaping covers it later
             log.debug("could not list containers on close: %s", exc)
@@ -249,7 +257,9 @@ class DockerSandbox(Sandbox):
                 "PidsLimit": limits.pids + RUNNER_PIDS,
             }
             try:
-                resp = api._post_json(api._url("/containers/{0}/update", worker.container.id), data=data)
+                resp = api._post_json(
+                    api._url("/containers/{0}/update", worker.container.id), data=data
+                )
                 api._raise_for_status(resp)
             except Exception as exc:
                 raise self._engine_error(exc, "updating container limits") from None
@@ -353,8 +363,12 @@ class DockerSandbox(Sandbox):
         except Exception as exc:
             raise self._engine_error(exc, "creating a sandbox container") from None
         try:
-            attach = container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
-            worker = Worker(container, attach, limits.disk_mb, (limits.memory_mb, limits.cpus, limits.pids))
+            attach = container.attach_socket(
+                params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            )
+            worker = Worker(
+                container, attach, limits.disk_mb, (limits.memory_mb, limits.cpus, limits.pids)
+            )
             container.start()
             pong = worker.request({"op": "ping"}, timeout=START_TIMEOUT_S)
         except Exception as exc:
@@ -377,7 +391,9 @@ class DockerSandbox(Sandbox):
         if pong.get("uid") == 0:
             worker.close_stream()
             _remove_all([container])
-            raise SandboxStartError("sandbox runner runs as root; refusing (the image must allow uid 1000)")
+            raise SandboxStartError(
+                "sandbox runner runs as root; refusing (the image must allow uid 1000)"
+            )
         return worker
 
     # --- errors -------------------------------------------------------------------------

@@ -160,7 +160,11 @@ def reap_orphans(client: Any, me: Owner | None = None, keep_pool: str | None = N
             continue
         exited = c.status in ("exited", "dead")
         if owner_is_dead(labels, me) or (exited and labels.get(LABEL_HOST) == me.host):
-            log.info("reaping orphaned sandbox container %s (owner pid %s)", c.short_id, labels.get(LABEL_PID))
+            log.info(
+                "reaping orphaned sandbox container %s (owner pid %s)",
+                c.short_id,
+                labels.get(LABEL_PID),
+            )
             remove_quietly(c)
             removed += 1
     return removed

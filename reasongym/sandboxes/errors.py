@@ -13,7 +13,9 @@ START_ENGINE_HINT = (
     "`scripts/setup_docker.sh` installs and starts one on Debian), point DOCKER_HOST at a "
     'remote one, or use get_sandbox("process").'
 )
-BUILD_IMAGE_HINT = "Build it with `reasongym sandbox build` (add `--offline` when no registry is reachable)."
+BUILD_IMAGE_HINT = (
+    "Build it with `reasongym sandbox build` (add `--offline` when no registry is reachable)."
+)
 
 
 class SandboxError(ReasonGymError):
@@ -43,7 +45,9 @@ class ImageMissing(SandboxError):
 
     def __init__(self, image: str) -> None:
         self.image = image
-        super().__init__(f"Sandbox image {image!r} not found in the Docker engine. {BUILD_IMAGE_HINT}")
+        super().__init__(
+            f"Sandbox image {image!r} not found in the Docker engine. {BUILD_IMAGE_HINT}"
+        )
 
 
 class SandboxStartError(SandboxError):

@@ -61,7 +61,9 @@ class ProcessSandbox(Sandbox):
 
     name = "process"
 
-    def __init__(self, limits: Limits | None = None, use_bwrap: bool | None = None, python: str | None = None):
+    def __init__(
+        self, limits: Limits | None = None, use_bwrap: bool | None = None, python: str | None = None
+    ):
         super().__init__(limits)
         self._uid = NOBODY if os.geteuid() == 0 else os.geteuid()
         self._gid = NOBODY if os.geteuid() == 0 else os.getegid()
@@ -75,9 +77,15 @@ class ProcessSandbox(Sandbox):
         bwrap = shutil.which("bwrap")
         problem = None
         if use_bwrap is not False:
-            problem = "bwrap is not installed (apt install bubblewrap)" if bwrap is None else _probe_bwrap(bwrap, self.python, self._uid)
+            problem = (
+                "bwrap is not installed (apt install bubblewrap)"
+                if bwrap is None
+                else _probe_bwrap(bwrap, self.python, self._uid)
+            )
             if problem and use_bwrap:
-                raise SandboxStartError(f"use_bwrap=True but bubblewrap does not work here: {problem}")
+                raise SandboxStartError(
+                    f"use_bwrap=True but bubblewrap does not work here: {problem}"
+                )
         self._bwrap = bwrap if use_bwrap is not False and not problem else None
         if self._bwrap:
             self.name = "process+bwrap"
@@ -142,7 +150,9 @@ class ProcessSandbox(Sandbox):
 
     # --- internals ----------------------------------------------------------------------
 
-    def _bwrap_command(self, stage: Path, contents: dict[str, bytes], limits: Limits) -> tuple[list[str], list[int]]:
+    def _bwrap_command(
+        self, stage: Path, contents: dict[str, bytes], limits: Limits
+    ) -> tuple[list[str], list[int]]:
         cmd = [self._bwrap, *_bwrap_base_args(self.python)]
         cmd += ["--size", str(limits.disk_mb << 20), "--tmpfs", "/tmp"]
         cmd += ["--size", str(limits.disk_mb << 20), "--tmpfs", "/work"]
@@ -375,7 +385,7 @@ def _tasks_of(uid: int) -> int:
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, _dirnames, filenames in os.walk(root):
         os.chown(dirpath, uid, gid)
         for name in filenames:
             os.chown(os.path.join(dirpath, name), uid, gid)
@@ -404,7 +414,13 @@ def _pick_python(uid: int) -> str | None:
 
 
 def _bwrap_base_args(python: str) -> list[str]:
-    args = ["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session"]
+    args = [
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+    ]
     args += ["--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
     for d in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(d):
@@ -415,8 +431,26 @@ def _bwrap_base_args(python: str) -> list[str]:
     if not prefix.startswith("/usr") and prefix not in ("/", ""):
         args += ["--ro-bind", prefix, prefix]
     args += ["--proc", "/proc", "--dev", "/dev"]
-    args += ["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", "/work"]
-    args += ["--setenv", "LANG", "C.UTF-8", "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "TMPDIR", "/tmp"]
+    args += [
+        "--clearenv",
+        "--setenv",
+        "PATH",
+        "/usr/local/bin:/usr/bin:/bin",
+        "--setenv",
+        "HOME",
+        "/work",
+    ]
+    args += [
+        "--setenv",
+        "LANG",
+        "C.UTF-8",
+        "--setenv",
+        "PYTHONDONTWRITEBYTECODE",
+        "1",
+        "--setenv",
+        "TMPDIR",
+        "/tmp",
+    ]
     return args
 
 
@@ -425,7 +459,18 @@ def _probe_bwrap(bwrap: str, python: str, uid: int) -> str | None:
     key = (bwrap, python, uid)
     if key not in _bwrap_probe:
         drop = uid != os.geteuid()
-        cmd = [bwrap, *_bwrap_base_args(python), "--tmpfs", "/work", "--chdir", "/work", "--", python, "-c", "pass"]
+        cmd = [
+            bwrap,
+            *_bwrap_base_args(python),
+            "--tmpfs",
+            "/work",
+            "--chdir",
+            "/work",
+            "--",
+            python,
+            "-c",
+            "pass",
+        ]
         try:
             proc = subprocess.run(
                 cmd,
@@ -435,7 +480,11 @@ def _probe_bwrap(bwrap: str, python: str, uid: int) -> str | None:
                 group=uid if drop else None,
                 extra_groups=[] if drop else None,
             )
-            problem = None if proc.returncode == 0 else proc.stderr.decode(errors="replace").strip()[-300:]
+            problem = (
+                None
+                if proc.returncode == 0
+                else proc.stderr.decode(errors="replace").strip()[-300:]
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             problem = str(exc)
         if problem:

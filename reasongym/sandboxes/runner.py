@@ -51,7 +51,7 @@ def _set_non_dumpable():
         pr_set_dumpable = 4
         libc.prctl(pr_set_dumpable, 0, 0, 0, 0)
     except Exception as exc:  # noqa: BLE001 - report, keep serving
-        sys.stderr.write("runner: could not set non-dumpable: %r\n" % (exc,))
+        sys.stderr.write(f"runner: could not set non-dumpable: {exc!r}\n")
 
 
 def _oom_kill_count():
@@ -309,7 +309,9 @@ def _send(obj):
 
 def main():
     if os.getpid() != 1:
-        sys.exit("runner: refusing to run outside a container (must be PID 1: it kills every other process)")
+        sys.exit(
+            "runner: refusing to run outside a container (must be PID 1: it kills every other process)"
+        )
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _set_non_dumpable()
     for line in _read_lines(FIRST_REQUEST_TIMEOUT_S):
@@ -327,9 +329,9 @@ def main():
             elif op == "run":
                 resp = run(req)
             else:
-                resp = {"op": "error", "error": "unknown op %r" % (op,)}
+                resp = {"op": "error", "error": f"unknown op {op!r}"}
         except Exception as exc:  # noqa: BLE001 - the host decides what to do
-            resp = {"op": "error", "error": "%s: %s" % (type(exc).__name__, exc)}
+            resp = {"op": "error", "error": f"{type(exc).__name__}: {exc}"}
             _kill_everything_else()
         if isinstance(req, dict) and "id" in req:
             resp["id"] = req["id"]

@@ -35,11 +35,15 @@ class Limits:
         if not (isinstance(self.timeout_s, int | float) and 0 < self.timeout_s <= 3600):
             problems.append(f"timeout_s={self.timeout_s!r} must be in (0, 3600] seconds")
         if not (isinstance(self.memory_mb, int) and 32 <= self.memory_mb <= 1 << 20):
-            problems.append(f"memory_mb={self.memory_mb!r} must be an int >= 32 (Python alone needs ~10 MB)")
+            problems.append(
+                f"memory_mb={self.memory_mb!r} must be an int >= 32 (Python alone needs ~10 MB)"
+            )
         if not (isinstance(self.cpus, int | float) and 0.05 <= self.cpus <= 1024):
             problems.append(f"cpus={self.cpus!r} must be in [0.05, 1024]")
         if not (isinstance(self.pids, int) and 8 <= self.pids <= 1 << 16):
-            problems.append(f"pids={self.pids!r} must be an int >= 8 (the interpreter itself needs a few)")
+            problems.append(
+                f"pids={self.pids!r} must be an int >= 8 (the interpreter itself needs a few)"
+            )
         if not (isinstance(self.output_bytes, int) and 0 < self.output_bytes <= 64 << 20):
             problems.append(f"output_bytes={self.output_bytes!r} must be an int in (0, 64 MiB]")
         if not (isinstance(self.disk_mb, int) and 1 <= self.disk_mb <= 1 << 20):

@@ -71,7 +71,7 @@ class Worker:
         try:
             self._sock.settimeout(timeout)
             self._sock.sendall(data)
-        except socket.timeout:
+        except TimeoutError:
             raise WorkerTimeout("sending the request timed out") from None
         except OSError as exc:
             raise WorkerBroken(f"stream to the runner closed ({exc})") from None
@@ -107,7 +107,7 @@ class Worker:
             try:
                 self._sock.settimeout(remaining)
                 chunk = self._sock.recv(min(n, 1 << 20))
-            except socket.timeout:
+            except TimeoutError:
                 raise WorkerTimeout("the runner did not answer in time") from None
             except OSError as exc:
                 raise WorkerBroken(f"stream to the runner failed ({exc})") from None
