@@ -9,6 +9,7 @@ with ``docker import``. The rootfs tarball is cached, so rebuilding is a matter 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ IMAGE_DIR = Path(__file__).with_name("image")
 DEFAULT_BASE = "python:3.12-slim"
 DEFAULT_SUITE = "bookworm"
 OFFLINE_BASE_REPO = "reasongym-base"
+LABEL_RECIPE = "org.reasongym.recipe"  # hash of the Dockerfile the image was built from
 MMDEBSTRAP_TIMEOUT_S = 900
 # Docs, man pages and translations: a third of the rootfs, useless in a sandbox.
 _SLIM = [
@@ -38,6 +40,22 @@ _SLIM = [
 def default_cache_dir() -> Path:
     root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(root) / "reasongym" / "sandbox"
+
+
+def recipe_hash() -> str:
+    """Hash of the shipped Dockerfile: an image with another hash was built from an older one."""
+    return hashlib.sha256((IMAGE_DIR / "Dockerfile").read_bytes()).hexdigest()[:16]
+
+
+def image_is_current(tag: str = engine.DEFAULT_IMAGE, client: Any = None) -> bool:
+    """True when ``tag`` exists and was built from this version's Dockerfile."""
+    docker = engine.docker_sdk()
+    client = client if client is not None else engine.connect()
+    try:
+        labels = client.images.get(tag).labels or {}
+    except docker.errors.ImageNotFound:
+        return False
+    return labels.get(LABEL_RECIPE) == recipe_hash()
 
 
 def build_image(
@@ -81,6 +99,7 @@ def build_image(
             path=str(IMAGE_DIR),
             tag=tag,
             buildargs={"BASE": base_ref},
+            labels={LABEL_RECIPE: recipe_hash()},
             rm=True,
             forcerm=True,
             pull=False,

@@ -14,13 +14,16 @@ from pathlib import Path
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from reasongym.sandboxes.build import build_image
+    from reasongym.sandboxes.build import build_image, image_is_current
     from reasongym.sandboxes.errors import SandboxError
 
     def say(message: str) -> None:
         print(f"[sandbox build] {message}", file=sys.stderr, flush=True)
 
     try:
+        if args.if_missing and image_is_current(args.tag):
+            say(f"{args.tag} is present and up to date; nothing to do")
+            return 0
         build_image(
             tag=args.tag,
             base=args.base,
@@ -74,6 +77,11 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--cache-dir",
         help="where the rootfs tarball is cached (default ~/.cache/reasongym/sandbox)",
+    )
+    p.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="do nothing when the image exists and was built from this Dockerfile",
     )
     p.set_defaults(func=cmd_build)
 

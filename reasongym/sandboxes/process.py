@@ -113,24 +113,26 @@ class ProcessSandbox(Sandbox):
         contents = check_files(files)
         contents[MAIN_FILE] = code.encode()
         stage = Path(tempfile.mkdtemp(prefix="reasongym-run-"))
+        work, tmp = stage / "work", stage / "tmp"  # bare runs: a private TMPDIR beside the work dir
         marker = secrets.token_hex(12)
         fds: list[int] = []
         try:
             for rel, data in contents.items():
-                path = stage / rel
+                path = work / rel
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
             if self._bwrap:
-                cmd, fds = self._bwrap_command(stage, contents, limits)
-                cwd = "/"
+                cmd, fds = self._bwrap_command(work, contents, limits)
+                cwd, home, tmpdir = "/", "/work", "/tmp"
             else:
-                cmd, cwd = [self.python, "-E", "-s", MAIN_FILE], str(stage)
+                tmp.mkdir()
+                cmd, cwd, home, tmpdir = [self.python, "-E", "-s", MAIN_FILE], str(work), str(work), str(tmp)
                 if self._uid != os.geteuid():
                     _chown_tree(stage, self._uid, self._gid)
             env = {
                 "PATH": "/usr/local/bin:/usr/bin:/bin",
-                "HOME": "/work" if self._bwrap else str(stage),
-                "TMPDIR": "/tmp",
+                "HOME": home,
+                "TMPDIR": tmpdir,
                 "LANG": "C.UTF-8",
                 "PYTHONDONTWRITEBYTECODE": "1",
                 MARKER_VAR: marker,
@@ -139,7 +141,7 @@ class ProcessSandbox(Sandbox):
         finally:
             for fd in fds:
                 os.close(fd)
-            shutil.rmtree(stage, ignore_errors=True)
+            _rmtree_forcibly(stage)
 
     def close(self) -> None:
         self._closed = True
@@ -151,7 +153,7 @@ class ProcessSandbox(Sandbox):
     # --- internals ----------------------------------------------------------------------
 
     def _bwrap_command(
-        self, stage: Path, contents: dict[str, bytes], limits: Limits
+        self, work: Path, contents: dict[str, bytes], limits: Limits
     ) -> tuple[list[str], list[int]]:
         cmd = [self._bwrap, *_bwrap_base_args(self.python)]
         cmd += ["--size", str(limits.disk_mb << 20), "--tmpfs", "/tmp"]
@@ -165,7 +167,7 @@ class ProcessSandbox(Sandbox):
                 if d not in made:
                     cmd += ["--dir", d]
                     made.add(d)
-            fd = os.open(stage / rel, os.O_RDONLY)
+            fd = os.open(work / rel, os.O_RDONLY)
             fds.append(fd)
             cmd += ["--perms", "0644", "--file", str(fd), f"/work/{rel}"]
         cmd += ["--remount-ro", "/", "--chdir", "/work", "--", self.python, "-E", "-s", MAIN_FILE]
@@ -382,6 +384,25 @@ def _tasks_of(uid: int) -> int:
             except OSError:
                 continue
     return n
+
+
+def _rmtree_forcibly(root: Path) -> None:
+    """Remove a run's dir even where the program took away permissions."""
+
+    def fix(func, path, _exc) -> None:
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.chmod(path, 0o700)
+                shutil.rmtree(path, onerror=fix)
+            else:
+                func(path)
+        except OSError:
+            pass
+
+    shutil.rmtree(root, onerror=fix)
+    if root.exists():
+        log.warning("could not remove the run dir %s", root)
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
