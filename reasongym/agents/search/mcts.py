@@ -32,7 +32,9 @@ class MCTS(SearchAgent):
             new node itself with guidance).
         prior_temperature: priors are ``softmax(logprob / prior_temperature)`` over siblings
             (uniform when the backend gives no log-probs).
-        fpu: the value assumed for unvisited children (first-play urgency).
+        fpu: the value assumed for unvisited children (first-play urgency); guidance values are
+            mostly in [0, 1] (a failed answer scores 0), so the default 0.5 is neutral: a
+            sibling of a known failure gets tried before the failure is revisited.
         widen: progressive-widening exponent (None: a node is expanded once).
         final: choose the best-valued terminal node found (``"value"``) or follow the most
             visited children (``"visits"``).
@@ -50,7 +52,7 @@ class MCTS(SearchAgent):
         c_puct: float = 1.5,
         evaluation: Literal["rollout", "value"] = "rollout",
         prior_temperature: float = 1.0,
-        fpu: float = 0.0,
+        fpu: float = 0.5,
         widen: float | None = 0.5,
         final: Literal["value", "visits"] = "value",
         stop_when_solved: bool = True,
