@@ -1,0 +1,334 @@
+"""Search scaling: success rate vs generated tokens on Arithmetic-v0, internal vs external guidance.
+
+A tiny char-level policy is pretrained in-process on ``reasongym/Arithmetic-v0``
+(:func:`reasongym.agents.models.tiny.pretrain_arithmetic`, stopped at ~45% greedy accuracy, cached
+in ``--cache``) and searched with on the same held-out tasks (indices ``0..tasks-1``, which
+pretraining never sees):
+
+* greedy decoding (the baseline: one completion per task);
+* best-of-N (N = 4, 16) with the env's verifier (external guidance, train mode: the verifier
+  peeks at every candidate), and with the policy's confidence (internal, eval mode);
+* majority vote (self-consistency) over 16 samples; self-evaluation over 16 samples;
+* step-level beam search and MCTS, each with internal guidance (eval mode) and with the
+  verifier (train mode).
+
+Every method runs through the real env: the search branches on ``get_state``/``set_state``
+snapshots, then its chosen answer is replayed and graded once by the env, so "success" is the
+env's verdict. Columns: success rate, generated tokens per task (all samples, discarded ones
+included), verifier calls per task spent *choosing* the answer (0 = honest test-time result;
+the replayed answer's grading is not counted), wall time.
+
+With ``--smollm`` (default on when the model loads) SmolLM2-135M-Instruct answers a few
+``Math-v0`` tasks greedily and best-of-4 as a real-model smoke row (tokens/s).
+
+There is no peer library to run side by side here: the greedy row is the reference.
+
+Usage:
+    python bench/search_scaling.py [--tasks 200] [--json OUT] [--no-smollm] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ARITHMETIC = "reasongym/Arithmetic-v0"
+MATH = "reasongym/Math-v0"
+DEFAULT_CACHE = Path("~/.cache/reasongym/bench-tiny-arith").expanduser()
+
+
+@dataclass
+class Row:
+    """One method's result over the task set."""
+
+    method: str
+    guidance: str
+    kind: str  # "none", "internal" or "external"
+    mode: str
+    tasks: int
+    success_rate: float
+    tokens_per_task: float
+    verifier_calls_per_task: float
+    self_eval_calls_per_task: float
+    env_steps_per_task: float
+    wall_s: float
+
+
+def run_method(env, agent, task_indices: list[int]) -> tuple[float, dict[str, Any], float]:
+    """Play one episode per task index (as ``reasongym.evaluation.run_episodes`` does, but on
+    fixed tasks); returns (success rate, agent stats, wall seconds)."""
+    agent.bind(env)
+    solved = 0
+    start = time.perf_counter()
+    for index in task_indices:
+        obs, info = env.reset(options={"task_index": index})
+        agent.reset(obs, info)
+        done = False
+        while not done:
+            obs, _, terminated, truncated, info = env.step(agent.act(obs, info))
+            done = terminated or truncated
+        solved += bool(info.get("is_success"))
+    return solved / len(task_indices), agent.stats(), time.perf_counter() - start
+
+
+def methods(policy) -> list[tuple[str, str, Callable[[], Any]]]:
+    """(label, guidance kind, factory) for every searched configuration."""
+    from reasongym.agents.models.base import GenerationConfig
+    from reasongym.agents.search import MCTS, BeamSearch, BestOfN
+
+    sample = GenerationConfig(temperature=1.0, max_tokens=24, stop=("</answer>",))
+    greedy = GenerationConfig(temperature=0.0, max_tokens=24, stop=("</answer>",))
+    common = {"generation": sample, "seed": 0}
+    return [
+        ("greedy", "none", lambda: BestOfN(policy, n=1, generation=greedy)),
+        (
+            "bon-4",
+            "external",
+            lambda: BestOfN(policy, n=4, guidance="verifier", mode="train", **common),
+        ),
+        (
+            "bon-16",
+            "external",
+            lambda: BestOfN(policy, n=16, guidance="verifier", mode="train", **common),
+        ),
+        ("bon-4", "internal", lambda: BestOfN(policy, n=4, guidance="logprob", **common)),
+        ("bon-16", "internal", lambda: BestOfN(policy, n=16, guidance="logprob", **common)),
+        ("majority-16", "internal", lambda: BestOfN(policy, n=16, guidance="majority", **common)),
+        ("self-eval-16", "internal", lambda: BestOfN(policy, n=16, guidance="self_eval", **common)),
+        (
+            "beam-4x4",
+            "internal",
+            lambda: BeamSearch(
+                policy, beam_width=4, expand=4, guidance="logprob:1,majority:1", **common
+            ),
+        ),
+        (
+            "beam-4x4",
+            "external",
+            lambda: BeamSearch(
+                policy, beam_width=4, expand=4, guidance="verifier", mode="train", **common
+            ),
+        ),
+        (
+            "mcts-16x2",
+            "internal",
+            lambda: MCTS(
+                policy, simulations=16, expand=2, guidance="logprob:1,majority:1", **common
+            ),
+        ),
+        (
+            "mcts-16x2",
+            "external",
+            lambda: MCTS(
+                policy, simulations=16, expand=2, guidance="verifier", mode="train", **common
+            ),
+        ),
+    ]
+
+
+def tiny_rows(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
+    import gymnasium as gym
+
+    import reasongym  # noqa: F401 - registers the ids
+    from reasongym.agents.models.tiny import arithmetic_accuracy, pretrain_arithmetic
+
+    start = time.perf_counter()
+    result = pretrain_arithmetic(args.cache, target_accuracy=args.target_accuracy)
+    print(f"[bench] {result.summary()} ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+    policy = result.lm
+    tasks = list(range(args.tasks))
+    pretrain = {
+        "steps": result.steps,
+        "train_s": result.seconds,
+        "loaded": result.loaded,
+        "validation_accuracy": result.validation_accuracy,
+        "heldout_greedy_accuracy": arithmetic_accuracy(policy, tasks),
+    }
+    env = gym.make(ARITHMETIC)
+    rows = []
+    try:
+        for label, kind, factory in methods(policy):
+            agent = factory()
+            success, stats, wall = run_method(env, agent, tasks)
+            n = len(tasks)
+            row = Row(
+                method=label,
+                guidance=stats["guidance"] if kind != "none" else "-",
+                kind=kind,
+                mode=stats["mode"],
+                tasks=n,
+                success_rate=success,
+                tokens_per_task=stats["generated_tokens"] / n,
+                verifier_calls_per_task=stats["verifier_calls"] / n,
+                self_eval_calls_per_task=stats["self_eval_calls"] / n,
+                env_steps_per_task=stats["env_steps"] / n,
+                wall_s=wall,
+            )
+            rows.append(row)
+            print(
+                f"[bench] {label:<13} {kind:<9} success {success:.3f}  tokens/task {row.tokens_per_task:7.1f}  ({wall:.0f} s)",
+                file=sys.stderr,
+            )
+    finally:
+        env.close()
+    return rows, pretrain
+
+
+def smollm_row(args: argparse.Namespace) -> dict[str, Any] | None:
+    """Greedy and best-of-4 (verifier) with SmolLM2 on a few Math-v0 tasks, or None."""
+    try:
+        from reasongym.agents.models import load_model
+
+        lm = load_model("smollm2")
+    except Exception as exc:  # the model package is optional: report, do not fail the bench
+        print(f"[bench] SmolLM2 row skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return None
+    import gymnasium as gym
+
+    from reasongym.agents.models.base import GenerationConfig
+    from reasongym.agents.search import BestOfN
+
+    env = gym.make(MATH)
+    tasks = list(range(args.smollm_tasks))
+    out: dict[str, Any] = {"model": "SmolLM2-135M-Instruct", "env": MATH, "tasks": len(tasks)}
+    try:
+        for label, agent in [
+            (
+                "greedy",
+                BestOfN(
+                    lm,
+                    n=1,
+                    generation=GenerationConfig(
+                        temperature=0.0, max_tokens=192, stop=("</tool>", "</answer>")
+                    ),
+                ),
+            ),
+            (
+                "bon-4",
+                BestOfN(
+                    lm,
+                    n=4,
+                    guidance="verifier",
+                    mode="train",
+                    seed=0,
+                    generation=GenerationConfig(
+                        temperature=0.8, max_tokens=192, stop=("</tool>", "</answer>")
+                    ),
+                ),
+            ),
+        ]:
+            success, stats, wall = run_method(env, agent, tasks)
+            out[label] = {
+                "success_rate": success,
+                "tokens_per_task": stats["generated_tokens"] / len(tasks),
+                "tokens_per_s": stats["generated_tokens"] / wall,
+                "verifier_calls_per_task": stats["verifier_calls"] / len(tasks),
+                "wall_s": wall,
+            }
+            print(f"[bench] smollm2 {label}: {out[label]}", file=sys.stderr)
+    finally:
+        env.close()
+        lm.close()
+    return out
+
+
+def print_table(rows: list[Row], pretrain: dict[str, Any], smollm: dict[str, Any] | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=(
+            f"Search scaling on {ARITHMETIC} ({rows[0].tasks} held-out tasks; tiny policy, "
+            f"held-out greedy accuracy {pretrain['heldout_greedy_accuracy']:.3f})"
+        )
+    )
+    for column in (
+        "method",
+        "guidance",
+        "kind",
+        "mode",
+        "success",
+        "tokens/task",
+        "verifier calls/task",
+        "self-eval/task",
+        "wall s",
+    ):
+        table.add_column(
+            column,
+            justify="right" if column not in ("method", "guidance", "kind", "mode") else "left",
+        )
+    for r in rows:
+        table.add_row(
+            r.method,
+            r.guidance,
+            r.kind,
+            r.mode,
+            f"{r.success_rate:.3f}",
+            f"{r.tokens_per_task:.1f}",
+            f"{r.verifier_calls_per_task:.2f}",
+            f"{r.self_eval_calls_per_task:.1f}",
+            f"{r.wall_s:.1f}",
+        )
+    console = Console()
+    console.print(table)
+    if smollm:
+        for label in ("greedy", "bon-4"):
+            r = smollm[label]
+            console.print(
+                f"SmolLM2-135M on {smollm['tasks']} {MATH} tasks, {label}: success {r['success_rate']:.2f}, "
+                f"{r['tokens_per_task']:.0f} tokens/task, {r['tokens_per_s']:.1f} tokens/s, "
+                f"verifier calls/task {r['verifier_calls_per_task']:.1f}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--tasks", type=int, default=200, help="held-out Arithmetic-v0 tasks (indices 0..N-1)"
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=DEFAULT_CACHE, help="where the tiny policy is saved/loaded"
+    )
+    parser.add_argument(
+        "--target-accuracy",
+        type=float,
+        default=0.45,
+        help="pretraining stops at this greedy accuracy",
+    )
+    parser.add_argument("--smollm-tasks", type=int, default=4)
+    parser.add_argument("--no-smollm", action="store_true", help="skip the SmolLM2 smoke row")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--json", help="write the results as JSON")
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    start = time.perf_counter()
+    rows, pretrain = tiny_rows(args)
+    smollm = None if args.no_smollm else smollm_row(args)
+    print_table(rows, pretrain, smollm)
+    total = time.perf_counter() - start
+    print(f"total {total:.0f} s")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "pretrain": pretrain,
+            "rows": [asdict(r) for r in rows],
+            "smollm2": smollm,
+            "total_s": total,
+        }
+        Path(args.json).write_text(json.dumps(payload, indent=2))
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
