@@ -34,7 +34,7 @@ def main() -> None:
         steps=args.steps,
         seed=args.seed,
         out=args.out,
-        eval_every=max(args.steps // 10, 1),  # ten greedy evaluations along the way
+        eval_every=max(args.steps // 10, 1_000),  # up to ten greedy evaluations on the way
         eval_episodes=50,
         progress_bar=not args.no_progress,
     )

