@@ -164,7 +164,7 @@ def tiny_rows(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
                 mode=stats["mode"],
                 tasks=n,
                 success_rate=success,
-                tokens_per_task=stats["generated_tokens"] / n,
+                tokens_per_task=stats["tokens_generated"] / n,
                 verifier_calls_per_task=stats["verifier_calls"] / n,
                 self_eval_calls_per_task=stats["self_eval_calls"] / n,
                 env_steps_per_task=stats["env_steps"] / n,
@@ -226,8 +226,8 @@ def smollm_row(args: argparse.Namespace) -> dict[str, Any] | None:
             success, stats, wall = run_method(env, agent, tasks)
             out[label] = {
                 "success_rate": success,
-                "tokens_per_task": stats["generated_tokens"] / len(tasks),
-                "tokens_per_s": stats["generated_tokens"] / wall,
+                "tokens_per_task": stats["tokens_generated"] / len(tasks),
+                "tokens_per_s": stats["tokens_generated"] / wall,
                 "verifier_calls_per_task": stats["verifier_calls"] / len(tasks),
                 "wall_s": wall,
             }

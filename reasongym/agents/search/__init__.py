@@ -13,7 +13,7 @@ Example::
 
     agent = BestOfN(policy, n=16, guidance="majority")          # eval mode: no verifier peeks
     summary = run_episodes("reasongym/Arithmetic-v0", agent, episodes=100)
-    print(summary.success_rate, summary.agent_stats["generated_tokens"])
+    print(summary.success_rate, summary.agent_stats["tokens_generated"])
 """
 
 from reasongym.agents.search.base import (

@@ -76,8 +76,8 @@ class SearchStats:
 
     Attributes:
         searches: searches run (one per episode, plus re-plans).
-        generate_calls: ``LanguageModel.generate`` calls (each may return many completions).
-        generated_tokens: tokens of all completions, including discarded branches and rollouts.
+        model_calls: ``LanguageModel.generate`` calls (each may return many completions).
+        tokens_generated: tokens of all completions, including discarded branches and rollouts.
         env_steps: env steps taken on snapshots while searching (the replayed steps that the
             runner counts are not included).
         verifier_calls: answers the env graded while searching (0 in eval mode). The replayed
@@ -87,8 +87,8 @@ class SearchStats:
     """
 
     searches: int = 0
-    generate_calls: int = 0
-    generated_tokens: int = 0
+    model_calls: int = 0
+    tokens_generated: int = 0
     env_steps: int = 0
     verifier_calls: int = 0
     self_eval_calls: int = 0
@@ -260,8 +260,14 @@ def _text(observation: Any) -> str:
 
 
 def chat_prompt(context: list[Message]) -> Prompt:
-    """The default prompt: the context as a chat, unchanged."""
-    return context
+    """The default prompt: the context as a chat, with tool output shown as a user turn
+    ``"Tool output:\n..."`` as :class:`reasongym.agents.llm.LLMAgent` shows it (every chat
+    template and server accepts that), so a policy sees the same chat inside a search as
+    when it acts alone."""
+    return [
+        {"role": "user", "content": f"Tool output:\n{m['content']}"} if m["role"] == "tool" else m
+        for m in context
+    ]
 
 
 class SearchAgent(Agent):
@@ -386,7 +392,9 @@ class SearchAgent(Agent):
             "guidance": self.guidance.name,
         }
         out.update(self.totals.to_dict())
-        out["verifier_used_for_selection"] = self.guidance.uses_verifier
+        # train mode runs every answer on the env, so the verifier may steer the choice
+        # (through guidance, revision feedback or early stopping); eval mode never runs one
+        out["verifier_may_choose"] = self.mode == "train"
         out["final_answer_scoring"] = "env, once per episode (the replayed answer)"
         return out
 
@@ -455,15 +463,13 @@ class SearchAgent(Agent):
         """``n`` completions per context, counted in the current tree's stats."""
         stats = self._tree.stats
         seed = (
-            None
-            if self.seed is None
-            else self.seed + self.totals.generate_calls + stats.generate_calls
+            None if self.seed is None else self.seed + self.totals.model_calls + stats.model_calls
         )
         config = dataclasses.replace(self.generation, n=n, seed=seed)
         prompts = [self.prompt_fn(c) for c in contexts]
         out = self.policy.generate(prompts, config)
-        stats.generate_calls += 1
-        stats.generated_tokens += sum(c.num_tokens for row in out for c in row)
+        stats.model_calls += 1
+        stats.tokens_generated += sum(c.num_tokens for row in out for c in row)
         return out
 
     def _expand(

@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from reasongym.agents.search.base import Node, SearchTree, execute
+from reasongym.agents.models.base import Message
+from reasongym.agents.search.base import Node, SearchTree, chat_prompt, execute
 
 
 def label_finals(tree: SearchTree, env: Any) -> int:
@@ -65,9 +66,21 @@ def best_verified(tree: SearchTree) -> Node | None:
     return max(verified(tree), key=key, default=None)
 
 
-def sft_records(trees: Iterable[SearchTree], all_verified: bool = False) -> list[dict[str, Any]]:
+def _chat(messages: list[Message], tool_role: str) -> list[Message]:
+    if tool_role == "tool":
+        return [dict(m) for m in messages]
+    if tool_role != "user":
+        raise ValueError(f"tool_role must be 'user' or 'tool', got {tool_role!r}")
+    return [dict(m) for m in chat_prompt(messages)]
+
+
+def sft_records(
+    trees: Iterable[SearchTree], all_verified: bool = False, tool_role: str = "user"
+) -> list[dict[str, Any]]:
     """Chat-format SFT examples: the best verified trajectory of each tree (or, with
-    ``all_verified``, every distinct verified trajectory)."""
+    ``all_verified``, every distinct verified trajectory). Tool output is a user turn
+    ``"Tool output:\n..."`` as the search agents and ``LLMAgent`` show it to the policy
+    (``tool_role="tool"`` keeps the env's ``tool`` role)."""
     records = []
     for tree in trees:
         if all_verified:
@@ -83,7 +96,7 @@ def sft_records(trees: Iterable[SearchTree], all_verified: bool = False) -> list
         for node in nodes:
             records.append(
                 {
-                    "messages": tree.messages(node.id),
+                    "messages": _chat(tree.messages(node.id), tool_role),
                     "task_id": tree.task_id,
                     "method": tree.method,
                     "reward": path_return(tree, node),
@@ -107,9 +120,10 @@ def _outcomes(tree: SearchTree) -> dict[int, tuple[bool, bool]]:
 
 
 def preference_pairs(
-    trees: Iterable[SearchTree], max_pairs_per_node: int = 4
+    trees: Iterable[SearchTree], max_pairs_per_node: int = 4, tool_role: str = "user"
 ) -> list[dict[str, Any]]:
-    """Step-level DPO pairs: verified vs failed sibling actions (see the module docstring)."""
+    """Step-level DPO pairs: verified vs failed sibling actions (see the module docstring;
+    ``tool_role`` as in :func:`sft_records`)."""
     records = []
     for tree in trees:
         outcomes = _outcomes(tree)
@@ -128,7 +142,7 @@ def preference_pairs(
             for good, bad in pairs:
                 records.append(
                     {
-                        "prompt": [dict(m) for m in prompt],
+                        "prompt": _chat(prompt, tool_role),
                         "chosen": [{"role": "assistant", "content": good.action}],
                         "rejected": [{"role": "assistant", "content": bad.action}],
                         "task_id": tree.task_id,

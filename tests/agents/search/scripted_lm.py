@@ -77,3 +77,13 @@ def gold(chat: list[Message]) -> int:
 
 def last_assistant(chat: list[Message]) -> str:
     return next(m["content"] for m in reversed(chat) if m["role"] == "assistant")
+
+
+def tool_output(chat: list[Message]) -> str | None:
+    """The tool output the chat ends with (as a tool turn or a "Tool output:" user turn)."""
+    last = chat[-1]
+    if last["role"] == "tool":
+        return last["content"]
+    if last["role"] == "user" and last["content"].startswith("Tool output:\n"):
+        return last["content"].removeprefix("Tool output:\n")
+    return None

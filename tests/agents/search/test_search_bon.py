@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import play
-from scripted_lm import ScriptedLM, gold
+from scripted_lm import ScriptedLM, gold, tool_output
 
 from reasongym.agents.models.base import GenerationConfig
 from reasongym.agents.search import BestOfN
@@ -39,7 +39,7 @@ def test_greedy_takes_the_most_likely_answer(counting_env):
     agent.bind(counting_env.env)
     success, _ = play(counting_env.env, agent, seed=0)
     assert not success
-    assert agent.stats()["generated_tokens"] == 1  # one one-word completion
+    assert agent.stats()["tokens_generated"] == 1  # one one-word completion
 
 
 def test_majority_vote_picks_the_mode_without_the_verifier(counting_env):
@@ -82,8 +82,8 @@ def test_search_leaves_the_real_episode_untouched(counting_env):
 
 def test_multi_step_trajectories_replay_through_act(counting_env):
     def respond(chat):
-        if chat[-1]["role"] == "tool":  # after the calculator: answer with its output
-            return [(f"<answer>{chat[-1]['content']}</answer>", -0.1)]
+        if tool_output(chat) is not None:  # after the calculator: answer with its output
+            return [(f"<answer>{tool_output(chat)}</answer>", -0.1)]
         return [
             (
                 f'<tool name="calculator">{chat[0]["content"].split("Compute ")[1].rstrip(".")}</tool>',
@@ -110,6 +110,6 @@ def test_run_summary_records_the_budget():
     assert summary.success_rate == 1.0 and summary.env_steps == 3
     stats = summary.agent_stats
     assert (
-        stats["verifier_calls"] == 9 and stats["generated_tokens"] == 9 and stats["searches"] == 3
+        stats["verifier_calls"] == 9 and stats["tokens_generated"] == 9 and stats["searches"] == 3
     )
-    assert stats["mode"] == "train" and stats["verifier_used_for_selection"] is True
+    assert stats["mode"] == "train" and stats["verifier_may_choose"] is True

@@ -7,7 +7,7 @@ import math
 
 import pytest
 from conftest import play
-from scripted_lm import ScriptedLM, gold, last_assistant, question
+from scripted_lm import ScriptedLM, gold, last_assistant, question, tool_output
 
 from reasongym.agents.search import (
     MCTS,
@@ -114,8 +114,8 @@ def test_sft_and_dpo_exports_have_the_right_shapes(tmp_path, counting_env):
 
 def test_multi_step_export_and_labelling_an_eval_tree(counting_env):
     def trap(chat):
-        if chat[-1]["role"] == "tool":
-            return [(f"<answer>{chat[-1]['content']}</answer>", -0.1)]
+        if tool_output(chat) is not None:
+            return [(f"<answer>{tool_output(chat)}</answer>", -0.1)]
         return [
             (f"<answer>{gold(chat) + 10}</answer>", -0.1),
             (f'<tool name="calculator">{question(chat)}</tool>', -2.5),
@@ -125,7 +125,11 @@ def test_multi_step_export_and_labelling_an_eval_tree(counting_env):
     agent.bind(counting_env.env)
     play(counting_env.env, agent, seed=5)
     [record] = sft_records([agent.last_tree])
-    assert [m["role"] for m in record["messages"]] == ["user", "assistant", "tool", "assistant"]
+    roles = [m["role"] for m in record["messages"]]
+    assert roles == ["user", "assistant", "user", "assistant"]  # tool output as a user turn
+    assert record["messages"][2]["content"].startswith("Tool output:\n")
+    raw = sft_records([agent.last_tree], tool_role="tool")[0]["messages"]
+    assert [m["role"] for m in raw] == ["user", "assistant", "tool", "assistant"]
     [pair] = preference_pairs([agent.last_tree])
     assert (
         "calculator" in pair["chosen"][0]["content"]

@@ -41,7 +41,7 @@ def test_search_agents_run_with_a_real_model(policy, counting_env):
         stats = agent.stats()
         tree = agent.last_tree
         completions = [n for n in tree.nodes[1:]]
-        assert stats["generated_tokens"] == sum(n.num_tokens for n in completions) > 0
+        assert stats["tokens_generated"] == sum(n.num_tokens for n in completions) > 0
         assert all(n.logprob is not None and n.logprob <= 0 for n in completions)
         assert 1 <= steps <= 4
     assert agents[0].stats()["self_eval_calls"] == 4

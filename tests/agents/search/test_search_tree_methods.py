@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conftest import play
-from scripted_lm import ScriptedLM, gold, last_assistant, question
+from scripted_lm import ScriptedLM, gold, last_assistant, question, tool_output
 
 from reasongym.agents.models.base import GenerationConfig
 from reasongym.agents.search import MCTS, BeamSearch, BestOfN, SequentialRevision
@@ -15,8 +15,8 @@ def calc(expr: str) -> str:
 
 def test_beam_keeps_the_top_k_children(counting_env):
     def respond(chat):
-        if chat[-1]["role"] == "tool":
-            return [(f"<answer>{chat[-1]['content']}</answer>", -0.1)]
+        if tool_output(chat) is not None:
+            return [(f"<answer>{tool_output(chat)}</answer>", -0.1)]
         q = question(chat)  # three tool calls; the least likely is dropped from a 2-wide beam
         return [(calc(q), -0.1), (calc(f"({q})"), -0.2), (calc(f"{q}+0"), -3.0)]
 
@@ -45,8 +45,8 @@ def test_beam_with_verifier_keeps_the_verified_answer(counting_env):
 
 def trap(chat):
     """The likeliest first action is a wrong answer; the calculator path is right."""
-    if chat[-1]["role"] == "tool":
-        return [(f"<answer>{chat[-1]['content']}</answer>", -0.1)]
+    if tool_output(chat) is not None:
+        return [(f"<answer>{tool_output(chat)}</answer>", -0.1)]
     return [(f"<answer>{gold(chat) + 10}</answer>", -0.1), (calc(question(chat)), -2.5)]
 
 
