@@ -116,6 +116,8 @@ def verify_math(prediction: str, gold: str, *, timeout_s: float = 1.0) -> Verdic
 def _decide(extracted: str, gold_answer: str, deadline: float) -> Verdict:
     gold_norm, gold_parsed = _analyse(gold_answer)
     pred_norm, pred_parsed = _analyse(extracted)
+    if gold_norm and gold_norm.replace(" ", "") == pred_norm.replace(" ", ""):
+        return _verdict(True, "exact", extracted, gold_answer)
     ctx = CompareContext(pred_text=pred_norm, deadline=deadline)
     equal, method = compare(gold_parsed, pred_parsed, ctx)
     if equal is not None:

@@ -491,12 +491,15 @@ def _numbers_equal(g: Node, p: Node, g_scale: Fraction, p_scale: Fraction) -> bo
     except Undefined:
         return None
     g_val, p_val = g_val * float(g_scale), p_val * float(p_scale)
+    magnitude = g_mag * float(g_scale) + p_mag * float(p_scale)
+    if _close(g_val, p_val, magnitude, _TIGHT_REL):  # e.g. \cos 60^\circ and 0.5
+        return True
     if p_lit is not None and g_exact is None:
         return _literal_matches(p, p_lit, p_scale, g_val)
     if g_lit is not None and p_exact is None:
         return _literal_matches(g, g_lit, g_scale, p_val)
     rel = _LOOSE_REL if has_decimal(g) or has_decimal(p) else _TIGHT_REL
-    return _close(g_val, p_val, g_mag * float(g_scale) + p_mag * float(p_scale), rel)
+    return _close(g_val, p_val, magnitude, rel)
 
 
 def _points_for(names: list[str]) -> list[dict[str, complex]]:

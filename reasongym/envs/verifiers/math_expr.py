@@ -94,6 +94,7 @@ _MAX_LEN = 1_000
 _NUMBER_RE = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+(?![A-Za-z]))?")
 _WORD_RE = re.compile(r"[A-Za-z]+")
 _COMMAND_RE = re.compile(r"\\([A-Za-z]+)")
+_DEGREE_RE = re.compile(r"\^\s*(?:\\circ|\{\s*\\circ\s*\})")
 _SUBSCRIPT_RE = re.compile(r"_\s*(?:\{([A-Za-z0-9,]+)\}|([A-Za-z0-9]))")
 
 _TRIG = (
@@ -247,6 +248,10 @@ class _Parser:
     def power(self) -> Node:
         base = self.postfix()
         self.ws()
+        degree = _DEGREE_RE.match(self.s, self.i)
+        if degree:  # only left in by normalisation inside trig functions: 30^\circ = pi/6
+            self.i = degree.end()
+            return Mul((base, Div(Const("pi"), Num(Fraction(180), "180"))))
         if self.s.startswith("**", self.i) or self.s.startswith("^", self.i):
             self.i += 2 if self.s[self.i] == "*" else 1
             return Pow(base, self.exponent())

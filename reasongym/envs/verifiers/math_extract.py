@@ -26,17 +26,24 @@ _MAX_SCAN = 100_000
 _MAX_TEXT_ANSWER = 60
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)")
+# Between two boxes that form one answer: "$ or $x = ", ", ", " and ".
+_BOX_JOINER_RE = re.compile(
+    r"^\s*\$?\s*(?:,|;|\\quad|and|or|\\text\{\s*(?:and|or)\s*\})\s*\$?\s*"
+    r"(?:[A-Za-z](?:_\{?\w+\}?)?\s*=\s*)?$"
+)
 _ANSWER_TAG_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _ANSWER_OPEN_RE = re.compile(r"<answer>", re.IGNORECASE)
 _ANCHOR_RE = re.compile(
     r"\b(?:final\s+answer|answer)\b\s*(?:\*\*)?\s*"
-    r"(?:is\s*:?|would\s+be|should\s+be|will\s+be|:|=)\s*(?:\*\*)?[ \t]*",
+    r"(?:is\s*:?|would\s+be|should\s+be|will\s+be|:|=|(?=\$|\\\(|\\\[))\s*(?:\*\*)?[ \t]*",
     re.IGNORECASE,
 )
 _OPTION_RE = re.compile(
     r"\b(?:option|choice)\s*(?:is\s*)?:?\s*\(?([A-J])\)?(?![A-Za-z])", re.IGNORECASE
 )
-_MATH_ENV_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_MATH_ENV_RE = re.compile(
+    r"\$\$(.+?)\$\$|(?<!\\)\$((?:\\\$|[^$])+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL
+)
 _HOPE_RE = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\$])|\n")
 _NUMBER_RE = re.compile(
@@ -48,6 +55,7 @@ _NUMBER_RE = re.compile(
 _WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 _COMMAND_RE = re.compile(r"\\[A-Za-z]+")
 _ENV_NAME_RE = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}")
+_EQUALS_RE = re.compile(r"(?<![<>!=\\])=(?!=)")
 _SINGLE_VAR_RE = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*$")
 
 _MATH_WORDS = (
@@ -61,10 +69,10 @@ _MATH_WORDS = (
 )
 
 
-def find_last_boxed(text: str) -> str | None:
-    """Return the content of the last ``\\boxed{...}`` or ``\\fbox{...}``, or None."""
-    matches = list(_BOX_RE.finditer(text))
-    for match in reversed(matches):
+def _boxed_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, content)`` of every well-formed ``\\boxed{...}``/``\\fbox{...}``."""
+    spans: list[tuple[int, int, str]] = []
+    for match in _BOX_RE.finditer(text):
         j = match.end()
         while j < len(text) and text[j] in " \t":
             j += 1
@@ -77,13 +85,32 @@ def find_last_boxed(text: str) -> str | None:
                 elif char == "}":
                     depth -= 1
                     if depth == 0:
-                        return text[j + 1 : k]
-            return text[j + 1 :]  # unbalanced (truncated output): take the rest
-        if j > match.end():  # "\boxed 5": one token
+                        spans.append((match.start(), k + 1, text[j + 1 : k]))
+                        break
+            else:  # unbalanced (truncated output): take the rest
+                spans.append((match.start(), len(text), text[j + 1 :]))
+        elif j > match.end():  # "\boxed 5": one token
             token = re.match(r"[^\s$]+", text[j:])
             if token:
-                return token.group(0)
-    return None
+                spans.append((match.start(), j + token.end(), token.group(0)))
+    return spans
+
+
+def find_last_boxed(text: str) -> str | None:
+    """Return the content of the last ``\\boxed{...}`` or ``\\fbox{...}``, or None.
+
+    Boxes written as one answer, ``x = \\boxed{2}`` or ``x = \\boxed{3}``, are joined:
+    ``"2, 3"``.
+    """
+    spans = _boxed_spans(text)
+    if not spans:
+        return None
+    picked = [spans[-1]]
+    for span in reversed(spans[:-1]):
+        if not _BOX_JOINER_RE.match(text[span[1] : picked[0][0]]):
+            break
+        picked.insert(0, span)
+    return ", ".join(content for _, _, content in picked)
 
 
 def clean_answer(answer: str) -> str:
@@ -133,7 +160,17 @@ def _from_anchor(text: str) -> str | None:
         return next(g for g in env.groups() if g is not None)
     span = re.split(r"(?<=[^\d\s])\.(?:\s|$)|\.\s", first + " ", maxsplit=1)[0]
     span = clean_answer(span)
+    if span and not is_bare_answer(span):  # "The largest $n$ is 34", "... grew 3 hours ago"
+        return _from_phrase(span)
     return span or None
+
+
+def _from_phrase(span: str) -> str:
+    """The answer inside a short phrase: after its last "is"/"="; else its last number."""
+    tail = re.split(r"\s(?:is|are|equals|=)\s", span)[-1]
+    if tail != span and is_bare_answer(tail):
+        return clean_answer(tail)
+    return _last_number(span) or span
 
 
 def _from_last_sentence(text: str) -> str | None:
@@ -146,21 +183,19 @@ def _from_last_sentence(text: str) -> str | None:
     if envs:
         content = next(g for g in envs[-1].groups() if g is not None).strip()
         return _rhs_unless_assignment(content)
-    if "=" in last:
-        candidate = clean_answer(last.rsplit("=", 1)[1])
+    if _EQUALS_RE.search(last):
+        candidate = clean_answer(_EQUALS_RE.split(last)[-1])
         if candidate and is_bare_answer(candidate) and len(candidate) <= 80:
             return candidate
     return None
 
 
 def _rhs_unless_assignment(content: str) -> str:
-    """``"2+3 = 5"`` -> ``"5"``; ``"x = 5"`` stays (the variable may matter)."""
-    if "=" not in content:
+    """``"2+3 = 5"`` -> ``"5"``; ``"x = 5"`` and ``"x <= 2"`` stay (the variable may matter)."""
+    parts = _EQUALS_RE.split(content)
+    if len(parts) == 1 or (len(parts) == 2 and _SINGLE_VAR_RE.match(parts[0])):
         return content
-    lhs, rhs = content.split("=", 1)
-    if _SINGLE_VAR_RE.match(lhs) and "=" not in rhs:
-        return content
-    return content.rsplit("=", 1)[1].strip()
+    return parts[-1].strip()
 
 
 def _last_number(text: str) -> str | None:

@@ -7,7 +7,8 @@ What is removed or rewritten, and why it is safe:
 - ``\\dfrac``/``\\tfrac``/``\\cfrac`` -> ``\\frac``; unicode ``−×÷·π∞√≤≥≠°`` -> LaTeX;
 - thousands separators (``1,000``, ``1{,}000``, ``1\\,000``) when the answer is one number;
 - degrees (``30^\\circ``, ``30°``, ``30 degrees``): a degree mark is dropped, so
-  ``30^\\circ`` equals ``30`` (it does not equal ``\\pi/6``);
+  ``30^\\circ`` equals ``30`` (it does not equal ``\\pi/6``); inside a trigonometric
+  function it means what it says: ``\\sin 30^\\circ`` is sin(pi/6);
 - percent (``50\\%``, ``50 percent``): dropped and remembered in ``percent``; the comparison
   then accepts either the number or the number / 100, as math-verify does;
 - units and currency after/before a numeric answer (``5 cm``, ``5\\text{ cm}^2``, ``\\$5``,
@@ -56,8 +57,9 @@ _UNICODE = str.maketrans(
 )
 
 _LEFT_RIGHT_RE = re.compile(r"\\(?:left|right)\s*\.|\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])")
+_NEG_SPACE_RE = re.compile(r"(?<!\\)\\!")
 _SPACING_RE = re.compile(
-    r"\\(?:[,;:! ]|quad|qquad|displaystyle|textstyle|scriptstyle|limits|nolimits)(?![A-Za-z])|~"
+    r"(?<!\\)\\(?:[,;: ]|quad|qquad|displaystyle|textstyle|scriptstyle|limits|nolimits)(?![A-Za-z])|~"
 )
 _DIGIT_THIN_SPACE_RE = re.compile(r"(?<=\d)(?:\\,|\{,\}|\\ |\\;)(?=\d{3}(?!\d))")
 _FRAC_VARIANT_RE = re.compile(r"\\[dtc]frac(?![A-Za-z])")
@@ -65,6 +67,7 @@ _BINOM_VARIANT_RE = re.compile(r"\\[dt]binom(?![A-Za-z])")
 _DEGREE_RE = re.compile(
     r"\^\s*\{?\s*\\circ\s*\}?|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}|\\degree(?![A-Za-z])"
 )
+_TRIG_RE = re.compile(r"\\?(?:arc)?(?:sin|cos|tan|sec|csc|cot)(?![a-z])")
 _PERCENT_RE = re.compile(
     r"\s*(?:\\?%|\\text\{\s*\\?%\s*\}|\\text\{\s*percent\s*\}|\bpercent\b|\bpct\b)\s*$"
 )
@@ -126,6 +129,7 @@ def normalize_answer(answer: str) -> NormalizedAnswer:
     s = answer.translate(_UNICODE).strip()
     s = _DIGIT_THIN_SPACE_RE.sub("", s)
     s = _LEFT_RIGHT_RE.sub("", s)
+    s = _NEG_SPACE_RE.sub("", s)  # 16,\!386 is 16,386
     s = _SPACING_RE.sub(" ", s)
     s = _FRAC_VARIANT_RE.sub(r"\\frac", s)
     s = _BINOM_VARIANT_RE.sub(r"\\binom", s)
@@ -133,7 +137,10 @@ def normalize_answer(answer: str) -> NormalizedAnswer:
     s = _DOLLAR_RE.sub("", s)
     s = s.replace("\\\\%", "\\%")
     s = _CURRENCY_PREFIX_RE.sub("", s.strip())
-    s = _DEGREE_RE.sub("", s)
+    if not _TRIG_RE.search(s):  # inside sin/cos/tan the parser turns degrees into radians
+        s = _DEGREE_RE.sub("", s)
+    else:
+        s = _DEGREE_RE.sub(lambda _: "^\\circ", s)
     percent = False
     match = _PERCENT_RE.search(s)
     if match:
