@@ -113,3 +113,30 @@ def test_run_summary_records_the_budget():
         stats["verifier_calls"] == 9 and stats["tokens_generated"] == 9 and stats["searches"] == 3
     )
     assert stats["mode"] == "train" and stats["verifier_may_choose"] is True
+
+
+def test_cli_factory_reads_run_options(counting_env, tmp_path):
+    from argparse import Namespace
+
+    from reasongym.agents.search import MCTS
+    from reasongym.agents.search.factory import export_after_run, make_search_agent
+
+    args = Namespace(
+        n=3,
+        guidance="verifier",
+        search_mode="train",
+        export_sft=str(tmp_path / "sft.jsonl"),
+        temperature=None,
+    )
+    agent = make_search_agent("bon", args, seed=0, policy=ScriptedLM(wrong_first))
+    assert (
+        isinstance(agent, BestOfN) and agent.n == 3 and agent.mode == "train" and agent.keep_trees
+    )
+    assert agent.generation.temperature == 1.0
+    agent.bind(counting_env.env)
+    play(counting_env.env, agent, seed=0)
+    assert export_after_run(agent, args) == {"sft": 1}
+    mcts = make_search_agent("mcts", Namespace(simulations=5), policy=ScriptedLM(wrong_first))
+    assert isinstance(mcts, MCTS) and mcts.simulations == 5 and mcts.mode == "eval"
+    with pytest.raises(ValueError, match="unknown search agent"):
+        make_search_agent("dfs", args, policy=ScriptedLM(wrong_first))
