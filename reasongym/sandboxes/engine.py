@@ -135,7 +135,8 @@ def owner_is_dead(labels: dict[str, str], me: Owner) -> bool:
 
 
 def remove_quietly(container: Any) -> None:
-    """Force-remove a container, ignoring 'already gone' and 'removal in progress'."""
+    """Force-remove a container; never raises (gone already, removal in progress, engine down:
+    ``auto_remove`` or the next pool's reaping finishes the job)."""
     docker = docker_sdk()
     try:
         container.remove(force=True)
@@ -144,6 +145,8 @@ def remove_quietly(container: Any) -> None:
     except docker.errors.APIError as exc:
         if exc.status_code != 409:  # 409: removal already in progress (auto_remove)
             log.warning("could not remove sandbox container %s: %s", container.short_id, exc)
+    except Exception as exc:  # noqa: BLE001 - engine unreachable
+        log.debug("could not remove sandbox container %s: %s", container.short_id, exc)
 
 
 def reap_orphans(client: Any, me: Owner | None = None, keep_pool: str | None = None) -> int:

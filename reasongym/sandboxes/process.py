@@ -57,12 +57,18 @@ class ProcessSandbox(Sandbox):
         python: interpreter to run the code with. Default: this interpreter, or when the host
             runs as root (the code then runs as ``nobody``) the first of it,
             ``/usr/bin/python3``, ``/usr/local/bin/python3`` that ``nobody`` can execute.
+        tmp_root: where run dirs are made (default: the system temp dir); when the host is
+            root it must be traversable by ``nobody``.
     """
 
     name = "process"
 
     def __init__(
-        self, limits: Limits | None = None, use_bwrap: bool | None = None, python: str | None = None
+        self,
+        limits: Limits | None = None,
+        use_bwrap: bool | None = None,
+        python: str | None = None,
+        tmp_root: str | None = None,
     ):
         super().__init__(limits)
         self._uid = NOBODY if os.geteuid() == 0 else os.geteuid()
@@ -91,6 +97,7 @@ class ProcessSandbox(Sandbox):
             self.name = "process+bwrap"
         else:
             _warn_once(problem or "use_bwrap=False")
+        self.tmp_root = tmp_root
         self._closed = False
         self._live: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
@@ -112,7 +119,7 @@ class ProcessSandbox(Sandbox):
         limits = limits if limits is not None else self.limits
         contents = check_files(files)
         contents[MAIN_FILE] = code.encode()
-        stage = Path(tempfile.mkdtemp(prefix="reasongym-run-"))
+        stage = Path(tempfile.mkdtemp(prefix="reasongym-run-", dir=self.tmp_root))
         work, tmp = stage / "work", stage / "tmp"  # bare runs: a private TMPDIR beside the work dir
         marker = secrets.token_hex(12)
         fds: list[int] = []
@@ -126,7 +133,12 @@ class ProcessSandbox(Sandbox):
                 cwd, home, tmpdir = "/", "/work", "/tmp"
             else:
                 tmp.mkdir()
-                cmd, cwd, home, tmpdir = [self.python, "-E", "-s", MAIN_FILE], str(work), str(work), str(tmp)
+                cmd, cwd, home, tmpdir = (
+                    [self.python, "-E", "-s", MAIN_FILE],
+                    str(work),
+                    str(work),
+                    str(tmp),
+                )
                 if self._uid != os.geteuid():
                     _chown_tree(stage, self._uid, self._gid)
             env = {

@@ -5,6 +5,10 @@ applies to tests that need bubblewrap (the setup script installs it too)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
 from sandbox_helpers import (
     HOSTILE_LIMITS,
@@ -38,22 +42,32 @@ def docker_pool():
 
 
 @pytest.fixture(scope="session")
-def bwrap_sandbox():
+def run_dirs_root():
+    """A private parent for the process backend's run dirs, so that tests can check that none
+    is left behind (other processes on the machine may use the system temp dir too)."""
+    root = tempfile.mkdtemp(prefix="reasongym-test-runs-")
+    os.chmod(root, 0o711)  # when root, runs execute as nobody and must reach their dir
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def bwrap_sandbox(run_dirs_root):
     problem = bwrap_problem()
     if problem:
         unavailable(problem)
     from reasongym.sandboxes import ProcessSandbox
 
-    sb = ProcessSandbox(limits=HOSTILE_LIMITS, use_bwrap=True)
+    sb = ProcessSandbox(limits=HOSTILE_LIMITS, use_bwrap=True, tmp_root=run_dirs_root)
     yield sb
     sb.close()
 
 
 @pytest.fixture(scope="session")
-def bare_sandbox():
+def bare_sandbox(run_dirs_root):
     from reasongym.sandboxes import ProcessSandbox
 
-    sb = ProcessSandbox(limits=HOSTILE_LIMITS, use_bwrap=False)
+    sb = ProcessSandbox(limits=HOSTILE_LIMITS, use_bwrap=False, tmp_root=run_dirs_root)
     yield sb
     sb.close()
 

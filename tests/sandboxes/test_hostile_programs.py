@@ -7,7 +7,6 @@ to loopback: nothing here sends a packet anywhere else.
 
 from __future__ import annotations
 
-import glob
 import os
 import tempfile
 import time
@@ -19,12 +18,10 @@ GRACE_S = 6.0  # beyond the timeout: killing, wiping, replacing a worker
 
 
 @pytest.fixture(autouse=True)
-def nothing_left_behind(sandbox):
-    """After each hostile run: no stray run dirs of the process backend."""
-    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "reasongym-run-*")))
+def nothing_left_behind(sandbox, run_dirs_root):
+    """After each hostile run: no run dir of the process backend left."""
     yield
-    after = set(glob.glob(os.path.join(tempfile.gettempdir(), "reasongym-run-*")))
-    assert after <= before, f"run dirs left behind: {sorted(after - before)}"
+    assert os.listdir(run_dirs_root) == [], "run dirs left behind"
 
 
 def run_timed(sandbox, code, **kwargs):

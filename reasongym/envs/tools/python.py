@@ -32,7 +32,7 @@ class PythonTool(Tool):
     name = "python"
     argument = "code"
     description = (
-        'python: run Python 3 code and see its output (stdout/stderr; use print). Each call is a '
+        "python: run Python 3 code and see its output (stdout/stderr; use print). Each call is a "
         'fresh process with no network. Example: <tool name="python">print(sum(range(10)))</tool>'
     )
 
