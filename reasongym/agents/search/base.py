@@ -285,8 +285,9 @@ class SearchAgent(Agent):
         generation: sampling settings (``n`` is set per call by the search).
         max_depth: env steps a search looks ahead; default: what the env spec's
             ``max_episode_steps`` leaves, else 8.
-        prompt_fn: turns a context (list of chat messages) into the policy's prompt; default:
-            the chat itself. Tiny models trained on a plain-text format pass their formatter.
+        prompt_fn: turns a context (list of chat messages) into the policy's prompt; default
+            :func:`chat_prompt` (the chat as ``LLMAgent`` shows it). A model trained on a
+            plain-text format passes its formatter.
         is_final: decides whether an action is a final answer (withheld in eval mode).
         search_env: the env to branch on, if not the bound env's ``unwrapped`` (e.g. a learned
             world model). It must accept the bound env's ``get_state()`` in ``set_state``.
@@ -390,12 +391,12 @@ class SearchAgent(Agent):
             "search": self.name,
             "mode": self.mode,
             "guidance": self.guidance.name,
+            "episodes": self.episodes,
         }
         out.update(self.totals.to_dict())
         # train mode runs every answer on the env, so the verifier may steer the choice
         # (through guidance, revision feedback or early stopping); eval mode never runs one
         out["verifier_may_choose"] = self.mode == "train"
-        out["final_answer_scoring"] = "env, once per episode (the replayed answer)"
         return out
 
     # -- search ------------------------------------------------------------------------------
