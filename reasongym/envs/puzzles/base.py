@@ -320,7 +320,7 @@ class PuzzleEnv(ReasonEnv):
         if mode == "grid":
             return self._codes()
         if mode == "onehot":
-            return self._onehot[self._codes()].ravel()
+            return self._onehot.take(self._codes().ravel(), axis=0).ravel()  # (H*W*K,)
         if mode == "image":
             return self._image()
         text = clip_text(self._text(first), self.config.max_text_length)

@@ -123,26 +123,27 @@ class GridRenderer:
             raise ValueError(f"sprites must be (K, S, S, 3), got {sprites.shape}")
         self.num_codes, size = sprites.shape[0], sprites.shape[1]
         self.image_shape = tuple(image_shape)
-        self._flat = np.ascontiguousarray(sprites, np.uint8).reshape(-1, 3)  # (K*S*S, 3)
+        flat = np.ascontiguousarray(sprites, np.uint8).reshape(-1, 3)  # (K*S*S, 3)
+        # One extra row holds the overlay colour: overlay pixels index it directly.
+        self._flat = np.concatenate([flat, np.array([overlay_color], np.uint8)])
+        self._overlay_row = len(flat)
         rows, sy = _pixel_map(grid_shape[0], image_shape[0], size)
         cols, sx = _pixel_map(grid_shape[1], image_shape[1], size)
         self._cell = (rows[:, None] * grid_shape[1] + cols[None, :]).astype(np.intp)  # (h, w)
         self._offset = (sy[:, None] * size + sx[None, :]).astype(np.intp)  # (h, w)
         self._stride = size * size
-        self._overlay = overlay
-        self._overlay_color = np.array(overlay_color, np.uint8)
+        self._overlay = None if overlay is None else np.flatnonzero(overlay)  # pixel indices
 
     def draw(self, codes: np.ndarray) -> np.ndarray:
         """Render ``codes`` (``(H, W)`` ints in ``[0, K)``) to a fresh ``(h, w, 3)`` image."""
-        index = codes.ravel()[self._cell]  # (h, w) code of each pixel's cell
+        index = codes.ravel().take(self._cell)  # (h, w) code of each pixel's cell
         if index.dtype != np.intp:
             index = index.astype(np.intp)
         index *= self._stride
-        index += self._offset
-        image = self._flat[index]  # (h, w, 3)
+        index += self._offset  # (h, w) row of each pixel in the flat sprite table
         if self._overlay is not None:
-            image[self._overlay] = self._overlay_color
-        return image
+            index.reshape(-1)[self._overlay] = self._overlay_row
+        return self._flat.take(index, axis=0)  # (h, w, 3); take is ~4x faster than [index]
 
 
 def sprite_size(grid_shape: tuple[int, int], image_shape: tuple[int, int]) -> int:

@@ -109,3 +109,11 @@ def test_arc_image_shows_the_task():
     obs, _ = env.reset(seed=0)
     assert obs.shape == (256, 256, 3) and obs.dtype == np.uint8
     assert np.array_equal(env.render(), obs) and not np.shares_memory(env.render(), obs)
+
+
+def test_overlay_pixels_take_the_overlay_colour():
+    sprites = np.stack([solid(4, (200, 200, 200)), solid(4, (255, 255, 255))])
+    mask = grid_lines((4, 4), (40, 40), every=2, width=2)
+    renderer = GridRenderer(sprites, (4, 4), (40, 40), overlay=mask, overlay_color=(1, 2, 3))
+    image = renderer.draw(np.ones((4, 4), int))
+    assert (image[mask] == (1, 2, 3)).all() and (image[~mask] == 255).all()
