@@ -55,6 +55,7 @@ from reasongym.envs.verifiers.math_sympy import SympyTimeout, sympy_equal
 __all__ = ["verify_math", "extract_answer"]
 
 _CACHE_SIZE = 8_192
+_MAX_ANSWER_CHARS = 10_000  # longer "answers" are garbage; bound the work spent on them
 # Decided slow-path results by (gold, prediction); timeouts are not cached.
 _SYMPY_CACHE: dict[tuple[str, str], bool] = {}
 
@@ -62,7 +63,7 @@ _SYMPY_CACHE: dict[tuple[str, str], bool] = {}
 @lru_cache(maxsize=_CACHE_SIZE)
 def _analyse(answer: str) -> tuple[str, Answer]:
     """Normalise and parse one extracted answer (cached: golds recur across samples)."""
-    normalized = normalize_answer(answer)
+    normalized = normalize_answer(answer[:_MAX_ANSWER_CHARS])
     return normalized.text, parse_answer(normalized.text, normalized.percent)
 
 

@@ -10,8 +10,8 @@ constants (``\\pi``, ``e``, ``i``/``j``, ``\\infty``) and variables (``x``, ``x_
 Conventions (the same as latex2sympy2_extended unless noted):
 ``\\log`` is base 10, ``\\ln`` natural; ``2\\frac{1}{2}`` is the mixed number 5/2; ``i`` and
 ``j`` are the imaginary unit, ``e`` is Euler's number; in plain text ``2^10`` is 2**10 (not
-LaTeX's ``2^1 0``); a run of four or more letters that is not a known function is a word,
-not a product of variables, so ``"even"`` is text.
+LaTeX's ``2^1 0``); a run of three or more letters that is not a known function is a word,
+not a product of variables, so ``"even"`` and ``"yes"`` are text (``"xy"`` is x*y).
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ Node = Num | Sym | Const | Add | Mul | Div | Neg | Pow | Call
 
 _MAX_DEPTH = 60  # nested groups; deeper input is rejected rather than recursed into
 _MAX_LEN = 1_000
+_MAX_SCI_EXPONENT = 400  # 1e999999 would build a million-digit integer
 
 _NUMBER_RE = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+(?![A-Za-z]))?")
 _WORD_RE = re.compile(r"[A-Za-z]+")
@@ -305,6 +306,9 @@ class _Parser:
         text = match.group(0)
         if text.endswith("."):
             raise self.error("dangling decimal point")
+        mantissa, _, exponent = text.lower().partition("e")
+        if exponent and abs(int(exponent)) > _MAX_SCI_EXPONENT:
+            raise self.error("scientific exponent too large")
         try:
             return Num(Fraction(text), text)
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
@@ -321,7 +325,7 @@ class _Parser:
                 if text.startswith(plain) and (plain != "inf" or text in ("inf", "infinity")):
                     self.i += len(plain)
                     return self.plain_word(plain)
-            if len(text) >= 4:
+            if len(text) >= 3:
                 raise self.error("a word, not an expression")
         self.i += 1
         name = text[0]

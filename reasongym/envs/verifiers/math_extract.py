@@ -9,7 +9,8 @@ The rules, in order (the first one that finds something wins):
 4. a bare answer: text that is not a sentence (``"\\frac{3}{4}"``, ``"x = 2"``, ``"5 cm"``)
    is the answer as a whole;
 5. in the last sentence: the last ``$...$`` math, or what follows the last ``=``;
-6. the last number in the text (``-1,234.5``, ``3/4``, ``\\frac{3}{4}``, ``12%``).
+6. the last number in the text (``-1,234.5``, ``3/4``, ``\\frac{3}{4}``, ``12%``);
+7. a short phrase with no number at all (``"no real solutions"``) is returned whole.
 
 Nothing here imports sympy: extraction is plain string work and always fast.
 """
@@ -22,8 +23,10 @@ from reasongym.envs.verifiers.math_normalize import UNIT_WORDS
 
 # Model outputs can be long; the answer is near the end, and regexes stay linear anyway.
 _MAX_SCAN = 100_000
+_MAX_BOXES = 16
+_MAX_SENTENCE = 2_000
 # A sentence with no number is returned whole only when it is this short.
-_MAX_TEXT_ANSWER = 60
+_MAX_TEXT_ANSWER = 40
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)")
 # Between two boxes that form one answer: "$ or $x = ", ", ", " and ".
@@ -31,8 +34,6 @@ _BOX_JOINER_RE = re.compile(
     r"^\s*\$?\s*(?:,|;|\\quad|and|or|\\text\{\s*(?:and|or)\s*\})\s*\$?\s*"
     r"(?:[A-Za-z](?:_\{?\w+\}?)?\s*=\s*)?$"
 )
-_ANSWER_TAG_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
-_ANSWER_OPEN_RE = re.compile(r"<answer>", re.IGNORECASE)
 _ANCHOR_RE = re.compile(
     r"\b(?:final\s+answer|answer)\b\s*(?:\*\*)?\s*"
     r"(?:is\s*:?|would\s+be|should\s+be|will\s+be|:|=|(?=\$|\\\(|\\\[))\s*(?:\*\*)?[ \t]*",
@@ -44,7 +45,7 @@ _OPTION_RE = re.compile(
 _MATH_ENV_RE = re.compile(
     r"\$\$(.+?)\$\$|(?<!\\)\$((?:\\\$|[^$])+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL
 )
-_HOPE_RE = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
+_HOPE_RE = re.compile(r"I hope it is correct\.?$", re.IGNORECASE)
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\$])|\n")
 _NUMBER_RE = re.compile(
     r"-?\\[dt]?frac\{[^{}]*\}\{[^{}]*\}"
@@ -72,7 +73,8 @@ _MATH_WORDS = (
 def _boxed_spans(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, content)`` of every well-formed ``\\boxed{...}``/``\\fbox{...}``."""
     spans: list[tuple[int, int, str]] = []
-    for match in _BOX_RE.finditer(text):
+    # Only the last few boxes matter; scanning each costs O(len(text)).
+    for match in list(_BOX_RE.finditer(text))[-_MAX_BOXES:]:
         j = match.end()
         while j < len(text) and text[j] in " \t":
             j += 1
@@ -115,7 +117,10 @@ def find_last_boxed(text: str) -> str | None:
 
 def clean_answer(answer: str) -> str:
     """Strip math delimiters, markdown bold and trailing punctuation from an answer span."""
-    s = _HOPE_RE.sub("", answer.strip())
+    s = answer.strip()
+    hope = _HOPE_RE.search(s[-40:])  # searched on the tail only: linear on any input
+    if hope:
+        s = s[: len(s) - 40 + hope.start() if len(s) > 40 else hope.start()].rstrip()
     for _ in range(3):
         before = s
         s = s.strip().strip("*").strip()
@@ -157,7 +162,7 @@ def _from_anchor(text: str) -> str | None:
         first = next((line.strip() for line in lines if line.strip()), "")
     env = _MATH_ENV_RE.match(rest.lstrip())
     if env:
-        return next(g for g in env.groups() if g is not None)
+        return next(g for g in env.groups() if g is not None).strip() or None
     span = re.split(r"(?<=[^\d\s])\.(?:\s|$)|\.\s", first + " ", maxsplit=1)[0]
     span = clean_answer(span)
     if span and not is_bare_answer(span):  # "The largest $n$ is 34", "... grew 3 hours ago"
@@ -178,7 +183,7 @@ def _from_last_sentence(text: str) -> str | None:
     pieces = [p for p in _SENTENCE_END_RE.split(tail) if p.strip()]
     if not pieces:
         return None
-    last = pieces[-1]
+    last = pieces[-1][-_MAX_SENTENCE:]
     envs = list(_MATH_ENV_RE.finditer(last))
     if envs:
         content = next(g for g in envs[-1].groups() if g is not None).strip()
@@ -196,6 +201,20 @@ def _rhs_unless_assignment(content: str) -> str:
     if len(parts) == 1 or (len(parts) == 2 and _SINGLE_VAR_RE.match(parts[0])):
         return content
     return parts[-1].strip()
+
+
+def _last_answer_tag(text: str) -> str | None:
+    """Content of the last ``<answer>...</answer>`` (or of an unclosed last ``<answer>``)."""
+    lowered = text.lower()
+    close = lowered.rfind("</answer>")
+    if close >= 0:
+        start = lowered.rfind("<answer>", 0, close)
+        if start >= 0:
+            return text[start + len("<answer>") : close]
+    start = lowered.rfind("<answer>")
+    if start > close:
+        return text[start + len("<answer>") :]
+    return None
 
 
 def _last_number(text: str) -> str | None:
@@ -220,13 +239,9 @@ def extract_answer(text: str) -> str | None:
     if boxed is not None:
         boxed = clean_answer(boxed)
         return boxed or None
-    tags = list(_ANSWER_TAG_RE.finditer(text))
-    if tags:
-        inner = tags[-1].group(1)
-        return extract_answer(inner) if inner.strip() else None
-    opened = list(_ANSWER_OPEN_RE.finditer(text))
-    if opened:
-        return extract_answer(text[opened[-1].end() :])
+    tagged = _last_answer_tag(text)
+    if tagged is not None:
+        return extract_answer(tagged) if tagged.strip() else None
     anchored = _from_anchor(text)
     if anchored:
         return anchored
@@ -242,7 +257,8 @@ def extract_answer(text: str) -> str | None:
     if number is not None:
         return number
     stripped = clean_answer(text)
-    return stripped if 0 < len(stripped) <= _MAX_TEXT_ANSWER else None
+    short = 0 < len(stripped) <= _MAX_TEXT_ANSWER and len(stripped.split()) <= 4
+    return stripped if short else None  # "no real solutions"; not a whole sentence
 
 
 def extract_gold(text: str) -> str:
@@ -253,8 +269,8 @@ def extract_gold(text: str) -> str:
     """
     if not isinstance(text, str):
         return ""
-    stripped = text.strip()
-    if find_last_boxed(stripped) is not None or _ANSWER_TAG_RE.search(stripped):
+    stripped = text.strip()[-_MAX_SENTENCE:]
+    if find_last_boxed(stripped) is not None or _last_answer_tag(stripped) is not None:
         return extract_answer(stripped) or stripped
     if is_bare_answer(stripped):
         return clean_answer(stripped)

@@ -31,6 +31,7 @@ _T = TypeVar("_T")
 
 MAX_LATEX_LEN = 400
 MAX_ABANDONED = 2
+_ALARM_REPEAT_S = 0.05
 
 _DANGEROUS = (
     re.compile(r"\^\s*\{?\s*[-+(]*\s*\d{5,}"),  # x^{100000}
@@ -100,7 +101,9 @@ def _run_with_alarm(func: Callable[[], _T], timeout_s: float) -> _T:
     except ValueError:  # not the main interpreter
         return _run_in_thread(func, timeout_s)
     try:
-        signal.setitimer(signal.ITIMER_REAL, timeout_s)
+        # Re-fires every 50 ms: an alarm that lands in a gc callback or __del__ is swallowed
+        # by Python ("exception ignored"), so a single shot could be lost.
+        signal.setitimer(signal.ITIMER_REAL, timeout_s, _ALARM_REPEAT_S)
         try:
             return func()
         finally:
