@@ -61,7 +61,13 @@ class CodeTestsVerifier:
         step_timeout_s: limit for loading the solution and for each test.
     """
 
-    def __init__(self, backend: str = "auto", timeout_s: float = 10.0, memory_mb: int = 512, step_timeout_s: float = 3.0):
+    def __init__(
+        self,
+        backend: str = "auto",
+        timeout_s: float = 10.0,
+        memory_mb: int = 512,
+        step_timeout_s: float = 3.0,
+    ):
         self.backend = backend
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
@@ -80,7 +86,9 @@ class CodeTestsVerifier:
 
         steps = task.meta.get("steps")
         if not steps:
-            raise ValueError(f"task {task.id} has no tests (meta['steps']); use verifier: math or exact")
+            raise ValueError(
+                f"task {task.id} has no tests (meta['steps']); use verifier: math or exact"
+            )
         entry = task.meta.get("entry_point")
         code = extract_code(answer, entry)
         nonce = f"@@RESULTS-{secrets.token_hex(8)}@@"
@@ -105,12 +113,20 @@ class CodeTestsVerifier:
         report = None
         for line in reversed(result.stdout.splitlines()):
             if line.startswith(nonce):
-                report = json.loads(line[len(nonce):])
+                report = json.loads(line[len(nonce) :])
                 break
         if report is None:
-            why = "timed out" if result.timed_out else "ran out of memory" if details["oom_killed"] else f"exited with code {result.exit_code}"
+            why = (
+                "timed out"
+                if result.timed_out
+                else "ran out of memory"
+                if details["oom_killed"]
+                else f"exited with code {result.exit_code}"
+            )
             tail = (result.stderr or "").strip()[-500:]
-            details["error"] = f"the program {why} before the tests finished" + (f"\n{tail}" if tail else "")
+            details["error"] = f"the program {why} before the tests finished" + (
+                f"\n{tail}" if tail else ""
+            )
         else:
             details["error"] = report["error"]
             details["tests"] = report["results"]
@@ -118,7 +134,9 @@ class CodeTestsVerifier:
             details["passed"] = sum(1 for t in report["results"] if t["passed"])
         score = details["passed"] / total if total else 0.0
         details["feedback"] = failure_report(details)
-        return Verdict(correct=total > 0 and details["passed"] == total, score=score, details=details)
+        return Verdict(
+            correct=total > 0 and details["passed"] == total, score=score, details=details
+        )
 
     def close(self) -> None:
         if self._sandbox is not None:

@@ -9,7 +9,7 @@ harness, tests share the candidate's process: a hostile candidate can still sabo
 run (then it scores 0), which is what the sandbox is for.
 """
 
-RUNNER = r'''
+RUNNER = r"""
 import io, json, signal, sys, traceback
 nonce = sys.stdin.readline().strip()
 spec = json.load(open("tests.json"))
@@ -74,4 +74,4 @@ sys.stdout = real_stdout
 out = captured.getvalue()
 real_stdout.write("\n" + nonce + json.dumps({"error": error, "results": results, "stdout": out[-2000:]}) + "\n")
 real_stdout.flush()
-'''
+"""

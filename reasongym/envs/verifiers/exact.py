@@ -15,4 +15,6 @@ def normalise(text: str) -> str:
 
 def verify_exact(prediction: str, gold: str) -> Verdict:
     correct = normalise(prediction) == normalise(gold)
-    return Verdict(correct, 1.0 if correct else 0.0, {"extracted": prediction, "gold": gold, "method": "exact"})
+    return Verdict(
+        correct, 1.0 if correct else 0.0, {"extracted": prediction, "gold": gold, "method": "exact"}
+    )
