@@ -1,0 +1,54 @@
+"""Images for multimodal prompts: uint8 arrays -> PNG -> ``data:`` URLs (stdlib only)."""
+
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+from typing import Any
+
+
+def encode_png(image: Any) -> bytes:
+    """PNG bytes of an ``(H, W, 3)`` or ``(H, W)`` uint8 array (RGB or grayscale)."""
+    import numpy as np
+
+    array = np.asarray(image)
+    if array.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image, got dtype {array.dtype}")
+    if array.ndim == 2:
+        color_type = 0
+    elif array.ndim == 3 and array.shape[2] in (3, 4):
+        color_type = 2 if array.shape[2] == 3 else 6
+    else:
+        raise ValueError(
+            f"expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {array.shape}"
+        )
+    height, width = array.shape[:2]
+    # Each row is prefixed with filter type 0 (none).
+    raw = b"".join(b"\x00" + array[row].tobytes() for row in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IEND", b"")
+    )
+
+
+def image_data_url(image: Any) -> str:
+    """A ``data:image/png;base64,...`` URL of a uint8 image array."""
+    return "data:image/png;base64," + base64.b64encode(encode_png(image)).decode("ascii")
+
+
+def image_part(image: Any) -> dict[str, Any]:
+    """An OpenAI-style ``image_url`` content part for a uint8 image array."""
+    return {"type": "image_url", "image_url": {"url": image_data_url(image)}}

