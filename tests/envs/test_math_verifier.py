@@ -331,7 +331,7 @@ def test_pathological_inputs_return_promptly(where: str) -> None:
     assert "timeout" in methods
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(prediction=st.text(max_size=200), gold=st.text(max_size=40))
 def test_random_unicode_never_raises(prediction: str, gold: str) -> None:
     verdict = verify_math(prediction, gold, timeout_s=0.2)
@@ -346,7 +346,7 @@ _TOKENS += ["^\\circ", "\\begin{pmatrix}", "\\end{pmatrix}", "&", "\\\\", "\\tex
 _LATEXISH = st.lists(st.sampled_from(_TOKENS), max_size=40).map("".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(prediction=_LATEXISH, gold=_LATEXISH)
 def test_random_latex_never_raises(prediction: str, gold: str) -> None:
     verdict = verify_math(prediction, gold, timeout_s=0.2)

@@ -23,7 +23,14 @@ Pipeline (each step in its own module):
 Guarantees: ``verify_math`` never raises and returns within about ``timeout_s`` (see
 :mod:`.math_sympy` for how, in the main thread and in other threads). When it cannot decide in
 time, or an exact value would be astronomically large (``9^{9^{9^9}}``, ``(10^8)!``), it
-returns ``Verdict(correct=False, score=0.0, details={"method": "timeout", ...})``.
+returns ``Verdict(correct=False, score=0.0, details={"method": "timeout", ...})``. One
+exception: the first call in a process that needs the slow path also imports sympy (~0.5 s,
+outside the budget); :func:`~.math_sympy.warm_up` does that import up front. It is thread
+safe; parsed answers are cached (golds recur across samples).
+
+The equivalence rules (decimals vs exact values, percent, intervals, sets vs tuples, ...)
+are listed in :mod:`.math_answer`; what normalisation drops (units, degrees, ...) in
+:mod:`.math_normalize`.
 
 ``details["method"]`` is one of: ``"exact"`` (same canonical string or text), ``"numeric"``,
 ``"symbolic"`` (expressions with variables), ``"set"``, ``"tuple"``, ``"interval"``,

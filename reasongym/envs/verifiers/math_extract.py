@@ -112,7 +112,11 @@ def find_last_boxed(text: str) -> str | None:
         if not _BOX_JOINER_RE.match(text[span[1] : picked[0][0]]):
             break
         picked.insert(0, span)
-    return ", ".join(content for _, _, content in picked)
+    contents = [content for _, _, content in picked]
+    unique = [
+        c for i, c in enumerate(contents) if c.strip() not in {d.strip() for d in contents[:i]}
+    ]
+    return ", ".join(unique)  # "\\boxed{5} and \\boxed{5}" is just 5
 
 
 def clean_answer(answer: str) -> str:

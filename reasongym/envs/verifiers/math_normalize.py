@@ -13,7 +13,8 @@ What is removed or rewritten, and why it is safe:
   then accepts either the number or the number / 100, as math-verify does;
 - units and currency after/before a numeric answer (``5 cm``, ``5\\text{ cm}^2``, ``\\$5``,
   ``12 dollars``);
-- text wrappers (``\\text{...}``, ``\\mathrm{...}``, ``\\textbf{...}``) are unwrapped.
+- text wrappers (``\\text{...}``, ``\\mathrm{...}``, ``\\textbf{...}``) are unwrapped;
+- a whole answer that is a number word up to twenty (``"two"``) becomes the number.
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ _UNICODE = str.maketrans(
         "\u2229": "\\cap ",
         "\u2205": "\\emptyset ",
         "\u211d": "\\mathbb{R}",
+        "\u00b2": "^2",
+        "\u00b3": "^3",
+        "\u00bd": "\\frac{1}{2}",
+        "\u2153": "\\frac{1}{3}",
+        "\u00bc": "\\frac{1}{4}",
+        "\u00be": "\\frac{3}{4}",
         "\u00a0": " ",
         "\u2009": " ",
     }
@@ -89,6 +96,13 @@ _TRAILING_WORD_RE = re.compile(
 _THOUSANDS_RE = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _SPACED_THOUSANDS_RE = re.compile(r"^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$")
 _WS_RE = re.compile(r"\s+")
+_NUMBER_WORDS = {
+    word: str(i)
+    for i, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -157,6 +171,9 @@ def normalize_answer(answer: str) -> NormalizedAnswer:
     s = _WS_RE.sub(" ", s).strip()
     while s.endswith((".", ",", ";")) and not s.endswith("\\."):
         s = s[:-1].rstrip()
+    word = _NUMBER_WORDS.get(s.lower())
+    if word is not None:  # "two" -> 2 (the whole answer only)
+        s = word
     if _THOUSANDS_RE.match(s):
         s = s.replace(",", "")
     elif _SPACED_THOUSANDS_RE.match(s):
