@@ -31,7 +31,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -280,7 +280,7 @@ def _parse(s: str, percent: bool, depth: int = 0) -> Answer:
         if len(items) > MAX_ITEMS or not all(items):
             return _text_or_unparsed(s)
         return _as_intervals_if_inequalities(
-            Seq(tuple(_parse(i, False, depth) for i in items), "list")
+            Seq(_spliced(_parse(i, False, depth) for i in items), "list")
         )
     bracketed = _parse_bracketed(s, depth)
     if bracketed is not None:
@@ -295,6 +295,17 @@ def _parse(s: str, percent: bool, depth: int = 0) -> Answer:
     return Scalar(_node(s), s.replace(" ", ""), percent)
 
 
+def _spliced(items: Iterable[Answer]) -> tuple[Answer, ...]:
+    """Unordered items with ``1 \\pm \\sqrt{5}`` spliced in as its two values."""
+    out: list[Answer] = []
+    for item in items:
+        if isinstance(item, Seq) and item.kind == "list":
+            out.extend(item.items)
+        else:
+            out.append(item)
+    return tuple(out)
+
+
 def _parse_bracketed(s: str, depth: int) -> Answer | None:
     for left, right, kind in (("\\{", "\\}", "set"), ("\\langle", "\\rangle", "tuple")):
         if _encloses(s, left, right):
@@ -302,13 +313,13 @@ def _parse_bracketed(s: str, depth: int) -> Answer | None:
             items = [p.strip() for p, _ in split_top(inner, re.compile(","))] if inner else []
             if len(items) > MAX_ITEMS:
                 return Unparsed(s)
-            return Seq(tuple(_parse(i, False, depth) for i in items), kind)
+            return Seq(_spliced(_parse(i, False, depth) for i in items), kind)
     if _encloses(s, "{", "}"):
         inner = s[1:-1].strip()
         items = [p.strip() for p, _ in split_top(inner, re.compile(","))]
         if len(items) == 1:
             return _parse(inner, False, depth)
-        return Seq(tuple(_parse(i, False, depth) for i in items), "set")
+        return Seq(_spliced(_parse(i, False, depth) for i in items), "set")
     if not (s[:1] in "([" and s[-1:] in ")]" and len(s) >= 2):
         return None
     inner_depths = _depths(s[1:-1])
