@@ -408,7 +408,10 @@ class DockerSandbox(Sandbox):
     def _engine_error(self, exc: BaseException, doing: str) -> SandboxError:
         if isinstance(exc, SandboxError):
             return exc
-        if not self._engine_answers():
+        # The engine answered with an error (APIError) unless the request never got through;
+        # a ping could still succeed over a pooled connection to an engine shutting down.
+        answered = isinstance(exc, self._docker.errors.APIError)
+        if not answered or not self._engine_answers():
             return EngineUnavailable(f"the engine stopped answering while {doing} ({exc})")
         return SandboxStartError(f"the Docker engine refused {doing}: {exc}")
 
