@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import base64
 import logging
+import os
 import threading
 import time
 import uuid
@@ -87,7 +88,7 @@ class DockerSandbox(Sandbox):
         self.image = image
         self.pool_size = pool_size
         self._docker = engine.docker_sdk()
-        self._client = client if client is not None else engine.connect()
+        self._client_obj = client if client is not None else engine.connect()
         self._check_image()
         self._owner = engine.Owner.me()
         self.pool_id = uuid.uuid4().hex[:12]
@@ -187,6 +188,23 @@ class DockerSandbox(Sandbox):
             _remove_all(left)
         except Exception as exc:  # noqa: BLE001 - the engine may be gone; reaping covers it later
             log.debug("could not list containers on close: %s", exc)
+
+    @property
+    def _client(self) -> Any:
+        # None only in a forked child (see _reset_after_fork): it gets its own connection.
+        if self._client_obj is None:
+            self._client_obj = engine.connect()
+        return self._client_obj
+
+    def _reset_after_fork(self) -> None:
+        """In a forked child: forget the parent's containers and connections (they stay the
+        parent's), and warm new ones on demand under a new owner and pool id."""
+        self._cond = threading.Condition()
+        self._idle, self._busy, self._starting = [], set(), 0
+        self._background = set()
+        self._client_obj = None
+        self._owner = engine.Owner.me()
+        self.pool_id = uuid.uuid4().hex[:12]
 
     @property
     def container_ids(self) -> list[str]:
@@ -468,6 +486,15 @@ def _register(sandbox: DockerSandbox) -> None:
         if not _atexit_registered:
             atexit.register(_close_all)
             _atexit_registered = True
+
+
+def _reset_all_after_fork() -> None:
+    for sandbox in list(_LIVE):
+        sandbox._reset_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_all_after_fork)
 
 
 def _close_all() -> None:

@@ -294,3 +294,24 @@ def test_engine_restart_mid_run_is_an_error_then_the_pool_recovers(tmp_path):
     finally:
         sb.close()
     assert wait_until(lambda: docker_ps(f"{eng.LABEL_POOL}={sb.pool_id}") == [], timeout=15)
+
+
+def test_a_forked_child_gets_its_own_pool():
+    with DockerSandbox(image=IMAGE, pool_size=1, limits=LIMITS) as sb:
+        parent_ids = sb.container_ids
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: must not touch the parent's containers or connections
+            status = 1
+            try:
+                r = sb.run("print('child')")
+                ok = r.stdout == "child\n" and not set(sb.container_ids) & set(parent_ids)
+                sb.close()
+                status = 0 if ok else 2
+            finally:
+                os.write(write, bytes([status]))
+                os._exit(0)
+        os.waitpid(pid, 0)
+        assert os.read(read, 1) == b"\x00"
+        assert sb.container_ids == parent_ids
+        assert sb.run("print('parent')").stdout == "parent\n"
