@@ -221,3 +221,55 @@ def test_load_model_with_url_gives_a_client():
     assert isinstance(client, OpenAICompatibleLM) and client.model == "m"
     with pytest.raises(NotImplementedError):
         client.score("x", ["y"])
+
+
+@pytest.mark.slow
+def test_serve_command_line(tmp_path, tiny_llama):
+    """``python -m reasongym.agents.models.serve --model tiny:DIR`` serves until terminated."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from reasongym.agents.models.tiny import TinyModelConfig, save_tiny
+
+    save_tiny(
+        tiny_llama,
+        tmp_path,
+        TinyModelConfig(hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64),
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [
+        sys.executable,
+        "-m",
+        "reasongym.agents.models.serve",
+        "--model",
+        f"tiny:{tmp_path}",
+        "--port",
+        str(port),
+        "--threads",
+        "1",
+    ]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        client = OpenAICompatibleLM(f"http://127.0.0.1:{port}/v1", max_retries=0)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                assert client.list_models() == [f"tiny:{tmp_path}"]
+                break
+            except ServerError:
+                assert proc.poll() is None, proc.stderr.read()
+                assert time.monotonic() < deadline, "the server did not come up in 120 s"
+                time.sleep(0.5)
+        chat = [{"role": "user", "content": "Compute 1 + 1."}]
+        config = GenerationConfig(max_tokens=6)
+        assert (
+            client.generate([chat], config)[0][0].text
+            == tiny_llama.generate([chat], config)[0][0].text
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

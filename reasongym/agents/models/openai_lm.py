@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -76,6 +77,7 @@ class OpenAICompatibleLM(LanguageModel):
         self.concurrency = max(1, concurrency)
         self.extra_body = dict(extra_body or {})
         self.supports_logprobs = True  # set to False after a server rejects them
+        self._usage_lock = threading.Lock()  # requests run in a thread pool
 
     # -- HTTP --------------------------------------------------------------------------------
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -168,13 +170,19 @@ class OpenAICompatibleLM(LanguageModel):
             reply = self._post(path, body)
         usage = reply.get("usage") or {}
         choices = sorted(reply.get("choices", []), key=lambda c: c.get("index", 0))
+        if not choices:
+            raise ServerError(f"the server at {self.base_url} answered with no choices: {reply}")
         out = [_parse_choice(c, chat, config.stop, want_logprobs) for c in choices]
+        with self._usage_lock:
+            self._count(usage, out)
+        return out
+
+    def _count(self, usage: dict[str, Any], out: list[Completion]) -> None:
         self.usage.calls += 1
         self.usage.prompt_tokens += int(usage.get("prompt_tokens") or 0)
         self.usage.generated_tokens += int(
             usage.get("completion_tokens") or sum(c.num_tokens for c in out)
         )
-        return out
 
     def score(self, prompt: Prompt, continuations: list[str]) -> list[float]:
         raise NotImplementedError(
