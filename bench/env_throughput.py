@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _peers import peer_python, run_peer  # noqa: E402
 
 GEM_SCRIPT = r"""
-import json, sys, time
+import json, logging, sys, time
+logging.disable(logging.INFO)
 payload = json.load(sys.stdin)
 from datasets import Dataset
 from gem.envs.math_env import MathEnv
@@ -40,7 +41,8 @@ for use_mp in (True, False):
         _, reward, *_ = env.step(action)
         correct += reward == 1.0
     out["mp" if use_mp else "local"] = {"steps_per_s": len(rows) / (time.perf_counter() - start), "correct": correct}
-    env.close()
+    if use_mp:
+        env.close()  # GEM's close() assumes the pool exists
 print(json.dumps(out))
 """
 
@@ -93,7 +95,7 @@ def main() -> None:
 
     imports = {"reasongym": import_time(sys.executable, "reasongym")}
     if not args.no_peer:
-        gem_py = peer_python("gem", ["gem-llm==0.1.0", "datasets"])
+        gem_py = peer_python("gem", ["gem-llm==0.1.0", "datasets", "pylatexenc"])
         gem = run_peer(
             gem_py,
             GEM_SCRIPT,
