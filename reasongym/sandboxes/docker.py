@@ -141,6 +141,9 @@ class DockerSandbox(Sandbox):
         except WorkerBroken as exc:
             self._discard(worker)
             return self._after_crash(worker, exc, time.monotonic() - t0)
+        except BaseException:  # e.g. KeyboardInterrupt mid-run: the program may still run
+            self._discard(worker)
+            raise
         if answer.get("op") != "result":
             self._discard(worker)
             raise SandboxCrashed(

@@ -42,6 +42,7 @@ class Worker:
             raise TypeError(f"unsupported engine transport: attach gave {type(attach).__name__}")
         self._sock = sock
         self._buf = b""
+        self._next_id = 0
         self.stderr_tail = b""  # the runner's own stderr, for error messages
         self.disk_mb = disk_mb
         self.applied = applied
@@ -67,7 +68,8 @@ class Worker:
             WorkerBroken: the stream closed, or the answer was not valid JSON.
         """
         deadline = time.monotonic() + timeout
-        data = json.dumps(message).encode() + b"\n"
+        self._next_id += 1
+        data = json.dumps({**message, "id": self._next_id}).encode() + b"\n"
         try:
             self._sock.settimeout(timeout)
             self._sock.sendall(data)
@@ -82,6 +84,8 @@ class Worker:
             raise WorkerBroken(f"runner sent something that is not JSON: {line[:200]!r}") from None
         if not isinstance(answer, dict):
             raise WorkerBroken(f"runner sent {type(answer).__name__}, not an object")
+        if answer.get("id") != self._next_id:
+            raise WorkerBroken(f"runner answered request {answer.get('id')!r}, not {self._next_id}")
         return answer
 
     def _read_line(self, deadline: float) -> bytes:
