@@ -159,21 +159,34 @@ def _check_spaces(env_id: str, env) -> None:
 
 
 def evaluate(model, config: SB3Config, episodes: int, seed: int) -> tuple[float, float]:
-    """Greedy success rate and mean return over ``episodes`` episodes on fixed seeds."""
-    env = make_env(config)
-    wins, total = 0, 0.0
+    """Greedy success rate and mean return over ``episodes`` episodes on fixed seeds.
+
+    The episodes run side by side so that each policy forward pass serves all of them.
+    """
+    import numpy as np
+
+    envs = [make_env(config) for _ in range(episodes)]
+    obs = [env.reset(seed=seed + k)[0] for k, env in enumerate(envs)]
+    active, wins, total = list(range(episodes)), 0, 0.0
     try:
-        for k in range(episodes):
-            obs, _ = env.reset(seed=seed + k)
-            while True:
-                action, _ = model.predict(obs, deterministic=True)
-                obs, reward, terminated, truncated, info = env.step(action)
+        while active:
+            if isinstance(obs[0], dict):
+                batch = {key: np.stack([obs[i][key] for i in active]) for key in obs[0]}
+            else:
+                batch = np.stack([obs[i] for i in active])  # (n_active, *obs_shape)
+            actions, _ = model.predict(batch, deterministic=True)
+            still = []
+            for i, action in zip(active, actions, strict=True):
+                obs[i], reward, terminated, truncated, info = envs[i].step(action)
                 total += float(reward)
                 if terminated or truncated:
                     wins += bool(info.get("is_success", False))
-                    break
+                else:
+                    still.append(i)
+            active = still
     finally:
-        env.close()
+        for env in envs:
+            env.close()
     return wins / episodes, total / episodes
 
 

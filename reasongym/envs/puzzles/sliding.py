@@ -48,7 +48,7 @@ class SlidingPuzzleConfig(PuzzleConfig):
     size: int = Field(3, ge=2, le=5, description="board side: 3 = 8-puzzle, 4 = 15-puzzle")
     scramble: int = Field(20, ge=1, le=500, description="random moves away from solved")
     solver_budget: int = Field(
-        200_000, ge=1000, description="A* expansions before falling back to weighted A*"
+        50_000, ge=1000, description="A* expansions before falling back to weighted A*"
     )
 
 
@@ -232,6 +232,11 @@ class SlidingPuzzleEnv(PuzzleEnv):
 
     def _move_text(self, move: int) -> str:
         return grid_moves.move_text(move) if move < 4 else "a tile not next to the gap"
+
+    def _describe(self, moves: tuple[int, ...], legal: bool, solved: bool) -> str:
+        if moves == (ILLEGAL,):
+            return "That tile is not next to the gap, so it cannot slide; the board did not change."
+        return super()._describe(moves, legal, solved)
 
     def _sprites(self, size: int) -> np.ndarray:
         gap = solid(size, (40, 40, 48))
