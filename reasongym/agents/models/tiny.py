@@ -1,4 +1,4 @@
-"""A tiny Llama-style policy (~0.9M parameters, char-level) and its in-process pretraining on
+"""A tiny Llama-style policy (~0.5M parameters, char-level) and its in-process pretraining on
 ``reasongym/Arithmetic-v0`` prompts, for tests and the search benchmark (no model hub).
 
 The model reads only the last ``prompt_window`` characters of the formatted chat (which hold the
@@ -99,7 +99,8 @@ class TinyModelConfig:
     """Shape of the tiny model (a ``transformers.LlamaConfig`` underneath).
 
     Attributes:
-        hidden_size: width; 128 with 4 layers gives ~0.9M parameters.
+        hidden_size: width; 128 with 3 layers gives ~0.5M parameters (4 layers of 384-wide
+            MLPs, 0.9M, learnt more slowly: 11% after 300 steps against 52%).
         num_layers: transformer blocks.
         num_heads: attention heads (head size hidden_size / num_heads).
         intermediate_size: MLP width (SwiGLU, so three matrices of this size).
@@ -109,9 +110,9 @@ class TinyModelConfig:
     """
 
     hidden_size: int = 128
-    num_layers: int = 4
+    num_layers: int = 3
     num_heads: int = 4
-    intermediate_size: int = 384
+    intermediate_size: int = 256
     prompt_window: int = 32
     max_answer_tokens: int = 24
 
