@@ -98,6 +98,23 @@ def load_entry_point(entry_point: str) -> type:
     return getattr(module, attr)
 
 
+def _parse_top_level(path: Path) -> EnvFile:
+    """Read a YAML file and validate its top-level keys (not the entry point's kwargs)."""
+    file = str(path)
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+    except FileNotFoundError:
+        raise ConfigError(file, [("", "file not found")]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(file, [("", f"not valid YAML: {exc}")]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(file, [("", "expected a mapping with keys id, description, kwargs, ...")])
+    try:
+        return EnvFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(file, _problems(exc)) from None
+
+
 def validate_file(path: str | Path, *, deep: bool = True) -> tuple[EnvFile, dict[str, Any]]:
     """Parse and validate one YAML file.
 
@@ -113,18 +130,7 @@ def validate_file(path: str | Path, *, deep: bool = True) -> tuple[EnvFile, dict
     """
     path = Path(path)
     file = str(path)
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-    except FileNotFoundError:
-        raise ConfigError(file, [("", "file not found")]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(file, [("", f"not valid YAML: {exc}")]) from None
-    if not isinstance(raw, dict):
-        raise ConfigError(file, [("", "expected a mapping with keys id, description, kwargs, ...")])
-    try:
-        spec = EnvFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(file, _problems(exc)) from None
+    spec = _parse_top_level(path)
     try:
         cls = load_entry_point(spec.entry_point)
     except (ImportError, AttributeError) as exc:
@@ -220,22 +226,23 @@ def builtin_config_dir() -> Path:
 def register_builtin_dir(folder: Path) -> list[str]:
     """Register the YAML files shipped with reasongym (idempotent: re-imports are fine).
 
-    Built-in files are checked without the slow dataset look-ups (the test suite makes every
-    built-in id), so that ``import reasongym`` stays fast.
+    To keep ``import reasongym`` fast, built-in files are only checked at the top level here:
+    their entry points are imported and their kwargs validated when an env is made (each
+    ``__init__`` validates its ``Config``). The test suite validates every built-in file
+    deeply and checks that doing so changes none of the registered kwargs, so built-in files
+    must hold already-normalised values (e.g. no relative paths).
     """
     ids = []
     for file in yaml_files(folder):
-        spec, kwargs = validate_file(file, deep=False)
-        if spec.id in gym.registry:
-            ids.append(spec.id)
-            continue
-        gym.register(
-            id=spec.id,
-            entry_point=spec.entry_point,
-            max_episode_steps=spec.max_episode_steps,
-            kwargs=kwargs,
-            disable_env_checker=True,
-        )
-        _RECORDS[spec.id] = EnvRecord(spec.id, spec.description, spec.entry_point, str(file))
+        spec = _parse_top_level(file)
+        if spec.id not in gym.registry:
+            gym.register(
+                id=spec.id,
+                entry_point=spec.entry_point,
+                max_episode_steps=spec.max_episode_steps,
+                kwargs=dict(spec.kwargs),
+                disable_env_checker=True,
+            )
+            _RECORDS[spec.id] = EnvRecord(spec.id, spec.description, spec.entry_point, str(file))
         ids.append(spec.id)
     return ids
