@@ -260,7 +260,8 @@ def test_smollm2_loads_and_generates():
     completion = out[0][0]
     assert 0 < completion.num_tokens <= 8 and completion.text.strip()
     assert "5" in completion.text
-    yes, no = lm.score(
-        [{"role": "user", "content": "Is 2 + 3 equal to 5? Answer Yes or No."}], ["Yes", "No"]
-    )
-    assert yes > no
+    # Scoring agrees with generation (SmolLM2-135M itself answers "No" to most yes/no questions,
+    # so we do not assert which one it prefers).
+    question = [{"role": "user", "content": "Is 2 + 3 equal to 5? Answer Yes or No."}]
+    reply = lm.generate([question], GenerationConfig(max_tokens=2))[0][0]
+    assert lm.score(question, [reply.text])[0] == pytest.approx(reply.logprob, abs=1e-3)

@@ -83,8 +83,9 @@ def convert(gguf: Path, target: Path) -> float:
         ) from exc
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".smollm2-", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the cache is an ordinary directory
     try:
-        model.save_pretrained(staging, safe_serialization=True)
+        _save_dequantized(model, staging)
         tokenizer.save_pretrained(staging)
         (staging / _SOURCE_FILE).write_text(json.dumps(_source_record(gguf)))
         if target.exists():
@@ -97,6 +98,28 @@ def convert(gguf: Path, target: Path) -> float:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return time.perf_counter() - start
+
+
+def _save_dequantized(model: Any, directory: Path) -> None:
+    """Save a GGUF-loaded model as a plain float checkpoint.
+
+    ``save_pretrained`` refuses (recent transformers mark GGUF-loaded models as quantized and
+    not serializable), although the legacy loader has already de-quantized every weight into
+    ordinary float tensors, so we write the config and the weights ourselves.
+    """
+    import torch
+    from safetensors.torch import save_model
+
+    packed = [n for n, p in model.named_parameters() if not torch.is_floating_point(p)]
+    if packed:
+        raise RuntimeError(f"GGUF weights were not de-quantized ({packed[:3]}...); cannot convert")
+    config = model.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config  # the saved weights are plain floats
+    config.save_pretrained(directory)
+    if getattr(model, "generation_config", None) is not None:
+        model.generation_config.save_pretrained(directory)
+    save_model(model, str(directory / "model.safetensors"), metadata={"format": "pt"})
 
 
 def prepare(cache_dir: str | Path | None = None) -> Path:
