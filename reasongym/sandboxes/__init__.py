@@ -89,15 +89,10 @@ def get_sandbox(
     if backend == "docker":
         return DockerSandbox(image=image, pool_size=pool_size, limits=limits)
     try:
-        client = engine.connect(timeout=3.0)
+        engine.connect(timeout=3.0).close()  # a quick probe; the pool gets a normal client
+        return DockerSandbox(image=image, pool_size=pool_size, limits=limits)
     except SandboxError as exc:
         reason = str(exc)
-    else:
-        try:
-            return DockerSandbox(image=image, pool_size=pool_size, limits=limits, client=client)
-        except SandboxError as exc:
-            client.close()
-            reason = str(exc)
     from reasongym.sandboxes.process import ProcessSandbox
 
     log.warning(

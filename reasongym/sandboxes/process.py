@@ -119,40 +119,37 @@ class ProcessSandbox(Sandbox):
         limits = limits if limits is not None else self.limits
         contents = check_files(files)
         contents[MAIN_FILE] = code.encode()
-        stage = Path(tempfile.mkdtemp(prefix="reasongym-run-", dir=self.tmp_root))
-        work, tmp = stage / "work", stage / "tmp"  # bare runs: a private TMPDIR beside the work dir
         marker = secrets.token_hex(12)
-        fds: list[int] = []
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            MARKER_VAR: marker,
+        }
+        if self._bwrap:
+            # Files go in through memfds that bwrap copies into its tmpfs: no disk I/O at all.
+            fds = [_memfd(data) for data in contents.values()]
+            try:
+                cmd = self._bwrap_command(list(contents), fds, limits)
+                env.update(HOME="/work", TMPDIR="/tmp")
+                return self._execute(cmd, "/", env, to_bytes(stdin), limits, marker, fds)
+            finally:
+                for fd in fds:
+                    os.close(fd)
+        stage = Path(tempfile.mkdtemp(prefix="reasongym-run-", dir=self.tmp_root))
+        work, tmp = stage / "work", stage / "tmp"  # a private TMPDIR beside the work dir
         try:
             for rel, data in contents.items():
                 path = work / rel
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
-            if self._bwrap:
-                cmd, fds = self._bwrap_command(work, contents, limits)
-                cwd, home, tmpdir = "/", "/work", "/tmp"
-            else:
-                tmp.mkdir()
-                cmd, cwd, home, tmpdir = (
-                    [self.python, "-E", "-s", MAIN_FILE],
-                    str(work),
-                    str(work),
-                    str(tmp),
-                )
-                if self._uid != os.geteuid():
-                    _chown_tree(stage, self._uid, self._gid)
-            env = {
-                "PATH": "/usr/local/bin:/usr/bin:/bin",
-                "HOME": home,
-                "TMPDIR": tmpdir,
-                "LANG": "C.UTF-8",
-                "PYTHONDONTWRITEBYTECODE": "1",
-                MARKER_VAR: marker,
-            }
-            return self._execute(cmd, cwd, env, to_bytes(stdin), limits, marker, fds)
+            tmp.mkdir()
+            if self._uid != os.geteuid():
+                _chown_tree(stage, self._uid, self._gid)
+            env.update(HOME=str(work), TMPDIR=str(tmp))
+            cmd = [self.python, "-E", "-s", MAIN_FILE]
+            return self._execute(cmd, str(work), env, to_bytes(stdin), limits, marker, [])
         finally:
-            for fd in fds:
-                os.close(fd)
             _rmtree_forcibly(stage)
 
     def close(self) -> None:
@@ -164,26 +161,21 @@ class ProcessSandbox(Sandbox):
 
     # --- internals ----------------------------------------------------------------------
 
-    def _bwrap_command(
-        self, work: Path, contents: dict[str, bytes], limits: Limits
-    ) -> tuple[list[str], list[int]]:
+    def _bwrap_command(self, names: list[str], fds: list[int], limits: Limits) -> list[str]:
         cmd = [self._bwrap, *_bwrap_base_args(self.python)]
         cmd += ["--size", str(limits.disk_mb << 20), "--tmpfs", "/tmp"]
         cmd += ["--size", str(limits.disk_mb << 20), "--tmpfs", "/work"]
-        fds = []
         made = set()
-        for rel in contents:
+        for rel, fd in zip(names, fds, strict=True):
             parts = Path(rel).parts[:-1]
             for i in range(1, len(parts) + 1):
                 d = "/work/" + "/".join(parts[:i])
                 if d not in made:
                     cmd += ["--dir", d]
                     made.add(d)
-            fd = os.open(work / rel, os.O_RDONLY)
-            fds.append(fd)
             cmd += ["--perms", "0644", "--file", str(fd), f"/work/{rel}"]
         cmd += ["--remount-ro", "/", "--chdir", "/work", "--", self.python, "-E", "-s", MAIN_FILE]
-        return cmd, fds
+        return cmd
 
     def _preexec(self, limits: Limits):
         nproc = limits.pids + _tasks_of(self._uid) + (4 if self._bwrap else 0)
@@ -349,6 +341,16 @@ def _pump(
             except OSError:
                 pass
     return bytes(bufs[0]), bytes(bufs[1]), total, timed_out, end
+
+
+def _memfd(data: bytes) -> int:
+    """An anonymous in-memory file holding ``data``, positioned at its start."""
+    fd = os.memfd_create("reasongym-file")
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def _killpg(pgid: int) -> None:
