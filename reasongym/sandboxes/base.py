@@ -74,6 +74,12 @@ def check_files(files: Files | None) -> dict[str, bytes]:
                 f"files: content of {name!r} must be str or bytes, not {type(content).__name__}"
             )
         out[norm] = bytes(content)
+    for name in out:
+        parent = posixpath.dirname(name)
+        while parent:
+            if parent in out:
+                raise ValueError(f"files: {parent!r} is a file and also a directory of {name!r}")
+            parent = posixpath.dirname(parent)
     return out
 
 

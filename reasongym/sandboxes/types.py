@@ -12,8 +12,10 @@ class Limits:
 
     Attributes:
         timeout_s: wall-clock limit; on expiry everything the program started is killed.
-        memory_mb: memory for the program (Docker: the container's cgroup, swap equal to it;
-            process backend: the address-space rlimit, a cruder measure).
+        memory_mb: memory for the program (Docker: the container's cgroup, swap equal to it,
+            plus a fixed allowance for the runner; files the program writes count too, as the
+            scratch dirs are tmpfs; process backend: the address-space rlimit, a cruder
+            measure).
         cpus: CPU quota in cores (Docker only; the process backend caps CPU *time*
             at ``timeout_s`` instead).
         pids: processes and threads the program may have at once (fork bombs stop here).

@@ -75,7 +75,13 @@ def test_per_run_output_limit(sandbox):
 
 @pytest.mark.parametrize(
     "files",
-    [{"/etc/passwd": "x"}, {"../escape.txt": "x"}, {"main.py": "x"}, {"a/../../b": "x"}],
+    [
+        {"/etc/passwd": "x"},
+        {"../escape.txt": "x"},
+        {"main.py": "x"},
+        {"a/../../b": "x"},
+        {"a": "x", "a/b": "y"},
+    ],
 )
 def test_bad_file_paths_are_rejected(bare_sandbox, files):
     with pytest.raises(ValueError, match="files"):
