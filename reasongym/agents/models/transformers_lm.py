@@ -74,6 +74,10 @@ class TransformersLM(LanguageModel):
             is always respected).
         use_chat_template: apply the tokenizer's chat template to chat prompts when it has
             one (else :func:`fallback_chat_format`).
+
+    A seeded sampling call is reproducible for the same prompts, ``n`` and ``batch_size``
+    (the rows of a batch draw from one generator). Greedy decoding does not depend on batching
+    beyond float rounding.
     """
 
     def __init__(
@@ -195,8 +199,13 @@ class TransformersLM(LanguageModel):
             mask[i, width - len(ids) :] = 1
         input_ids, mask = input_ids.to(self.device), mask.to(self.device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        budget = min(config.max_tokens, self.context_length - width)
+        # Each row may generate until max_tokens or until it fills the model's context.
+        limits = [min(config.max_tokens, self.context_length - len(r)) for r in rows]
         states = [_RowState() for _ in rows]
+        for state, limit in zip(states, limits, strict=True):
+            if limit <= 0:
+                state.finish = "length"
+        budget = max(limits)
         if budget <= 0:
             return [s.completion("length", config.logprobs) for s in states]
 
@@ -214,7 +223,9 @@ class TransformersLM(LanguageModel):
                         self._advance(
                             state, int(token[i]), float(token_logp[i]), bool(is_eos[i]), config.stop
                         )
-                if all(s.finish is not None for s in states) or step == budget - 1:
+                        if state.finish is None and step + 1 >= limits[i]:
+                            state.finish = "length"
+                if all(s.finish is not None for s in states):
                     break
                 token = torch.where(
                     torch.tensor([s.finish is None for s in states], device=self.device),
