@@ -50,7 +50,9 @@ from reasongym.envs.types import Task, Verdict
 from reasongym.envs.verifiers import VERIFIERS, build_verifier
 from reasongym.spaces import UnicodeText, clip_text
 
-DEFAULT_INSTRUCTIONS = "Solve the problem. Think step by step, then give only the final result as your answer."
+DEFAULT_INSTRUCTIONS = (
+    "Solve the problem. Think step by step, then give only the final result as your answer."
+)
 
 
 class SandboxSpec(EnvConfig):
@@ -65,15 +67,20 @@ class TextEnvConfig(EnvConfig):
     """Keyword arguments of :class:`TextTaskEnv` (the ``kwargs:`` of its YAML files)."""
 
     task: TaskSpec
-    verifier: str = Field(default="math", description="a name in reasongym.envs.verifiers.VERIFIERS")
+    verifier: str = Field(
+        default="math", description="a name in reasongym.envs.verifiers.VERIFIERS"
+    )
     tools: list[str] = Field(default_factory=list, description="tool names, e.g. [calculator]")
     tool_options: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="per-tool constructor options, e.g. {python: {timeout_s: 5}}"
+        default_factory=dict,
+        description="per-tool constructor options, e.g. {python: {timeout_s: 5}}",
     )
     reward: RewardSpec = Field(default_factory=RewardSpec)
     sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
     max_turns: int = Field(default=6, ge=1, description="steps before truncation")
-    max_attempts: int = Field(default=1, ge=1, description="answers allowed (>1: revise after feedback)")
+    max_attempts: int = Field(
+        default=1, ge=1, description="answers allowed (>1: revise after feedback)"
+    )
     instructions: str = DEFAULT_INSTRUCTIONS
     max_observation_chars: int = Field(default=16_384, ge=256)
     max_action_chars: int = Field(default=16_384, ge=16)
@@ -116,16 +123,37 @@ class TextTaskEnv(ReasonEnv):
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}"
+            )
         self.render_mode = render_mode
         self.config = self.Config.model_validate(kwargs)
         self.source = build_source(self.config.task)
-        sandbox = self.config.sandbox.model_dump()
-        self._verify = build_verifier(self.config.verifier, sandbox if self.config.verifier == "code_tests" else None)
-        self.tools = {
-            name: build_tool(name, {**(sandbox if name == "python" else {}), **self.config.tool_options.get(name, {})})
-            for name in self.config.tools
-        }
+        self._sandbox = None
+        verifier_options: dict[str, Any] = {}
+        if self.config.verifier == "code_tests" or "python" in self.config.tools:
+            # one lazily started sandbox shared by the code verifier and the python tool
+            from reasongym.sandboxes import Limits
+            from reasongym.sandboxes.lazy import LazySandbox
+
+            spec = self.config.sandbox
+            self._sandbox = LazySandbox(
+                spec.backend, Limits(timeout_s=spec.timeout_s, memory_mb=spec.memory_mb)
+            )
+        if self.config.verifier == "code_tests":
+            verifier_options = {**self.config.sandbox.model_dump(), "sandbox": self._sandbox}
+        self._verify = build_verifier(self.config.verifier, verifier_options)
+        self.tools = {}
+        for name in self.config.tools:
+            options = dict(self.config.tool_options.get(name, {}))
+            if name == "python":
+                options = {
+                    "timeout_s": self.config.sandbox.timeout_s,
+                    "memory_mb": self.config.sandbox.memory_mb,
+                    "sandbox": self._sandbox,
+                    **options,
+                }
+            self.tools[name] = build_tool(name, options)
         self._tool_args = {name: tool.argument for name, tool in self.tools.items()}
         self.observation_space = UnicodeText(self.config.max_observation_chars)
         self.action_space = UnicodeText(self.config.max_action_chars)
@@ -140,7 +168,9 @@ class TextTaskEnv(ReasonEnv):
             lines += [f"- {tool.description}" for tool in self.tools.values()]
             lines.append(GRAMMAR_HELP)
         else:
-            lines.append("Give your final answer with <answer>ANSWER</answer> (or \\boxed{ANSWER}).")
+            lines.append(
+                "Give your final answer with <answer>ANSWER</answer> (or \\boxed{ANSWER})."
+            )
         return "\n".join(lines)
 
     def _prompt(self, task: Task) -> str:
@@ -170,14 +200,18 @@ class TextTaskEnv(ReasonEnv):
             return reply, 0.0, True, False, self._info(action={"kind": "after_end"})
         state.turn += 1
         text = action if isinstance(action, str) else repr(action)
-        state.messages.append({"role": "assistant", "content": clip_text(text, self.config.max_action_chars)})
+        state.messages.append(
+            {"role": "assistant", "content": clip_text(text, self.config.max_action_chars)}
+        )
         parsed = parse_action(action, self._tool_args)
         reward_spec = self.config.reward
         terminated, verdict, role = False, None, "user"
 
         if isinstance(parsed, ToolCall) and parsed.name not in self.tools:
             available = ", ".join(self.tools) or "none in this environment"
-            parsed = FormatError(f"unknown tool {parsed.name!r} (available: {available}). {GRAMMAR_HELP}")
+            parsed = FormatError(
+                f"unknown tool {parsed.name!r} (available: {available}). {GRAMMAR_HELP}"
+            )
 
         if isinstance(parsed, FormatError):
             reply = f"Format error: {parsed.message}"
@@ -185,7 +219,9 @@ class TextTaskEnv(ReasonEnv):
         elif isinstance(parsed, ToolCall):
             result = self.tools[parsed.name](parsed.argument)
             reply, role = result.output, "tool"
-            reward = (reward_spec.tool_success if result.ok else reward_spec.tool_error) - reward_spec.step_cost
+            reward = (
+                reward_spec.tool_success if result.ok else reward_spec.tool_error
+            ) - reward_spec.step_cost
         else:
             assert isinstance(parsed, Answer)
             verdict = self._verify(state.task, parsed.text)
@@ -213,7 +249,9 @@ class TextTaskEnv(ReasonEnv):
         report = f"\n{report}" if report else ""
         return f"Incorrect.{report}\nYou may revise your answer ({left} attempt(s) left)."
 
-    def _info(self, action: dict[str, Any] | None = None, verdict: Verdict | None = None) -> dict[str, Any]:
+    def _info(
+        self, action: dict[str, Any] | None = None, verdict: Verdict | None = None
+    ) -> dict[str, Any]:
         state = self._state
         info: dict[str, Any] = {
             "task_id": state.task.id if state.task else None,
@@ -240,6 +278,8 @@ class TextTaskEnv(ReasonEnv):
         close = getattr(self._verify, "close", None)
         if close is not None:
             close()
+        if self._sandbox is not None:
+            self._sandbox.close()
 
     # -- search support ------------------------------------------------------------------------
     def get_state(self) -> TextEnvState:

@@ -59,6 +59,8 @@ class CodeTestsVerifier:
         timeout_s: wall-clock limit for one whole run (all tests).
         memory_mb: memory limit of the run.
         step_timeout_s: limit for loading the solution and for each test.
+        sandbox: an existing sandbox to use (shared, not closed here); else one is made on
+            first use and closed by ``close``.
     """
 
     def __init__(
@@ -67,12 +69,14 @@ class CodeTestsVerifier:
         timeout_s: float = 10.0,
         memory_mb: int = 512,
         step_timeout_s: float = 3.0,
+        sandbox: Any = None,
     ):
         self.backend = backend
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
         self.step_timeout_s = step_timeout_s
-        self._sandbox = None
+        self._sandbox = sandbox
+        self._owns_sandbox = sandbox is None
 
     def _get_sandbox(self):
         if self._sandbox is None:
@@ -139,6 +143,6 @@ class CodeTestsVerifier:
         )
 
     def close(self) -> None:
-        if self._sandbox is not None:
+        if self._sandbox is not None and self._owns_sandbox:
             self._sandbox.close()
             self._sandbox = None
