@@ -1,0 +1,209 @@
+"""GRPO: group-relative policy optimisation with the env's own reward.
+
+    reasongym train grpo --config configs/runs/arith-grpo.yaml
+
+Each step samples ``tasks_per_step`` training tasks and plays ``group_size`` episodes on each
+(multi-turn: tool calls and their replies are part of the episode, as the env runs them). The
+advantage of an episode is its return minus its group's mean, divided by the group's std
+(groups where every episode scored the same teach nothing and get 0). The loss is
+``-advantage * mean token log-prob`` of the episode's actions, plus ``kl_beta`` times the k3
+estimate of KL to the frozen starting policy. One gradient step per batch (on-policy), so the
+PPO ratio is 1 and clipping never acts: it is left out.
+
+Why an in-repo loop rather than TRL's ``GRPOTrainer``: the trainer generates with
+``model.generate`` from a single prompt and scores one completion, so it cannot play
+multi-turn episodes against an env whose tool replies depend on the action; and it needs a
+Hugging Face tokenizer (``processing_class``) with padding and chat templates, which the char
+tokenizer of the tiny policy is not. This loop uses the same ``TransformersLM`` sampling as
+the search agents and the env's reward as is.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reasongym.agents.models.base import GenerationConfig
+from reasongym.train import common
+from reasongym.train.common import PolicyConfig, TaskConfig
+from reasongym.train.expert_iteration import TrainResult
+
+
+@dataclass
+class GRPOConfig:
+    """One GRPO run (unknown YAML keys are rejected).
+
+    Attributes:
+        out: run folder.
+        policy: the starting policy.
+        tasks: env, held-out split, turn and token limits.
+        steps: optimizer steps.
+        tasks_per_step: training tasks per step (groups).
+        group_size: episodes per task (the group whose mean is the baseline).
+        temperature: sampling temperature.
+        learning_rate: AdamW learning rate (constant).
+        kl_beta: weight of the KL penalty to the starting policy (0: no reference model).
+        eval_every: steps between held-out evaluations (and at the end).
+        checkpoint_every: steps between checkpoints (and at the end).
+        seed: task sampling and episode sampling (each step derives its own).
+        threads: torch CPU threads (None: leave as is).
+        progress: show a progress bar.
+    """
+
+    out: Path = Path("runs/grpo")
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    tasks: TaskConfig = field(default_factory=TaskConfig)
+    steps: int = 60
+    tasks_per_step: int = 16
+    group_size: int = 8
+    temperature: float = 1.0
+    learning_rate: float = 5e-4
+    kl_beta: float = 0.0
+    eval_every: int = 20
+    checkpoint_every: int = 20
+    seed: int = 0
+    threads: int | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.group_size < 2:
+            raise common.config_error(f"group_size must be >= 2, got {self.group_size}")
+        if self.steps < 0 or self.tasks_per_step < 1 or self.eval_every < 1:
+            raise common.config_error("need steps >= 0, tasks_per_step >= 1, eval_every >= 1")
+
+
+def group_advantages(rewards: list[float], group_size: int) -> list[float]:
+    """``(r - group mean) / group std`` per episode; 0 for groups with no spread."""
+    out = []
+    for start in range(0, len(rewards), group_size):
+        group = rewards[start : start + group_size]
+        mean = sum(group) / len(group)
+        std = (sum((r - mean) ** 2 for r in group) / len(group)) ** 0.5
+        out += [0.0 if std < 1e-6 else (r - mean) / std for r in group]
+    return out
+
+
+def grpo_loss(policy: common.Policy, episodes: list[common.Episode], advantages, ref, beta):
+    """The GRPO loss of a batch of episodes (see the module docstring); returns
+    ``(loss, mean KL)``."""
+    import torch
+
+    lm = policy.lm
+    rows, owner = [], []
+    for k, episode in enumerate(episodes):
+        if advantages[k] == 0.0 and beta == 0.0:
+            continue
+        for turn in episode.turns:
+            if turn.action:
+                rows.append(common.encode_turn(lm, turn, add_eos=False))
+                owner.append(k)
+    if not rows:
+        return None, 0.0
+    logp, valid = common.token_logprobs(policy.model, rows, lm.pad_token_id)  # (R, T-1)
+    owner_t = torch.tensor(owner)
+    adv = torch.tensor(advantages, dtype=torch.float32)[owner_t]  # (R,)
+    # Tokens of an episode's turns share its advantage; normalise by the episode's tokens.
+    episode_tokens = torch.zeros(len(episodes)).index_add_(0, owner_t, valid.sum(-1).float())
+    weight = valid.float() / episode_tokens[owner_t].clamp(min=1)[:, None]  # (R, T-1)
+    loss = -(adv[:, None] * logp * weight).sum() / len(episodes)
+    kl_mean = 0.0
+    if beta > 0:
+        with torch.no_grad():
+            ref_logp, _ = common.token_logprobs(ref, rows, lm.pad_token_id)
+        diff = ref_logp - logp  # k3 estimator: exp(d) - d - 1 >= 0
+        kl = (torch.exp(diff) - diff - 1) * valid
+        loss = loss + beta * (kl * weight).sum() / len(episodes)
+        kl_mean = float(kl.detach().sum() / valid.sum().clamp(min=1))
+    return loss, kl_mean
+
+
+def train(config: GRPOConfig) -> TrainResult:
+    """Run (or resume) GRPO; see the module docstring."""
+    import torch
+
+    common.set_threads(config.threads)
+    out = common.prepare_run_dir(config)
+    log = common.RunLog(out, "step", "GRPO")
+    env = common.make_env(config.tasks)
+    split = common.TaskSplit.build(config.tasks, env)
+    start_policy = common.load_policy(config.policy)
+    ref = start_policy.frozen_copy() if config.kl_beta > 0 else None
+
+    resumed = common.latest_checkpoint(out)
+    policy = start_policy if resumed is None else common.load_policy(config.policy, resumed[0])
+    optimizer = torch.optim.AdamW(policy.model.parameters(), lr=config.learning_rate)
+    if resumed is None:
+        log.truncate_after(-1)
+        log.log({"step": 0, **common.evaluate(policy.lm, split)})
+        first = 1
+    else:
+        common.load_optimizer_state(optimizer, resumed[0])
+        log.truncate_after(resumed[1]["step"])
+        first = resumed[1]["step"] + 1
+
+    with common.progress(config.steps, "grpo", config.progress) as bar:
+        bar.update(first - 1)
+        for step in range(first, config.steps + 1):
+            start = time.perf_counter()
+            step_seed = config.seed * 1_000_003 + step
+            common.seed_everything(step_seed)
+            tasks = split.sample_train(random.Random(step_seed), config.tasks_per_step)
+            generation = GenerationConfig(
+                temperature=config.temperature,
+                max_tokens=config.tasks.max_tokens,
+                stop=common.ANSWER_STOPS,
+                seed=step_seed,
+                logprobs=False,
+            )
+            policy.model.eval()
+            episodes = common.play_episodes(
+                policy.lm,
+                env,
+                [t for t in tasks for _ in range(config.group_size)],
+                generation,
+                config.tasks.max_turns,
+            )
+            rewards = [e.reward for e in episodes]
+            advantages = group_advantages(rewards, config.group_size)
+            policy.model.train()
+            loss, kl = grpo_loss(policy, episodes, advantages, ref, config.kl_beta)
+            if loss is not None:
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(policy.model.parameters(), 1.0)
+                optimizer.step()
+            policy.model.eval()
+            row = {
+                "step": step,
+                "reward": sum(rewards) / len(rewards),
+                "sample_success": sum(e.success for e in episodes) / len(episodes),
+                "loss": float("nan") if loss is None else loss.item(),
+                "kl": kl,
+                "tokens": sum(e.tokens for e in episodes),
+                "seconds": time.perf_counter() - start,
+            }
+            if step % config.eval_every == 0 or step == config.steps:
+                row.update(common.evaluate(policy.lm, split))
+            log.log(row)
+            if step % config.checkpoint_every == 0 or step == config.steps:
+                common.save_checkpoint(out, f"step-{step}", policy, {"step": step}, optimizer)
+            bar.update(1)
+
+    log.plot()
+    log.close()
+    env.close()
+    evaluated = [r for r in log.rows if "pass1" in r]
+    summary = {
+        "method": "grpo",
+        "start_pass1": evaluated[0]["pass1"],
+        "final_pass1": evaluated[-1]["pass1"],
+        "start_pass1_unseen_questions": evaluated[0]["pass1_unseen_questions"],
+        "final_pass1_unseen_questions": evaluated[-1]["pass1_unseen_questions"],
+        "optimizer_steps": config.steps,
+        "episodes": config.steps * config.tasks_per_step * config.group_size,
+        "evaluations": evaluated,
+    }
+    common.write_summary(out, summary)
+    return TrainResult(out, log.rows, summary)
