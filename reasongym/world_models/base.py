@@ -41,11 +41,13 @@ class WorldModel(ABC):
         markov: predicts from the latest observation (True) or from the episode's first one.
         env_id: the id of the environment it simulates (None if unknown).
         env_kwargs: the ``gym.make`` overrides of that environment.
+        version: bumped by every ``fit`` (so caches of predictions know to drop them).
     """
 
     kind: ClassVar[str] = "base"
     markov: ClassVar[bool] = True
     env_id: str | None = None
+    version: int = 0
     env_kwargs: dict[str, Any]
 
     @abstractmethod

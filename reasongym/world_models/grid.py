@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -185,6 +186,7 @@ class GridDynamicsModel(WorldModel):
         self.env_kwargs = dict(env_kwargs or {})
         self.reward_values: list[float] | None = None  # None: regression
         self.net: Any = None  # built on the first fit (it needs the reward classes)
+        self._traced: tuple[int, Any] | None = None  # (version, net traced for one step)
 
     @classmethod
     def for_dataset(
@@ -267,6 +269,7 @@ class GridDynamicsModel(WorldModel):
         bar.close()
         net.load_state_dict(best_state)
         net.eval()
+        self.version += 1
         obs_exact, all_exact = self._exactness(check)
         return FitSummary(
             transitions=n,
@@ -333,13 +336,15 @@ class GridDynamicsModel(WorldModel):
 
         if self.net is None:
             raise RuntimeError("the model is not trained: call fit() or load() first")
-        self.net.eval()
+        if self.net.training:
+            self.net.eval()
         outs_c, outs_r, outs_t = [], [], []
         with torch.inference_mode():
             for i in range(0, len(codes), batch_size):
                 c = torch.from_numpy(np.ascontiguousarray(codes[i : i + batch_size], np.int64))
                 a = torch.from_numpy(np.ascontiguousarray(actions[i : i + batch_size], np.int64))
-                cell_logits, reward_out, term_logit = self.net(c, a)
+                net = self._single_step_net(c, a) if len(c) == 1 else self.net
+                cell_logits, reward_out, term_logit = net(c, a)
                 outs_c.append(cell_logits.argmax(1).numpy())  # (B, H, W)
                 if self.reward_values is None:
                     outs_r.append(reward_out.squeeze(-1).double().numpy())
@@ -351,6 +356,18 @@ class GridDynamicsModel(WorldModel):
             h, w = self.spec.grid_shape
             return np.zeros((0, h, w), np.int64), np.zeros(0), np.zeros(0, bool)
         return np.concatenate(outs_c), np.concatenate(outs_r), np.concatenate(outs_t)
+
+    def _single_step_net(self, codes: Any, actions: Any) -> Any:
+        """The net traced for batches of one (an env step): about half the Python overhead
+        of the eager module, which dominates at this size. Retraced after every fit."""
+        import torch
+
+        if self._traced is None or self._traced[0] != self.version:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tracer warnings about shape-derived values
+                traced = torch.jit.trace(self.net, (codes, actions), check_trace=False)
+            self._traced = (self.version, traced)
+        return self._traced[1]
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, folder: str | os.PathLike) -> Path:
