@@ -1,0 +1,399 @@
+"""MultiEngineSandbox: balancing, failover and retry over several engines.
+
+The fast tests use stand-in engines (``make_sandbox``); the Docker test starts a second dockerd
+on this machine (its own socket, data root, exec root and pidfile; no bridge, no iptables),
+loads the image into it, and stops it in the middle of a batch of runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sandbox_helpers import IMAGE, IN_CI, unavailable
+
+from reasongym.sandboxes import (
+    EngineUnavailable,
+    ExecResult,
+    Sandbox,
+    SandboxClosed,
+    SandboxCrashed,
+    get_sandbox,
+)
+from reasongym.sandboxes.multi import HOSTS_ENV, MultiEngineSandbox, hosts_from_env
+
+
+# -- stand-in engines -----------------------------------------------------------------------
+class FakeEngines:
+    """Engines that are up or down at the flip of a flag; runs can be held open."""
+
+    def __init__(self, *hosts: str):
+        self.up = dict.fromkeys(hosts, True)
+        self.crash = dict.fromkeys(hosts, False)
+        self.release = threading.Event()
+        self.release.set()
+        self.opened: list[FakeSandbox] = []
+
+    def make(self, host: str, pool_size: int) -> Sandbox:
+        if not self.up[host]:
+            raise EngineUnavailable(f"{host} is down")
+        sandbox = FakeSandbox(self, host)
+        self.opened.append(sandbox)
+        return sandbox
+
+
+class FakeSandbox(Sandbox):
+    def __init__(self, engines: FakeEngines, host: str):
+        super().__init__()
+        self.engines, self.host, self.closed = engines, host, False
+
+    def run(self, code, stdin=None, files=None, limits=None) -> ExecResult:
+        if self.closed:
+            raise SandboxClosed()
+        self.engines.release.wait(10)
+        if not self.engines.up[self.host]:
+            raise EngineUnavailable(f"{self.host} went away")
+        if self.engines.crash[self.host]:
+            raise SandboxCrashed("container died")
+        return ExecResult(stdout=f"{self.host}:{code}", stderr="", exit_code=0)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _multi(engines: FakeEngines, **kwargs) -> MultiEngineSandbox:
+    kwargs.setdefault("retry_after_s", 0.05)
+    return MultiEngineSandbox(list(engines.up), make_sandbox=engines.make, **kwargs)
+
+
+def _runs(sb: MultiEngineSandbox) -> dict[str, int]:
+    return {e.host: e.runs for e in sb.engines()}
+
+
+def test_sequential_runs_alternate():
+    engines = FakeEngines("a", "b")
+    with _multi(engines) as sb:
+        outputs = [sb.run(str(i)).stdout for i in range(10)]
+        assert _runs(sb) == {"a": 5, "b": 5}
+        assert outputs[0].endswith(":0") and outputs[9].endswith(":9")
+
+
+@pytest.mark.parametrize(("pool_size", "expected"), [(2, [2, 2]), ([1, 3], [1, 3])])
+def test_concurrent_runs_balance_by_warm_containers(pool_size, expected):
+    engines = FakeEngines("a", "b")
+    engines.release.clear()
+    with _multi(engines, pool_size=pool_size) as sb, ThreadPoolExecutor(4) as ex:
+        futures = [ex.submit(sb.run, str(i)) for i in range(4)]
+        deadline = time.monotonic() + 5
+        while sum(e.in_flight for e in sb.engines()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert [e.in_flight for e in sb.engines()] == expected
+        engines.release.set()
+        assert all(f.result().exit_code == 0 for f in futures)
+
+
+def test_engine_going_away_fails_over_and_comes_back():
+    engines = FakeEngines("a", "b")
+    with _multi(engines) as sb:
+        sb.run("warm")  # on a
+        engines.up["b"] = False
+        result = sb.run("x")  # b's turn: it fails, the run goes to a
+        assert result.stdout == "a:x"
+        b = sb.engines()[1]
+        assert not b.up and b.failovers == 1 and "went away" in b.last_error
+        assert all(sb.run(str(i)).stdout.startswith("a:") for i in range(3))
+        engines.up["b"] = True
+        deadline = time.monotonic() + 5
+        while not sb.engines()[1].up:  # runs trigger the retry (in the background)
+            assert time.monotonic() < deadline, "engine b was not retried"
+            sb.run("poll")
+            time.sleep(0.02)
+        hosts = {sb.run(str(i)).stdout.split(":")[0] for i in range(4)}
+        assert hosts == {"a", "b"}
+
+
+def test_runs_in_flight_on_a_dying_engine_are_rerun():
+    engines = FakeEngines("a", "b")
+    engines.release.clear()
+    with _multi(engines, retry_after_s=60) as sb, ThreadPoolExecutor(6) as ex:
+        futures = [ex.submit(sb.run, str(i)) for i in range(6)]
+        time.sleep(0.2)
+        engines.up["b"] = False
+        engines.release.set()
+        outputs = [f.result(timeout=10).stdout for f in futures]
+    assert sorted(o.split(":")[1] for o in outputs) == [str(i) for i in range(6)]
+    assert all(o.startswith("a:") for o in outputs)
+
+
+def test_every_engine_down_raises_with_each_reason():
+    engines = FakeEngines("a", "b")
+    with _multi(engines, retry_after_s=60) as sb:
+        engines.up.update(a=False, b=False)
+        with pytest.raises(EngineUnavailable) as err:
+            sb.run("x")
+        assert "a: " in str(err.value) and "b: " in str(err.value)
+
+
+def test_start_with_one_engine_down_and_with_none():
+    engines = FakeEngines("a", "b")
+    engines.up["b"] = False
+    with _multi(engines, retry_after_s=60) as sb:
+        assert [e.up for e in sb.engines()] == [True, False]
+        assert sb.run("x").stdout == "a:x"
+    engines.up["a"] = False
+    with pytest.raises(EngineUnavailable, match="none of the engines"):
+        _multi(engines)
+
+
+def test_crashed_container_reruns_elsewhere_without_setting_the_engine_aside(monkeypatch):
+    engines = FakeEngines("a", "b")
+    monkeypatch.setattr(MultiEngineSandbox, "_answers", lambda self, e: True)
+    with _multi(engines) as sb:
+        sb.run("warm")  # on a
+        engines.crash["b"] = True
+        assert sb.run("x").stdout == "a:x"
+        assert all(e.up for e in sb.engines())
+        engines.crash["a"] = True
+        with pytest.raises(SandboxCrashed):
+            sb.run("y")
+
+
+def test_close_closes_every_pool():
+    engines = FakeEngines("a", "b")
+    sb = _multi(engines)
+    sb.close()
+    assert all(s.closed for s in engines.opened)
+    with pytest.raises(SandboxClosed):
+        sb.run("x")
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="empty"):
+        MultiEngineSandbox([])
+    with pytest.raises(ValueError, match="twice"):
+        MultiEngineSandbox(["a", "a"])
+    with pytest.raises(ValueError, match="pool_size"):
+        MultiEngineSandbox(["a", "b"], pool_size=[1])
+
+
+def test_hosts_from_env():
+    assert hosts_from_env({HOSTS_ENV: "unix:///a.sock, tcp://10.0.0.2:2376\nssh://me@b"}) == [
+        "unix:///a.sock",
+        "tcp://10.0.0.2:2376",
+        "ssh://me@b",
+    ]
+    assert hosts_from_env({}) == []
+
+
+# -- two real engines -----------------------------------------------------------------------
+DEFAULT_HOST = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+
+
+class SecondEngine:
+    """A dockerd of our own: separate socket, data root, exec root and pidfile; no bridge and
+    no iptables rules, so it touches nothing of the machine's engine or network."""
+
+    def __init__(self) -> None:
+        # short: containerd's socket lives under the exec root (108-byte limit on unix sockets)
+        self.root = tempfile.mkdtemp(prefix="rgd-", dir="/tmp")
+        self.socket = f"{self.root}/docker.sock"
+        self.host = f"unix://{self.socket}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        log = open(f"{self.root}/dockerd.log", "ab")  # noqa: SIM115 - the process keeps it
+        self.proc = subprocess.Popen(
+            [
+                "dockerd",
+                f"--host={self.host}",
+                f"--data-root={self.root}/data",
+                f"--exec-root={self.root}/exec",
+                f"--pidfile={self.root}/docker.pid",
+                "--bridge=none",
+                "--iptables=false",
+                "--ip6tables=false",
+                "--ip-masq=false",
+                "--userland-proxy=false",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while not self.answers():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"second dockerd did not start: {self.log_tail()}")
+            time.sleep(0.5)
+
+    def answers(self) -> bool:
+        done = subprocess.run(
+            ["docker", "-H", self.host, "version", "--format", "{{.Server.Version}}"],
+            capture_output=True,
+            timeout=30,
+        )
+        return done.returncode == 0
+
+    def load_image(self, image: str) -> None:
+        save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
+        subprocess.run(
+            ["docker", "-H", self.host, "load", "-q"],
+            stdin=save.stdout,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        save.stdout.close()
+        assert save.wait(timeout=60) == 0
+
+    def stop(self, timeout: float = 60) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+    def containers(self, label: str) -> list[str]:
+        return subprocess.run(
+            ["docker", "-H", self.host, "ps", "-aq", "--filter", f"label={label}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout.split()
+
+    def remove(self) -> None:
+        self.stop()
+        # a containerd that outlived its dockerd (it should not) is ours to stop
+        for pid in _pids_with(f"{self.root}/exec"):
+            os.kill(pid, signal.SIGKILL)
+        with open("/proc/mounts") as f:
+            mounts = [line.split()[1] for line in f if self.root in line]
+        for mount in sorted(mounts, key=len, reverse=True):
+            subprocess.run(["umount", "-l", mount], capture_output=True)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def log_tail(self) -> str:
+        try:
+            with open(f"{self.root}/dockerd.log", "rb") as f:
+                return f.read()[-2000:].decode(errors="replace")
+        except OSError:
+            return ""
+
+
+def _pids_with(token: str) -> list[int]:
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if token.encode() in f.read():
+                    pids.append(int(pid))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.fixture
+def second_engine():
+    if os.geteuid() != 0 or shutil.which("dockerd") is None:
+        unavailable("a second Docker engine needs root and dockerd (scripts/setup_docker.sh)")
+    engine = SecondEngine()
+    try:
+        engine.start()
+        engine.load_image(IMAGE)
+    except Exception as exc:  # noqa: BLE001
+        tail = engine.log_tail()
+        engine.remove()
+        if IN_CI:
+            pytest.fail(f"could not start a second dockerd: {exc}\n{tail}", pytrace=False)
+        pytest.skip(f"could not start a second dockerd: {exc}")
+    yield engine
+    engine.remove()
+    assert not os.path.exists(engine.root)
+    assert _pids_with(engine.root) == [], "a process of the second engine outlived it"
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_two_engines_balance_fail_over_and_recover(second_engine):
+    hosts = [DEFAULT_HOST, second_engine.host]
+    sb = MultiEngineSandbox(hosts, image=IMAGE, pool_size=2, retry_after_s=1.0)
+    pools = [e.pool_id for e in sb.engines()]
+    try:
+        assert all(e.up for e in sb.engines())
+
+        def run(i: int, sleep: float = 0.3) -> str:
+            result = sb.run(f"import time; time.sleep({sleep}); print({i} * 2)")
+            assert result.ok, result
+            return result.stdout
+
+        with ThreadPoolExecutor(4) as ex:
+            assert list(ex.map(run, range(8))) == [f"{i * 2}\n" for i in range(8)]
+        assert all(e.runs >= 2 for e in sb.engines()), sb.engines()
+
+        # stop the second engine under load (dockerd stops its containers, killing the runs
+        # in them): every run still completes, with the right output
+        stopped = threading.Event()
+
+        def keep_running(k: int) -> list[tuple[int, str]]:
+            out, i = [], k
+            while not stopped.is_set() or len(out) < 3:
+                out.append((i, run(i, sleep=1.0)))
+                i += 4
+            return out
+
+        with ThreadPoolExecutor(4) as ex:
+            futures = [ex.submit(keep_running, k) for k in range(4)]
+            time.sleep(1.5)
+            second_engine.stop()
+            stopped.set()
+            done = [pair for f in futures for pair in f.result(timeout=300)]
+        assert all(out == f"{i * 2}\n" for i, out in done)
+        second = sb.engines()[1]
+        assert not second.up and second.failovers >= 1, second
+        assert all(run(i) == f"{i * 2}\n" for i in range(3))
+
+        # the engine comes back: it is retried and takes runs again
+        second_engine.start()
+        deadline = time.monotonic() + 90
+        while not sb.engines()[1].up:
+            assert time.monotonic() < deadline, f"engine not retried: {sb.engines()[1]}"
+            run(0)
+            time.sleep(0.5)
+        before = sb.engines()[1].runs
+        with ThreadPoolExecutor(4) as ex:
+            list(ex.map(run, range(8)))
+        assert sb.engines()[1].runs > before
+        pools.append(sb.engines()[1].pool_id)
+    finally:
+        sb.close()
+    for pool in pools:
+        label = f"org.reasongym.pool={pool}"
+        deadline = time.monotonic() + 30
+        while subprocess.run(
+            ["docker", "ps", "-aq", "--filter", f"label={label}"], capture_output=True, text=True
+        ).stdout.split() or second_engine.containers(label):
+            assert time.monotonic() < deadline, f"containers of pool {pool} left behind"
+            time.sleep(0.5)
+
+
+@pytest.mark.docker
+def test_get_sandbox_reads_the_engine_list_from_the_env(monkeypatch):
+    monkeypatch.setenv(HOSTS_ENV, DEFAULT_HOST)
+    for backend in ("docker", "auto"):
+        with get_sandbox(backend, pool_size=1) as sb:
+            assert isinstance(sb, MultiEngineSandbox)
+            assert [e.host for e in sb.engines()] == [DEFAULT_HOST]
+            assert sb.run("print(7)").stdout == "7\n"
