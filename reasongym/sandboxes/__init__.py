@@ -7,6 +7,10 @@ with get_sandbox("docker") as sb:
     r.stdout, r.exit_code, r.timed_out, r.oom_killed, r.truncated, r.duration_s
 ```
 
+Several engines: ``REASONGYM_DOCKER_HOSTS="unix:///var/run/docker.sock ssh://user@host ..."``
+makes the Docker backend a :class:`~reasongym.sandboxes.multi.MultiEngineSandbox` (balanced
+over the engines, failing over when one goes away).
+
 Nothing heavy is imported here: the ``docker`` SDK loads when a Docker sandbox is made.
 """
 
@@ -30,6 +34,7 @@ from reasongym.sandboxes.types import ExecResult, Limits
 
 if TYPE_CHECKING:
     from reasongym.sandboxes.docker import DockerSandbox
+    from reasongym.sandboxes.multi import MultiEngineSandbox
     from reasongym.sandboxes.process import ProcessSandbox
 
 __all__ = [
@@ -41,6 +46,7 @@ __all__ = [
     "ExecResult",
     "ImageMissing",
     "Limits",
+    "MultiEngineSandbox",
     "ProcessSandbox",
     "Sandbox",
     "SandboxClosed",
@@ -67,7 +73,7 @@ def get_sandbox(
             inside bubblewrap when installed), or ``"auto"``: Docker when an engine answers
             and the image is there, else the process backend (with a warning saying why).
         limits: default limits of each run.
-        pool_size: Docker only: containers kept warm (= runs at once).
+        pool_size: Docker only: containers kept warm (= runs at once), per engine.
         image: Docker only: the image (default ``reasongym-sandbox:py3``).
 
     Raises:
@@ -84,11 +90,17 @@ def get_sandbox(
         return ProcessSandbox(limits=limits)
     from reasongym.sandboxes import engine
     from reasongym.sandboxes.docker import DockerSandbox
+    from reasongym.sandboxes.multi import MultiEngineSandbox, hosts_from_env
 
     image = image or engine.DEFAULT_IMAGE
+    hosts = hosts_from_env()  # REASONGYM_DOCKER_HOSTS: a pool on each of several engines
     if backend == "docker":
+        if hosts:
+            return MultiEngineSandbox(hosts, image=image, pool_size=pool_size, limits=limits)
         return DockerSandbox(image=image, pool_size=pool_size, limits=limits)
     try:
+        if hosts:
+            return MultiEngineSandbox(hosts, image=image, pool_size=pool_size, limits=limits)
         engine.connect(timeout=3.0).close()  # a quick probe; the pool gets a normal client
         return DockerSandbox(image=image, pool_size=pool_size, limits=limits)
     except SandboxError as exc:
@@ -107,6 +119,10 @@ def __getattr__(name: str) -> object:
         from reasongym.sandboxes.docker import DockerSandbox
 
         return DockerSandbox
+    if name == "MultiEngineSandbox":
+        from reasongym.sandboxes.multi import MultiEngineSandbox
+
+        return MultiEngineSandbox
     if name == "ProcessSandbox":
         from reasongym.sandboxes.process import ProcessSandbox
 
