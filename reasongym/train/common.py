@@ -22,6 +22,7 @@ import json
 import logging
 import random
 import shutil
+import types
 import typing
 import zlib
 from collections.abc import Iterable, Sequence
@@ -39,6 +40,25 @@ ANSWER_STOPS = ("</tool>", "</answer>")
 
 # -- config ------------------------------------------------------------------------------------
 @dataclass
+class LoraConfig:
+    """LoRA adapters (``peft``) instead of full fine-tuning.
+
+    Attributes:
+        r: adapter rank.
+        alpha: scaling numerator (the update is scaled by alpha / r).
+        dropout: dropout on the adapter input.
+        target_modules: names of the linear layers that get adapters (Llama-style names).
+    """
+
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.0
+    target_modules: list[str] = field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"]
+    )
+
+
+@dataclass
 class PolicyConfig:
     """Where the starting policy comes from.
 
@@ -50,11 +70,15 @@ class PolicyConfig:
         pretrain: overrides of :class:`~reasongym.agents.models.tiny.PretrainConfig` for
             ``tiny-pretrained`` (e.g. ``{target_accuracy: 0.45}``).
         batch_size: rows decoded together when generating.
+        lora: train LoRA adapters (needs ``peft``) instead of all weights; checkpoints hold
+            the merged weights, so they load like any model (a resume starts fresh adapters
+            on the merged weights).
     """
 
     model: str = "tiny-pretrained:~/.cache/reasongym/tiny-arith-d1"
     pretrain: dict[str, Any] = field(default_factory=dict)
     batch_size: int = 128
+    lora: LoraConfig | None = None
 
 
 @dataclass
@@ -115,8 +139,9 @@ def from_dict(cls: type, data: dict[str, Any], where: str = "config") -> Any:
     kwargs = {}
     for key, value in data.items():
         hint = hints[key]
-        if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-            value = from_dict(hint, value, f"{where}.{key}".lstrip("."))
+        nested = [h for h in (hint, *typing.get_args(hint)) if dataclasses.is_dataclass(h)]
+        if nested and isinstance(value, dict):
+            value = from_dict(nested[0], value, f"{where}.{key}".lstrip("."))
         elif value is not None and (hint is Path or Path in typing.get_args(hint)):
             value = Path(value)
         kwargs[key] = value
@@ -209,13 +234,21 @@ class Policy:
         return self.lm.tokenizer
 
     def save(self, directory: Path) -> None:
+        """Save the model (LoRA adapters merged into a copy) where ``load_policy`` finds it."""
         from reasongym.agents.models.tiny import save_tiny
 
+        model = self.lm.model
+        if hasattr(model, "merge_and_unload"):  # a peft model
+            model = copy.deepcopy(model).merge_and_unload()
         if self.tiny_config is not None:
-            save_tiny(self.lm, directory, self.tiny_config)
+            save_tiny(
+                types.SimpleNamespace(model=model, tokenizer=self.lm.tokenizer),
+                directory,
+                self.tiny_config,
+            )
         else:
             directory.mkdir(parents=True, exist_ok=True)
-            self.lm.model.save_pretrained(directory)
+            model.save_pretrained(directory)
             self.lm.tokenizer.save_pretrained(directory)
 
     def frozen_copy(self) -> Any:
@@ -227,7 +260,31 @@ class Policy:
 
 
 def load_policy(config: PolicyConfig, directory: Path | None = None) -> Policy:
-    """The policy ``config.model`` names, or the checkpoint in ``directory`` when given."""
+    """The policy ``config.model`` names, or the checkpoint in ``directory`` when given (with
+    LoRA adapters when ``config.lora`` is set)."""
+    policy = _load_weights(config, directory)
+    if config.lora is not None:
+        try:
+            import peft
+        except ModuleNotFoundError as exc:
+            raise ModuleNotFoundError(
+                "policy.lora needs peft: pip install peft (or drop 'lora' for full fine-tuning)"
+            ) from exc
+        lora = config.lora
+        policy.lm.model = peft.get_peft_model(
+            policy.lm.model,
+            peft.LoraConfig(
+                r=lora.r,
+                lora_alpha=lora.alpha,
+                lora_dropout=lora.dropout,
+                target_modules=list(lora.target_modules),
+                task_type="CAUSAL_LM",
+            ),
+        ).eval()
+    return policy
+
+
+def _load_weights(config: PolicyConfig, directory: Path | None) -> Policy:
     from reasongym.agents.models import tiny
     from reasongym.agents.models.transformers_lm import TransformersLM
 

@@ -96,3 +96,36 @@ def test_dpo_on_exported_pairs_raises_chosen_over_rejected(tmp_path, tiny_policy
     assert rows[-1]["margin"] > 0 and rows[-1]["loss"] < rows[0]["loss"]
     assert result.summary["pairs"] == 1
     assert (result.out / "learning_curve.png").is_file()
+
+
+def test_lora_trains_adapters_only_and_saves_merged_weights(tmp_path, small_tasks):
+    import pytest
+
+    pytest.importorskip("peft")
+    import torch
+
+    from reasongym.train.common import LoraConfig, PolicyConfig, load_policy
+
+    policy_config = PolicyConfig(model="tiny-fresh", lora=LoraConfig(r=4))
+    config = expert_iteration.ExpertIterationConfig(
+        out=tmp_path / "lora",
+        policy=policy_config,
+        tasks=small_tasks,
+        rounds=1,
+        tasks_per_round=2,
+        n=2,
+        keep="all",
+        steps_per_round=3,
+        batch_size=4,
+        learning_rate=1e-2,
+        progress=False,
+    )
+    result = expert_iteration.train(config)
+    fresh = load_policy(PolicyConfig(model="tiny-fresh")).model.state_dict()
+    saved = load_policy(PolicyConfig(), result.out / "checkpoints" / "round-1").model.state_dict()
+    assert set(saved) == set(fresh)  # merged: a plain model again
+    assert torch.equal(saved["model.embed_tokens.weight"], fresh["model.embed_tokens.weight"])
+    changed = [k for k in fresh if not torch.equal(saved[k], fresh[k])]
+    assert changed and all(
+        any(m in k for m in ("q_proj", "k_proj", "v_proj", "o_proj")) for k in changed
+    )
