@@ -21,8 +21,11 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+# SmolLM2-135M (CPU, ~10 tokens/s here) on three Arithmetic problems, at most 2 turns of 96 tokens;
+# the first run converts its GGUF weights once (~40 s) into ~/.cache/reasongym/smollm2.
 demo: install
-	$(VENV)/bin/reasongym run reasongym/Arithmetic-v0 --agent llm --model smollm2 --episodes 3 --seed 0
+	$(VENV)/bin/reasongym run reasongym/Arithmetic-v0 --agent llm --model smollm2 \
+		--episodes 3 --seed 0 --max-tokens 96 --env-kwargs '{"max_turns": 2}' --json runs/demo.json
 
 # Docker tests need an engine and the sandbox image; scripts/setup_docker.sh provides both
 # when it can (root + apt), and the docker tests skip with the reason elsewhere (fail in CI).
