@@ -15,7 +15,10 @@ envs, starting workers, one warm-up episode per worker so each has its sandbox c
 is timed apart from the measured episodes. Speed-up is against the same method at 1 worker,
 and against ``serial``; every episode must succeed.
 
-    python bench/scale.py [--episodes 60] [--workers 1 2] [--json OUT] [--no-ray]
+    python bench/scale.py [--episodes 60] [--workers 1 2] [--json OUT] [--no-ray] [--env ID]
+
+``--env reasongym/Arithmetic-v0`` (no sandbox, microseconds of env work) measures what each
+method itself costs per episode.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import os
 import platform
 import sys
 import time
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -36,7 +40,7 @@ import reasongym  # noqa: F401 - registers the ids
 from reasongym.agents import OracleAgent
 from reasongym.distributed import RayRolloutPool, WorkerConfig, episode_specs, init_ray
 
-ENV_ID = "reasongym/HumanEval-v0"
+ENV_ID = "reasongym/HumanEval-v0"  # --env replaces it
 
 
 def bench_serial(episodes: int, workers: int) -> dict:
@@ -93,11 +97,11 @@ def sandbox_cpu_s() -> float | None:
         v1 = f"/sys/fs/cgroup/cpuacct/docker/{cid}/cpuacct.usage"
         v2 = [f"/sys/fs/cgroup/system.slice/docker-{cid}.scope", f"/sys/fs/cgroup/docker/{cid}"]
         if os.path.exists(v1):
-            total += int(open(v1).read()) / 1e9
+            total += int(Path(v1).read_text()) / 1e9
             continue
         for path in v2:
             if os.path.exists(f"{path}/cpu.stat"):
-                stat = dict(line.split() for line in open(f"{path}/cpu.stat"))
+                stat = dict(line.split() for line in Path(path, "cpu.stat").open())
                 total += int(stat["usage_usec"]) / 1e6
                 break
         else:
@@ -157,18 +161,24 @@ def _row(episodes: int, solved: int, wall: float, setup: float) -> dict:
 def sandbox_backend() -> str:
     from reasongym.sandboxes import engine
 
+    kwargs = gym.spec(ENV_ID).kwargs
+    if kwargs.get("verifier") != "code_tests" and "python" not in kwargs.get("tools", []):
+        return "none"
     return "docker" if engine.engine_answers() else "process (no Docker engine answers)"
 
 
 def main() -> None:
+    global ENV_ID
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--episodes", type=int, default=60, help="measured episodes per row")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--no-ray", action="store_true", help="skip the Ray rows")
+    parser.add_argument("--env", default=ENV_ID, help=f"env id (default {ENV_ID})")
     parser.add_argument("--json", metavar="OUT", help="write the results as JSON")
     args = parser.parse_args()
+    ENV_ID = args.env
 
     methods = [("serial", bench_serial), ("sync vector", functools.partial(bench_vector, "sync"))]
     methods.append(("async vector", functools.partial(bench_vector, "async")))
