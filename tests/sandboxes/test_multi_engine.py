@@ -165,6 +165,26 @@ def test_crashed_container_reruns_elsewhere_without_setting_the_engine_aside(mon
             sb.run("y")
 
 
+def test_forked_child_opens_its_own_pools():
+    import multiprocessing
+
+    engines = FakeEngines("a", "b")
+    with _multi(engines) as sb:
+        parent_pools = list(engines.opened)
+
+        def child(conn):
+            result = sb.run("x")  # the parent's pools are not used: new ones open here
+            conn.send((result.stdout, len(engines.opened), [p.closed for p in parent_pools]))
+
+        parent_end, child_end = multiprocessing.get_context("fork").Pipe()
+        proc = multiprocessing.get_context("fork").Process(target=child, args=(child_end,))
+        proc.start()
+        stdout, opened, parent_closed = parent_end.recv()
+        proc.join(10)
+        assert stdout.endswith(":x") and opened == 4 and parent_closed == [False, False]
+        assert sb.run("y").stdout.endswith(":y") and len(engines.opened) == 2
+
+
 def test_close_closes_every_pool():
     engines = FakeEngines("a", "b")
     sb = _multi(engines)
