@@ -111,6 +111,9 @@ class GridModelConfig:
             field is ``3 + 4 * blocks`` cells wide.
         head_hidden: hidden units of the reward/termination MLP.
         epochs: passes over the training data per ``fit`` call.
+        min_epoch_samples: an epoch draws at least this many transitions (reshuffling as
+            needed), so that a small dataset (the first Dyna iterations) still gets enough
+            gradient steps.
         batch_size: transitions per gradient step.
         lr: Adam learning rate (cosine-decayed to 5% over the ``fit`` call).
         seed: seeds weight init and batch order.
@@ -127,8 +130,9 @@ class GridModelConfig:
     blocks: int = 2
     head_hidden: int = 128
     epochs: int = 20
+    min_epoch_samples: int = 4096
     batch_size: int = 128
-    lr: float = 2e-3
+    lr: float = 5e-3
     seed: int = 0
     threads: int = 1
     max_reward_classes: int = 32
@@ -223,7 +227,8 @@ class GridDynamicsModel(WorldModel):
         net = self.net
         net.train()
         optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-        steps_per_epoch = (n + cfg.batch_size - 1) // cfg.batch_size
+        epoch_size = max(n, cfg.min_epoch_samples)
+        steps_per_epoch = (epoch_size + cfg.batch_size - 1) // cfg.batch_size
         total = steps_per_epoch * cfg.epochs
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda s: 0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(s, total) / total))
@@ -238,9 +243,11 @@ class GridDynamicsModel(WorldModel):
         epoch = best_epoch = 0
         for epoch in range(1, cfg.epochs + 1):
             net.train()
-            order = torch.randperm(n, generator=generator)
+            rounds = -(-epoch_size // n)
+            order = torch.cat([torch.randperm(n, generator=generator) for _ in range(rounds)])
+            order = order[:epoch_size]
             running, batches = 0.0, 0
-            for i in range(0, n, cfg.batch_size):
+            for i in range(0, epoch_size, cfg.batch_size):
                 idx = order[i : i + cfg.batch_size]
                 cell_logits, reward_out, term_logit = net(codes[idx], actions[idx])
                 loss = F.cross_entropy(cell_logits, next_codes[idx])  # (B, K, H, W) vs (B, H, W)
