@@ -8,7 +8,9 @@ with a rollout to the end of the episode scored by guidance (``evaluation="rollo
 guidance on the partial trajectory (``evaluation="value"``) — and back it up along the path.
 
 LLM action spaces are unbounded, so a node is re-expanded with fresh samples as it is visited
-(progressive widening: up to ``expand * visits ** widen`` children).
+(progressive widening: a node gets another batch of ``expand`` samples while it has had fewer
+than ``visits ** widen`` batches; duplicates of existing children are merged, so a confident
+policy costs few tokens).
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ class MCTS(SearchAgent):
         fpu: the value assumed for unvisited children (first-play urgency); guidance values are
             mostly in [0, 1] (a failed answer scores 0), so the default 0.5 is neutral: a
             sibling of a known failure gets tried before the failure is revisited.
-        widen: progressive-widening exponent (None: a node is expanded once).
+        widen: progressive-widening exponent (None: a node is expanded once): a node is
+            expanded again while its expansions < ``visits ** widen``.
         final: choose the best-valued terminal node found (``"value"``) or follow the most
             visited children (``"visits"``).
         stop_when_solved: (train mode) stop once a verified success is found.
@@ -79,6 +82,7 @@ class MCTS(SearchAgent):
 
     # -- one simulation ------------------------------------------------------------------------
     def _search(self, tree: SearchTree) -> None:
+        self._expansions: dict[int, int] = {}
         for _ in range(self.simulations):
             self._simulate(tree)
             if self.stop_when_solved and any(n.success for n in tree.nodes):
@@ -95,6 +99,7 @@ class MCTS(SearchAgent):
             leaf, value = node, self._value(tree, node)
         else:
             [new] = self._expand(tree, [node], self.expand)
+            self._expansions[node.id] = self._expansions.get(node.id, 0) + 1
             self._set_priors(tree, node)
             fresh = [c for c in new if c.visits == 0]
             leaf = max(fresh, key=lambda c: c.prior) if fresh else self._select(tree, node)
@@ -111,7 +116,7 @@ class MCTS(SearchAgent):
     def _may_widen(self, node: Node) -> bool:
         if self.widen is None:
             return False
-        return len(node.children) < self.expand * max(1, node.visits) ** self.widen
+        return self._expansions.get(node.id, 0) < max(1, node.visits) ** self.widen
 
     def _select(self, tree: SearchTree, node: Node) -> Node:
         total = math.sqrt(max(1, node.visits))

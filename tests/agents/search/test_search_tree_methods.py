@@ -131,3 +131,19 @@ def test_no_search_calls_the_verifier_in_eval_mode(counting_env):
         play(counting_env.env, agent, seed=10 + i)
         assert agent.stats()["verifier_calls"] == 0, agent.name
         assert counting_env.verifier_calls - before == 1, agent.name  # the replayed answer only
+
+
+def test_mcts_widening_resamples_a_node_a_bounded_number_of_times(counting_env):
+    def respond(chat):
+        return [
+            (f"<answer>{gold(chat)}</answer>", -0.3),
+            (f"<answer>{gold(chat) + 1}</answer>", -0.5),
+        ]
+
+    mcts = MCTS(ScriptedLM(respond), simulations=16, expand=2, guidance="logprob")
+    mcts.bind(counting_env.env)
+    assert play(counting_env.env, mcts, seed=3)[0]
+    tree = mcts.last_tree
+    # expansions while fewer than sqrt(visits): at visits 0, 2, 5 and 10; duplicates merged
+    assert mcts.stats()["model_calls"] == 4 and len(tree.root.children) == 2
+    assert tree.root.visits == 16
