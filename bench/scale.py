@@ -185,7 +185,7 @@ def main() -> None:
     ray_start_s = None
     if not args.no_ray:
         t0 = time.perf_counter()
-        init_ray(num_cpus=os.cpu_count(), skip_cloud_detection=True)
+        init_ray(num_cpus=os.cpu_count())
         ray_start_s = time.perf_counter() - t0
         methods.append(("ray", bench_ray))
 

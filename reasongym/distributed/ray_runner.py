@@ -72,7 +72,7 @@ def init_ray(
     address: str | None = None,
     num_cpus: int | None = None,
     *,
-    skip_cloud_detection: bool = False,
+    skip_cloud_detection: bool = True,
     **ray_init_kwargs: Any,
 ) -> Any:
     """Connect to Ray once per process and return the module.
@@ -83,10 +83,10 @@ def init_ray(
         num_cpus: CPUs of a local instance (default: all).
         skip_cloud_detection: local instance only. Ray's dashboard process asks the cloud
             metadata endpoints (169.254.169.254, metadata.google.internal) which cloud it
-            runs on, usage statistics or not, unless ``~/ray_bootstrap_config.yaml`` exists;
-            with this flag the Ray processes get a private ``HOME`` holding an empty one, so
-            a local instance talks to nothing but loopback. Their ``HOME`` then differs
-            from yours (mind caches kept under it).
+            runs on, usage statistics or not, unless ``~/ray_bootstrap_config.yaml`` exists.
+            By default the Ray processes get a private ``HOME`` that holds an empty one and
+            links to everything in yours (caches and configs resolve as before), so a local
+            instance talks to nothing but loopback.
         ray_init_kwargs: passed to ``ray.init`` (e.g. ``runtime_env={"env_vars": {...}}``).
 
     Returns the ``ray`` module. A process already connected stays connected as it is.
@@ -101,10 +101,7 @@ def init_ray(
         options["address"] = address
     home = os.environ.get("HOME")
     if address is None and skip_cloud_detection:
-        private = tempfile.mkdtemp(prefix="reasongym-ray-home-")
-        Path(private, "ray_bootstrap_config.yaml").write_text("{}\n")
-        atexit.register(shutil.rmtree, private, ignore_errors=True)
-        os.environ["HOME"] = private  # inherited by the processes ray.init starts
+        os.environ["HOME"] = _private_home(home)  # inherited by the processes ray.init starts
     try:
         ray.init(**{**options, **ray_init_kwargs})
     finally:
@@ -113,6 +110,19 @@ def init_ray(
         else:
             os.environ["HOME"] = home
     return ray
+
+
+def _private_home(home: str | None) -> str:
+    """A temporary HOME: links to every entry of ``home`` plus an empty Ray autoscaler config
+    (whose presence stops Ray's cloud-provider probing)."""
+    private = Path(tempfile.mkdtemp(prefix="reasongym-ray-home-"))
+    atexit.register(shutil.rmtree, private, ignore_errors=True)
+    if home and Path(home).is_dir():
+        for entry in Path(home).iterdir():
+            if entry.name != "ray_bootstrap_config.yaml":
+                (private / entry.name).symlink_to(entry)
+    (private / "ray_bootstrap_config.yaml").write_text("{}\n")
+    return str(private)
 
 
 @dataclass
@@ -432,7 +442,7 @@ def run_ray(
         agent=agent,
         agent_options=dict(agent_options or {}),
         env_kwargs=dict(env_kwargs or {}),
-        register=tuple(str(p) for p in register),
+        register=tuple(str(Path(p).resolve()) for p in register),
         envs=envs_per_worker,
         record_trajectories=record_trajectories,
     )

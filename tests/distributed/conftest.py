@@ -24,6 +24,6 @@ def ray_local():
         pytest.skip(reason)
     from reasongym.distributed import init_ray
 
-    ray = init_ray(num_cpus=2, skip_cloud_detection=True, object_store_memory=200 << 20)
+    ray = init_ray(num_cpus=2, object_store_memory=200 << 20)
     yield ray
     ray.shutdown()
