@@ -132,9 +132,21 @@ class _Slot:
     index: int
     name: str
     actor: Any
-    queue: deque[Any] = field(default_factory=deque)  # object refs, oldest (running) first
-    head_since: float = 0.0  # when the oldest queued episode started running (about)
+    queue: deque[Any] = field(default_factory=deque)  # object refs, in dispatch order
+    started: dict[Any, float] = field(default_factory=dict)  # refs running now -> since when
     alive: bool = True
+
+    def promote(self, capacity: int, now: float) -> None:
+        """Mark the oldest queued refs as running, up to the actor's concurrency."""
+        for ref in self.queue:
+            if len(self.started) >= capacity:
+                break
+            self.started.setdefault(ref, now)
+
+    def finish(self, ref: Any, capacity: int) -> None:
+        self.queue.remove(ref)
+        self.started.pop(ref, None)
+        self.promote(capacity, time.monotonic())
 
 
 class RayRolloutPool:
@@ -274,6 +286,7 @@ class RayRolloutPool:
                 except Exception:  # noqa: BLE001 - not finished: run it again elsewhere
                     requeue(spec, attempt, error)
             slot.queue.clear()
+            slot.started.clear()
             if self.worker_failures - failures_before > self.max_worker_failures:
                 return  # the slot stays empty
             self._slots[slot.index] = self._new_slot(slot.index)
@@ -287,9 +300,8 @@ class RayRolloutPool:
                         continue
                     attempts[spec.episode_id] += 1
                     ref = slot.actor.run_episode.remote(spec, attempt)
-                    if not slot.queue:
-                        slot.head_since = now
                     slot.queue.append(ref)
+                    slot.promote(self.config.envs, now)
                     in_flight[ref] = (slot, spec, attempt)
             if not in_flight:
                 if not pending:
@@ -307,8 +319,7 @@ class RayRolloutPool:
                     outcome = ray.get(ref)
                 except ray.exceptions.RayTaskError as exc:  # the episode itself raised
                     del in_flight[ref]
-                    slot.queue.remove(ref)
-                    slot.head_since = time.monotonic()
+                    slot.finish(ref, self.config.envs)
                     log.warning(
                         "episode %d failed on %s: %s", spec.episode_id, slot.name, _short(exc)
                     )
@@ -317,13 +328,13 @@ class RayRolloutPool:
                     lose(slot, exc)
                 else:
                     del in_flight[ref]
-                    slot.queue.remove(ref)
-                    slot.head_since = time.monotonic()
+                    slot.finish(ref, self.config.envs)
                     accept(outcome)
             if self.episode_timeout_s is not None:
                 now = time.monotonic()
                 for slot in list(self._slots):
-                    if slot.alive and slot.queue and now - slot.head_since > self.episode_timeout_s:
+                    oldest = min(slot.started.values(), default=now)
+                    if slot.alive and now - oldest > self.episode_timeout_s:
                         lose(slot, TimeoutError(f"episode ran over {self.episode_timeout_s} s"))
 
         retried = sorted(i for i, n in attempts.items() if n > 1)

@@ -140,8 +140,10 @@ def test_worker_killed_from_outside(ray_local):
     assert run.summary.agent_stats["episodes"] == 10
 
 
-def test_hung_episode_is_retried_elsewhere(ray_local, tmp_path):
-    """A worker stuck in an episode (here: asleep) is killed after episode_timeout_s."""
+@pytest.mark.parametrize(("workers", "envs_per_worker"), [(2, 1), (1, 2)])
+def test_hung_episode_is_retried_elsewhere(ray_local, tmp_path, workers, envs_per_worker):
+    """A worker stuck in an episode (here: asleep) is killed after episode_timeout_s, even
+    while its other env keeps finishing episodes."""
     marker = tmp_path / "hung"
 
     def agent():
@@ -155,8 +157,15 @@ def test_hung_episode_is_retried_elsewhere(ray_local, tmp_path):
 
         return Sleepy()
 
-    run = run_ray(ENV_ID, agent, episodes=4, workers=2, episode_timeout_s=5)
-    _assert_exactly_once(run, 4)
+    run = run_ray(
+        ENV_ID,
+        agent,
+        episodes=6,
+        workers=workers,
+        envs_per_worker=envs_per_worker,
+        episode_timeout_s=5,
+    )
+    _assert_exactly_once(run, 6)
     assert run.worker_failures == 1 and run.retried
 
 
