@@ -10,7 +10,8 @@ greedy accuracy, cached in ``--cache``). From that same start, four runs:
   sample per task (``keep: all``), so the gap to expert iteration is what the verifier bought;
 * **GRPO** (``configs/runs/arith-grpo.yaml``) with the env's reward;
 * **DPO** (``configs/runs/arith-dpo.yaml``) on verified-vs-failed sibling pairs from best-of-8
-  trees, the start as the frozen reference.
+  trees, the start as the frozen reference, with an NLL term on the chosen answer (plain DPO
+  collapsed this policy: see the config's comments).
 
 Held-out evaluation: greedy pass@1, graded by the env, on tasks ``0..399``; training only ever
 uses indices >= 2,000,000. Difficulty 1 has only 200 distinct questions (``Compute a + b.`` /

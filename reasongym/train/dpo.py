@@ -8,7 +8,9 @@ subtree holds a verified success against a sibling whose subtree holds only fail
 to ``DIR/pairs.jsonl`` in TRL's conversational format. The policy is then trained with the DPO
 loss ``-log sigmoid(beta * ((log pi(c) - log ref(c)) - (log pi(r) - log ref(r))))`` against the
 frozen starting policy, plus an optional NLL term on the chosen action (``nll_weight``, as in
-RPO), which keeps a tiny model from lowering both likelihoods at once.
+RPO), which keeps a tiny model from lowering both likelihoods at once (measured on the tiny
+Arithmetic policy: plain DPO took greedy pass@1 from 0.535 to 0.0 in 40 steps; with
+``nll_weight: 1`` it rose).
 
 Why an in-repo loss rather than TRL's ``DPOTrainer``: the trainer tokenizes through a Hugging
 Face ``processing_class`` (chat template, padding side, special tokens), which the char
