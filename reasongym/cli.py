@@ -68,10 +68,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for path in args.register or []:
         reasongym.register_yaml(path)
     env_kwargs = json.loads(args.env_kwargs) if args.env_kwargs else None
-    agent = build_agent(args.agent, seed=args.seed, args=args)
-    summary = run_episodes(
-        args.env_id, agent, args.episodes, seed=args.seed, env_kwargs=env_kwargs, progress=not args.quiet
-    )
+    if args.ray is not None or args.workers is not None:
+        from reasongym.distributed import run_ray
+
+        run = run_ray(
+            args.env_id,
+            args.agent,
+            args.episodes,
+            seed=args.seed,
+            agent_options={"seed": args.seed, "args": args},
+            env_kwargs=env_kwargs,
+            register=args.register or (),
+            workers=args.workers,
+            address=None if args.ray in (None, "local") else args.ray,
+            progress=not args.quiet,
+        )
+        summary = run.summary
+        if run.worker_failures:
+            print(f"{run.worker_failures} worker(s) lost; episodes run again: {run.retried}")
+    else:
+        agent = build_agent(args.agent, seed=args.seed, args=args)
+        summary = run_episodes(
+            args.env_id, agent, args.episodes, seed=args.seed, env_kwargs=env_kwargs, progress=not args.quiet
+        )
     _print_summary(summary)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -121,6 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env-kwargs", metavar="JSON", help='override env kwargs, e.g. \'{"max_turns": 3}\'')
     p.add_argument("--register", action="append", metavar="YAML", help="register extra YAML files first")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="run the episodes on Ray (reasongym[ray]): a local instance, or the cluster at ADDRESS "
+        "('auto', 'ray://head:10001'); put it after the env id",
+    )
+    p.add_argument("--workers", type=int, metavar="N", help="Ray rollout workers (implies --ray; default: one per CPU)")
     llm = p.add_argument_group("LLM agents (llm and the search agents)")
     llm.add_argument("--model", default=None, help="a local path, 'smollm2', 'tiny:DIR' (with --base-url: the server's model name); default smollm2")
     llm.add_argument("--base-url", default=None, help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")

@@ -231,28 +231,7 @@ def test_env_factory_pickles(env_id):
     env.close()
 
 
-def _code_envs_pickle() -> bool:
-    from reasongym.envs.tools.python import PythonTool
-    from reasongym.sandboxes.lazy import LazySandbox
-
-    return all("__reduce__" in vars(cls) for cls in (LazySandbox, PythonTool))
-
-
-@pytest.mark.parametrize(
-    "env_id",
-    [
-        pytest.param(
-            env_id,
-            marks=pytest.mark.xfail(
-                env_id in CODE_IDS and not _code_envs_pickle(),
-                reason="LazySandbox and PythonTool hold locks; fix: a __reduce__ that rebuilds "
-                "them unstarted (scale-out report, issue 8)",
-                strict=True,
-            ),
-        )
-        for env_id in ENV_IDS
-    ],
-)
+@pytest.mark.parametrize("env_id", ENV_IDS)
 def test_env_cloudpickles_mid_episode(env_id):
     """A copy (cloudpickle: what Ray uses) continues the episode on its own, same results."""
     env = gym.make(env_id)

@@ -20,6 +20,10 @@ class LazySandbox(Sandbox):
         self._inner: Sandbox | None = None
         self._lock = threading.Lock()
 
+    def __reduce__(self):
+        # a copy (pickled to a vector-env or Ray worker) starts its own sandbox there
+        return (LazySandbox, (self.backend, self.limits, self.pool_size))
+
     @property
     def inner(self) -> Sandbox:
         with self._lock:

@@ -61,6 +61,11 @@ class PythonTool(Tool):
         self._owns_sandbox = sandbox is None
         self._lock = threading.Lock()
 
+    def __reduce__(self):
+        # a pickled copy gets its own sandbox unless it shares one (which pickles itself)
+        shared = None if self._owns_sandbox else self._sandbox
+        return (type(self), (self.backend, self.limits, None, None, self.max_output_chars, shared))
+
     @property
     def sandbox(self) -> Sandbox:
         """The sandbox, created on first use."""
