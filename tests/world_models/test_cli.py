@@ -63,3 +63,15 @@ def test_dyna_joins_an_existing_train_command():
 def test_unknown_model_choice_is_refused(tmp_path):
     with pytest.raises(SystemExit):
         _run("wm", "train", str(tmp_path), "--model", "transformer", "--out", str(tmp_path))
+
+
+def test_plugs_into_the_reasongym_command(monkeypatch):
+    import reasongym.cli
+
+    modules = [*reasongym.cli.SUBCOMMAND_MODULES, "reasongym.world_models.cli"]
+    monkeypatch.setattr(reasongym.cli, "SUBCOMMAND_MODULES", modules)
+    parser = reasongym.cli.build_parser()
+    args = parser.parse_args(["wm", "collect", "reasongym/MazeDiscrete-v0", "--out", "x"])
+    assert args.func.__name__ == "_cmd_collect"
+    args = parser.parse_args(["train", "dyna", "reasongym/MazeDiscrete-v0"])
+    assert args.func.__name__ == "_cmd_dyna"
