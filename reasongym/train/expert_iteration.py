@@ -46,6 +46,8 @@ class ExpertIterationConfig:
         batch_size: SFT examples (assistant turns) per step.
         learning_rate: AdamW learning rate (constant after warmup; a fresh optimizer per round).
         warmup_steps: linear warmup at the start of each round.
+        schedule: ``constant`` after warmup, or ``linear`` decay to 0 at the round's end
+            (the round ends on a settled model rather than a noisy last step).
         weight_decay: AdamW weight decay.
         seed: task sampling, search sampling and data order (each round derives its own).
         threads: torch CPU threads (None: leave as is).
@@ -64,6 +66,7 @@ class ExpertIterationConfig:
     batch_size: int = 32
     learning_rate: float = 5e-4
     warmup_steps: int = 10
+    schedule: Literal["constant", "linear"] = "constant"
     weight_decay: float = 0.0
     seed: int = 0
     threads: int | None = None
@@ -72,6 +75,10 @@ class ExpertIterationConfig:
     def __post_init__(self) -> None:
         if self.keep not in ("verified", "all"):
             raise common.config_error(f"keep must be 'verified' or 'all', got {self.keep!r}")
+        if self.schedule not in ("constant", "linear"):
+            raise common.config_error(
+                f"schedule must be 'constant' or 'linear', got {self.schedule!r}"
+            )
         if self.rounds < 0 or self.n < 1 or self.tasks_per_round < 1 or self.batch_size < 1:
             raise common.config_error(
                 "need rounds >= 0, n >= 1, tasks_per_round >= 1 and batch_size >= 1"
@@ -121,9 +128,13 @@ def fine_tune(
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / max(1, config.warmup_steps))
-    )
+    total = config.steps_per_round
+
+    def factor(step: int) -> float:
+        warm = min(1.0, (step + 1) / max(1, config.warmup_steps))
+        return warm * (max(0.0, 1 - step / total) if config.schedule == "linear" else 1.0)
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     order: list[int] = []
     losses, tokens = [], 0
     model.train()
