@@ -93,7 +93,8 @@ def main() -> None:
     rows.append(("reasongym Math-v0", "calculator tool step", len(tasks) / (time.perf_counter() - start), None))
     env.close()
 
-    imports = {"reasongym": import_time(sys.executable, "reasongym")}
+    # gymnasium (which reasongym imports, and every user has) as the floor, measured alongside
+    imports = {"gymnasium": import_time(sys.executable, "gymnasium"), "reasongym": import_time(sys.executable, "reasongym")}
     if not args.no_peer:
         gem_py = peer_python("gem", ["gem-llm==0.1.0", "datasets", "pylatexenc"])
         gem = run_peer(
