@@ -11,7 +11,7 @@ from pathlib import Path
 
 # Modules that add subcommands through ``add_subcommands(subparsers)``; imported lazily
 # and skipped if absent so a partial install still has a working CLI.
-SUBCOMMAND_MODULES = ["reasongym.sandboxes.cli", "reasongym.train.sb3", "reasongym.train.cli"]
+SUBCOMMAND_MODULES = ["reasongym.sandboxes.cli", "reasongym.train.sb3", "reasongym.train.cli", "reasongym.world_models.cli"]
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
