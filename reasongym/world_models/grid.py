@@ -119,8 +119,8 @@ class GridModelConfig:
         seed: seeds weight init and batch order.
         threads: torch CPU threads while fitting (1 is fastest for these small nets).
         max_reward_classes: above this many distinct rewards, reward is a regression.
-        patience: stop after this many epochs without a better validation exactness
-            (None: run all epochs).
+        patience: stop after this many epochs without a better validation score (exactness,
+            then loss) (None: run all epochs).
         max_seconds: stop fitting after this long (None: no limit).
         progress: show a progress bar over epochs.
     """
@@ -214,13 +214,15 @@ class GridDynamicsModel(WorldModel):
         self, dataset: TransitionDataset, validation: TransitionDataset | None = None
     ) -> dict[str, Any]:
         import torch
-        import torch.nn.functional as F
 
         cfg = self.config
         torch.manual_seed(cfg.seed)
         torch.set_num_threads(cfg.threads)
-        self._prepare_rewards(dataset.reward)
-        codes, actions, next_codes, reward_t, term = self._tensors(dataset)
+        check = validation if validation is not None and len(validation) else dataset
+        self._prepare_rewards(np.concatenate([dataset.reward, check.reward]))
+        tensors = self._tensors(dataset)
+        check_tensors = tensors if check is dataset else self._tensors(check)
+        codes = tensors[0]
         n = len(codes)
         if n == 0:
             raise ValueError("cannot fit on an empty dataset")
@@ -234,8 +236,7 @@ class GridDynamicsModel(WorldModel):
             optimizer, lambda s: 0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(s, total) / total))
         )
         generator = torch.Generator().manual_seed(cfg.seed)
-        check = validation if validation is not None and len(validation) else dataset
-        best_state, best_score = copy.deepcopy(net.state_dict()), -1.0
+        best_state, best_score = copy.deepcopy(net.state_dict()), (-1.0, -float("inf"))
         history: list[dict[str, float]] = []
         start = time.perf_counter()
         bar = progress_bar(cfg.epochs, f"fit {cfg.arch} model", cfg.progress, unit="epoch")
@@ -248,14 +249,7 @@ class GridDynamicsModel(WorldModel):
             order = order[:epoch_size]
             running, batches = 0.0, 0
             for i in range(0, epoch_size, cfg.batch_size):
-                idx = order[i : i + cfg.batch_size]
-                cell_logits, reward_out, term_logit = net(codes[idx], actions[idx])
-                loss = F.cross_entropy(cell_logits, next_codes[idx])  # (B, K, H, W) vs (B, H, W)
-                if self.reward_values is None:
-                    loss = loss + F.mse_loss(reward_out.squeeze(-1), reward_t[idx])
-                else:
-                    loss = loss + F.cross_entropy(reward_out, reward_t[idx])
-                loss = loss + F.binary_cross_entropy_with_logits(term_logit, term[idx])
+                loss = self._loss(tensors, order[i : i + cfg.batch_size])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -264,9 +258,22 @@ class GridDynamicsModel(WorldModel):
                 batches += 1
             loss_value = running / max(1, batches)
             obs_exact, all_exact = self._exactness(check)
-            history.append({"epoch": epoch, "loss": loss_value, "val_all_exact": all_exact})
-            if all_exact > best_score:
-                best_score, best_state = all_exact, copy.deepcopy(net.state_dict())
+            with torch.no_grad():
+                val_loss = float(self._loss(check_tensors, torch.arange(len(check))))
+            history.append(
+                {
+                    "epoch": epoch,
+                    "loss": loss_value,
+                    "val_loss": val_loss,
+                    "val_all_exact": all_exact,
+                }
+            )
+            # Best = most exact, then lowest validation loss: once validation is all exact, a
+            # falling loss still means wider margins, which hold up better off-distribution.
+            if all_exact > best_score[0] or (
+                all_exact == best_score[0] and val_loss < best_score[1] * (1 - 1e-3)
+            ):
+                best_score, best_state = (all_exact, val_loss), copy.deepcopy(net.state_dict())
                 best_epoch = epoch
             bar.update(1)
             if cfg.patience is not None and epoch - best_epoch >= cfg.patience:
@@ -287,6 +294,19 @@ class GridDynamicsModel(WorldModel):
             val_all_exact=all_exact,
             history=history,
         ).to_dict()
+
+    def _loss(self, tensors: tuple, idx: Any) -> Any:
+        """Training loss on rows ``idx``: per-cell cross-entropy + reward + termination."""
+        import torch.nn.functional as F
+
+        codes, actions, next_codes, reward_t, term = tensors
+        cell_logits, reward_out, term_logit = self.net(codes[idx], actions[idx])
+        loss = F.cross_entropy(cell_logits, next_codes[idx])  # (B, K, H, W) vs (B, H, W)
+        if self.reward_values is None:
+            loss = loss + F.mse_loss(reward_out.squeeze(-1), reward_t[idx])
+        else:
+            loss = loss + F.cross_entropy(reward_out, reward_t[idx])
+        return loss + F.binary_cross_entropy_with_logits(term_logit, term[idx])
 
     def _prepare_rewards(self, rewards: np.ndarray) -> None:
         """Fix the reward classes on the first fit; add new values seen by a later fit."""

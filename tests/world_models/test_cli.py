@@ -68,7 +68,9 @@ def test_unknown_model_choice_is_refused(tmp_path):
 def test_plugs_into_the_reasongym_command(monkeypatch):
     import reasongym.cli
 
-    modules = [*reasongym.cli.SUBCOMMAND_MODULES, "reasongym.world_models.cli"]
+    modules = list(reasongym.cli.SUBCOMMAND_MODULES)
+    if "reasongym.world_models.cli" not in modules:
+        modules.append("reasongym.world_models.cli")
     monkeypatch.setattr(reasongym.cli, "SUBCOMMAND_MODULES", modules)
     parser = reasongym.cli.build_parser()
     args = parser.parse_args(["wm", "collect", "reasongym/MazeDiscrete-v0", "--out", "x"])
