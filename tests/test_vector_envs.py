@@ -173,7 +173,9 @@ def _docker_client():
 
 
 def _containers_of(client, pids) -> list:
-    found = client.containers.list(all=True, filters={"label": "org.reasongym.sandbox=1"})
+    found = client.containers.list(
+        all=True, filters={"label": "org.reasongym.sandbox=1"}, ignore_removed=True
+    )
     return [c for c in found if c.labels.get(OWNER_PID) in {str(p) for p in pids}]
 
 
@@ -188,13 +190,16 @@ def _wait_gone(client, pids, timeout: float = 20.0) -> list:
 @pytest.mark.parametrize("env_id", CODE_IDS)
 def test_async_sandboxes_live_in_the_workers(env_id):
     client = _docker_client()
+    # other tests in this session may keep a pool of their own in this process
+    before = {c.id for c in _containers_of(client, [os.getpid()])}
     vec = AsyncVectorEnv(_fns(env_id))
     pids = [p.pid for p in vec.processes]
     try:
         vec.reset(seed=SEED)
         _, reward, *_ = vec.step(_oracle_actions(vec))  # the verifier runs the gold solution
         assert np.all(reward == 1.0), reward
-        owners = {c.labels[OWNER_PID] for c in _containers_of(client, [*pids, os.getpid()])}
+        new = [c for c in _containers_of(client, [*pids, os.getpid()]) if c.id not in before]
+        owners = {c.labels[OWNER_PID] for c in new}
         assert owners == {str(p) for p in pids}, "each worker process should own its sandbox"
     finally:
         vec.close()

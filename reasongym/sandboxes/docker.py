@@ -186,7 +186,9 @@ class DockerSandbox(Sandbox):
             t.join(timeout=START_TIMEOUT_S)
         try:
             left = self._client.containers.list(
-                all=True, filters={"label": f"{engine.LABEL_POOL}={self.pool_id}"}
+                all=True,
+                filters={"label": f"{engine.LABEL_POOL}={self.pool_id}"},
+                ignore_removed=True,
             )
             _remove_all(left)
         except Exception as exc:  # noqa: BLE001 - the engine may be gone; reaping covers it later

@@ -149,7 +149,9 @@ def docker_checks(image: str = engine.DEFAULT_IMAGE) -> list[Check]:
     finally:
         pool_id = sandbox.pool_id
         sandbox.close()
-    left = client.containers.list(all=True, filters={"label": f"{engine.LABEL_POOL}={pool_id}"})
+    left = client.containers.list(
+        all=True, filters={"label": f"{engine.LABEL_POOL}={pool_id}"}, ignore_removed=True
+    )
     rows.append(
         Check(b, "nothing left", FAIL if left else OK, f"{len(left)} container(s) left after close")
     )

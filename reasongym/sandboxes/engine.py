@@ -157,7 +157,7 @@ def reap_orphans(client: Any, me: Owner | None = None, keep_pool: str | None = N
     """
     me = me or Owner.me()
     removed = 0
-    for c in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+    for c in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}, ignore_removed=True):
         labels = c.labels or {}
         if labels.get(LABEL_POOL) == keep_pool:
             continue

@@ -196,7 +196,9 @@ def test_code_env_sandboxes_live_in_the_workers(ray_local):
 
     def containers_of_workers(outcome):
         pid = _pid(outcome.worker)
-        found = client.containers.list(filters={"label": f"org.reasongym.owner.pid={pid}"})
+        found = client.containers.list(
+            filters={"label": f"org.reasongym.owner.pid={pid}"}, ignore_removed=True
+        )
         seen.setdefault(pid, set()).update(c.id for c in found)
 
     run = run_ray(
@@ -207,7 +209,9 @@ def test_code_env_sandboxes_live_in_the_workers(ray_local):
     assert len(seen) == 2 and all(seen.values()), "each worker process owns a warm container"
     deadline = time.monotonic() + 30
     for pid in seen:
-        while client.containers.list(all=True, filters={"label": f"org.reasongym.owner.pid={pid}"}):
+        while client.containers.list(
+            all=True, filters={"label": f"org.reasongym.owner.pid={pid}"}, ignore_removed=True
+        ):
             assert time.monotonic() < deadline, f"worker {pid} left containers behind"
             time.sleep(0.5)
     client.close()
