@@ -111,14 +111,14 @@ def main() -> None:
     for name, kind, rate, ok in rows:
         print(f"{name:<36} {kind:<22} {rate:>10,.0f} {'' if ok is None else ok:>15}")
     ours = rows[0][2]
-    for name, kind, rate, _ in rows[2:]:
+    for name, _kind, rate, _ in rows[2:]:
         print(f"reasongym answer step vs {name}: {ours / rate:.1f}x")
     print("\nimport time (fresh interpreter, median of 5)")
     for module, seconds in imports.items():
         print(f"  import {module:<10} {seconds * 1000:7.0f} ms")
     if args.json:
         Path(args.json).write_text(
-            json.dumps({"rows": [dict(zip(("env", "step", "steps_per_s", "correct"), r)) for r in rows], "import_s": imports}, indent=2)
+            json.dumps({"rows": [dict(zip(("env", "step", "steps_per_s", "correct"), r, strict=True)) for r in rows], "import_s": imports}, indent=2)
         )
 
 

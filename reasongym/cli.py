@@ -15,9 +15,10 @@ SUBCOMMAND_MODULES = ["reasongym.sandboxes.cli", "reasongym.train.sb3", "reasong
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    import reasongym
     from rich.console import Console
     from rich.table import Table
+
+    import reasongym
 
     envs = reasongym.list_envs()
     if args.json:

@@ -116,7 +116,13 @@ def run_episodes(
 def _progress(enabled: bool, total: int, env_id: str, agent: str):
     if not enabled:
         return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     progress = Progress(
         "[progress.description]{task.description}",

@@ -51,7 +51,7 @@ def test_unknown_tool_is_a_format_error(env):
 def test_truncated_at_max_turns(env):
     env.reset(seed=2)
     max_turns = env.unwrapped.config.max_turns
-    for turn in range(max_turns):
+    for _ in range(max_turns):
         _, _, terminated, truncated, _ = env.step('<tool name="calculator">1+1</tool>')
         assert not terminated
     assert truncated
