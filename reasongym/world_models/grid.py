@@ -11,7 +11,8 @@ Architecture (``arch="conv"``, the default)::
       -> 3x3 conv stem -> residual 3x3 conv blocks                         # (B, C, H, W)
       -> per cell, a 1x1 conv mixes: keep the code, copy a neighbour's code,
          or a new code (softmax over K)                                      # (B, K, H, W)
-      -> 1x1 conv to 4 channels, flattened, + action -> MLP -> reward, termination
+      -> 1x1 conv to 4 channels, flattened, + action + predicted next board -> MLP -> reward
+      -> predicted next board -> linear -> termination
 
 Convolutions make it local and position-aware (a move changes the cells around the agent or
 the gap, and the borders come from zero padding and the coordinate channels); the flattened
@@ -445,17 +446,26 @@ def _build_net(spec: GridSpec, config: GridModelConfig, n_rewards: int):
     k, a = spec.num_codes, spec.num_actions
 
     class Heads(nn.Module):
-        """Reward and termination from a flat board summary plus the action."""
+        """Reward from a flat board summary, the action and the predicted next board;
+        termination from the predicted next board alone, linearly. Puzzles end on a board
+        pattern (all tiles home, the agent on the goal, no light on), which is linear in
+        the next board's cells; read from the current board and the move it is not, and an
+        MLP guesses it wrong on boards unlike the training data."""
 
         def __init__(self, flat: int, n_rewards: int):
             super().__init__()
-            self.body = nn.Sequential(nn.Linear(flat + a, config.head_hidden), nn.ReLU())
+            board = k * h * w
+            self.body = nn.Sequential(nn.Linear(flat + a + board, config.head_hidden), nn.ReLU())
             self.reward = nn.Linear(config.head_hidden, n_rewards)
-            self.term = nn.Linear(config.head_hidden, 1)
+            self.term = nn.Linear(board, 1)
 
-        def forward(self, flat, action_onehot):
-            z = self.body(torch.cat([flat, action_onehot], dim=1))
-            return self.reward(z), self.term(z).squeeze(-1)
+        def forward(self, flat, action_onehot, cell_logits):
+            # detached: the cells learn from the cell loss alone, the heads read the result
+            next_board = cell_logits.detach().softmax(dim=1).flatten(1)  # (B, K*H*W)
+            z = self.body(torch.cat([flat, action_onehot, next_board], dim=1))
+            # x8: a pattern over H*W cells needs large weights; scaling the input lets Adam
+            # reach them in a few hundred steps instead of thousands.
+            return self.reward(z), self.term(8.0 * next_board).squeeze(-1)
 
     class ResBlock(nn.Module):
         """Two 3x3 convs, the first one's features gated by the action (FiLM)."""
@@ -522,7 +532,7 @@ def _build_net(spec: GridSpec, config: GridModelConfig, n_rewards: int):
             )  # (B, 6, K, H, W)
             mix = F.softmax(self.source_out(z), dim=1).unsqueeze(2)  # (B, 6, 1, H, W)
             cell_logits = torch.log((mix * sources).sum(1) + 1e-6)  # (B, K, H, W) log-probs
-            reward, term = self.heads(F.relu(self.summary(z)).flatten(1), act)
+            reward, term = self.heads(F.relu(self.summary(z)).flatten(1), act, cell_logits)
             return cell_logits, reward, term
 
         def grow_reward_classes(self, n: int) -> None:
@@ -544,7 +554,7 @@ def _build_net(spec: GridSpec, config: GridModelConfig, n_rewards: int):
             flat = F.one_hot(codes, k).float().reshape(b, -1)  # (B, H*W*K)
             z = self.body(torch.cat([flat, act], dim=1))
             cell_logits = self.cell_out(z).view(b, h, w, k).permute(0, 3, 1, 2)  # (B, K, H, W)
-            reward, term = self.heads(z, act)
+            reward, term = self.heads(z, act, cell_logits)
             return cell_logits, reward, term
 
         def grow_reward_classes(self, n: int) -> None:
