@@ -12,7 +12,7 @@ Architecture (``arch="conv"``, the default)::
       -> per cell, a 1x1 conv mixes: keep the code, copy a neighbour's code,
          or a new code (softmax over K)                                      # (B, K, H, W)
       -> 1x1 conv to 4 channels, flattened, + action + predicted next board -> MLP -> reward
-      -> predicted next board -> linear -> termination
+      -> predicted next board -> per-cell accepted codes, all cells -> termination
 
 Convolutions make it local and position-aware (a move changes the cells around the agent or
 the gap, and the borders come from zero padding and the coordinate channels); the flattened
@@ -301,7 +301,7 @@ class GridDynamicsModel(WorldModel):
         import torch.nn.functional as F
 
         codes, actions, next_codes, reward_t, term = tensors
-        cell_logits, reward_out, term_logit = self.net(codes[idx], actions[idx])
+        cell_logits, reward_out, term_logit = self.net(codes[idx], actions[idx], next_codes[idx])
         loss = F.cross_entropy(cell_logits, next_codes[idx])  # (B, K, H, W) vs (B, H, W)
         if self.reward_values is None:
             loss = loss + F.mse_loss(reward_out.squeeze(-1), reward_t[idx])
@@ -445,27 +445,48 @@ def _build_net(spec: GridSpec, config: GridModelConfig, n_rewards: int):
     h, w = spec.grid_shape
     k, a = spec.num_codes, spec.num_actions
 
+    class TerminalTemplate(nn.Module):
+        """Termination as a per-cell condition on the next board: each cell accepts some
+        codes with probability ``sigmoid(GAIN * accept[k, i, j])``, and
+        ``P(terminal) = prod over cells of the acceptance of the cell's code``. Every puzzle
+        here ends that way (all tiles home; the agent on the goal square; no box off a
+        target; no light on). A linear or MLP head learns the same training data but calls
+        unseen near-solved boards solved; the product cannot (there is no bias to drift):
+        a code never seen on a terminal board vetoes termination."""
+
+        GAIN = 30.0  # parameters are stored / GAIN so that Adam's fixed-size steps are fast
+
+        def __init__(self):
+            super().__init__()
+            # every code starts rejected (sigmoid(-3) = 0.05); terminal boards accept theirs
+            self.accept = nn.Parameter(torch.full((k, h, w), -3.0 / self.GAIN))
+
+        def forward(self, next_board):  # (B, K, H, W) one-hot
+            log_accept = F.logsigmoid(self.GAIN * self.accept)  # (K, H, W)
+            log_p = (log_accept * next_board).sum((1, 2, 3)).clamp(max=-1e-6)  # (B,)
+            return log_p - torch.log(-torch.expm1(log_p))  # logit of P(terminal)
+
     class Heads(nn.Module):
         """Reward from a flat board summary, the action and the predicted next board;
-        termination from the predicted next board alone, linearly. Puzzles end on a board
-        pattern (all tiles home, the agent on the goal, no light on), which is linear in
-        the next board's cells; read from the current board and the move it is not, and an
-        MLP guesses it wrong on boards unlike the training data."""
+        termination from the predicted next board (:class:`TerminalTemplate`)."""
 
         def __init__(self, flat: int, n_rewards: int):
             super().__init__()
-            board = k * h * w
-            self.body = nn.Sequential(nn.Linear(flat + a + board, config.head_hidden), nn.ReLU())
+            self.body = nn.Sequential(
+                nn.Linear(flat + a + k * h * w, config.head_hidden), nn.ReLU()
+            )
             self.reward = nn.Linear(config.head_hidden, n_rewards)
-            self.term = nn.Linear(board, 1)
+            self.term = TerminalTemplate()
 
-        def forward(self, flat, action_onehot, cell_logits):
-            # detached: the cells learn from the cell loss alone, the heads read the result
-            next_board = cell_logits.detach().softmax(dim=1).flatten(1)  # (B, K*H*W)
-            z = self.body(torch.cat([flat, action_onehot, next_board], dim=1))
-            # x8: a pattern over H*W cells needs large weights; scaling the input lets Adam
-            # reach them in a few hundred steps instead of thousands.
-            return self.reward(z), self.term(8.0 * next_board).squeeze(-1)
+        def forward(self, flat, action_onehot, cell_logits, next_codes=None):
+            # The heads read a discrete next board: the true one in training (so they learn
+            # the rules, not the cell model's early mistakes; no gradient reaches codes that
+            # never occur), the predicted one (argmax) at inference.
+            if next_codes is None:
+                next_codes = cell_logits.argmax(dim=1)  # (B, H, W)
+            board = F.one_hot(next_codes, k).permute(0, 3, 1, 2).float()  # (B, K, H, W)
+            z = self.body(torch.cat([flat, action_onehot, board.flatten(1)], dim=1))
+            return self.reward(z), self.term(board)
 
     class ResBlock(nn.Module):
         """Two 3x3 convs, the first one's features gated by the action (FiLM)."""
@@ -500,7 +521,7 @@ def _build_net(spec: GridSpec, config: GridModelConfig, n_rewards: int):
             self.summary = nn.Conv2d(c, 4, 1)
             self.heads = Heads(4 * h * w, n_rewards)
 
-        def forward(self, codes, actions):
+        def forward(self, codes, actions, next_codes=None):
             b = codes.shape[0]
             cells = F.one_hot(codes, k).permute(0, 3, 1, 2).float()  # (B, K, H, W)
             act = F.one_hot(actions, a).float()  # (B, A)
@@ -532,7 +553,8 @@ def _build_net(spec: GridSpec, config: GridModelConfig, n_rewards: int):
             )  # (B, 6, K, H, W)
             mix = F.softmax(self.source_out(z), dim=1).unsqueeze(2)  # (B, 6, 1, H, W)
             cell_logits = torch.log((mix * sources).sum(1) + 1e-6)  # (B, K, H, W) log-probs
-            reward, term = self.heads(F.relu(self.summary(z)).flatten(1), act, cell_logits)
+            summary = F.relu(self.summary(z)).flatten(1)
+            reward, term = self.heads(summary, act, cell_logits, next_codes)
             return cell_logits, reward, term
 
         def grow_reward_classes(self, n: int) -> None:
@@ -548,13 +570,13 @@ def _build_net(spec: GridSpec, config: GridModelConfig, n_rewards: int):
             self.cell_out = nn.Linear(hidden, h * w * k)
             self.heads = Heads(hidden, n_rewards)
 
-        def forward(self, codes, actions):
+        def forward(self, codes, actions, next_codes=None):
             b = codes.shape[0]
             act = F.one_hot(actions, a).float()
             flat = F.one_hot(codes, k).float().reshape(b, -1)  # (B, H*W*K)
             z = self.body(torch.cat([flat, act], dim=1))
             cell_logits = self.cell_out(z).view(b, h, w, k).permute(0, 3, 1, 2)  # (B, K, H, W)
-            reward, term = self.heads(z, act, cell_logits)
+            reward, term = self.heads(z, act, cell_logits, next_codes)
             return cell_logits, reward, term
 
         def grow_reward_classes(self, n: int) -> None:
