@@ -8,17 +8,23 @@ when there are too many of them) and whether the episode terminates.
 Architecture (``arch="conv"``, the default)::
 
     one-hot cells (K) + action one-hot broadcast to every cell (A) + row/col coordinates (2)
-      -> 3x3 conv stem -> residual 3x3 conv blocks                         # (B, C, H, W)
+      -> 3x3 conv stem, residual 3x3 conv blocks, the action also gating
+         the features (FiLM)                                                 # (B, C, H, W)
       -> per cell, a 1x1 conv mixes: keep the code, copy a neighbour's code,
          or a new code (softmax over K)                                      # (B, K, H, W)
-      -> 1x1 conv to 4 channels, flattened, + action + predicted next board -> MLP -> reward
-      -> predicted next board -> per-cell accepted codes, all cells -> termination
+    next board (argmax; the true one in training), one-hot:
+      -> with a flat summary of the features, the action, the changed cells and the
+         termination logit -> MLP -> reward class
+      -> per-cell accepted codes, product over cells -> P(terminal)
 
 Convolutions make it local and position-aware (a move changes the cells around the agent or
-the gap, and the borders come from zero padding and the coordinate channels); the flattened
-head sees the whole board, which termination needs (the 8-puzzle is solved only when every
-tile is home). ``arch="mlp"`` is the bare baseline: an MLP over the flattened one-hot board
-and the action; ``bench/world_models.py`` measures both.
+the gap; the borders come from zero padding and the coordinate channels). Copying a
+neighbour's code generalises over tile identities, which a per-code classifier would have to
+learn tile by tile. Termination is a conjunction over the next board's cells (the 8-puzzle
+is solved only when every tile is home): an unseen wrong code anywhere vetoes it, so
+near-solved boards the data never showed are not called solved. ``arch="mlp"`` is the bare
+baseline (an MLP over the flattened one-hot board and the action, same heads);
+``bench/world_models.py`` measures both.
 
 Observations may be given as grid codes ``(B, H, W)`` or one-hot ``(B, H*W*K)``; predictions
 come back in the same form, so one model serves an env in either observation mode.
@@ -467,26 +473,30 @@ def _build_net(spec: GridSpec, config: GridModelConfig, n_rewards: int):
             return log_p - torch.log(-torch.expm1(log_p))  # logit of P(terminal)
 
     class Heads(nn.Module):
-        """Reward from a flat board summary, the action and the predicted next board;
-        termination from the predicted next board (:class:`TerminalTemplate`)."""
+        """Reward and termination from the next board (:class:`TerminalTemplate` for
+        termination). The reward MLP reads a flat summary of the features, the action, the
+        next board, which cells changed (illegal moves change nothing) and the termination
+        logit (puzzles pay on the solving step)."""
 
         def __init__(self, flat: int, n_rewards: int):
             super().__init__()
-            self.body = nn.Sequential(
-                nn.Linear(flat + a + k * h * w, config.head_hidden), nn.ReLU()
-            )
+            features = flat + a + k * h * w + h * w + 2
+            self.body = nn.Sequential(nn.Linear(features, config.head_hidden), nn.ReLU())
             self.reward = nn.Linear(config.head_hidden, n_rewards)
             self.term = TerminalTemplate()
 
-        def forward(self, flat, action_onehot, cell_logits, next_codes=None):
+        def forward(self, flat, action_onehot, codes, cell_logits, next_codes=None):
             # The heads read a discrete next board: the true one in training (so they learn
             # the rules, not the cell model's early mistakes; no gradient reaches codes that
             # never occur), the predicted one (argmax) at inference.
             if next_codes is None:
                 next_codes = cell_logits.argmax(dim=1)  # (B, H, W)
             board = F.one_hot(next_codes, k).permute(0, 3, 1, 2).float()  # (B, K, H, W)
-            z = self.body(torch.cat([flat, action_onehot, board.flatten(1)], dim=1))
-            return self.reward(z), self.term(board)
+            term = self.term(board)  # (B,)
+            changed = (next_codes != codes).float().flatten(1)  # (B, H*W)
+            extra = torch.stack([changed.sum(1) / (h * w), term.detach() / 10], dim=1)
+            z = self.body(torch.cat([flat, action_onehot, board.flatten(1), changed, extra], 1))
+            return self.reward(z), term
 
     class ResBlock(nn.Module):
         """Two 3x3 convs, the first one's features gated by the action (FiLM)."""
@@ -554,7 +564,7 @@ def _build_net(spec: GridSpec, config: GridModelConfig, n_rewards: int):
             mix = F.softmax(self.source_out(z), dim=1).unsqueeze(2)  # (B, 6, 1, H, W)
             cell_logits = torch.log((mix * sources).sum(1) + 1e-6)  # (B, K, H, W) log-probs
             summary = F.relu(self.summary(z)).flatten(1)
-            reward, term = self.heads(summary, act, cell_logits, next_codes)
+            reward, term = self.heads(summary, act, codes, cell_logits, next_codes)
             return cell_logits, reward, term
 
         def grow_reward_classes(self, n: int) -> None:
@@ -576,7 +586,7 @@ def _build_net(spec: GridSpec, config: GridModelConfig, n_rewards: int):
             flat = F.one_hot(codes, k).float().reshape(b, -1)  # (B, H*W*K)
             z = self.body(torch.cat([flat, act], dim=1))
             cell_logits = self.cell_out(z).view(b, h, w, k).permute(0, 3, 1, 2)  # (B, K, H, W)
-            reward, term = self.heads(z, act, cell_logits, next_codes)
+            reward, term = self.heads(z, act, codes, cell_logits, next_codes)
             return cell_logits, reward, term
 
         def grow_reward_classes(self, n: int) -> None:
