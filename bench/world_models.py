@@ -31,7 +31,8 @@ Usage:
     python bench/world_models.py [--json OUT] [--out DIR] [--sections fidelity planning dyna outcome]
         [--seeds 3] [--no-minilm] [--quick]
 
-Runtime: about 25-30 minutes on 2 busy cores (one torch thread); ``--quick`` is a smoke run.
+Runtime: 9-12 minutes on 2 shared cores (one torch thread; the first run verifies 920
+candidates in the sandbox, about 2 minutes, cached in ``--out``); ``--quick`` is a smoke run.
 """
 
 from __future__ import annotations
