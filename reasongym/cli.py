@@ -70,6 +70,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         reasongym.register_yaml(path)
     env_kwargs = json.loads(args.env_kwargs) if args.env_kwargs else None
     if args.ray is not None or args.workers is not None:
+        if getattr(args, "export_sft", None) or getattr(args, "export_dpo", None):
+            raise SystemExit(
+                "reasongym run: --export-sft/--export-dpo need the search trees in this process; "
+                "drop --ray/--workers to export"
+            )
         from reasongym.distributed import run_ray
 
         run = run_ray(
@@ -92,6 +97,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         summary = run_episodes(
             args.env_id, agent, args.episodes, seed=args.seed, env_kwargs=env_kwargs, progress=not args.quiet
         )
+        from reasongym.agents.search.factory import export_after_run
+
+        for kind, count in export_after_run(agent, args).items():
+            print(f"wrote {count} {kind} records")
     _print_summary(summary)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -153,8 +162,29 @@ def build_parser() -> argparse.ArgumentParser:
     llm = p.add_argument_group("LLM agents (llm and the search agents)")
     llm.add_argument("--model", default=None, help="a local path, 'smollm2', 'tiny:DIR' (with --base-url: the server's model name); default smollm2")
     llm.add_argument("--base-url", default=None, help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
-    llm.add_argument("--temperature", type=float, default=None, help="sampling temperature (default 0: greedy)")
+    llm.add_argument("--temperature", type=float, default=None, help="sampling temperature (default 0: greedy for llm, 1 for the search agents)")
     llm.add_argument("--max-tokens", type=int, default=None, help="new tokens per LLM step (default 512)")
+    search = p.add_argument_group("search agents (bon, beam, mcts, revision)")
+    search.add_argument("--n", type=int, default=None, help="bon: candidates per step (default 4)")
+    search.add_argument("--beam-width", type=int, default=None, help="beam: beams kept per depth (default 4)")
+    search.add_argument("--expand", type=int, default=None, help="beam/mcts: children sampled per node (default: beam width / 4)")
+    search.add_argument("--simulations", type=int, default=None, help="mcts: simulations per move (default 16)")
+    search.add_argument("--c-puct", type=float, default=None, help="mcts: exploration constant (default 1.5)")
+    search.add_argument("--max-revisions", type=int, default=None, help="revision: revisions after feedback (default 3)")
+    search.add_argument(
+        "--guidance",
+        default=None,
+        help="what ranks branches: verifier, env_feedback, logprob, self_eval, majority, or a weighted mix "
+        "such as 'logprob:1,self_eval:0.5' (default: verifier in train mode, logprob in eval mode)",
+    )
+    search.add_argument(
+        "--search-mode",
+        choices=("eval", "train"),
+        default=None,
+        help="eval (default): no verifier access while choosing; train: external guidance may peek",
+    )
+    search.add_argument("--export-sft", metavar="JSONL", default=None, help="write the best verified trajectories as SFT data")
+    search.add_argument("--export-dpo", metavar="JSONL", default=None, help="write verified-vs-failed sibling pairs as DPO data")
     p.set_defaults(func=_cmd_run)
 
     for module_name in SUBCOMMAND_MODULES:

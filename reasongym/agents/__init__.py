@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from reasongym.agents.base import Agent
 from reasongym.agents.llm import make_llm_agent
+from reasongym.agents.search.factory import SEARCH_AGENTS, make_search_agent
 from reasongym.agents.simple import OracleAgent, RandomAgent
 
 AGENT_FACTORIES: dict[str, Callable[..., Agent]] = {
@@ -14,6 +16,8 @@ AGENT_FACTORIES: dict[str, Callable[..., Agent]] = {
     "oracle": lambda **_: OracleAgent(),
     "llm": make_llm_agent,
 }
+# bon, beam, mcts, revision: search over the env with get_state/set_state (reasongym.agents.search)
+AGENT_FACTORIES.update({name: functools.partial(make_search_agent, name) for name in SEARCH_AGENTS})
 
 
 def build_agent(name: str, **options: Any) -> Agent:
