@@ -125,7 +125,6 @@ def dpo_loss(policy: common.Policy, ref: Any, batch: list[tuple[Any, Any]], conf
 
 def train(config: DPOConfig) -> TrainResult:
     """Run (or resume) DPO; see the module docstring."""
-    import torch
 
     from reasongym.agents.search import write_jsonl
 
@@ -160,18 +159,9 @@ def train(config: DPOConfig) -> TrainResult:
             )
         )
 
-    resumed = common.latest_checkpoint(out)
-    policy = start_policy if resumed is None else common.load_policy(config.policy, resumed[0])
-    optimizer = torch.optim.AdamW(policy.model.parameters(), lr=config.learning_rate)
-    if resumed is None:
-        log.truncate_after(-1)
-        log.log({"step": 0, "pairs": len(pairs), **common.evaluate(policy.lm, split)})
-        first = 1
-    else:
-        common.load_optimizer_state(optimizer, resumed[0])
-        log.truncate_after(resumed[1]["step"])
-        first = resumed[1]["step"] + 1
-
+    policy, optimizer, first = common.resume_optimizer_loop(
+        out, start_policy, config, log, split, pairs=len(pairs)
+    )
     with common.progress(config.steps, "dpo", config.progress) as bar:
         bar.update(first - 1)
         for step in range(first, config.steps + 1 if encoded else first):
@@ -182,10 +172,7 @@ def train(config: DPOConfig) -> TrainResult:
             batch = [encoded[rng.randrange(len(encoded))] for _ in range(config.batch_size)]
             policy.model.train()
             loss, accuracy, margin = dpo_loss(policy, ref, batch, config)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(policy.model.parameters(), 1.0)
-            optimizer.step()
+            common.optimizer_step(loss, policy, optimizer)
             policy.model.eval()
             row = {
                 "step": step,
@@ -194,26 +181,10 @@ def train(config: DPOConfig) -> TrainResult:
                 "margin": margin,
                 "seconds": time.perf_counter() - start,
             }
-            if step % config.eval_every == 0 or step == config.steps:
-                row.update(common.evaluate(policy.lm, split))
-            log.log(row)
-            if step % config.checkpoint_every == 0 or step == config.steps:
-                common.save_checkpoint(out, f"step-{step}", policy, {"step": step}, optimizer)
+            common.end_step(step, row, config, out, log, split, policy, optimizer)
             bar.update(1)
 
-    log.plot()
-    log.close()
-    env.close()
-    evaluated = [r for r in log.rows if "pass1" in r]
-    summary = {
-        "method": "dpo",
-        "pairs": len(pairs),
-        "start_pass1": evaluated[0]["pass1"],
-        "final_pass1": evaluated[-1]["pass1"],
-        "start_pass1_unseen_questions": evaluated[0]["pass1_unseen_questions"],
-        "final_pass1_unseen_questions": evaluated[-1]["pass1_unseen_questions"],
-        "optimizer_steps": config.steps if encoded else 0,
-        "evaluations": evaluated,
-    }
-    common.write_summary(out, summary)
+    summary = common.finish_run(
+        out, log, env, "dpo", pairs=len(pairs), optimizer_steps=config.steps if encoded else 0
+    )
     return TrainResult(out, log.rows, summary)

@@ -231,20 +231,14 @@ def train(config: ExpertIterationConfig) -> TrainResult:
         )
         common.save_checkpoint(out, f"round-{round_}", policy, {"round": round_})
 
-    log.plot()
-    log.close()
-    env.close()
-    rows = log.rows
-    summary = {
-        "method": "expert_iteration" if config.keep == "verified" else "sft_unfiltered_control",
-        "start_pass1": rows[0]["pass1"],
-        "final_pass1": rows[-1]["pass1"],
-        "start_pass1_unseen_questions": rows[0]["pass1_unseen_questions"],
-        "final_pass1_unseen_questions": rows[-1]["pass1_unseen_questions"],
-        "eval_tasks": len(split.eval_indices),
-        "unseen_question_tasks": len(split.unseen_indices),
-        "optimizer_steps": config.steps_per_round * config.rounds,
-        "rounds": rows,
-    }
-    common.write_summary(out, summary)
-    return TrainResult(out, rows, summary)
+    summary = common.finish_run(
+        out,
+        log,
+        env,
+        "expert_iteration" if config.keep == "verified" else "sft_unfiltered_control",
+        rows_key="rounds",
+        eval_tasks=len(split.eval_indices),
+        unseen_question_tasks=len(split.unseen_indices),
+        optimizer_steps=config.steps_per_round * config.rounds,
+    )
+    return TrainResult(out, log.rows, summary)

@@ -121,7 +121,6 @@ def grpo_loss(policy: common.Policy, episodes: list[common.Episode], advantages,
 
 def train(config: GRPOConfig) -> TrainResult:
     """Run (or resume) GRPO; see the module docstring."""
-    import torch
 
     common.set_threads(config.threads)
     out = common.prepare_run_dir(config)
@@ -131,18 +130,7 @@ def train(config: GRPOConfig) -> TrainResult:
     start_policy = common.load_policy(config.policy)
     ref = start_policy.frozen_copy() if config.kl_beta > 0 else None
 
-    resumed = common.latest_checkpoint(out)
-    policy = start_policy if resumed is None else common.load_policy(config.policy, resumed[0])
-    optimizer = torch.optim.AdamW(policy.model.parameters(), lr=config.learning_rate)
-    if resumed is None:
-        log.truncate_after(-1)
-        log.log({"step": 0, **common.evaluate(policy.lm, split)})
-        first = 1
-    else:
-        common.load_optimizer_state(optimizer, resumed[0])
-        log.truncate_after(resumed[1]["step"])
-        first = resumed[1]["step"] + 1
-
+    policy, optimizer, first = common.resume_optimizer_loop(out, start_policy, config, log, split)
     with common.progress(config.steps, "grpo", config.progress) as bar:
         bar.update(first - 1)
         for step in range(first, config.steps + 1):
@@ -170,10 +158,7 @@ def train(config: GRPOConfig) -> TrainResult:
             policy.model.train()
             loss, kl = grpo_loss(policy, episodes, advantages, ref, config.kl_beta)
             if loss is not None:
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(policy.model.parameters(), 1.0)
-                optimizer.step()
+                common.optimizer_step(loss, policy, optimizer)
             policy.model.eval()
             row = {
                 "step": step,
@@ -184,26 +169,15 @@ def train(config: GRPOConfig) -> TrainResult:
                 "tokens": sum(e.tokens for e in episodes),
                 "seconds": time.perf_counter() - start,
             }
-            if step % config.eval_every == 0 or step == config.steps:
-                row.update(common.evaluate(policy.lm, split))
-            log.log(row)
-            if step % config.checkpoint_every == 0 or step == config.steps:
-                common.save_checkpoint(out, f"step-{step}", policy, {"step": step}, optimizer)
+            common.end_step(step, row, config, out, log, split, policy, optimizer)
             bar.update(1)
 
-    log.plot()
-    log.close()
-    env.close()
-    evaluated = [r for r in log.rows if "pass1" in r]
-    summary = {
-        "method": "grpo",
-        "start_pass1": evaluated[0]["pass1"],
-        "final_pass1": evaluated[-1]["pass1"],
-        "start_pass1_unseen_questions": evaluated[0]["pass1_unseen_questions"],
-        "final_pass1_unseen_questions": evaluated[-1]["pass1_unseen_questions"],
-        "optimizer_steps": config.steps,
-        "episodes": config.steps * config.tasks_per_step * config.group_size,
-        "evaluations": evaluated,
-    }
-    common.write_summary(out, summary)
+    summary = common.finish_run(
+        out,
+        log,
+        env,
+        "grpo",
+        optimizer_steps=config.steps,
+        episodes=config.steps * config.tasks_per_step * config.group_size,
+    )
     return TrainResult(out, log.rows, summary)
