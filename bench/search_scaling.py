@@ -29,6 +29,9 @@ There is no peer library to run side by side here: the greedy row is the referen
 
 Usage:
     python bench/search_scaling.py [--tasks 200] [--json OUT] [--no-smollm] [--threads 2]
+
+Runtime: about 5.5 minutes on 2 cores with ``--threads 1`` and the policy cached (2026-11-23:
+320 s, 40 s of it SmolLM2); pretraining the policy the first time adds a few minutes.
 """
 
 from __future__ import annotations
