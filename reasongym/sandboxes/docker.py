@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -68,6 +69,10 @@ class DockerSandbox(Sandbox):
             place (one engine call) when a run asks for different ones; a different
             ``disk_mb`` needs a new container.
         client: a ``docker.DockerClient`` to use instead of ``docker.from_env()``.
+        connect: a zero-argument callable returning a fresh client; used instead of
+            ``docker.from_env()`` when no ``client`` is given and again in a forked child
+            (a client's connections cannot be shared across a fork). Give it with ``client``
+            for an engine other than the default one, or the child talks to the default.
 
     Raises:
         DockerSDKMissing, EngineUnavailable, ImageMissing, SandboxStartError.
@@ -81,6 +86,7 @@ class DockerSandbox(Sandbox):
         pool_size: int = 2,
         limits: Limits | None = None,
         client: Any = None,
+        connect: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__(limits)
         if not isinstance(pool_size, int) or pool_size < 1:
@@ -88,7 +94,8 @@ class DockerSandbox(Sandbox):
         self.image = image
         self.pool_size = pool_size
         self._docker = engine.docker_sdk()
-        self._client_obj = client if client is not None else engine.connect()
+        self._connect = connect or engine.connect
+        self._client_obj = client if client is not None else self._connect()
         self._check_image()
         self._owner = engine.Owner.me()
         self.pool_id = uuid.uuid4().hex[:12]
@@ -198,7 +205,7 @@ class DockerSandbox(Sandbox):
     def _client(self) -> Any:
         # None only in a forked child (see _reset_after_fork): it gets its own connection.
         if self._client_obj is None:
-            self._client_obj = engine.connect()
+            self._client_obj = self._connect()
         return self._client_obj
 
     def _reset_after_fork(self) -> None:

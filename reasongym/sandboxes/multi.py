@@ -24,6 +24,7 @@ raise :class:`~reasongym.sandboxes.errors.EngineUnavailable`, naming each engine
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -292,7 +293,11 @@ class MultiEngineSandbox(Sandbox):
         client = connect_to(host, timeout=self.connect_timeout_s)
         try:
             return DockerSandbox(
-                image=self.image, pool_size=pool_size, limits=self.limits, client=client
+                image=self.image,
+                pool_size=pool_size,
+                limits=self.limits,
+                client=client,
+                connect=functools.partial(connect_to, host, self.connect_timeout_s),
             )
         except BaseException:
             client.close()

@@ -315,3 +315,29 @@ def test_a_forked_child_gets_its_own_pool():
         assert os.read(read, 1) == b"\x00"
         assert sb.container_ids == parent_ids
         assert sb.run("print('parent')").stdout == "parent\n"
+
+
+def test_a_forked_child_reconnects_with_the_given_connect(tmp_path):
+    """A pool on a non-default engine must not fall back to the default engine after fork."""
+    marker = tmp_path / "connected-in"
+
+    def connect():
+        marker.write_text(str(os.getpid()))
+        return eng.connect()
+
+    with DockerSandbox(image=IMAGE, pool_size=1, limits=LIMITS, connect=connect) as sb:
+        assert marker.read_text() == str(os.getpid())
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                ok = sb.run("print('child')").stdout == "child\n"
+                status = 0 if ok and marker.read_text() == str(os.getpid()) else 2
+                sb.close()
+            finally:
+                os.write(write, bytes([status]))
+                os._exit(0)
+        os.waitpid(pid, 0)
+        assert os.read(read, 1) == b"\x00"
+        assert marker.read_text() != str(os.getpid())  # the child connected, the parent did not
