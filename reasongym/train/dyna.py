@@ -305,11 +305,10 @@ def add_dyna_parser(train_subparsers: argparse._SubParsersAction) -> argparse.Ar
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("env_id", help="e.g. reasongym/MazeDiscrete-v0")
+    from reasongym.train.sb3 import add_env_arguments
+
+    add_env_arguments(p)
     p.add_argument("--out", type=Path, default=Path("runs/dyna"), help="run folder")
-    p.add_argument("--env-kwargs", metavar="JSON", help="env overrides, e.g. '{\"size\": 5}'")
-    p.add_argument("--max-episode-steps", type=int, help="override the time limit")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--initial-steps", type=int, default=256, help="random real steps first")
     p.add_argument("--steps-per-iter", type=int, default=128, help="real steps per iteration")
     p.add_argument("--model-steps", type=int, default=8192, help="PPO steps in the model per iter")
@@ -318,7 +317,6 @@ def add_dyna_parser(train_subparsers: argparse._SubParsersAction) -> argparse.Ar
     p.add_argument("--eval-episodes", type=int, default=50)
     p.add_argument("--target-success", type=float, default=0.9, help="stop at this success")
     p.add_argument("--model", metavar="JSON", help="GridModelConfig fields, e.g. '{\"epochs\": 5}'")
-    p.add_argument("--hp", metavar="JSON", help="PPO kwargs, e.g. '{\"gamma\": 0.95}'")
     p.add_argument("--quiet", action="store_true", help="no per-iteration lines")
     p.set_defaults(func=_cmd_dyna)
     return p

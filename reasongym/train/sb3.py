@@ -376,6 +376,15 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     add_sb3_parser(train_sub)
 
 
+def add_env_arguments(p: argparse.ArgumentParser) -> None:
+    """The env and algorithm options ``train sb3`` and ``train dyna`` share."""
+    p.add_argument("env_id", help="e.g. reasongym/MazeDiscrete-v0")
+    p.add_argument("--env-kwargs", metavar="JSON", help="env overrides, e.g. '{\"size\": 5}'")
+    p.add_argument("--max-episode-steps", type=int, help="override the time limit")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--hp", metavar="JSON", help="PPO/DQN kwargs, e.g. '{\"gamma\": 0.95}'")
+
+
 def add_sb3_parser(train_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``sb3`` parser to the subparsers of a ``train`` command."""
     p = train_subparsers.add_parser(
@@ -384,18 +393,14 @@ def add_sb3_parser(train_subparsers: argparse._SubParsersAction) -> argparse.Arg
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("env_id", help="e.g. reasongym/MazeDiscrete-v0")
+    add_env_arguments(p)
     p.add_argument("--algo", choices=["ppo", "dqn"], default="ppo")
     p.add_argument("--steps", type=int, default=50_000, help="env steps to train (default 50000)")
     p.add_argument("--out", type=Path, default=Path("runs/sb3"), help="output folder")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-envs", type=int, default=4, help="parallel envs for PPO")
-    p.add_argument("--env-kwargs", metavar="JSON", help="env overrides, e.g. '{\"size\": 5}'")
-    p.add_argument("--max-episode-steps", type=int, help="override the time limit")
     p.add_argument("--eval-every", type=int, default=0, help="greedy evaluation period (steps)")
     p.add_argument("--eval-episodes", type=int, default=50, help="episodes per evaluation")
     p.add_argument("--target-success", type=float, help="stop at this evaluation success rate")
-    p.add_argument("--hp", metavar="JSON", help="algorithm kwargs, e.g. '{\"gamma\": 0.95}'")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train_sb3)
     return p

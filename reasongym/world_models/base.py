@@ -88,6 +88,25 @@ class WorldModel(ABC):
         }
         (folder / "model.json").write_text(json.dumps(manifest, indent=2))
 
+    def _save_torch(self, folder: str | os.PathLike, extra: dict[str, Any]) -> Path:
+        """``model.json`` (with ``extra``) and the weights of ``self.net`` as ``weights.pt``."""
+        import torch
+
+        if getattr(self, "net", None) is None:
+            raise RuntimeError("nothing to save: the model is not trained")
+        folder = Path(folder)
+        self._write_manifest(folder, extra)
+        torch.save(self.net.state_dict(), folder / "weights.pt")
+        return folder
+
+    @classmethod
+    def _read_own_manifest(cls, folder: str | os.PathLike) -> dict[str, Any]:
+        """``model.json`` of ``folder``, checked to be of this class's ``kind``."""
+        manifest = read_manifest(folder)
+        if manifest.get("kind") != cls.kind:
+            raise ValueError(f"{folder} holds a {manifest.get('kind')!r} model, not {cls.kind!r}")
+        return manifest
+
 
 def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     path = Path(folder) / "model.json"

@@ -42,7 +42,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from reasongym.world_models.base import Prediction, WorldModel, read_manifest
+from reasongym.world_models.base import Prediction, WorldModel
 from reasongym.world_models.data import TransitionDataset
 from reasongym.world_models.progress import progress_bar
 
@@ -405,12 +405,7 @@ class GridDynamicsModel(WorldModel):
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, folder: str | os.PathLike) -> Path:
-        import torch
-
-        if self.net is None:
-            raise RuntimeError("nothing to save: the model is not trained")
-        folder = Path(folder)
-        self._write_manifest(
+        return self._save_torch(
             folder,
             {
                 "spec": asdict(self.spec),
@@ -418,16 +413,12 @@ class GridDynamicsModel(WorldModel):
                 "reward_values": self.reward_values,
             },
         )
-        torch.save(self.net.state_dict(), folder / "weights.pt")
-        return folder
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> GridDynamicsModel:
         import torch
 
-        manifest = read_manifest(folder)
-        if manifest.get("kind") != cls.kind:
-            raise ValueError(f"{folder} holds a {manifest.get('kind')!r} model, not 'grid'")
+        manifest = cls._read_own_manifest(folder)
         s = manifest["spec"]
         spec = GridSpec(tuple(s["grid_shape"]), s["num_codes"], s["num_actions"])
         model = cls(

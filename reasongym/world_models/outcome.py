@@ -38,7 +38,7 @@ import numpy as np
 
 from reasongym.envs.actions import Answer, parse_action
 from reasongym.envs.verifiers.code import extract_code
-from reasongym.world_models.base import Prediction, WorldModel, read_manifest
+from reasongym.world_models.base import Prediction, WorldModel
 from reasongym.world_models.data import TransitionDataset
 
 NOT_SIMULATED = (
@@ -388,12 +388,7 @@ class OutcomeModel(WorldModel):
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, folder: str | os.PathLike) -> Path:
-        import torch
-
-        if self.net is None:
-            raise RuntimeError("nothing to save: the model is not trained")
-        folder = Path(folder)
-        self._write_manifest(
+        return self._save_torch(
             folder,
             {
                 "config": asdict(self.config),
@@ -403,16 +398,12 @@ class OutcomeModel(WorldModel):
                 "in_features": int(self.net.in_features),
             },
         )
-        torch.save(self.net.state_dict(), folder / "weights.pt")
-        return folder
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> OutcomeModel:
         import torch
 
-        manifest = read_manifest(folder)
-        if manifest.get("kind") != cls.kind:
-            raise ValueError(f"{folder} holds a {manifest.get('kind')!r} model, not 'outcome'")
+        manifest = cls._read_own_manifest(folder)
         model = cls(
             OutcomeModelConfig(**manifest["config"]), manifest["env_id"], manifest["env_kwargs"]
         )

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from reasongym.agents.models.base import GenerationConfig, LanguageModel, Message
-from reasongym.world_models.base import Prediction, WorldModel, read_manifest
+from reasongym.world_models.base import Prediction, WorldModel
 from reasongym.world_models.data import TransitionDataset
 
 _NEXT = re.compile(r"<next_observation>\s*(.*?)\s*</next_observation>", re.S)
@@ -216,9 +216,7 @@ class PromptedWorldModel(WorldModel):
     ) -> PromptedWorldModel:
         """Load the prompt settings; the language model is ``llm`` or, when None, loaded
         with ``reasongym.agents.models.load_model(model_spec)``."""
-        manifest = read_manifest(folder)
-        if manifest.get("kind") != cls.kind:
-            raise ValueError(f"{folder} holds a {manifest.get('kind')!r} model, not 'prompted'")
+        manifest = cls._read_own_manifest(folder)
         spec = manifest.get("model_spec")
         if llm is None:
             if not spec:
