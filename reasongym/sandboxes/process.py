@@ -20,7 +20,6 @@ import os
 import re
 import resource
 import secrets
-import selectors
 import shutil
 import signal
 import stat
@@ -29,11 +28,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from reasongym.sandboxes.base import MAIN_FILE, Files, Sandbox, check_files, clip_output, to_bytes
 from reasongym.sandboxes.errors import SandboxClosed, SandboxStartError
+from reasongym.sandboxes.runner import pump
 from reasongym.sandboxes.types import ExecResult, Limits
 
 log = logging.getLogger("reasongym.sandboxes")
@@ -230,7 +229,15 @@ class ProcessSandbox(Sandbox):
                 _kill_marked(marker, self._uid)
 
         try:
-            out, err, total, timed_out, end = _pump(proc, stdin, limits, start, sweep)
+            out, err, total, timed_out, end = pump(
+                proc,
+                stdin,
+                limits.output_bytes,
+                start + limits.timeout_s,
+                sweep,
+                sweep,
+                KILL_TIMEOUT_S,
+            )
         finally:
             sweep()
             proc.wait()
@@ -254,93 +261,6 @@ class ProcessSandbox(Sandbox):
             duration_s=end - start,
             backend=self.name,
         )
-
-
-def _pump(
-    proc: subprocess.Popen, stdin: bytes, limits: Limits, start: float, sweep: Callable[[], None]
-) -> tuple[bytes, bytes, list[int], bool, float]:
-    """Feed stdin and collect capped output until the program exits or times out; ``sweep``
-    kills what the program left (so that pipes its strays hold open reach EOF)."""
-    cap = limits.output_bytes
-    deadline = start + limits.timeout_s
-    sel = selectors.DefaultSelector()
-    streams = {proc.stdout.fileno(): 0, proc.stderr.fileno(): 1}
-    bufs = [bytearray(), bytearray()]
-    total = [0, 0]
-    for fd in streams:
-        os.set_blocking(fd, False)
-        sel.register(fd, selectors.EVENT_READ)
-    in_fd = proc.stdin.fileno()
-    if stdin:
-        os.set_blocking(in_fd, False)
-        sel.register(in_fd, selectors.EVENT_WRITE)
-    else:
-        proc.stdin.close()
-    pidfd = None
-    if hasattr(os, "pidfd_open"):
-        try:
-            pidfd = os.pidfd_open(proc.pid)
-            sel.register(pidfd, selectors.EVENT_READ)
-        except OSError:
-            pidfd = None
-    timed_out = False
-    end = None
-    drain_until = None
-    try:
-        while True:
-            now = time.monotonic()
-            if end is None and proc.poll() is not None:
-                end = now
-                sweep()
-                drain_until = now + KILL_TIMEOUT_S
-            if end is None and now >= deadline:
-                timed_out, end = True, now
-                sweep()
-                drain_until = now + KILL_TIMEOUT_S
-            open_streams = [k.fd for k in sel.get_map().values() if k.fd in streams]
-            if end is not None and (not open_streams or now >= drain_until):
-                break
-            wait = (deadline if end is None else drain_until) - now
-            if pidfd is None and end is None:
-                wait = min(wait, 0.005)
-            for key, _ in sel.select(max(wait, 0)):
-                fd = key.fd
-                if fd == pidfd:
-                    sel.unregister(fd)
-                elif fd == in_fd:
-                    try:
-                        n = os.write(fd, stdin[:65536])
-                        stdin = stdin[n:]
-                    except BlockingIOError:
-                        continue
-                    except BrokenPipeError:
-                        stdin = b""
-                    if not stdin:
-                        sel.unregister(fd)
-                        proc.stdin.close()
-                else:
-                    try:
-                        chunk = os.read(fd, 65536)
-                    except BlockingIOError:
-                        continue
-                    if not chunk:
-                        sel.unregister(fd)
-                        continue
-                    i = streams[fd]
-                    total[i] += len(chunk)
-                    room = cap - len(bufs[i])
-                    if room > 0:
-                        bufs[i] += chunk[:room]
-    finally:
-        sel.close()
-        if pidfd is not None:
-            os.close(pidfd)
-        for stream in (proc.stdin, proc.stdout, proc.stderr):
-            try:
-                stream.close()
-            except OSError:
-                pass
-    return bytes(bufs[0]), bytes(bufs[1]), total, timed_out, end
 
 
 def _memfd(data: bytes) -> int:

@@ -157,6 +157,94 @@ def _child_setup(cpu_s, fsize_bytes):
     return setup
 
 
+def pump(proc, stdin_data, cap, deadline, on_exit, on_timeout, grace_s):
+    """Feed ``stdin_data`` to ``proc`` and keep the first ``cap`` bytes of its stdout and
+    stderr until it exits (then ``on_exit()``) or ``deadline`` passes (then ``on_timeout()``),
+    and after that until both streams reach EOF or ``grace_s`` more seconds pass. The hooks
+    kill what the program left, so that pipes its strays hold open reach EOF. Closes the
+    pipes; returns ``(stdout, stderr, (bytes out, bytes err), timed_out, ended_at)``.
+
+    Shared with the host's process sandbox (``reasongym.sandboxes.process``)."""
+    sel = selectors.DefaultSelector()
+    streams = {proc.stdout.fileno(): 0, proc.stderr.fileno(): 1}
+    bufs = [bytearray(), bytearray()]
+    total = [0, 0]
+    for fd in streams:
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
+    in_fd = proc.stdin.fileno()
+    if stdin_data:
+        os.set_blocking(in_fd, False)
+        sel.register(in_fd, selectors.EVENT_WRITE)
+    else:
+        proc.stdin.close()
+    pidfd = None
+    if hasattr(os, "pidfd_open"):
+        try:
+            pidfd = os.pidfd_open(proc.pid)
+            sel.register(pidfd, selectors.EVENT_READ)
+        except OSError:
+            pidfd = None
+    timed_out = False
+    end = None
+    drain_until = None
+    try:
+        while True:
+            now = time.monotonic()
+            if end is None and proc.poll() is not None:
+                end = now
+                on_exit()
+                drain_until = now + grace_s
+            if end is None and now >= deadline:
+                timed_out, end = True, now
+                on_timeout()
+                drain_until = now + grace_s
+            open_streams = [k.fd for k in sel.get_map().values() if k.fd in streams]
+            if end is not None and (not open_streams or now >= drain_until):
+                break
+            wait = (deadline if end is None else drain_until) - now
+            if pidfd is None and end is None:
+                wait = min(wait, 0.005)
+            for key, _ in sel.select(max(wait, 0)):
+                fd = key.fd
+                if fd == pidfd:
+                    sel.unregister(fd)
+                elif fd == in_fd:
+                    try:
+                        n = os.write(fd, stdin_data[:65536])
+                        stdin_data = stdin_data[n:]
+                    except BlockingIOError:
+                        continue
+                    except BrokenPipeError:
+                        stdin_data = b""
+                    if not stdin_data:
+                        sel.unregister(fd)
+                        proc.stdin.close()
+                else:
+                    try:
+                        chunk = os.read(fd, 65536)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        sel.unregister(fd)
+                        continue
+                    i = streams[fd]
+                    total[i] += len(chunk)
+                    room = cap - len(bufs[i])
+                    if room > 0:
+                        bufs[i] += chunk[:room]
+    finally:
+        sel.close()
+        if pidfd is not None:
+            os.close(pidfd)
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+    return bytes(bufs[0]), bytes(bufs[1]), tuple(total), timed_out, end
+
+
 def run(req):
     import subprocess
 
@@ -178,102 +266,39 @@ def run(req):
         start_new_session=True,
         preexec_fn=_child_setup(int(req["cpu_s"]), int(req["fsize_bytes"])),
     )
-    deadline = start + timeout
-    sel = selectors.DefaultSelector()
-    out = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
-    total = dict.fromkeys(out, 0)
-    for fd in out:
-        os.set_blocking(fd, False)
-        sel.register(fd, selectors.EVENT_READ)
-    stdin_fd = proc.stdin.fileno()
-    if stdin_data:
-        os.set_blocking(stdin_fd, False)
-        sel.register(stdin_fd, selectors.EVENT_WRITE)
-    else:
-        proc.stdin.close()
-    pidfd = None
-    if hasattr(os, "pidfd_open"):
-        try:
-            pidfd = os.pidfd_open(proc.pid)
-            sel.register(pidfd, selectors.EVENT_READ)
-        except OSError:
-            pidfd = None
-
-    timed_out = False
-    exited_at = None
     leftover = 0
-    drain_deadline = None
-    while out.keys() & {k.fd for k in sel.get_map().values()} or exited_at is None:
-        now = time.monotonic()
-        if exited_at is None and now >= deadline:
-            timed_out = True
-            exited_at = now
-            os.kill(-1, signal.SIGKILL)
-            try:
-                proc.wait(KILL_TIMEOUT_S)  # reap the program itself first: keeps its status
-            except subprocess.TimeoutExpired:
-                pass
-            leftover = _kill_everything_else()
-            drain_deadline = now + KILL_TIMEOUT_S
-        if drain_deadline is not None and now >= drain_deadline:
-            break
-        wait = (deadline if exited_at is None else drain_deadline) - now
-        if pidfd is None and exited_at is None:
-            wait = min(wait, 0.005)
-        for key, _ in sel.select(max(wait, 0)):
-            fd = key.fd
-            if fd == pidfd:
-                sel.unregister(fd)
-            elif fd == stdin_fd:
-                try:
-                    n = os.write(fd, stdin_data[:65536])
-                    stdin_data = stdin_data[n:]
-                except (BrokenPipeError, BlockingIOError) as exc:
-                    if isinstance(exc, BrokenPipeError):
-                        stdin_data = b""
-                if not stdin_data:
-                    sel.unregister(fd)
-                    proc.stdin.close()
-            else:
-                try:
-                    chunk = os.read(fd, 65536)
-                except BlockingIOError:
-                    continue
-                if not chunk:
-                    sel.unregister(fd)
-                    continue
-                total[fd] += len(chunk)
-                room = cap - len(out[fd])
-                if room > 0:
-                    out[fd] += chunk[:room]
-        if exited_at is None and proc.poll() is not None:
-            exited_at = time.monotonic()
-            # Whatever still runs now was started by the program and outlived it.
-            _reap_zombies()
-            leftover = len(_other_pids())
-            if leftover:
-                _kill_everything_else()
-            drain_deadline = exited_at + KILL_TIMEOUT_S
-    duration = (exited_at or time.monotonic()) - start
-    sel.close()
-    if pidfd is not None:
-        os.close(pidfd)
-    for stream in (proc.stdin, proc.stdout, proc.stderr):
+
+    def on_timeout():
+        nonlocal leftover
+        os.kill(-1, signal.SIGKILL)
         try:
-            stream.close()
-        except OSError:
+            proc.wait(KILL_TIMEOUT_S)  # reap the program itself first: keeps its status
+        except subprocess.TimeoutExpired:
             pass
+        leftover = _kill_everything_else()
+
+    def on_exit():
+        nonlocal leftover
+        # Whatever still runs now was started by the program and outlived it.
+        _reap_zombies()
+        leftover = len(_other_pids())
+        if leftover:
+            _kill_everything_else()
+
+    stdout, stderr, total, timed_out, exited_at = pump(
+        proc, stdin_data, cap, start + timeout, on_exit, on_timeout, KILL_TIMEOUT_S
+    )
+    duration = exited_at - start
     left_after_kill = _kill_everything_else()
     oom_after = _oom_kill_count()
     oom = oom_before is not None and oom_after is not None and oom_after > oom_before
     clean = all(_wipe(d) for d in SCRATCH_DIRS) and clean and left_after_kill == 0
-    fd_out, fd_err = list(out)
     return {
         "op": "result",
         "exit_code": proc.returncode,
-        "stdout": base64.b64encode(bytes(out[fd_out])).decode(),
-        "stderr": base64.b64encode(bytes(out[fd_err])).decode(),
-        "truncated": total[fd_out] > cap or total[fd_err] > cap,
+        "stdout": base64.b64encode(stdout).decode(),
+        "stderr": base64.b64encode(stderr).decode(),
+        "truncated": total[0] > cap or total[1] > cap,
         "timed_out": timed_out,
         "oom_killed": oom,
         "duration_s": duration,
