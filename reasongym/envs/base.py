@@ -46,6 +46,17 @@ class ReasonEnv(gym.Env):
         raise NotImplementedError(f"{type(self).__name__} has no oracle")
 
     # -- helpers for subclasses -------------------------------------------------------------
+    def _configure(self, render_mode: str | None, kwargs: dict[str, Any]) -> None:
+        """Check ``render_mode`` against ``metadata["render_modes"]`` and validate ``kwargs``
+        into ``self.config`` (a pydantic ``ValidationError`` names the bad key)."""
+        modes = self.metadata.get("render_modes", [])
+        if render_mode is not None and render_mode not in modes:
+            raise ValueError(
+                f"render_mode={render_mode!r} is not supported; use one of {modes} or None"
+            )
+        self.render_mode = render_mode
+        self.config = self.Config.model_validate(kwargs)
+
     def _rng_state(self) -> dict[str, Any]:
         return copy.deepcopy(self.np_random.bit_generator.state)
 

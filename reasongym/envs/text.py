@@ -122,12 +122,7 @@ class TextTaskEnv(ReasonEnv):
     Config = TextEnvConfig
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any):
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}"
-            )
-        self.render_mode = render_mode
-        self.config = self.Config.model_validate(kwargs)
+        self._configure(render_mode, kwargs)
         self.source = build_source(self.config.task)
         self._sandbox = None
         verifier_options: dict[str, Any] = {}

@@ -169,13 +169,7 @@ class ARCEnv(ReasonEnv):
     config: ARCConfig
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any):
-        self.config = self.Config(**kwargs)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode={render_mode!r} is not supported; use one of "
-                f"{self.metadata['render_modes']} or None"
-            )
-        self.render_mode = render_mode
+        self._configure(render_mode, kwargs)
         cfg = self.config
         text = UnicodeText(cfg.max_text_length)
         image = spaces.Box(0, 255, (cfg.image_size, cfg.image_size, 3), np.uint8)

@@ -77,13 +77,7 @@ class PuzzleEnv(ReasonEnv):
     num_actions: int
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any):
-        self.config = self.Config(**kwargs)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode={render_mode!r} is not supported; use one of "
-                f"{self.metadata['render_modes']} or None"
-            )
-        self.render_mode = render_mode
+        self._configure(render_mode, kwargs)
         self._setup()
         cfg = self.config
         self._discrete = cfg.action_mode == "discrete"
