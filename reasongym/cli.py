@@ -70,7 +70,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         reasongym.register_yaml(path)
     env_kwargs = json.loads(args.env_kwargs) if args.env_kwargs else None
     if args.ray is not None or args.workers is not None:
-        if getattr(args, "export_sft", None) or getattr(args, "export_dpo", None):
+        if args.export_sft or args.export_dpo:
             raise SystemExit(
                 "reasongym run: --export-sft/--export-dpo need the search trees in this process; "
                 "drop --ray/--workers to export"
