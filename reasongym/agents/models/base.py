@@ -16,6 +16,11 @@ Message = dict[str, Any]
 Prompt = list[Message] | str
 
 
+DEFAULT_MAX_TOKENS = 256
+"""New tokens per completion (one action) unless a caller sets ``max_tokens``: the one default
+of the LLM agent, the search agents and the CLI's ``--max-tokens``."""
+
+
 @dataclass(frozen=True)
 class GenerationConfig:
     """Sampling settings for one ``generate`` call.
@@ -34,7 +39,7 @@ class GenerationConfig:
     n: int = 1
     temperature: float = 0.0
     top_p: float = 1.0
-    max_tokens: int = 256
+    max_tokens: int = DEFAULT_MAX_TOKENS
     stop: tuple[str, ...] = ()
     seed: int | None = None
     logprobs: bool = True

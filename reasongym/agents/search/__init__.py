@@ -16,14 +16,7 @@ Example::
     print(summary.success_rate, summary.agent_stats["tokens_generated"])
 """
 
-from reasongym.agents.search.base import (
-    Node,
-    SearchAgent,
-    SearchStats,
-    SearchTree,
-    answer_text,
-    is_final_answer,
-)
+from reasongym.agents.search.base import SearchAgent
 from reasongym.agents.search.beam import BeamSearch
 from reasongym.agents.search.best_of_n import BestOfN
 from reasongym.agents.search.export import (
@@ -41,10 +34,12 @@ from reasongym.agents.search.guidance import (
     ProcessRewardModel,
     SelfEvaluation,
     Weighted,
+    answer_text,
     parse_guidance,
 )
 from reasongym.agents.search.mcts import MCTS
 from reasongym.agents.search.revision import SequentialRevision
+from reasongym.agents.search.tree import Node, SearchStats, SearchTree
 
 __all__ = [
     "MCTS",
@@ -64,7 +59,6 @@ __all__ = [
     "Weighted",
     "answer_text",
     "export_trees",
-    "is_final_answer",
     "label_finals",
     "parse_guidance",
     "preference_pairs",

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from reasongym.agents.models.base import LanguageModel
-from reasongym.agents.search.base import Node, SearchAgent, SearchTree, best, rank_key
+from reasongym.agents.search.base import SearchAgent
+from reasongym.agents.search.tree import Node, SearchTree, best, rank_key
 
 
 class BeamSearch(SearchAgent):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from reasongym.agents.models.base import LanguageModel
-from reasongym.agents.search.base import Node, SearchAgent, SearchTree, best
+from reasongym.agents.search.base import SearchAgent
+from reasongym.agents.search.tree import Node, SearchTree, best
 
 
 class BestOfN(SearchAgent):

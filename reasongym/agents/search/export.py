@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from reasongym.agents.models.base import Message
-from reasongym.agents.search.base import Node, SearchTree, chat_prompt, execute
+from reasongym.agents.search.base import execute
+from reasongym.agents.search.chat import chat_prompt
+from reasongym.agents.search.tree import Node, SearchTree
 
 
 def label_finals(tree: SearchTree, env: Any) -> int:

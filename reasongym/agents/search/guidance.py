@@ -27,10 +27,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 from reasongym.agents.models.base import LanguageModel, Message
-from reasongym.agents.search.base import Node, PromptFn, SearchStats, SearchTree, answer_text
+from reasongym.agents.search.chat import PromptFn
+from reasongym.agents.search.tree import Node, SearchStats, SearchTree
 
 
 @dataclass
@@ -176,6 +177,18 @@ class SelfEvaluation(Guidance):
             top = max(yes, no)
             out.append(math.exp(yes - top) / (math.exp(yes - top) + math.exp(no - top)))
         return out
+
+
+def answer_text(action: Any) -> str | None:
+    """What a final action answers, for comparing answers across branches: the content of an
+    ``<answer>``/``\\boxed{}`` when the action has one, else the whole action (a puzzle move,
+    an ARC grid), stripped. None for a non-string action."""
+    if not isinstance(action, str):
+        return None
+    from reasongym.envs.actions import Answer, parse_action
+
+    parsed = parse_action(action)
+    return parsed.text if isinstance(parsed, Answer) else action.strip()
 
 
 def normalize_answer(text: str) -> str:

@@ -19,7 +19,8 @@ import math
 from typing import Any, Literal
 
 from reasongym.agents.models.base import LanguageModel
-from reasongym.agents.search.base import Node, SearchAgent, SearchTree, best
+from reasongym.agents.search.base import SearchAgent
+from reasongym.agents.search.tree import Node, SearchTree, best
 
 
 class MCTS(SearchAgent):

@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from reasongym.agents.models.base import LanguageModel, Message
-from reasongym.agents.search.base import Node, SearchAgent, SearchTree, _text, rank_key
+from reasongym.agents.search.base import SearchAgent
+from reasongym.agents.search.tree import Node, SearchTree, observation_text, rank_key
 
 DEFAULT_REVISE = "Revise your answer: find the mistake and give a corrected final answer."
 DEFAULT_CRITIQUE = (
@@ -80,7 +81,7 @@ class SequentialRevision(SearchAgent):
     def _with_feedback(self, node: Node) -> list[Message]:
         context = [dict(m) for m in node.context]
         if node.executed:  # the env's reply is the last message: add the request to revise
-            reply = _text(node.observation)
+            reply = observation_text(node.observation)
             context[-1] = {"role": "user", "content": f"{reply}\n{self.revise}".strip()}
         else:
             context.append({"role": "user", "content": self.critique})
