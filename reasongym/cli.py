@@ -34,30 +34,23 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from reasongym.errors import ConfigError
-    from reasongym.registration import validate_file, yaml_files
+    from reasongym.registration import check_files
 
+    checked = check_files(args.paths)
     failures = 0
-    try:
-        files = [f for path in args.paths for f in yaml_files(path)]
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    seen: dict[str, Path] = {}
-    for file in files:
-        try:
-            spec, _ = validate_file(file)
-        except ConfigError as exc:
+    for item in checked:
+        if item.error is not None:
             failures += 1
-            print(f"FAIL {exc}", file=sys.stderr)
+            print(f"FAIL {item.error}", file=sys.stderr)
             continue
-        if spec.id in seen:
-            failures += 1
-            print(f"FAIL {file}: 1 problem(s)\n  id: {spec.id!r} is also declared in {seen[spec.id]}", file=sys.stderr)
-            continue
-        seen[spec.id] = file
-        print(f"ok   {file}: {spec.id}")
-    print(f"{len(files) - failures} valid, {failures} invalid")
+        print(f"ok   {item.file}: {item.spec.id}")
+        if getattr(args, "run_canonical", False):
+            from reasongym.envs.tasks.canonical import run_canonical
+
+            report = run_canonical(item.file, item.spec, item.kwargs)
+            failures += bool(report.failed)
+            print(report.text(), file=sys.stderr if report.failed else sys.stdout)
+    print(f"{len(checked) - failures} valid, {failures} invalid")
     return 1 if failures else 0
 
 
@@ -139,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check YAML environment files (exit 1 on any error)")
     p.add_argument("paths", nargs="+", help="YAML files or folders of them")
+    p.add_argument(
+        "--run-canonical",
+        action="store_true",
+        help="also run each code task's canonical_solution against its own tests (in the sandbox)",
+    )
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("run", help="run an agent on an environment and summarise")

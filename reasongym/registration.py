@@ -2,34 +2,54 @@
 
 One file declares one env id::
 
-    id: reasongym/Fractions-v0
+    id: myproject/Fractions-v1
     description: Add and simplify fractions.
     entry_point: reasongym.envs.text:TextTaskEnv   # optional (this is the default)
     max_episode_steps: 6                           # optional
     kwargs: {...}                                  # validated by the entry point's Config
 
-Every mistake is a :class:`reasongym.ConfigError` naming the file, the key path and what was
-expected; nothing is registered from a file that fails.
+A file may come from a stranger, so reading one is bounded and executes nothing it names
+until it is known to be an environment:
+
+* the file is read by :mod:`reasongym.safe_yaml` (size, node count after alias expansion,
+  nesting depth, no recursive anchors), before any Python object is built;
+* ``id`` is ASCII in gymnasium's ``namespace/Name-vN`` form; the ``reasongym`` namespace (in
+  any letter case) belongs to the files shipped with the package, so a user file can neither
+  add to it nor overwrite it;
+* ``entry_point`` must name a :class:`reasongym.envs.base.ReasonEnv` subclass. Naming a module
+  imports it (as ``gym.make`` would): modules of the standard library are refused outright,
+  the rest are imported and the attribute checked before anything is called; ``kwargs`` are
+  always validated by the class's ``Config`` (extra keys are errors);
+* every mistake of a file (top-level keys, entry point, kwargs) is reported in one
+  :class:`reasongym.ConfigError` naming the file, the key path and the fix; a folder reports
+  all its files' errors at once, and registers nothing unless every file is valid.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reasongym.errors import ConfigError
+from reasongym.safe_yaml import load_yaml_file
 
-# libyaml's loader is ~10x faster than the pure-Python one (import time matters here)
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_ENTRY_POINT = "reasongym.envs.text:TextTaskEnv"
-ID_PATTERN = re.compile(r"^(?:[\w:.-]+/)?[\w:.-]+?(?:-v\d+)$")
+#: ASCII only, so a look-alike (e.g. a Cyrillic letter) can never pass for a real id.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*/[A-Za-z0-9_][A-Za-z0-9_.-]*?-v\d{1,6}$")
+ENTRY_POINT_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
+MAX_ID_CHARS = 128
+#: The namespace of the built-in files (compared case-insensitively).
+RESERVED_NAMESPACE = "reasongym"
+#: A folder with more YAML files than this is refused (a typo such as ``/`` as the folder).
+MAX_FILES = 2_000
 
 
 class EnvFile(BaseModel):
@@ -37,26 +57,30 @@ class EnvFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(description="namespace/Name-vN, e.g. reasongym/Fractions-v0")
-    description: str = Field(min_length=1, description="one line shown by `reasongym list`")
+    id: str = Field(description="namespace/Name-vN, e.g. myproject/Fractions-v0 (ASCII)")
+    description: str = Field(min_length=1, max_length=500, description="one line shown by `reasongym list`")
     entry_point: str = DEFAULT_ENTRY_POINT
-    max_episode_steps: int | None = Field(default=None, gt=0)
+    max_episode_steps: int | None = Field(default=None, gt=0, le=1_000_000)
     kwargs: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod
     def _check_id(cls, value: str) -> str:
-        if not ID_PATTERN.match(value):
+        if not value.isascii():
+            bad = sorted({f"{c!r} (U+{ord(c):04X})" for c in value if not c.isascii()})
+            raise ValueError(f"ids are ASCII only; {value!r} contains {', '.join(bad)}")
+        if len(value) > MAX_ID_CHARS or not ID_PATTERN.match(value):
             raise ValueError(
-                f"{value!r} is not a gymnasium id: use 'namespace/Name-vN', e.g. 'reasongym/Math-v0'"
+                f"{value!r} is not a gymnasium id: use 'namespace/Name-vN' (letters, digits, "
+                "'_', '.', '-'; at most 128 characters), e.g. 'myproject/Fractions-v0'"
             )
         return value
 
     @field_validator("entry_point")
     @classmethod
     def _check_entry_point(cls, value: str) -> str:
-        if value.count(":") != 1 or not all(value.split(":")):
-            raise ValueError(f"{value!r} must look like 'package.module:ClassName'")
+        if not ENTRY_POINT_PATTERN.match(value):
+            raise ValueError(f"{value!r} must look like 'package.module:ClassName' (ASCII)")
         return value
 
 
@@ -87,118 +111,250 @@ def _problems(err: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
             msg = "unknown key (check the spelling; see the entry point's Config for valid keys)"
         elif e["type"] == "missing":
             msg = "required key is missing"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
         out.append((key, msg))
     return out
 
 
+def namespace_of(env_id: str) -> str:
+    return env_id.split("/", 1)[0] if "/" in env_id else ""
+
+
+def is_reserved(env_id: str) -> bool:
+    """Whether an id lies in the built-in ``reasongym`` namespace (any letter case)."""
+    return namespace_of(env_id).casefold() == RESERVED_NAMESPACE
+
+
 def load_entry_point(entry_point: str) -> type:
-    """Import ``'package.module:ClassName'`` and return the class."""
+    """Import ``'package.module:ClassName'`` and return it if it is a ReasonEnv subclass.
+
+    Raises:
+        ValueError: with the reason (standard-library module, not importable, not a class,
+            not a ReasonEnv subclass, no pydantic ``Config``).
+    """
+    from reasongym.envs.base import ReasonEnv
+
+    if not ENTRY_POINT_PATTERN.match(entry_point):
+        raise ValueError(f"{entry_point!r} must look like 'package.module:ClassName'")
     module_name, attr = entry_point.split(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, attr)
+    top = module_name.split(".")[0]
+    if top in sys.stdlib_module_names:
+        raise ValueError(
+            f"cannot import {entry_point!r}: {top!r} is a standard-library module, which holds "
+            "no reasongym environment; name a ReasonEnv subclass, e.g. "
+            f"{DEFAULT_ENTRY_POINT!r}"
+        )
+    if module_name not in sys.modules:
+        try:
+            found = importlib.util.find_spec(top) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise ValueError(f"cannot import {entry_point!r}: no module named {top!r} is installed")
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:  # a user module may raise anything while importing
+            raise ValueError(f"cannot import {entry_point!r}: {type(exc).__name__}: {exc}") from None
+    else:
+        module = sys.modules[module_name]
+    cls = getattr(module, attr, None)
+    if cls is None:
+        raise ValueError(f"cannot import {entry_point!r}: module {module_name!r} has no attribute {attr!r}")
+    if not (isinstance(cls, type) and issubclass(cls, ReasonEnv)):
+        raise ValueError(
+            f"{entry_point!r} is not a reasongym environment: an entry point must be a subclass "
+            "of reasongym.envs.base.ReasonEnv"
+        )
+    config = getattr(cls, "Config", None)
+    if not (isinstance(config, type) and issubclass(config, BaseModel)):
+        raise ValueError(f"{entry_point!r} has no pydantic Config model to validate its kwargs")
+    return cls
 
 
-def _parse_top_level(path: Path) -> EnvFile:
-    """Read a YAML file and validate its top-level keys (not the entry point's kwargs)."""
-    file = str(path)
+def _is_builtin_file(path: Path) -> bool:
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-    except FileNotFoundError:
-        raise ConfigError(file, [("", "file not found")]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(file, [("", f"not valid YAML: {exc}")]) from None
-    if not isinstance(raw, dict):
-        raise ConfigError(file, [("", "expected a mapping with keys id, description, kwargs, ...")])
-    try:
-        return EnvFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(file, _problems(exc)) from None
+        return path.resolve().is_relative_to(builtin_config_dir().resolve())
+    except (OSError, ValueError):
+        return False
 
 
 def validate_file(path: str | Path, *, deep: bool = True) -> tuple[EnvFile, dict[str, Any]]:
-    """Parse and validate one YAML file.
+    """Parse and validate one YAML file, gathering every mistake it has.
 
     Args:
         path: the YAML file.
-        deep: also run slow checks (e.g. that a reasoning-gym dataset name exists).
+        deep: also run slow checks (e.g. that a reasoning-gym dataset name exists, that every
+            row of a data file is well formed).
 
     Returns:
         The top-level model and the validated kwargs as plain data.
 
     Raises:
-        ConfigError: naming the file, the key path and the fix.
+        ConfigError: naming the file, and for each mistake the key path and the fix.
     """
     path = Path(path)
     file = str(path)
-    spec = _parse_top_level(path)
+    raw = load_yaml_file(path)
+    if not isinstance(raw, dict):
+        raise ConfigError(file, [("", "expected a mapping with keys id, description, kwargs, ...")])
+    problems: list[tuple[str, str]] = []
+    spec = None
     try:
-        cls = load_entry_point(spec.entry_point)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(file, [("entry_point", f"cannot import {spec.entry_point!r}: {exc}")]) from None
-    config_model = getattr(cls, "Config", None)
-    kwargs = dict(spec.kwargs)
-    if config_model is not None and isinstance(config_model, type) and issubclass(config_model, BaseModel):
-        try:
-            config = config_model.model_validate(kwargs, context={"base_dir": path.parent, "deep": deep})
-        except ValidationError as exc:
-            raise ConfigError(file, _problems(exc, "kwargs")) from None
-        # Store only the keys the author wrote (validated and normalised, e.g. absolute paths):
-        # defaults stay the class's, so the spec reads like the file.
-        dumped = config.model_dump(mode="python", exclude_unset=True)
-        kwargs = {key: dumped[key] for key in dumped}
-    return spec, kwargs
-
-
-def register_file(path: str | Path, *, replace: bool = False) -> str:
-    """Validate one YAML file and register its id with gymnasium; returns the id."""
-    spec, kwargs = validate_file(path)
-    if spec.id in gym.registry and not replace:
-        previous = _RECORDS.get(spec.id)
-        where = f" (from {previous.file})" if previous and previous.file else ""
-        raise ConfigError(
-            str(path),
-            [("id", f"{spec.id!r} is already registered{where}; bump the version (-vN) or rename it")],
+        spec = EnvFile.model_validate(raw)
+    except ValidationError as exc:
+        problems += _problems(exc)
+    env_id = raw.get("id")
+    if isinstance(env_id, str) and is_reserved(env_id) and not _is_builtin_file(path):
+        problems.append(
+            ("id", f"the {RESERVED_NAMESPACE!r} namespace is reserved for the files shipped with "
+             "reasongym; use your own, e.g. 'myproject/Name-v0'")
         )
+    entry_point = raw.get("entry_point", DEFAULT_ENTRY_POINT)
+    cls = None
+    if isinstance(entry_point, str) and ENTRY_POINT_PATTERN.match(entry_point):
+        try:
+            cls = load_entry_point(entry_point)
+        except ValueError as exc:
+            problems.append(("entry_point", str(exc)))
+    kwargs = raw.get("kwargs", {})
+    validated: dict[str, Any] = {}
+    if cls is not None and isinstance(kwargs, dict):
+        try:
+            config = cls.Config.model_validate(kwargs, context={"base_dir": path.parent, "deep": deep})
+        except ValidationError as exc:
+            problems += _problems(exc, "kwargs")
+        else:
+            # Store only the keys the author wrote (validated and normalised, e.g. absolute
+            # paths): defaults stay the class's, so the spec reads like the file.
+            dumped = config.model_dump(mode="python", exclude_unset=True)
+            validated = {key: dumped[key] for key in dumped}
+    if problems or spec is None:
+        raise ConfigError(file, problems)
+    return spec, validated
+
+
+def _check_free(spec: EnvFile, file: Path, kwargs: dict[str, Any], replace: bool) -> bool:
+    """Raise if ``spec.id`` may not be (re)registered; return False if it already is,
+    identically, from the same file (registering a file twice is a no-op)."""
+    if spec.id not in gym.registry:
+        return True
+    previous = _RECORDS.get(spec.id)
+    if previous is not None and previous.file == str(file.resolve()):
+        old = gym.spec(spec.id)
+        if old.kwargs == kwargs and old.entry_point == spec.entry_point:
+            return False
+    if replace and previous is not None and not is_reserved(spec.id):
+        return True
+    where = f" (from {previous.file})" if previous and previous.file else ""
+    raise ConfigError(
+        str(file),
+        [("id", f"{spec.id!r} is already registered{where}; bump the version (-vN) or rename it")],
+    )
+
+
+def _register(spec: EnvFile, kwargs: dict[str, Any], file: Path) -> None:
+    if spec.id in gym.registry:  # a checked replace
+        del gym.registry[spec.id]
+    # The passive env checker stays on (gymnasium's default): it checks the first reset
+    # and step of every env made.
     gym.register(
         id=spec.id,
         entry_point=spec.entry_point,
         max_episode_steps=spec.max_episode_steps,
         kwargs=kwargs,
-        disable_env_checker=True,  # the registry-generated tests run check_env on every id
     )
-    _RECORDS[spec.id] = EnvRecord(spec.id, spec.description, spec.entry_point, str(path))
-    return spec.id
+    _RECORDS[spec.id] = EnvRecord(spec.id, spec.description, spec.entry_point, str(file.resolve()))
+
+
+def register_file(path: str | Path, *, replace: bool = False) -> str:
+    """Validate one YAML file and register its id with gymnasium; returns the id."""
+    return register_yaml(path, replace=replace)[0]
 
 
 def yaml_files(path: str | Path) -> list[Path]:
     """The YAML files a path names: itself, or every *.yaml / *.yml below a folder (sorted)."""
     path = Path(path)
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+        found = []
+        for p in path.rglob("*"):
+            if p.suffix in (".yaml", ".yml") and p.is_file():
+                found.append(p)
+                if len(found) > MAX_FILES:
+                    raise ConfigError(str(path), [("", f"holds more than {MAX_FILES} YAML files; name a smaller folder")])
+        return sorted(found)
     if not path.exists():
         raise ConfigError(str(path), [("", "no such file or folder")])
     return [path]
 
 
+@dataclass(frozen=True)
+class CheckedFile:
+    """The outcome of validating one file (see ``check_files``)."""
+
+    file: Path
+    spec: EnvFile | None
+    kwargs: dict[str, Any]
+    error: ConfigError | None
+
+
+def check_files(paths: list[str | Path], *, deep: bool = True) -> list[CheckedFile]:
+    """Validate every YAML file the paths name, collecting each file's error (including ids
+    declared twice among them) instead of stopping at the first."""
+    out: list[CheckedFile] = []
+    seen: dict[str, Path] = {}
+    for given in paths:
+        try:
+            files = yaml_files(given)
+        except ConfigError as exc:
+            out.append(CheckedFile(Path(given), None, {}, exc))
+            continue
+        for file in files:
+            try:
+                spec, kwargs = validate_file(file, deep=deep)
+            except ConfigError as exc:
+                out.append(CheckedFile(file, None, {}, exc))
+                continue
+            if spec.id in seen:
+                error = ConfigError(str(file), [("id", f"{spec.id!r} is also declared in {seen[spec.id]}")])
+                out.append(CheckedFile(file, None, {}, error))
+                continue
+            seen[spec.id] = file
+            out.append(CheckedFile(file, spec, kwargs, None))
+    return out
+
+
 def register_yaml(path: str | Path, *, replace: bool = False) -> list[str]:
     """Register every env declared in a YAML file or a folder of them.
 
-    Every file is validated before any is registered, so a folder with one bad file
-    registers nothing; duplicate ids within the folder are errors too.
+    Every file is validated (and checked against the registry) before any is registered, so
+    a folder with one bad file registers nothing; the ConfigError then lists every file's
+    problems at once. Registering the same unchanged file again is a no-op.
+
+    Args:
+        path: a YAML file or a folder of them.
+        replace: re-register ids this process registered before from YAML (never a
+            built-in id).
 
     Returns:
-        The registered ids, in file order.
+        The ids the files declare, in file order.
     """
-    files = yaml_files(path)
-    checked = []
-    seen: dict[str, Path] = {}
-    for file in files:
-        spec, _ = validate_file(file)
-        if spec.id in seen:
-            raise ConfigError(str(file), [("id", f"{spec.id!r} is also declared in {seen[spec.id]}")])
-        seen[spec.id] = file
-        checked.append(file)
-    return [register_file(file, replace=replace) for file in checked]
+    checked = check_files([path])
+    errors = [c.error for c in checked if c.error is not None]
+    todo = []
+    for item in checked:
+        if item.error is not None:
+            continue
+        try:
+            if _check_free(item.spec, item.file, item.kwargs, replace):
+                todo.append(item)
+        except ConfigError as exc:
+            errors.append(exc)
+    if errors:
+        raise ConfigError.gather(errors)
+    for item in todo:
+        _register(item.spec, item.kwargs, item.file)
+    return [item.spec.id for item in checked]
 
 
 def list_envs() -> dict[str, str]:
@@ -234,15 +390,12 @@ def register_builtin_dir(folder: Path) -> list[str]:
     """
     ids = []
     for file in yaml_files(folder):
-        spec = _parse_top_level(file)
+        raw = load_yaml_file(file)
+        try:
+            spec = EnvFile.model_validate(raw)
+        except ValidationError as exc:
+            raise ConfigError(str(file), _problems(exc)) from None
         if spec.id not in gym.registry:
-            gym.register(
-                id=spec.id,
-                entry_point=spec.entry_point,
-                max_episode_steps=spec.max_episode_steps,
-                kwargs=dict(spec.kwargs),
-                disable_env_checker=True,
-            )
-            _RECORDS[spec.id] = EnvRecord(spec.id, spec.description, spec.entry_point, str(file))
+            _register(spec, dict(spec.kwargs), file)
         ids.append(spec.id)
     return ids

@@ -80,6 +80,7 @@ def test_jsonl_path_is_relative_to_yaml(tmp_path):
         ("id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: procedural, generator: arithmetic}, tools: [abacus]}\n", "kwargs.tools", "unknown tool"),
         ("id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: reasoning_gym, dataset: no_such_dataset}}\n", "kwargs.task.reasoning_gym.dataset", "unknown reasoning-gym dataset"),
         ("id: test/Bad-v0\ndescription: x\nentry_point: nowhere.module:Env\n", "entry_point", "cannot import"),
+        ("id: test/Bad-v0\ndescription: x\nentry_point: gymnasium.envs.classic_control:CartPoleEnv\n", "entry_point", "ReasonEnv"),
         ("id: test/Bad-v0\nkwargs: {}\n", "description", "missing"),
         ("id: test/Bad-v0\ndescription: x\ncolour: red\n", "colour", "unknown key"),
         ("- just\n- a list\n", "<root>", "mapping"),
@@ -98,7 +99,17 @@ def test_config_errors_name_file_key_and_fix(tmp_path, body, key, phrase):
 
 
 def test_duplicate_id_rejected(tmp_path):
+    name = f"Dup{_uid()}"
+    first, second = tmp_path / "one", tmp_path / "two"
+    first.mkdir()
+    second.mkdir()
+    reasongym.register_yaml(_write(first, "dup.yaml", _valid(name)))
     with pytest.raises(ConfigError, match="already registered"):
+        reasongym.register_yaml(_write(second, "dup.yaml", _valid(name)))
+
+
+def test_builtin_ids_cannot_be_shadowed(tmp_path):
+    with pytest.raises(ConfigError, match="reserved"):
         reasongym.register_yaml(_write(tmp_path, "dup.yaml", _valid("Math").replace("test/Math-v0", "reasongym/Math-v0")))
 
 
