@@ -12,10 +12,15 @@ Equivalence rules (the documented behaviour of ``verify_math``):
   equals ``1234568``). A decimal literal matches an irrational or non-terminating value when
   it has at least 6 significant digits and is within one unit of its last digit
   (``0.333333 == 1/3``, ``3.14159 == \\pi``; ``0.333`` and ``3.14`` are not). Other exact
-  values (radicals, pi, e, i) agree to a relative 1e-9 in floating point;
+  values (radicals, pi, e, i) must agree to a relative 1e-10 *of the gold* (1e-6 when the
+  gold itself is written with decimals). Soundness: the tolerance comes from the gold alone,
+  and floats count as evidence only when their forward error bounds (:mod:`.math_eval`) are
+  inside it; an ill-conditioned evaluation (``x + 10^{300} - 10^{300}``, ``\\sin(10^{300})``)
+  is undecided, goes to the exact/symbolic slow path, and is otherwise not equal;
 - percent: ``50\\%`` equals ``50`` and ``0.5``;
-- expressions with variables: equal when they agree at six fixed points (mixed signs, so
-  ``\\sqrt{x^2} != x``); any disagreement is decisive. Odd roots of negatives are real;
+- expressions with variables: equal when they certainly agree (as above) at three or more of
+  six fixed points where the evaluation is well conditioned (mixed signs, so
+  ``\\sqrt{x^2} != x``); any certain disagreement is decisive. Odd roots of negatives are real;
 - sets and bare lists ignore order, tuples do not; ``(a, b)`` is a pair that also equals the
   open interval; intervals must agree on every endpoint and on open/closed ends
   (an infinite end is always open); a singleton set equals its element;
@@ -28,6 +33,7 @@ Equivalence rules (the documented behaviour of ``verify_math``):
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import time
@@ -38,6 +44,9 @@ from fractions import Fraction
 from typing import TypeVar
 
 from reasongym.envs.verifiers.math_eval import (
+    EPS,
+    approx_div,
+    Approx,
     Undefined,
     exact_value,
     numeric_value,
@@ -434,9 +443,14 @@ _POINTS: tuple[tuple[complex, ...], ...] = tuple(
     tuple(complex((-1 if j in (1, 4) else 1) * _RNG.uniform(0.35, 2.4)) for _ in range(_MAX_VARS))
     for j in range(6)
 )
-_TIGHT_REL = 1e-9
+# Relative tolerance for an exact gold, and for a gold written with decimals (an approximation).
+# Both come from the gold alone; see _certainly.
+_TIGHT_REL = 1e-10
 _LOOSE_REL = 1e-6
 _MIN_SIGNIFICANT = 6
+# A value whose error bound exceeds this fraction of a decimal's last-digit unit is too
+# imprecise to compare with that decimal.
+_ULP_SHARE = 1e-3
 
 
 @dataclass
@@ -454,8 +468,29 @@ class CompareContext:
 Outcome = tuple[bool | None, str]  # (equal, or None when undecided; method)
 
 
-def _close(a: complex, b: complex, mag: float, rel: float) -> bool:
-    return abs(a - b) <= rel * max(abs(a), abs(b)) + 1e-12 * mag + 1e-300
+def _certainly(gold: Approx, pred: Approx, tol: float) -> bool | None:
+    """Whether the true values are within ``tol`` of each other, when the floats can tell.
+
+    ``tol`` comes from the gold only. Equal means: even with every rounding error against
+    us, the true values are within ``tol``; different means: even with every error in our
+    favour they are further apart. Anything in between (an ill-conditioned evaluation:
+    huge intermediate terms, cancellation, a function of a huge argument) is undecided,
+    never evidence of equality.
+    """
+    (g, g_err), (p, p_err) = gold, pred
+    slack = g_err + p_err
+    if not math.isfinite(slack):
+        return None
+    distance = abs(g - p)
+    if distance + slack <= tol:
+        return True
+    if distance - slack > tol:
+        return False
+    return None
+
+
+def _gold_tol(gold: Approx, rel: float) -> float:
+    return rel * abs(gold[0])
 
 
 def _literal(node: Node) -> Num | None:
@@ -464,9 +499,14 @@ def _literal(node: Node) -> Num | None:
     return inner if isinstance(inner, Num) and inner.is_decimal else None
 
 
-def _literal_matches(node: Node, literal: Num, scale: Fraction, value: complex) -> bool:
-    """A decimal approximation matches ``value``: >= 6 significant digits, within 1 ulp."""
-    if abs(value.imag) > 1e-12 * abs(value):
+def _literal_matches(node: Node, literal: Num, scale: Fraction, target: Approx) -> bool | None:
+    """A decimal approximation of ``target``: >= 6 significant digits, within 1 ulp.
+
+    The ulp is that of the decimal as written; it never exceeds 1e-5 of the value (six
+    significant digits), so no way of writing the decimal loosens the match beyond that.
+    """
+    value, err = target
+    if abs(value.imag) > 1e-12 * abs(value) + err:
         return False
     try:
         digits = Decimal(literal.text).as_tuple()
@@ -477,6 +517,8 @@ def _literal_matches(node: Node, literal: Num, scale: Fraction, value: complex) 
         return False
     exponent = digits.exponent if isinstance(digits.exponent, int) else 0
     ulp = float(Fraction(10) ** exponent * scale)
+    if not err <= _ULP_SHARE * ulp:
+        return None
     literal_value = float((-literal.value if isinstance(node, Neg) else literal.value) * scale)
     return abs(literal_value - value.real) <= max(ulp, 1e-12 * abs(value)) * (1 + 1e-9)
 
@@ -499,27 +541,31 @@ def _numbers_equal(g: Node, p: Node, g_scale: Fraction, p_scale: Fraction) -> bo
             return True
         try:
             if p_lit is not None and not _terminates(g_exact):
-                return _literal_matches(p, p_lit, p_scale, complex(g_exact))
+                return bool(_literal_matches(p, p_lit, p_scale, (complex(g_exact), 0.0)))
             if g_lit is not None and not _terminates(p_exact):
-                return _literal_matches(g, g_lit, g_scale, complex(p_exact))
+                return bool(_literal_matches(g, g_lit, g_scale, (complex(p_exact), 0.0)))
         except OverflowError:  # beyond float range: only the exact comparison counts
             return False
         return False
     try:
-        g_val, g_mag = numeric_value(g, {})
-        p_val, p_mag = numeric_value(p, {})
+        g_val = _scaled(numeric_value(g, {}), g_scale)
+        p_val = _scaled(numeric_value(p, {}), p_scale)
     except Undefined:
         return None
-    g_val, p_val = g_val * float(g_scale), p_val * float(p_scale)
-    magnitude = g_mag * float(g_scale) + p_mag * float(p_scale)
-    if _close(g_val, p_val, magnitude, _TIGHT_REL):  # e.g. \cos 60^\circ and 0.5
+    rel = _LOOSE_REL if has_decimal(g) else _TIGHT_REL
+    equal = _certainly(g_val, p_val, _gold_tol(g_val, rel))
+    if equal:  # e.g. \cos 60^\circ and 0.5
         return True
     if p_lit is not None and g_exact is None:
         return _literal_matches(p, p_lit, p_scale, g_val)
     if g_lit is not None and p_exact is None:
         return _literal_matches(g, g_lit, g_scale, p_val)
-    rel = _LOOSE_REL if has_decimal(g) or has_decimal(p) else _TIGHT_REL
-    return _close(g_val, p_val, magnitude, rel)
+    return equal
+
+
+def _scaled(approx: Approx, scale: Fraction) -> Approx:
+    factor = float(scale)
+    return approx[0] * factor, approx[1] * factor * (1 + 2 * EPS)
 
 
 def _points_for(names: list[str], scale: float = 1.0) -> list[dict[str, complex]]:
@@ -529,21 +575,26 @@ def _points_for(names: list[str], scale: float = 1.0) -> list[dict[str, complex]
     ]
 
 
+_MIN_POINTS = 3
+
+
 def _functions_equal(g: Node, p: Node, names: list[str]) -> bool | None:
-    rel = _LOOSE_REL if has_decimal(g) or has_decimal(p) else _TIGHT_REL
+    """Equal at >= 3 points where the evaluation is well conditioned, and nowhere unequal."""
+    rel = _LOOSE_REL if has_decimal(g) else _TIGHT_REL
     # Points of size ~1 first; points ten times smaller when those overflow ((x+1)^{1000}).
     for scale in (1.0, 0.1):
-        valid = 0
+        agreed = 0
         for env in _points_for(names, scale):
             try:
-                g_val, g_mag = numeric_value(g, env)
-                p_val, p_mag = numeric_value(p, env)
+                g_val = numeric_value(g, env)
+                p_val = numeric_value(p, env)
             except Undefined:
                 continue
-            if not _close(g_val, p_val, g_mag + p_mag, rel):
+            equal = _certainly(g_val, p_val, _gold_tol(g_val, rel))
+            if equal is False:
                 return False
-            valid += 1
-        if valid >= 3:
+            agreed += equal is True
+        if agreed >= _MIN_POINTS:
             return True
     return None
 
@@ -579,28 +630,39 @@ def _equations_equivalent(g: Relation, p: Relation) -> bool | None:
     names = sorted(free_symbols(f) | free_symbols(h))
     if not names:
         return None
-    ratio: complex | None = None
+    ratio: Approx | None = None
     valid = 0
     for env in _points_for(names):
         try:
-            a, a_mag = numeric_value(f, env)
-            b, b_mag = numeric_value(h, env)
+            a = numeric_value(f, env)
+            b = numeric_value(h, env)
         except Undefined:
             continue
-        a_zero, b_zero = abs(a) <= 1e-10 * a_mag, abs(b) <= 1e-10 * b_mag
-        if a_zero or b_zero:
-            if a_zero != b_zero:
-                return False
+        a_known, b_known = abs(a[0]) > a[1], abs(b[0]) > b[1]  # certainly non-zero
+        a_zero, b_zero = a == (0j, 0.0), b == (0j, 0.0)  # certainly zero
+        if (a_zero and b_known) or (b_zero and a_known):
+            return False
+        if not (a_known and b_known):
+            continue  # too close to zero to tell at this point
+        try:
+            r = approx_div(a, b)
+        except Undefined:
             continue
-        r = a / b
+        if not r[1] <= 1e-9 * abs(r[0]):
+            continue  # ill-conditioned here
         if ratio is None:
             ratio = r
-        elif not _close(r, ratio, abs(r) + abs(ratio), 1e-8):
-            return False
+        else:
+            same = _certainly(ratio, r, 1e-8 * abs(ratio[0]))
+            if same is False:
+                return False
+            if same is None:
+                continue
         valid += 1
     if ratio is None or valid < 2:
         return None
-    if g.ops[0] != "=" and not (ratio.real > 0 and abs(ratio.imag) <= 1e-9 * abs(ratio)):
+    value = ratio[0]
+    if g.ops[0] != "=" and not (value.real > 0 and abs(value.imag) <= 1e-9 * abs(value)):
         return False
     return True
 

@@ -178,10 +178,27 @@ def _sympy_equal(gold_latex: str, pred_latex: str) -> bool:
         return False
     diff = gold - pred
     if not diff.free_symbols:
-        value = complex(diff.evalf(30))
-        scale = max(1.0, abs(complex(gold.evalf(30))))
-        return abs(value) <= 1e-9 * scale
+        return _constants_equal(gold, diff)
     return bool(sympy.simplify(diff) == 0)
+
+
+def _constants_equal(gold: Any, diff: Any) -> bool:
+    """``gold - pred == 0`` for constants, decided soundly.
+
+    ``evalf(strict=True)`` either certifies 30 correct digits or raises: a value lost to
+    cancellation or to a function of a huge argument is never read as "close to zero". The
+    tolerance is relative to the gold's value (zero for a zero gold); when the difference
+    cannot be certified, only an exact symbolic simplification to zero counts.
+    """
+    import sympy
+    from sympy.core.evalf import PrecisionExhausted
+
+    try:
+        value = abs(complex(diff.evalf(30, strict=True)))
+        scale = abs(complex(gold.evalf(30, strict=True)))
+    except (PrecisionExhausted, TypeError, ValueError):
+        return bool(sympy.simplify(diff) == 0)
+    return value <= 1e-10 * scale
 
 
 def warm_up() -> None:
