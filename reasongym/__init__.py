@@ -15,6 +15,7 @@ from reasongym.registration import builtin_config_dir, list_envs, register_yaml
 
 if TYPE_CHECKING:
     from reasongym.envs.verifiers.math import verify_math
+    from reasongym.task_rows import tasks
 
 __version__ = "0.1.0"
 
@@ -24,6 +25,10 @@ def __getattr__(name: str):
         from reasongym.envs.verifiers.math import verify_math
 
         return verify_math
+    if name == "tasks":  # lazy: building rows imports the env classes
+        from reasongym.task_rows import tasks
+
+        return tasks
     raise AttributeError(f"module 'reasongym' has no attribute {name!r}")
 
 
@@ -43,5 +48,6 @@ __all__ = [
     "Verdict",
     "list_envs",
     "register_yaml",
+    "tasks",
     "verify_math",
 ]

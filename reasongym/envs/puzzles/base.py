@@ -6,6 +6,12 @@ ASCII, parse a move written in words, and solve itself from the current state. E
 (the spaces, rewards, text prompts, rendering, get_state/set_state, the oracle) lives here, so
 each puzzle reads as the rules of the game only.
 
+Instances are numbered: ``reset(options={"task_index": i})`` builds instance ``i`` from a
+generator seeded with ``i`` alone (so it is the same instance whatever the env's seed), and a
+plain ``reset()`` draws ``i`` from ``self.np_random``. ``info["task_id"]`` names the instance.
+Episode rules (step limit ``max_turns``, what happens after the end, info keys) are
+:class:`reasongym.envs.base.ReasonEnv`'s.
+
 Moves are the discrete action indices ``0 .. num_actions - 1`` in both action modes: text
 actions are parsed into them, and ``solve()`` plans in them (converted back to words in text
 mode).
@@ -13,22 +19,37 @@ mode).
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 from gymnasium import spaces
 from pydantic import Field
 
-from reasongym.envs.base import EnvConfig, ReasonEnv
+from reasongym.envs.base import (
+    COMMON_RENAMES,
+    MAX_TASK_INDEX,
+    EnvConfig,
+    ReasonEnv,
+    StepOutcome,
+    string_tool,
+)
 from reasongym.envs.puzzles.render import GridRenderer, sprite_size
+from reasongym.envs.rewards import PuzzleRewardSpec
+from reasongym.envs.types import ToolResult
 from reasongym.spaces import UnicodeText, clip_text
 
 ObservationMode = Literal["multimodal", "text", "image", "grid", "onehot"]
 ActionMode = Literal["text", "discrete"]
 
+#: The name of the puzzles' move tool (native tool calls and ``env.tools``).
+MOVE_TOOL = "move"
+
 
 class PuzzleConfig(EnvConfig):
     """Options shared by every grid puzzle (each puzzle adds its difficulty knobs)."""
+
+    renamed = COMMON_RENAMES
 
     observation_mode: ObservationMode = Field(
         "multimodal",
@@ -38,29 +59,24 @@ class PuzzleConfig(EnvConfig):
     action_mode: ActionMode = Field(
         "text", description="text: moves in words (for LLMs); discrete: Discrete(n) (for RL)"
     )
+    action_format: Literal["tags", "native"] = Field(
+        "tags",
+        description="text actions: tags = moves in words (optionally in <answer>); native = "
+        "OpenAI-style calls of the move tool (JSON string or dict)",
+    )
     image_size: int = Field(84, ge=16, le=2048, description="side of the rendered image")
-    step_cost: float = Field(0.0, ge=0.0, description="subtracted from every step's reward")
-    illegal_penalty: float = Field(
-        0.01, ge=0.0, description="subtracted when a move is illegal (it is a no-op)"
-    )
-    format_penalty: float = Field(
-        0.01, ge=0.0, description="subtracted when a text action cannot be parsed (no-op)"
-    )
-    shaping: bool = Field(
-        False,
-        description="add potential-based shaping: shaping_weight * (distance before - after), "
-        "with the puzzle's distance-to-goal; it does not change the optimal policy",
-    )
-    shaping_weight: float = Field(0.1, ge=0.0)
-    max_text_length: int = Field(8192, ge=256, description="max length of text obs/actions")
+    reward: PuzzleRewardSpec = Field(default_factory=PuzzleRewardSpec)
+    max_turns: int = Field(100, ge=1, le=100_000, description="the one step limit")
+    max_observation_chars: int = Field(8192, ge=256, description="max length of text obs")
+    max_action_chars: int = Field(8192, ge=16, description="max length of text actions")
 
 
 class PuzzleEnv(ReasonEnv):
     """Base of the grid puzzles; subclasses implement the ``_board`` hooks below.
 
-    Rewards: +1 on the solving step, minus ``step_cost`` every step, minus ``illegal_penalty``
-    for an illegal move (a no-op), minus ``format_penalty`` for an unparseable text action,
-    plus optional potential-based shaping. ``info["is_success"]`` is on every step;
+    Rewards (``reward:``, all signed and added): ``correct`` on the solving step,
+    ``per_step`` every step, ``illegal_move`` for an illegal move (a no-op), ``format_error``
+    for an unparseable text action (a no-op), plus optional potential-based shaping.
     ``info["optimal_steps"]`` (optimal or best-known solution length) is in the reset info.
     """
 
@@ -84,20 +100,21 @@ class PuzzleEnv(ReasonEnv):
         self.action_space = (
             spaces.Discrete(self.num_actions)
             if self._discrete
-            else UnicodeText(cfg.max_text_length)
+            else UnicodeText(cfg.max_action_chars)
         )
         self.observation_space = self._observation_space()
         self._obs_mode = cfg.observation_mode
         self._onehot = np.eye(self.num_codes, dtype=np.float32)
         self._renderer: GridRenderer | None = None
-        self._step_cost, self._illegal_penalty = cfg.step_cost, cfg.illegal_penalty
-        self._shaping, self._shaping_weight = cfg.shaping, cfg.shaping_weight
-        self._steps = 0
         self._optimal = 0
         self._distance_before = 0.0
         self._feedback = ""
         self._plan: list[int] | None = None  # the oracle's cached plan (see ``oracle_action``)
         self._plan_key: bytes = b""
+
+    @property
+    def _steps(self) -> int:
+        return self._status.turn
 
     # -- hooks a puzzle implements ----------------------------------------------------------
     def _setup(self) -> None:
@@ -166,51 +183,121 @@ class PuzzleEnv(ReasonEnv):
         """How to write ``move`` as a text action."""
         raise NotImplementedError
 
-    # -- gymnasium API ----------------------------------------------------------------------
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        self._optimal = int(self._generate())
-        self._steps = 0
+    # -- the contract ------------------------------------------------------------------------
+    @property
+    def tools(self) -> list[Any]:
+        """Text modes: the ``move`` tool (the moves written as in the rules); discrete: none."""
+        if self._discrete:
+            return []
+        return [
+            string_tool(
+                MOVE_TOOL,
+                f"Play your next move(s) in the {self.title}; the puzzle ends when it is solved.",
+                "moves",
+                self._tool_move,
+                about="the move(s), written as the rules say (e.g. one of the legal moves)",
+            )
+        ]
+
+    def _tool_move(self, moves: str) -> ToolResult:
+        if not isinstance(moves, str):
+            return ToolResult(f"moves must be a string, got {type(moves).__name__}", ok=False)
+        obs, *_ = self.step(moves)
+        return ToolResult(self._prompt_text(obs))
+
+    def _row_answer(self) -> str:
+        plan = self.solve()
+        if plan is None:
+            return ""
+        return ", ".join(str(a) for a in plan)
+
+    # -- the episode --------------------------------------------------------------------------
+    def _reset(self, task_index: int | None) -> tuple[Any, dict[str, Any]]:
+        if task_index is None:
+            task_index = int(self.np_random.integers(MAX_TASK_INDEX))
+        episode_rng = self._np_random
+        self._np_random = np.random.Generator(np.random.PCG64(task_index))
+        try:
+            self._optimal = int(self._generate())
+        finally:
+            self._np_random = episode_rng
+        self._status.task_id = f"{self.title.replace(' ', '-')}-{task_index}"
+        self._status.task_index = task_index
         self._plan = None
         self._feedback = ""
-        if self._shaping:
+        if self.config.reward.shaping:
             self._distance_before = float(self._distance())
-        return self._observation(first=True), {"is_success": False, "optimal_steps": self._optimal}
+        return self._observation(first=True), {"optimal_steps": self._optimal}
 
-    def step(self, action: Any):
+    def _step(self, action: Any) -> StepOutcome:
+        reward_spec = self.config.reward
         if self._discrete:
-            moves = (int(action),)
-            if not 0 <= moves[0] < self.num_actions:
-                raise ValueError(f"action {action!r} is outside Discrete({self.num_actions})")
+            try:
+                move = int(action)
+                ok = int(np.asarray(action).size) == 1 and float(action) == move
+            except (TypeError, ValueError, OverflowError):
+                ok, move = False, -1
+            if not ok or not 0 <= move < self.num_actions:
+                return self._format_error(
+                    f"action {str(action)[:80]!r} is not in Discrete({self.num_actions})"
+                )
+            moves: tuple[int, ...] = (move,)
         else:
-            parsed = self._parse(str(action))
+            text = self._action_text(action)
+            parsed = self._parse(text) if text is not None else self._native_problem(action)
             if isinstance(parsed, str):
                 return self._format_error(parsed)
             moves = tuple(parsed)
         legal = True
         for move in moves:
             legal = self._move(move) and legal
-        self._steps += 1
-        solved = self._solved()
-        reward = -self._step_cost
+        solved = bool(self._solved())
+        reward = reward_spec.per_step
         if solved:
-            reward += 1.0
+            reward += reward_spec.correct
         if not legal:
-            reward -= self._illegal_penalty
-        if self._shaping:
+            reward += reward_spec.illegal_move
+        if reward_spec.shaping:
             distance = float(self._distance())
-            reward += self._shaping_weight * (self._distance_before - distance)
+            reward += reward_spec.shaping_weight * (self._distance_before - distance)
             self._distance_before = distance
         if self._plan is not None:
             self._advance_plan(moves)
         if self._obs_mode in ("text", "multimodal"):
             self._feedback = self._describe(moves, legal, solved)
+        return StepOutcome(
+            observation=self._observation(),
+            reward=reward,
+            terminated=solved,
+            is_success=solved,
+            info={"illegal": not legal},
+        )
+
+    def _action_text(self, action: Any) -> str | None:
+        """The text of a text-mode action: the string itself (tags) or the ``moves`` argument
+        of a move-tool call (native, or any dict); None when a native call is malformed."""
+        if isinstance(action, str) and self.config.action_format == "tags":
+            return action
+        from reasongym.envs.actions import ToolCall, parse_action
+
+        if isinstance(action, dict):
+            try:
+                action = json.dumps(action)
+            except (TypeError, ValueError, RecursionError):
+                return None
+        if not isinstance(action, str):
+            return str(action)
+        parsed = parse_action(action, {MOVE_TOOL: "moves"})
+        if isinstance(parsed, ToolCall) and parsed.name == MOVE_TOOL:
+            return parsed.argument
+        if self.config.action_format == "tags":
+            return action
+        return None
+
+    def _native_problem(self, action: Any) -> str:
         return (
-            self._observation(),
-            reward,
-            solved,
-            False,
-            {"is_success": solved, "illegal": not legal},
+            f'call the {MOVE_TOOL} tool, e.g. {{"name": "{MOVE_TOOL}", "arguments": '
+            f'{{"moves": "..."}}}}'
         )
 
     def render(self):
@@ -221,24 +308,27 @@ class PuzzleEnv(ReasonEnv):
         return None
 
     # -- ReasonEnv API ----------------------------------------------------------------------
-    def get_state(self) -> dict[str, Any]:
+    def _snapshot(self) -> dict[str, Any]:
         return {
             "board": self._board_state(),
-            "steps": self._steps,
             "optimal_steps": self._optimal,
             "distance": self._distance_before,
             "feedback": self._feedback,
-            "rng": self._rng_state(),
         }
 
-    def set_state(self, state: dict[str, Any]) -> None:
-        self._load_board(state["board"])
-        self._steps = int(state["steps"])
-        self._optimal = int(state["optimal_steps"])
-        self._distance_before = float(state["distance"])
-        self._feedback = str(state["feedback"])
-        self._set_rng_state(state["rng"])
+    def _restore(self, data: dict[str, Any]) -> None:
+        self._load_board(data["board"])
+        self._optimal = int(data["optimal_steps"])
+        self._distance_before = float(data["distance"])
+        self._feedback = str(data["feedback"])
         self._plan = None
+
+    def _ended_observation(self, message: str) -> Any:
+        if self._obs_mode == "text":
+            return clip_text(message, self.config.max_observation_chars)
+        if self._obs_mode == "multimodal":
+            return {"text": clip_text(message, self.config.max_observation_chars), "image": self._image()}
+        return self._observation()
 
     def observe(self) -> Any:
         """The observation of the current state (e.g. after ``set_state``)."""
@@ -271,7 +361,12 @@ class PuzzleEnv(ReasonEnv):
 
     # -- shared machinery -------------------------------------------------------------------
     def _action(self, move: int) -> Any:
-        return int(move) if self._discrete else self._move_text(move)
+        if self._discrete:
+            return int(move)
+        text = self._move_text(move)
+        if self.config.action_format == "native":
+            return json.dumps({"name": MOVE_TOOL, "arguments": {"moves": text}})
+        return text
 
     def _advance_plan(self, moves: tuple[int, ...]) -> None:
         if self._plan and moves == (self._plan[0],):
@@ -280,12 +375,16 @@ class PuzzleEnv(ReasonEnv):
         else:
             self._plan = None
 
-    def _format_error(self, message: str):
-        self._steps += 1
-        reward = -self._step_cost - self.config.format_penalty
+    def _format_error(self, message: str) -> StepOutcome:
+        spec = self.config.reward
         self._feedback = f"Format error: {message} The board did not change."
-        info = {"is_success": False, "illegal": False, "format_error": message}
-        return self._observation(), reward, False, False, info
+        return StepOutcome(
+            observation=self._observation(),
+            reward=spec.per_step + spec.format_error,
+            terminated=False,
+            is_success=False,
+            info={"illegal": False, "format_error": message},
+        )
 
     def _describe(self, moves: tuple[int, ...], legal: bool, solved: bool) -> str:
         """The feedback line of a text observation after a move."""
@@ -299,7 +398,7 @@ class PuzzleEnv(ReasonEnv):
     def _observation_space(self) -> spaces.Space:
         cfg = self.config
         h, w = self.grid_shape
-        text = UnicodeText(cfg.max_text_length)
+        text = UnicodeText(cfg.max_observation_chars)
         image = spaces.Box(0, 255, (cfg.image_size, cfg.image_size, 3), np.uint8)
         return {
             "multimodal": lambda: spaces.Dict({"text": text, "image": image}),
@@ -317,7 +416,7 @@ class PuzzleEnv(ReasonEnv):
             return self._onehot.take(self._codes().ravel(), axis=0).ravel()  # (H*W*K,)
         if mode == "image":
             return self._image()
-        text = clip_text(self._text(first), self.config.max_text_length)
+        text = clip_text(self._text(first), self.config.max_observation_chars)
         if mode == "text":
             return text
         return {"text": text, "image": self._image()}

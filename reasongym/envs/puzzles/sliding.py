@@ -78,13 +78,18 @@ def manhattan_table(n: int) -> list[list[int]]:
     return table
 
 
+#: The last restart weight; that search runs without a budget, so the solver always ends.
+_MAX_WEIGHT = 64.0
+
+
 def solve_sliding(
     tiles: tuple[int, ...], n: int, budget: int, weight: float = 1.0
 ) -> tuple[list[int], bool]:
     """A* from ``tiles`` to the solved board; returns (moves, optimal).
 
     With ``weight == 1`` the plan is optimal; after ``budget`` expansions the search restarts
-    with a larger weight (faster, not optimal) until it finds a plan.
+    with a larger weight (faster, not optimal) until it finds a plan; the search with weight
+    ``_MAX_WEIGHT`` has no budget, so a plan is always found.
     """
     table, md = gap_moves(n), manhattan_table(n)
     goal = tuple(range(1, n * n)) + (0,)
@@ -104,7 +109,7 @@ def solve_sliding(
         if g > best_g[state]:
             continue
         expanded += 1
-        if expanded > budget:
+        if expanded > budget and weight < _MAX_WEIGHT:
             return solve_sliding(tiles, n, budget, weight * 2)
         for move in range(4):
             new_gap = table[gap][move]

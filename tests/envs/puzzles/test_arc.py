@@ -34,7 +34,7 @@ def test_correct_answer_ends_the_episode_with_reward_one():
 
 
 def test_wrong_answers_use_attempts_and_report_cell_accuracy():
-    env = ARCEnv(observation_mode="text", attempts=2, partial_credit=True)
+    env = ARCEnv(observation_mode="text", max_attempts=2, reward={"partial_credit": True})
     env.reset(seed=1)
     expected = [list(row) for row in env.task[2]]
     wrong = [row[:] for row in expected]
@@ -47,12 +47,14 @@ def test_wrong_answers_use_attempts_and_report_cell_accuracy():
     _, reward, terminated, _, info = env.step("0")
     assert terminated and info["attempts_left"] == 0
     assert info["verdict"]["details"]["shape_match"] is (len(expected) == len(expected[0]) == 1)
-    with pytest.raises(RuntimeError, match="reset"):
-        env.step("0")
+    # after the end: nothing is paid, the flags stay, the observation says to reset
+    obs, reward, terminated, truncated, info = env.step(env.oracle_action())
+    assert (reward, terminated, truncated) == (0.0, True, False) and info["episode_over"]
+    assert "reset" in obs and not info["is_success"]
 
 
 def test_format_error_does_not_use_an_attempt():
-    env = ARCEnv(observation_mode="text", attempts=1, format_penalty=0.05)
+    env = ARCEnv(observation_mode="text", max_attempts=1, reward={"format_error": -0.05})
     env.reset(seed=0)
     obs, reward, terminated, _, info = env.step("I am not sure.")
     assert not terminated and reward == pytest.approx(-0.05) and "format_error" in info

@@ -75,7 +75,7 @@ def test_seed_determines_the_instance(cls, kwargs):
 @pytest.mark.parametrize(("cls", "kwargs"), PUZZLES, ids=IDS)
 def test_shaping_is_potential_based(cls, kwargs):
     """Along any path the shaped return telescopes to 1 + w * (initial distance)."""
-    env = discrete(cls, shaping=True, shaping_weight=0.1, **kwargs)
+    env = discrete(cls, reward={"shaping": True, "shaping_weight": 0.1}, **kwargs)
     env.reset(seed=4)
     start = env._distance()
     total = sum(env.step(a)[1] for a in env.solve())
@@ -101,7 +101,7 @@ def test_difficulty_knob_lengthens_solutions(cls, knob, easy, hard):
 
 
 def test_illegal_move_is_a_penalised_no_op():
-    env = MazeEnv(size=7, observation_mode="grid", action_mode="discrete", illegal_penalty=0.05)
+    env = MazeEnv(size=7, observation_mode="grid", action_mode="discrete", reward={"illegal_move": -0.05})
     board, _ = env.reset(seed=0)
     up = 0  # the agent starts in the top-left room: up is a wall
     after, reward, terminated, _, info = env.step(up)
@@ -109,8 +109,8 @@ def test_illegal_move_is_a_penalised_no_op():
     assert info["illegal"] and not terminated and reward == pytest.approx(-0.05)
 
 
-def test_step_cost_applies_every_step():
-    env = MazeEnv(size=7, observation_mode="grid", action_mode="discrete", step_cost=0.01)
+def test_per_step_reward_applies_every_step():
+    env = MazeEnv(size=7, observation_mode="grid", action_mode="discrete", reward={"per_step": -0.01})
     env.reset(seed=0)
     rewards = [env.step(a)[1] for a in env.solve()]
     assert rewards[:-1] == pytest.approx([-0.01] * (len(rewards) - 1))
@@ -256,15 +256,19 @@ def test_sokoban_levels_are_solvable_at_their_depth(seed):
     assert plan is not None and len(plan) == info["optimal_steps"] <= 10
 
 
+def _with_board(state: dict, board: dict) -> dict:
+    return {**state, "data": {**state["data"], "board": board}}
+
+
 def test_sokoban_dead_end_has_no_plan_and_oracle_still_moves():
     env = discrete(SokobanEnv, size=5, boxes=1, inner_walls=0.0)
     env.reset(seed=0)
     walls = ["#####", "#---#", "#---#", "#---#", "#####"]
     env.set_state(
-        {
-            **env.get_state(),
-            "board": {"walls": walls, "goals": [(3, 3)], "boxes": [(1, 1)], "player": (2, 2)},
-        }
+        _with_board(
+            env.get_state(),
+            {"walls": walls, "goals": [(3, 3)], "boxes": [(1, 1)], "player": (2, 2)}
+        )
     )
     assert env.solve() is None  # the box is stuck in a corner
     assert env.action_space.contains(env.oracle_action())
@@ -275,10 +279,10 @@ def test_sokoban_push_moves_the_box():
     env.reset(seed=0)
     walls = ["#####", "#---#", "#---#", "#---#", "#####"]
     env.set_state(
-        {
-            **env.get_state(),
-            "board": {"walls": walls, "goals": [(1, 3)], "boxes": [(2, 2)], "player": (3, 2)},
-        }
+        _with_board(
+            env.get_state(),
+            {"walls": walls, "goals": [(1, 3)], "boxes": [(2, 2)], "player": (3, 2)}
+        )
     )
     env.step("up")
     obs, reward, terminated, _, _ = env.step("up")  # the box is against the wall now

@@ -54,14 +54,14 @@ def test_extract_answer_prefers_the_last_tag():
 
 
 def test_format_error_is_a_penalised_no_op_with_a_helpful_message():
-    env = MazeEnv(size=7, observation_mode="multimodal", format_penalty=0.1)
+    env = MazeEnv(size=7, observation_mode="multimodal", reward={"format_error": -0.1})
     obs, _ = env.reset(seed=0)
-    state = env.get_state()["board"]
+    state = env.get_state()["data"]["board"]
     obs, reward, terminated, truncated, info = env.step("go up or down")
     assert reward == pytest.approx(-0.1) and not terminated and not truncated
     assert "up, down, left or right" in info["format_error"]
     assert obs["text"].startswith("Format error:")
-    assert env.get_state()["board"] == state
+    assert env.get_state()["data"]["board"] == state
 
 
 @pytest.mark.parametrize(
