@@ -8,10 +8,11 @@ import importlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 # Modules that add subcommands through ``add_subcommands(subparsers)``; imported lazily
 # and skipped if absent so a partial install still has a working CLI.
-SUBCOMMAND_MODULES = ["reasongym.sandboxes.cli", "reasongym.train.sb3", "reasongym.train.cli", "reasongym.world_models.cli"]
+SUBCOMMAND_MODULES = ["reasongym.sandboxes.cli", "reasongym.train.sb3", "reasongym.train.cli", "reasongym.world_models.cli", "reasongym.integrations.openenv.cli"]
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -54,6 +55,92 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+# ``reasongym run`` flags that are agent options, by the factory keyword they become.
+AGENT_FLAGS = {
+    "model": "--model",
+    "base_url": "--base-url",
+    "temperature": "--temperature",
+    "max_tokens": "--max-tokens",
+    "tool_calls": "--tool-calls",
+    "n": "--n",
+    "beam_width": "--beam-width",
+    "expand": "--expand",
+    "simulations": "--simulations",
+    "c_puct": "--c-puct",
+    "max_revisions": "--max-revisions",
+    "guidance": "--guidance",
+    "search_mode": "--search-mode",
+}
+
+
+def agent_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The agent's keyword options from the ``run`` flags the user set (converted once, here;
+    the library and Ray workers get plain keyword arguments). A flag the chosen agent does not
+    take is an error naming the agent's flags."""
+    from reasongym.agents import agent_options
+
+    valid = set(agent_options(args.agent))
+    options: dict[str, Any] = {"seed": args.seed} if "seed" in valid else {}
+    wrong = []
+    for name, flag in AGENT_FLAGS.items():
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if name not in valid:
+            wrong.append(flag)
+        options[name] = value
+    if args.export_sft or args.export_dpo:
+        if "keep_trees" not in valid:
+            wrong.append("--export-sft/--export-dpo")
+        options["keep_trees"] = True
+    if wrong:
+        takes = sorted(AGENT_FLAGS[n] for n in valid if n in AGENT_FLAGS) or ["none"]
+        raise SystemExit(
+            f"reasongym run: agent {args.agent!r} does not take {', '.join(wrong)}; "
+            f"its options: {', '.join(takes)}"
+        )
+    return options
+
+
+def parse_tasks(spec: str) -> list[int]:
+    """Task indices from ``--tasks``: ``0:100`` (a half-open range), ``5`` or ``1,4,9``
+    (ranges may be mixed in: ``0:10,20``)."""
+    indices: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            if ":" in part:
+                lo, _, hi = part.partition(":")
+                indices += range(int(lo or 0), int(hi))
+            else:
+                indices.append(int(part))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"--tasks {spec!r}: write START:STOP (e.g. 0:100), an index, or a comma list"
+            ) from None
+    if not indices or min(indices) < 0:
+        raise argparse.ArgumentTypeError(f"--tasks {spec!r} selects no non-negative task index")
+    return indices
+
+
+def _check_env_id(env_id: str) -> None:
+    """Exit with the closest registered ids when ``env_id`` is not registered."""
+    import difflib
+
+    import gymnasium as gym
+
+    if env_id in gym.registry:
+        return
+    close = difflib.get_close_matches(env_id, list(gym.registry), n=3, cutoff=0.5)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise SystemExit(
+        f"reasongym run: no environment {env_id!r} is registered.{hint} "
+        "`reasongym list` shows the ids; pass --register YAML for your own."
+    )
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import reasongym  # noqa: F401 - registers the built-in ids
     from reasongym.agents import build_agent
@@ -61,7 +148,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     for path in args.register or []:
         reasongym.register_yaml(path)
+    _check_env_id(args.env_id)
     env_kwargs = json.loads(args.env_kwargs) if args.env_kwargs else None
+    try:
+        options = agent_options_from_args(args)
+    except ValueError as exc:  # an unknown agent name
+        raise SystemExit(f"reasongym run: {exc}") from None
     if args.ray is not None or args.workers is not None:
         if args.export_sft or args.export_dpo:
             raise SystemExit(
@@ -75,7 +167,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             args.agent,
             args.episodes,
             seed=args.seed,
-            agent_options={"seed": args.seed, "args": args},
+            task_indices=args.tasks,
+            agent_options=options,
             env_kwargs=env_kwargs,
             register=args.register or (),
             workers=args.workers,
@@ -86,13 +179,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if run.worker_failures:
             print(f"{run.worker_failures} worker(s) lost; episodes run again: {run.retried}")
     else:
-        agent = build_agent(args.agent, seed=args.seed, args=args)
-        summary = run_episodes(
-            args.env_id, agent, args.episodes, seed=args.seed, env_kwargs=env_kwargs, progress=not args.quiet
-        )
+        try:
+            agent = build_agent(args.agent, **options)
+        except ValueError as exc:
+            raise SystemExit(f"reasongym run: {exc}") from None
+        try:
+            summary = run_episodes(
+                args.env_id,
+                agent,
+                args.episodes,
+                seed=args.seed,
+                env_kwargs=env_kwargs,
+                progress=not args.quiet,
+                task_indices=args.tasks,
+            )
+        except ValueError as exc:
+            if args.tasks is None or "task index" not in str(exc):
+                raise
+            raise SystemExit(f"reasongym run: --tasks: {exc}") from None
         from reasongym.agents.search.factory import export_after_run
 
-        for kind, count in export_after_run(agent, args).items():
+        counts = export_after_run(agent, sft_path=args.export_sft, dpo_path=args.export_dpo)
+        for kind, count in counts.items():
             print(f"wrote {count} {kind} records")
     _print_summary(summary)
     if args.json:
@@ -123,6 +231,9 @@ def _print_summary(summary) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from reasongym.agents.models.base import DEFAULT_MAX_TOKENS
+    from reasongym.agents.search.guidance import GUIDANCE_NAMES
+
     parser = argparse.ArgumentParser(prog="reasongym", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -142,7 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run an agent on an environment and summarise")
     p.add_argument("env_id", help="a registered id, e.g. reasongym/Math-v0")
     p.add_argument("--agent", default="oracle", help="agent name (default: oracle)")
-    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--episodes", type=int, default=10, help="episodes to sample (seeds SEED, SEED+1, ...)")
+    p.add_argument(
+        "--tasks",
+        type=parse_tasks,
+        default=None,
+        metavar="START:STOP",
+        help="sweep these task indices once each (e.g. 0:100, or 3,7,9) instead of sampling --episodes",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="OUT", help="write the summary (with per-episode results) as JSON")
     p.add_argument("--env-kwargs", metavar="JSON", help='override env kwargs, e.g. \'{"max_turns": 3}\'')
@@ -161,7 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     llm.add_argument("--model", default=None, help="a local path, 'smollm2', 'tiny:DIR' (with --base-url: the server's model name); default smollm2")
     llm.add_argument("--base-url", default=None, help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
     llm.add_argument("--temperature", type=float, default=None, help="sampling temperature (default 0: greedy for llm, 1 for the search agents)")
-    llm.add_argument("--max-tokens", type=int, default=None, help="new tokens per LLM step (default 512)")
+    llm.add_argument("--max-tokens", type=int, default=None, help=f"new tokens per LLM step (default {DEFAULT_MAX_TOKENS})")
+    llm.add_argument(
+        "--tool-calls",
+        choices=("auto", "native", "tags"),
+        default=None,
+        help="llm: native OpenAI tool calls (auto: when the env's action_format is native) or the tag grammar",
+    )
     search = p.add_argument_group("search agents (bon, beam, mcts, revision)")
     search.add_argument("--n", type=int, default=None, help="bon: candidates per step (default 4)")
     search.add_argument("--beam-width", type=int, default=None, help="beam: beams kept per depth (default 4)")
@@ -172,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument(
         "--guidance",
         default=None,
-        help="what ranks branches: verifier, env_feedback, logprob, self_eval, majority, or a weighted mix "
+        help=f"what ranks branches: {', '.join(n for n in GUIDANCE_NAMES if n != 'prm')}, or a weighted mix "
         "such as 'logprob:1,self_eval:0.5' (default: verifier in train mode, logprob in eval mode)",
     )
     search.add_argument(

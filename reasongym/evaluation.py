@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -51,17 +52,31 @@ class RunSummary:
 def run_episodes(
     env_id: str,
     agent: Agent,
-    episodes: int,
+    episodes: int = 10,
     seed: int = 0,
     env_kwargs: dict[str, Any] | None = None,
     progress: bool = False,
+    *,
+    task_indices: Sequence[int] | None = None,
 ) -> RunSummary:
     """Run ``episodes`` episodes seeded ``seed, seed+1, ...`` and summarise them.
 
+    With ``task_indices``, run exactly those tasks once each instead (``reset(options=
+    {"task_index": i})``, episode ``k`` seeded ``seed + k``); ``episodes`` is then unused.
     Success is ``info["is_success"]`` on the last step. ``steps_per_s`` counts env steps per
     second of wall time, agent time included.
     """
     env = gym.make(env_id, **(env_kwargs or {}))
+    indices = None if task_indices is None else [int(i) for i in task_indices]
+    if indices is not None:
+        from reasongym.agents.contract import check_task_indices
+
+        try:
+            check_task_indices(env, indices)
+        except ValueError:
+            env.close()
+            raise
+        episodes = len(indices)
     agent.bind(env)
     results: list[EpisodeResult] = []
     steps = 0
@@ -69,7 +84,8 @@ def run_episodes(
     bar = _progress(progress, episodes, env_id, agent.name)
     try:
         for episode in range(episodes):
-            obs, info = env.reset(seed=seed + episode)
+            options = None if indices is None else {"task_index": indices[episode]}
+            obs, info = env.reset(seed=seed + episode, options=options)
             agent.reset(obs, info)
             total, turns, terminated, truncated = 0.0, 0, False, False
             while not (terminated or truncated):

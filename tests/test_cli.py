@@ -35,3 +35,57 @@ def test_list_json(capsys):
 def test_console_script_runs():
     proc = subprocess.run([sys.executable, "-m", "reasongym.cli", "list"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "reasongym/Math-v0" in proc.stdout
+
+
+def test_run_tasks_sweeps_each_task_once(tmp_path):
+    out = tmp_path / "sweep.json"
+    argv = ["run", "reasongym/Arithmetic-v0", "--agent", "oracle", "--tasks", "3:8", "--json", str(out), "--quiet"]
+    assert main(argv) == 0
+    data = json.loads(out.read_text())
+    assert data["episodes"] == 5
+    import gymnasium as gym
+
+    env = gym.make("reasongym/Arithmetic-v0")
+    wanted = [env.unwrapped.task_row(i)["task_id"] for i in range(3, 8)]
+    assert [r["task_id"] for r in data["results"]] == wanted  # tasks 3..7, in order, once each
+
+
+def test_run_tasks_out_of_range_or_malformed_is_a_clear_error(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["run", "reasongym/Arithmetic-v0", "--tasks", "five", "--quiet"])
+    assert "START:STOP" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="outside this env's 164 tasks"):
+        main(["run", "reasongym/HumanEval-v0", "--agent", "oracle", "--tasks", "160:170", "--quiet"])
+
+
+def test_run_rejects_options_the_agent_does_not_take():
+    import pytest
+
+    with pytest.raises(SystemExit, match=r"agent 'oracle' does not take --n, --beam-width"):
+        main(["run", "reasongym/Arithmetic-v0", "--agent", "oracle", "--n", "4", "--beam-width", "2", "--quiet"])
+    with pytest.raises(SystemExit, match="did you mean 'oracle'"):
+        main(["run", "reasongym/Arithmetic-v0", "--agent", "orcle", "--quiet"])
+
+
+def test_run_with_a_mistyped_id_suggests_the_closest(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit, match="Did you mean 'reasongym/Arithmetic-v0'"):
+        main(["run", "reasongym/Arithmetik-v0", "--quiet"])
+
+
+def test_run_help_offers_only_guidance_that_builds(capsys):
+    import pytest
+
+    from reasongym.agents.search.guidance import build_guidance
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    listed = text.split("what ranks branches:")[1].split(", or a weighted mix")[0]
+    names = [n.strip() for n in listed.split(",")]
+    assert "env_feedback" not in names and names
+    for name in names:
+        build_guidance(name)  # every name the help offers can be built from the CLI

@@ -78,6 +78,29 @@ def _fallback_is_final(inner: Any, action: Any) -> bool:
     return bool(terminated)
 
 
+def max_turns(env: Any) -> int | None:
+    """The episode's step limit: ``env.max_turns``, else the gymnasium spec's
+    ``max_episode_steps`` (None when neither sets one)."""
+    try:
+        value = getattr(_inner(env), "max_turns", None)
+    except Exception:  # noqa: BLE001 - a config without the key
+        value = None
+    if value is None:
+        spec = getattr(env, "spec", None)
+        value = getattr(spec, "max_episode_steps", None)
+    return None if value is None else int(value)
+
+
+def action_format(env: Any) -> str:
+    """How the env reads actions: ``"native"`` (OpenAI-style tool calls) or ``"tags"`` (the
+    text grammar; also the answer for envs that do not say)."""
+    inner = _inner(env)
+    value = getattr(inner, "action_format", None)
+    if value is None:
+        value = getattr(getattr(inner, "config", None), "action_format", None)
+    return "native" if value == "native" else "tags"
+
+
 def tools(env: Any) -> list[Any]:
     """The env's typed tools (``env.tools``: ``ToolSpec`` objects); ``[]`` when it has none."""
     specs = getattr(_inner(env), "tools", None)

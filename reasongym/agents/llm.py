@@ -3,8 +3,14 @@
 The chat is the env's own ``info["messages"]`` when it keeps one (text envs do), else the
 agent builds it from observations and its actions. The env's first prompt already states the
 instructions, the tools and the grammar, so the agent adds a system prompt only when that
-prompt does not mention the grammar (or when given one). Generation stops after ``</tool>``
-or ``</answer>``, so one completion is one action.
+prompt does not mention the grammar (or when given one). Generation stops at the env's
+``stop_strings``, so one completion is one action.
+
+Native tool calls: when the env takes OpenAI-style tool calls (``action_format: native``) or
+``tool_calls="native"``, the env's typed tools (``env.unwrapped.tools``) go to the backend as
+OpenAI ``tools=[...]``, and a tool call the model makes comes back as the action (a JSON
+``{"tool_calls": [...]}`` string, which every env's grammar accepts). Backends or servers that
+cannot call tools natively get the tools in the prompt as usual and write calls as text.
 
 Example::
 
@@ -22,15 +28,25 @@ Example::
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
+import gymnasium as gym
+
+from reasongym.agents import contract
 from reasongym.agents.base import Agent
-from reasongym.agents.models.base import Completion, GenerationConfig, LanguageModel, Message
+from reasongym.agents.models.base import (
+    DEFAULT_MAX_TOKENS,
+    Completion,
+    GenerationConfig,
+    LanguageModel,
+    Message,
+)
 from reasongym.agents.models.images import image_part
 from reasongym.envs.actions import GRAMMAR_HELP
 
-ACTION_STOPS = ("</tool>", "</answer>")
+ToolCallMode = Literal["auto", "native", "tags"]
 DEFAULT_SYSTEM_PROMPT = "You solve problems step by step. Act in this format. " + GRAMMAR_HELP
 
 
@@ -39,14 +55,17 @@ class LLMAgent(Agent):
 
     Args:
         model: any :class:`LanguageModel` backend.
-        config: sampling settings (``n`` is forced to 1 and the stop strings get ``</tool>``
-            and ``</answer>``). Default: greedy, 512 new tokens.
+        config: sampling settings (``n`` is forced to 1; the env's ``stop_strings`` are added
+            when the agent is bound). Default: greedy, ``DEFAULT_MAX_TOKENS`` new tokens.
         system_prompt: a system message to put first; None adds :data:`DEFAULT_SYSTEM_PROMPT`
             only when the env's prompt does not already describe the action grammar; "" never
             adds one.
         tool_role: how tool output is shown to the model: ``"user"`` (default: a user turn
             starting "Tool output:", which every chat template and server accepts) or
             ``"tool"`` (kept as the env sends it).
+        tool_calls: ``"auto"`` (native tool calls when the env's ``action_format`` is
+            ``native``), ``"native"`` (always offer the env's tools natively) or ``"tags"``
+            (never: the model writes the tag grammar).
         name: the agent's name in run summaries.
     """
 
@@ -56,13 +75,18 @@ class LLMAgent(Agent):
         config: GenerationConfig | None = None,
         system_prompt: str | None = None,
         tool_role: str = "user",
+        tool_calls: ToolCallMode = "auto",
         name: str = "llm",
     ):
         if tool_role not in ("user", "tool"):
             raise ValueError(f"tool_role must be 'user' or 'tool', got {tool_role!r}")
-        config = config or GenerationConfig(max_tokens=512)
-        stops = tuple(dict.fromkeys((*config.stop, *ACTION_STOPS)))
+        if tool_calls not in ("auto", "native", "tags"):
+            raise ValueError(f"tool_calls must be 'auto', 'native' or 'tags', got {tool_calls!r}")
+        config = config or GenerationConfig(max_tokens=DEFAULT_MAX_TOKENS)
+        stops = tuple(dict.fromkeys((*config.stop, *contract.stop_strings(None))))
         self.model = model
+        self.tool_calls = tool_calls
+        self._base_stop = tuple(config.stop)
         self.config = replace(config, n=1, stop=stops)
         self.system_prompt = system_prompt
         self.tool_role = tool_role
@@ -74,6 +98,16 @@ class LLMAgent(Agent):
         self._prompt_tokens_before = model.usage.prompt_tokens
         self.last_completion: Completion | None = None
         self._last_action: str | None = None
+
+    def bind(self, env: gym.Env) -> None:
+        """Take the env's stop strings and, for native tool calls, its typed tools."""
+        super().bind(env)
+        stops = tuple(dict.fromkeys((*self._base_stop, *contract.stop_strings(env))))
+        native = self.tool_calls == "native" or (
+            self.tool_calls == "auto" and contract.action_format(env) == "native"
+        )
+        tools = tuple(contract.openai_tools(env)) if native else ()
+        self.config = replace(self.config, stop=stops, tools=tools)
 
     # -- the episode ---------------------------------------------------------------------------
     def reset(self, observation: Any, info: dict[str, Any]) -> None:
@@ -102,8 +136,8 @@ class LLMAgent(Agent):
         # The backend's count (a server's usage includes the stop string it strips from the text).
         self._generated += self.model.usage.generated_tokens - before or completion.num_tokens
         self.last_completion = completion
-        self._last_action = completion.text
-        return completion.text
+        self._last_action = _action(completion)
+        return self._last_action
 
     def chat(self, observation: Any, info: dict[str, Any]) -> list[Message]:
         """The messages sent to the model for this step."""
@@ -153,30 +187,43 @@ def _with_image(content: Any, image: Any) -> list[dict[str, Any]]:
     return [*parts, image_part(image)]
 
 
-def make_llm_agent(args: Any = None, seed: int | None = None, **_: Any) -> LLMAgent:
-    """Build an :class:`LLMAgent` from ``reasongym run`` options.
+def _action(completion: Completion) -> str:
+    """The action of a completion: its native tool calls as ``{"tool_calls": [...]}`` JSON
+    when it made some (the env's grammar reads that form), else its text."""
+    if completion.tool_calls:
+        return json.dumps({"tool_calls": [dict(c) for c in completion.tool_calls]})
+    return completion.text
 
-    Reads ``args.model`` (a path, ``smollm2``, ``tiny:DIR``, or with ``--base-url`` the server's
-    model name), ``args.base_url``, ``args.temperature`` (default 0) and ``args.max_tokens``
-    (default 512). Missing attributes take their defaults; other options are ignored (the CLI
-    passes one set of options to every agent).
+
+def make_llm_agent(
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    tool_calls: ToolCallMode = "auto",
+    seed: int | None = None,
+    policy: LanguageModel | None = None,
+) -> LLMAgent:
+    """Build an :class:`LLMAgent` (``reasongym run --agent llm``).
+
+    Args:
+        model: a local path, ``smollm2``, ``tiny:DIR``, or with ``base_url`` the server's model
+            name (default ``smollm2`` locally, the first model a server lists).
+        base_url: an OpenAI-compatible server, e.g. ``http://127.0.0.1:8000/v1``.
+        temperature: sampling temperature (default 0: greedy).
+        max_tokens: new tokens per step (default ``DEFAULT_MAX_TOKENS``).
+        tool_calls: ``auto``, ``native`` or ``tags`` (see :class:`LLMAgent`).
+        seed: sampling seed.
+        policy: an already loaded :class:`LanguageModel` (then ``model``/``base_url`` are unused).
     """
-    from reasongym.agents.models import load_model
+    from reasongym.agents.search.factory import load_policy
 
-    model_spec = getattr(args, "model", None)
-    base_url = getattr(args, "base_url", None)
-    temperature = getattr(args, "temperature", None)
-    max_tokens = getattr(args, "max_tokens", None)
-    if base_url:
-        from reasongym.agents.models.openai_lm import OpenAICompatibleLM
-
-        model: LanguageModel = OpenAICompatibleLM(base_url, model=model_spec or "default")
-    else:
-        model = load_model(model_spec or "smollm2")
+    lm = policy or load_policy(model, base_url)
     config = GenerationConfig(
         temperature=0.0 if temperature is None else float(temperature),
-        max_tokens=512 if max_tokens is None else int(max_tokens),
+        max_tokens=DEFAULT_MAX_TOKENS if max_tokens is None else int(max_tokens),
         seed=seed,
         logprobs=False,
     )
-    return LLMAgent(model, config)
+    return LLMAgent(lm, config, tool_calls=tool_calls)

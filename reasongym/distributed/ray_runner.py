@@ -424,7 +424,7 @@ def run_ray(
         episodes: episodes seeded ``seed, seed+1, ...`` (ignored with ``task_indices``).
         seed: the first seed.
         task_indices: run exactly these tasks of the env's source, one episode each.
-        agent_options: ``build_agent`` options (the CLI's: ``{"seed": ..., "args": args}``).
+        agent_options: ``build_agent`` keyword options (plain data, as the CLI builds them).
         env_kwargs: env kwarg overrides.
         register: YAML files each worker registers first (``reasongym run --register``).
         workers: rollout actors (default: the cluster's CPUs / ``num_cpus_per_worker``,

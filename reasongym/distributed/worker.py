@@ -37,8 +37,8 @@ class WorkerConfig:
         env_id: a registered id (``reasongym/HumanEval-v0``).
         agent: an agent name for :func:`reasongym.agents.build_agent`, or a zero-argument
             callable returning an :class:`Agent` (pickled to the workers).
-        agent_options: keyword arguments of ``build_agent``; the CLI passes
-            ``{"seed": args.seed, "args": args}``, as for a local run.
+        agent_options: keyword options of ``build_agent`` (plain data, e.g. ``{"seed": 0,
+            "n": 4}``); the CLI passes the same ones as for a local run.
         env_kwargs: overrides of the env's registered kwargs.
         register: YAML files to register in each worker before making the env.
         envs: (env, agent) pairs per worker, i.e. episodes it can run at once.

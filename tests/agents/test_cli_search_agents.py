@@ -88,7 +88,7 @@ def test_eval_mode_never_calls_the_verifier_while_choosing(server, tmp_path):
 
 
 def test_verifier_guidance_is_refused_in_eval_mode(server, tmp_path):
-    with pytest.raises(ValueError, match="train"):
+    with pytest.raises(SystemExit, match="train"):  # a message, not a traceback
         _run(server, tmp_path, "--agent", "bon", "--guidance", "verifier", "--search-mode", "eval")
 
 

@@ -3,7 +3,6 @@ observations, the CLI factory, and the agent over the OpenAI-compatible server."
 
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
 import pytest
@@ -147,7 +146,9 @@ def test_multimodal_observation_sends_a_png_data_url():
     )
 
 
-def test_make_llm_agent_reads_cli_options(tmp_path, format_lm):
+def test_make_llm_agent_takes_explicit_options(tmp_path, format_lm):
+    from reasongym.agents import build_agent
+    from reasongym.agents.models.base import DEFAULT_MAX_TOKENS
     from reasongym.agents.models.openai_lm import OpenAICompatibleLM
     from reasongym.agents.models.tiny import TinyModelConfig, save_tiny
 
@@ -158,16 +159,13 @@ def test_make_llm_agent_reads_cli_options(tmp_path, format_lm):
             hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64, prompt_window=32
         ),
     )
-    args = argparse.Namespace(
-        model=f"tiny:{tmp_path}", base_url=None, temperature=0.7, max_tokens=16
-    )
-    agent = make_llm_agent(args=args, seed=3)
+    agent = make_llm_agent(model=f"tiny:{tmp_path}", temperature=0.7, max_tokens=16, seed=3)
     assert (
         agent.config.temperature == 0.7 and agent.config.max_tokens == 16 and agent.config.seed == 3
     )
     assert agent.act("Problem:\nCompute 1 + 2.", {}).startswith("<")
-    remote = make_llm_agent(
-        args=argparse.Namespace(model="served", base_url="http://127.0.0.1:9/v1")
-    )
+    remote = make_llm_agent(model="served", base_url="http://127.0.0.1:9/v1")
     assert isinstance(remote.model, OpenAICompatibleLM) and remote.model.model == "served"
-    assert remote.config.temperature == 0.0 and remote.config.max_tokens == 512
+    assert remote.config.temperature == 0.0 and remote.config.max_tokens == DEFAULT_MAX_TOKENS
+    with pytest.raises(ValueError, match="takes no option.*'max_tokens'"):
+        build_agent("llm", max_token=5, base_url="http://127.0.0.1:9/v1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -273,3 +274,59 @@ def test_serve_command_line(tmp_path, tiny_llama):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+CHAT = [{"role": "user", "content": "hi"}]
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}, "tools"),
+        ({"tool_choice": "required"}, "tool_choice"),
+        ({"response_format": {"type": "json_object"}}, "response_format"),
+        ({"logprobs": True, "top_logprobs": 3}, "top_logprobs"),
+        ({"n": 0}, "'n' must be between 1 and 128"),
+        ({"model": "gpt-4o"}, "'gpt-4o' is not served here; this server serves 'scripted'"),
+    ],
+)
+def test_server_rejects_what_it_cannot_honour_with_a_400(extra, says):
+    """Each of these used to be ignored silently (n=0 became 1, any model name was taken)."""
+    with serve_in_thread(ScriptedLM("ok"), model_name="scripted") as server:
+        client = OpenAICompatibleLM(server.base_url, max_retries=0)
+        with pytest.raises(ServerError, match=re.escape(says)) as err:
+            client._post("/chat/completions", {"model": "scripted", "messages": CHAT, **extra})
+        assert err.value.status == 400
+        # the same request without the feature is served
+        plain = {"model": "scripted", "messages": CHAT}
+        assert client._post("/chat/completions", plain)["choices"][0]["message"]["content"] == "ok"
+
+
+def test_legacy_logprobs_k_is_refused_and_text_offset_is_filled():
+    with serve_in_thread(ScriptedLM("abc"), model_name="scripted") as server:
+        client = OpenAICompatibleLM(server.base_url, max_retries=0)
+        with pytest.raises(ServerError, match="top 2 alternatives"):
+            client._post("/completions", {"prompt": "xy", "logprobs": 2})
+        reply = client._post("/completions", {"prompt": "xy", "logprobs": 0, "max_tokens": 0})
+        logprobs = reply["choices"][0]["logprobs"]
+        assert logprobs["tokens"] == ["a", "b", "c"] and logprobs["text_offset"] == [2, 3, 4]
+        # the client asks for the sampled tokens' log-probs only, and gets them
+        [[completion]] = client.generate(["xy"], GenerationConfig(max_tokens=3))
+        assert completion.token_logprobs == (-0.5, -0.5, -0.5)
+
+
+def test_client_without_a_model_name_uses_the_served_one_and_degrades_native_tools():
+    lm = ScriptedLM("<answer>1</answer>")
+    tool = {"type": "function", "function": {"name": "calculator", "parameters": {"type": "object"}}}
+    with serve_in_thread(lm, model_name="scripted") as server:
+        client = OpenAICompatibleLM(server.base_url, max_retries=0)
+        [[completion]] = client.generate([CHAT], GenerationConfig(max_tokens=5, tools=(tool,)))
+    assert client.model == "scripted" and completion.text == "<answer>1</answer>"
+    assert client.supports_tools is False  # the 400 about tools was read: calls go as text
+
+
+def test_client_reads_native_tool_calls():
+    call = {"id": "c1", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": "2*3"}'}}
+    choice = {"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": None, "tool_calls": [call]}}
+    completion = _parse_choice(choice, chat=True, stop=("</tool>",), want_logprobs=False)
+    assert completion.tool_calls == (call,) and completion.finish_reason == "tool_calls"

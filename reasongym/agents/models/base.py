@@ -34,6 +34,8 @@ class GenerationConfig:
             the text (so a ``</tool>`` stop leaves a parseable action).
         seed: makes sampling reproducible where the backend supports it.
         logprobs: return per-token log-probabilities.
+        tools: OpenAI ``tools=[...]`` entries offered for native tool calls (backends that
+            cannot call tools natively ignore them; the model may still write a call as text).
     """
 
     n: int = 1
@@ -43,6 +45,7 @@ class GenerationConfig:
     stop: tuple[str, ...] = ()
     seed: int | None = None
     logprobs: bool = True
+    tools: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,16 @@ class Completion:
         tokens: the generated tokens as strings (may be empty if the backend does not say).
         token_logprobs: log-probability of each generated token under the sampling model
             (before temperature), or None when the backend gives none.
-        finish_reason: "stop", "length" or "eos".
+        finish_reason: "stop", "length", "eos" or "tool_calls".
+        tool_calls: native tool calls, OpenAI form ``{"type": "function", "function":
+            {"name", "arguments"}}`` (empty unless the backend called a tool).
     """
 
     text: str
     tokens: tuple[str, ...] = ()
     token_logprobs: tuple[float, ...] | None = None
     finish_reason: str = "stop"
+    tool_calls: tuple[dict[str, Any], ...] = ()
 
     @property
     def num_tokens(self) -> int:

@@ -43,7 +43,8 @@ class OpenAICompatibleLM(LanguageModel):
 
     Args:
         base_url: the API root, e.g. ``http://127.0.0.1:8000/v1``.
-        model: the model name the server expects (``GET {base_url}/models`` lists them).
+        model: the model name the server expects; None: the first that ``GET
+            {base_url}/models`` lists (asked once, at the first request).
         api_key: sent as a bearer token (default: ``$OPENAI_API_KEY``, else none).
         timeout: seconds per request.
         max_retries: retries after the first attempt for connection errors, timeouts, 429
@@ -56,7 +57,7 @@ class OpenAICompatibleLM(LanguageModel):
     def __init__(
         self,
         base_url: str,
-        model: str = "default",
+        model: str | None = None,
         *,
         api_key: str | None = None,
         timeout: float = 120.0,
@@ -77,6 +78,7 @@ class OpenAICompatibleLM(LanguageModel):
         self.concurrency = max(1, concurrency)
         self.extra_body = dict(extra_body or {})
         self.supports_logprobs = True  # set to False after a server rejects them
+        self.supports_tools = True  # set to False after a server rejects ``tools``
         self._usage_lock = threading.Lock()  # requests run in a thread pool
 
     # -- HTTP --------------------------------------------------------------------------------
@@ -116,6 +118,16 @@ class OpenAICompatibleLM(LanguageModel):
             "running? (python -m reasongym.agents.models.serve --model PATH --port 8000)"
         )
 
+    def model_name(self) -> str:
+        """The model name sent with requests (resolved from ``/models`` when not given)."""
+        if self.model is None:
+            try:
+                names = self.list_models()
+            except ServerError:
+                names = []
+            self.model = names[0] if names else "default"
+        return self.model
+
     def list_models(self) -> list[str]:
         """Model names the server offers (``GET /models``)."""
         return [m["id"] for m in self._request("GET", "/models").get("data", [])]
@@ -143,7 +155,7 @@ class OpenAICompatibleLM(LanguageModel):
     ) -> list[Completion]:
         chat = not isinstance(prompt, str)
         body: dict[str, Any] = {
-            "model": self.model,
+            "model": self.model_name(),
             "n": n,
             "temperature": config.temperature,
             "top_p": config.top_p,
@@ -157,17 +169,11 @@ class OpenAICompatibleLM(LanguageModel):
             body["seed"] = seed
         want_logprobs = config.logprobs and self.supports_logprobs
         if want_logprobs:
-            body["logprobs"] = True if chat else 1
+            body["logprobs"] = True if chat else 0  # legacy: 0 = the sampled tokens' log-probs
+        if config.tools and chat and self.supports_tools:
+            body["tools"] = [dict(t) for t in config.tools]
         path = "/chat/completions" if chat else "/completions"
-        try:
-            reply = self._post(path, body)
-        except ServerError as exc:
-            if not (want_logprobs and exc.status in (400, 422)):
-                raise
-            logger.warning("server rejected logprobs (%s); continuing without them", exc)
-            self.supports_logprobs = False
-            body.pop("logprobs")
-            reply = self._post(path, body)
+        reply = self._post_degrading(path, body)
         usage = reply.get("usage") or {}
         choices = sorted(reply.get("choices", []), key=lambda c: c.get("index", 0))
         if not choices:
@@ -176,6 +182,27 @@ class OpenAICompatibleLM(LanguageModel):
         with self._usage_lock:
             self._count(usage, out)
         return out
+
+    def _post_degrading(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST, dropping ``tools`` then ``logprobs`` when the server rejects them (400/422)."""
+        while True:
+            try:
+                return self._post(path, body)
+            except ServerError as exc:
+                if exc.status not in (400, 422):
+                    raise
+                if "tools" in body and "tool" in str(exc).lower():
+                    logger.warning(
+                        "server rejected native tools (%s); the model writes calls as text", exc
+                    )
+                    self.supports_tools = False
+                    body.pop("tools")
+                elif "logprobs" in body:
+                    logger.warning("server rejected logprobs (%s); continuing without them", exc)
+                    self.supports_logprobs = False
+                    body.pop("logprobs")
+                else:
+                    raise
 
     def _count(self, usage: dict[str, Any], out: list[Completion]) -> None:
         self.usage.calls += 1
@@ -194,8 +221,13 @@ class OpenAICompatibleLM(LanguageModel):
 def _parse_choice(
     choice: dict[str, Any], chat: bool, stop: tuple[str, ...], want_logprobs: bool
 ) -> Completion:
-    text = (choice.get("message") or {}).get("content") if chat else choice.get("text")
+    message = (choice.get("message") or {}) if chat else {}
+    text = message.get("content") if chat else choice.get("text")
     text = text or ""
+    calls = message.get("tool_calls") if isinstance(message.get("tool_calls"), list) else []
+    tool_calls = tuple(
+        c for c in calls if isinstance(c, dict) and isinstance(c.get("function"), dict)
+    )
     tokens: tuple[str, ...] = ()
     logprobs: tuple[float, ...] | None = None
     raw = choice.get("logprobs")
@@ -207,6 +239,14 @@ def _parse_choice(
             tokens = tuple(raw.get("tokens") or ())
             logprobs = tuple(float(x) if x is not None else 0.0 for x in raw["token_logprobs"])
     finish = choice.get("finish_reason") or "stop"
+    if tool_calls:
+        return Completion(
+            text=text,
+            tokens=tokens,
+            token_logprobs=logprobs,
+            finish_reason="tool_calls",
+            tool_calls=tool_calls,
+        )
     matched = _matched_stop(text, stop, choice) if finish == "stop" else None
     if matched is not None:
         text += matched

@@ -24,7 +24,12 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from reasongym.agents.models.base import Completion, GenerationConfig, LanguageModel
+from reasongym.agents.models.base import (
+    DEFAULT_MAX_TOKENS,
+    Completion,
+    GenerationConfig,
+    LanguageModel,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,15 +40,57 @@ class RequestError(ValueError):
     """A bad request (answered with HTTP 400 and this message)."""
 
 
+def _given(body: dict[str, Any], key: str, default: Any) -> Any:
+    """``body[key]``, or ``default`` when absent or null (0 is a value, not "unset")."""
+    value = body.get(key)
+    return default if value is None else value
+
+
+def _refuse_unsupported(body: dict[str, Any]) -> None:
+    """400 for request features this server cannot honour, instead of ignoring them."""
+    if body.get("tools") or body.get("functions"):
+        raise RequestError(
+            "native tool calls ('tools') are not supported by this server: the model cannot be "
+            "made to emit OpenAI tool_calls; describe the tools in the prompt (the env's tag "
+            "grammar) or use a server with tool calling (e.g. vLLM --enable-auto-tool-choice)"
+        )
+    choice = body.get("tool_choice", body.get("function_call"))
+    if choice not in (None, "none"):
+        raise RequestError("'tool_choice' needs native tool calls, which this server does not support")
+    fmt = body.get("response_format")
+    if fmt is not None and not (isinstance(fmt, dict) and fmt.get("type") == "text"):
+        raise RequestError(
+            "'response_format' other than {\"type\": \"text\"} is not supported by this server "
+            "(it cannot constrain output to JSON); ask for JSON in the prompt and validate it"
+        )
+    top = body.get("top_logprobs")
+    if top not in (None, 0):
+        raise RequestError(
+            "'top_logprobs' > 0 is not supported: this server reports the log-prob of each "
+            "sampled token only; send top_logprobs=0 (or omit it) with logprobs=true"
+        )
+    legacy = body.get("logprobs")
+    if "prompt" in body and isinstance(legacy, int) and not isinstance(legacy, bool) and legacy > 0:
+        raise RequestError(
+            f"'logprobs': {legacy} asks for the top {legacy} alternatives per token, which this "
+            "server cannot compute; send logprobs=0 for the sampled tokens' log-probs"
+        )
+    if body.get("echo"):
+        raise RequestError("'echo' is not supported by this server; send echo=false")
+
+
 def _config_from(body: dict[str, Any]) -> GenerationConfig:
     stop = body.get("stop") or ()
     if isinstance(stop, str):
         stop = (stop,)
     if not isinstance(stop, list | tuple) or not all(isinstance(s, str) for s in stop):
         raise RequestError("'stop' must be a string or a list of strings")
+    _refuse_unsupported(body)
     try:
-        n = int(body.get("n") or 1)
-        max_tokens = int(body.get("max_completion_tokens") or body.get("max_tokens") or 256)
+        n = int(_given(body, "n", 1))
+        max_tokens = int(
+            _given(body, "max_completion_tokens", _given(body, "max_tokens", DEFAULT_MAX_TOKENS))
+        )
         temperature = float(body.get("temperature", 1.0))
         top_p = float(body.get("top_p", 1.0))
         seed = None if body.get("seed") is None else int(body["seed"])
@@ -89,6 +136,16 @@ def _strip_stop(
         tokens = tokens[:n]
         logprobs = logprobs[:n] if logprobs is not None else None
     return text[:keep], matched, tokens, logprobs
+
+
+def _offsets(start: int, tokens: list[str]) -> list[int]:
+    """Legacy ``text_offset``: where each token starts, counted from the prompt's start (the
+    completion follows the prompt)."""
+    out, at = [], start
+    for token in tokens:
+        out.append(at)
+        at += len(token)
+    return out
 
 
 def _finish(reason: str) -> str:
@@ -173,6 +230,12 @@ class ModelServer(ThreadingHTTPServer):
         return f"http://{host}:{port}/v1"
 
     def complete(self, body: dict[str, Any], chat: bool) -> dict[str, Any]:
+        name = body.get("model")
+        if name is not None and name != self.model_name:
+            raise RequestError(
+                f"model {name!r} is not served here; this server serves {self.model_name!r} "
+                "(GET /v1/models lists it)"
+            )
         config = _config_from(body)
         if chat:
             prompt = body.get("messages")
@@ -223,7 +286,7 @@ class ModelServer(ThreadingHTTPServer):
                         "tokens": tokens,
                         "token_logprobs": logprobs,
                         "top_logprobs": None,
-                        "text_offset": [],
+                        "text_offset": _offsets(len(prompt), tokens),
                     }
                     if config.logprobs and logprobs is not None
                     else None

@@ -53,7 +53,7 @@ DEFAULT_GENERATION = GenerationConfig(temperature=1.0, max_tokens=DEFAULT_MAX_TO
 ``stop_strings`` so that one completion is one action."""
 
 DEFAULT_MAX_DEPTH = 8
-"""Env steps a search looks ahead when neither the agent nor the env spec sets a limit."""
+"""Env steps a search looks ahead when neither the agent nor the env sets a limit."""
 
 
 class SearchAgent(Agent):
@@ -69,8 +69,8 @@ class SearchAgent(Agent):
             ``"verifier"``, ``"logprob"`` or ``"verifier:1,self_eval:0.5"``.
         mode: ``"eval"`` (the verifier may not choose the answer) or ``"train"``.
         generation: sampling settings (``n`` is set per call by the search).
-        max_depth: env steps a search looks ahead; default: what the env spec's
-            ``max_episode_steps`` leaves, else 8.
+        max_depth: env steps a search looks ahead; default: what the env's step limit
+            (``max_turns``) leaves, else 8.
         prompt_fn: turns a context (list of chat messages) into the policy's prompt; default
             :func:`chat_prompt` (the chat as ``LLMAgent`` shows it). A model trained on a
             plain-text format passes its formatter.
@@ -147,8 +147,7 @@ class SearchAgent(Agent):
         self.search_env = target
         stops = tuple(dict.fromkeys((*self.generation.stop, *contract.stop_strings(env))))
         self.generation = dataclasses.replace(self.generation, stop=stops)
-        spec = getattr(env, "spec", None)
-        self._episode_limit = getattr(spec, "max_episode_steps", None)
+        self._episode_limit = contract.max_turns(env)
 
     def reset(self, observation: Any, info: dict[str, Any]) -> None:
         self.episodes += 1

@@ -1,113 +1,214 @@
-"""Search agents built from ``reasongym run`` options (``--agent bon|beam|mcts|revision``)."""
+"""Search agents built by name (``reasongym run --agent bon|beam|mcts|revision``).
+
+Each factory takes explicit keyword arguments (no argparse ``Namespace``): the CLI converts its
+options once, :func:`reasongym.agents.build_agent` rejects options a factory does not take,
+and Ray workers receive the same plain keyword arguments.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from reasongym.agents.models.base import GenerationConfig, LanguageModel
-from reasongym.agents.search.base import SearchAgent
+from reasongym.agents.models.base import DEFAULT_MAX_TOKENS, GenerationConfig, LanguageModel
+from reasongym.agents.search.base import SearchAgent, SearchMode
 
 SEARCH_AGENTS = ("bon", "beam", "mcts", "revision")
 
-# ``reasongym run`` option -> default, for the options search agents read
-DEFAULTS: dict[str, Any] = {
-    "n": 4,
-    "beam_width": 4,
-    "expand": None,
-    "simulations": 16,
-    "c_puct": 1.5,
-    "max_revisions": 3,
-    "guidance": None,
-    "search_mode": "eval",
-    "temperature": None,
-    "max_tokens": None,
-    "export_sft": None,
-    "export_dpo": None,
-}
+SEARCH_TEMPERATURE = 1.0
+"""Default sampling temperature of the search agents: search needs diverse samples."""
 
 
-def _option(args: Any, name: str) -> Any:
-    value = getattr(args, name, None)
-    return DEFAULTS[name] if value is None else value
-
-
-def load_policy(args: Any) -> LanguageModel:
-    """The policy named by ``--model`` (a path, ``smollm2``, ``tiny:DIR``) or served at
-    ``--base-url`` (``--model`` then names the server's model)."""
+def load_policy(model: str | None = None, base_url: str | None = None) -> LanguageModel:
+    """The policy named by ``model`` (a path, ``smollm2``, ``tiny:DIR``) or served at
+    ``base_url`` (``model`` then names the server's model; default: the first it lists)."""
     from reasongym.agents.models import load_model
 
-    model_spec = getattr(args, "model", None)
-    base_url = getattr(args, "base_url", None)
     if base_url:
         from reasongym.agents.models.openai_lm import OpenAICompatibleLM
 
-        return OpenAICompatibleLM(base_url, model=model_spec or "default")
-    return load_model(model_spec or "smollm2")
+        return OpenAICompatibleLM(base_url, model=model)
+    return load_model(model or "smollm2")
 
 
-def make_search_agent(
-    name: str,
-    args: Any = None,
-    seed: int | None = None,
+def _common(
+    *,
+    policy: LanguageModel | None,
+    model: str | None,
+    base_url: str | None,
+    temperature: float | None,
+    max_tokens: int | None,
+    guidance: str | None,
+    search_mode: SearchMode,
+    keep_trees: bool,
+    seed: int | None,
+) -> tuple[LanguageModel, dict[str, Any]]:
+    generation = GenerationConfig(
+        temperature=SEARCH_TEMPERATURE if temperature is None else float(temperature),
+        max_tokens=DEFAULT_MAX_TOKENS if max_tokens is None else int(max_tokens),
+    )
+    options = {
+        "guidance": guidance,
+        "mode": search_mode,
+        "generation": generation,
+        "seed": seed,
+        "keep_trees": bool(keep_trees),
+    }
+    return policy or load_policy(model, base_url), options
+
+
+def make_bon(
+    *,
+    n: int = 4,
     policy: LanguageModel | None = None,
-    **_: Any,
+    model: str | None = None,
+    base_url: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    guidance: str | None = None,
+    search_mode: SearchMode = "eval",
+    keep_trees: bool = False,
+    seed: int | None = None,
 ) -> SearchAgent:
-    """Build search agent ``name`` (one of ``SEARCH_AGENTS``) from CLI options.
+    """Best-of-N (:class:`~reasongym.agents.search.best_of_n.BestOfN`) with ``n`` samples.
 
-    Reads ``--n`` (bon), ``--beam-width``/``--expand`` (beam, mcts), ``--simulations``/
-    ``--c-puct`` (mcts), ``--max-revisions`` (revision), ``--guidance`` (e.g. ``verifier``,
-    ``logprob:1,self_eval:0.5``), ``--search-mode eval|train``, ``--temperature`` (default 1:
-    search needs diverse samples), ``--max-tokens`` (default 256), and keeps the trees when
-    ``--export-sft``/``--export-dpo`` are given. Missing options take their defaults.
+    Args:
+        n: trajectories sampled per search.
+        policy: a loaded :class:`LanguageModel` (else ``model``/``base_url`` name one).
+        model: a local path, ``smollm2``, ``tiny:DIR``, or the server's model name.
+        base_url: an OpenAI-compatible server.
+        temperature: sampling temperature (default :data:`SEARCH_TEMPERATURE`).
+        max_tokens: new tokens per action (default ``DEFAULT_MAX_TOKENS``).
+        guidance: e.g. ``"verifier"``, ``"logprob:1,self_eval:0.5"`` (default: verifier in
+            train mode, logprob in eval mode).
+        search_mode: ``"eval"`` (no verifier access while choosing) or ``"train"``.
+        keep_trees: keep every search tree (for ``--export-sft``/``--export-dpo``).
+        seed: base seed of sampling.
     """
-    from reasongym.agents.search.beam import BeamSearch
     from reasongym.agents.search.best_of_n import BestOfN
+
+    lm, common = _common(**_pick(locals()))
+    return BestOfN(lm, n=int(n), **common)
+
+
+def make_beam(
+    *,
+    beam_width: int = 4,
+    expand: int | None = None,
+    policy: LanguageModel | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    guidance: str | None = None,
+    search_mode: SearchMode = "eval",
+    keep_trees: bool = False,
+    seed: int | None = None,
+) -> SearchAgent:
+    """Step-level beam search: ``beam_width`` kept, ``expand`` proposals per node (default
+    ``beam_width``); the other arguments as for :func:`make_bon`."""
+    from reasongym.agents.search.beam import BeamSearch
+
+    lm, common = _common(**_pick(locals()))
+    return BeamSearch(lm, beam_width=int(beam_width), expand=expand, **common)
+
+
+def make_mcts(
+    *,
+    simulations: int = 16,
+    expand: int | None = None,
+    c_puct: float = 1.5,
+    policy: LanguageModel | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    guidance: str | None = None,
+    search_mode: SearchMode = "eval",
+    keep_trees: bool = False,
+    seed: int | None = None,
+) -> SearchAgent:
+    """PUCT tree search with ``simulations`` rounds, ``expand`` samples per expansion
+    (default 4) and exploration ``c_puct``; the other arguments as for :func:`make_bon`."""
     from reasongym.agents.search.mcts import MCTS
+
+    lm, common = _common(**_pick(locals()))
+    return MCTS(
+        lm,
+        simulations=int(simulations),
+        expand=int(expand or 4),
+        c_puct=float(c_puct),
+        **common,
+    )
+
+
+def make_revision(
+    *,
+    max_revisions: int = 3,
+    policy: LanguageModel | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    guidance: str | None = None,
+    search_mode: SearchMode = "eval",
+    keep_trees: bool = False,
+    seed: int | None = None,
+) -> SearchAgent:
+    """Sequential revision with up to ``max_revisions`` revisions; the other arguments as
+    for :func:`make_bon`."""
     from reasongym.agents.search.revision import SequentialRevision
+
+    lm, common = _common(**_pick(locals()))
+    return SequentialRevision(lm, max_revisions=int(max_revisions), **common)
+
+
+_COMMON_NAMES = (
+    "policy",
+    "model",
+    "base_url",
+    "temperature",
+    "max_tokens",
+    "guidance",
+    "search_mode",
+    "keep_trees",
+    "seed",
+)
+
+
+def _pick(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: values[name] for name in _COMMON_NAMES}
+
+
+SEARCH_FACTORIES = {
+    "bon": make_bon,
+    "beam": make_beam,
+    "mcts": make_mcts,
+    "revision": make_revision,
+}
+
+
+def make_search_agent(name: str, **options: Any) -> SearchAgent:
+    """Search agent ``name`` (one of ``SEARCH_AGENTS``) from keyword options (checked by
+    :func:`reasongym.agents.build_agent`)."""
+    from reasongym.agents import build_agent
 
     if name not in SEARCH_AGENTS:
         raise ValueError(f"unknown search agent {name!r}; choose from {list(SEARCH_AGENTS)}")
-    policy = policy or load_policy(args)
-    temperature = _option(args, "temperature")
-    max_tokens = _option(args, "max_tokens")
-    generation = GenerationConfig(
-        temperature=1.0 if temperature is None else float(temperature),
-        max_tokens=256 if max_tokens is None else int(max_tokens),
-        stop=("</tool>", "</answer>"),
-    )
-    common: dict[str, Any] = {
-        "guidance": _option(args, "guidance"),
-        "mode": _option(args, "search_mode"),
-        "generation": generation,
-        "seed": seed,
-        "keep_trees": bool(_option(args, "export_sft") or _option(args, "export_dpo")),
-    }
-    if name == "bon":
-        return BestOfN(policy, n=int(_option(args, "n")), **common)
-    if name == "beam":
-        return BeamSearch(
-            policy,
-            beam_width=int(_option(args, "beam_width")),
-            expand=_option(args, "expand"),
-            **common,
-        )
-    if name == "mcts":
-        return MCTS(
-            policy,
-            simulations=int(_option(args, "simulations")),
-            expand=int(_option(args, "expand") or 4),
-            c_puct=float(_option(args, "c_puct")),
-            **common,
-        )
-    return SequentialRevision(policy, max_revisions=int(_option(args, "max_revisions")), **common)
+    return build_agent(name, **options)
 
 
-def export_after_run(agent: Any, args: Any) -> dict[str, int]:
-    """Write ``--export-sft``/``--export-dpo`` JSONL from the agent's kept trees (no-op for
-    other agents or without those options); returns the record counts."""
+def export_after_run(
+    agent: Any, *, sft_path: str | None = None, dpo_path: str | None = None
+) -> dict[str, int]:
+    """Write SFT / DPO JSONL from a search agent's kept trees (no-op without paths); returns
+    the record counts. Raises ``ValueError`` for an agent that keeps no search trees."""
     from reasongym.agents.search.export import export_trees
 
-    sft, dpo = _option(args, "export_sft"), _option(args, "export_dpo")
-    if not isinstance(agent, SearchAgent) or not (sft or dpo):
+    if not (sft_path or dpo_path):
         return {}
-    return export_trees(agent.trees, sft, dpo)
+    if not isinstance(agent, SearchAgent):
+        raise ValueError(
+            f"exporting SFT/DPO data needs a search agent ({', '.join(SEARCH_AGENTS)}), "
+            f"not {getattr(agent, 'name', type(agent).__name__)!r}"
+        )
+    return export_trees(agent.trees, sft_path, dpo_path)

@@ -77,7 +77,9 @@ def test_search_leaves_the_real_episode_untouched(counting_env):
     agent.reset(obs, info)
     agent.search(obs, info)
     after = env.unwrapped.get_state()
-    assert after.messages == before.messages and after.turn == before.turn == 0 and not after.done
+    assert after == before  # the whole snapshot: transcript, turn, end flags and RNG
+    _, _, terminated, _, info = env.step("<answer>0</answer>")
+    assert info["turn"] == 1 and terminated  # the real episode was still at its first turn
 
 
 def test_multi_step_trajectories_replay_through_act(counting_env):
@@ -115,28 +117,33 @@ def test_run_summary_records_the_budget():
     assert stats["mode"] == "train" and stats["verifier_may_choose"] is True
 
 
-def test_cli_factory_reads_run_options(counting_env, tmp_path):
-    from argparse import Namespace
-
+def test_factories_take_explicit_options_and_reject_unknown_ones(counting_env, tmp_path):
+    from reasongym.agents import build_agent
     from reasongym.agents.search import MCTS
     from reasongym.agents.search.factory import export_after_run, make_search_agent
 
-    args = Namespace(
-        n=3,
-        guidance="verifier",
-        search_mode="train",
-        export_sft=str(tmp_path / "sft.jsonl"),
-        temperature=None,
+    agent = build_agent(
+        "bon", n=3, guidance="verifier", search_mode="train", keep_trees=True, seed=0,
+        policy=ScriptedLM(wrong_first),
     )
-    agent = make_search_agent("bon", args, seed=0, policy=ScriptedLM(wrong_first))
     assert (
         isinstance(agent, BestOfN) and agent.n == 3 and agent.mode == "train" and agent.keep_trees
     )
     assert agent.generation.temperature == 1.0
     agent.bind(counting_env.env)
+    assert set(agent.generation.stop) == set(counting_env.env.unwrapped.stop_strings)
     play(counting_env.env, agent, seed=0)
-    assert export_after_run(agent, args) == {"sft": 1}
-    mcts = make_search_agent("mcts", Namespace(simulations=5), policy=ScriptedLM(wrong_first))
+    assert export_after_run(agent, sft_path=str(tmp_path / "sft.jsonl")) == {"sft": 1}
+    mcts = make_search_agent("mcts", simulations=5, policy=ScriptedLM(wrong_first))
     assert isinstance(mcts, MCTS) and mcts.simulations == 5 and mcts.mode == "eval"
     with pytest.raises(ValueError, match="unknown search agent"):
-        make_search_agent("dfs", args, policy=ScriptedLM(wrong_first))
+        make_search_agent("dfs", policy=ScriptedLM(wrong_first))
+    # a typo, or an option of another agent, is an error that lists the valid options
+    with pytest.raises(ValueError, match=r"takes no option\(s\) \['simulatoins'\].*'simulations'"):
+        build_agent("mcts", simulatoins=5, policy=ScriptedLM(wrong_first))
+    with pytest.raises(ValueError, match=r"'beam_width'"):
+        build_agent("bon", beam_width=2, policy=ScriptedLM(wrong_first))
+    with pytest.raises(ValueError, match="did you mean 'beam'"):
+        build_agent("bean")
+    with pytest.raises(ValueError, match="needs a search agent"):
+        export_after_run(build_agent("oracle"), sft_path=str(tmp_path / "x.jsonl"))
