@@ -169,3 +169,45 @@ def test_make_llm_agent_takes_explicit_options(tmp_path, format_lm):
     assert remote.config.temperature == 0.0 and remote.config.max_tokens == DEFAULT_MAX_TOKENS
     with pytest.raises(ValueError, match="takes no option.*'max_tokens'"):
         build_agent("llm", max_token=5, base_url="http://127.0.0.1:9/v1")
+
+
+class NativeCaller(LanguageModel):
+    """Calls the calculator, then submit_answer with its output, as native tool calls (when it
+    is offered tools), recording the tools it was offered."""
+
+    def __init__(self):
+        super().__init__()
+        self.offered = []
+
+    def generate(self, prompts, config):
+        import json
+        import re
+
+        self.offered.append([t["function"]["name"] for t in config.tools])
+        chat = prompts[0]
+        last = chat[-1]["content"]
+        if "Tool output" in last or chat[-1]["role"] == "tool":
+            value = last.split("\n")[-1].strip()
+            call = {"name": "submit_answer", "arguments": json.dumps({"answer": value})}
+        else:
+            expression = re.search(r"Compute (.+)\.", last).group(1)
+            call = {"name": "calculator", "arguments": json.dumps({"expression": expression})}
+        completion = Completion("", (), None, "tool_calls", ({"type": "function", "function": call},))
+        return [[completion] for _ in prompts]
+
+
+def test_llm_agent_uses_native_tool_calls_with_a_native_env():
+    agent = LLMAgent(NativeCaller())
+    summary = run_episodes(
+        "reasongym/Arithmetic-v0", agent, episodes=2, seed=0, env_kwargs={"action_format": "native"}
+    )
+    assert summary.success_rate == 1.0 and all(r.turns == 2 for r in summary.results)
+    assert agent.model.offered[0] == ["calculator", "submit_answer"]  # from env.unwrapped.tools
+
+
+def test_llm_agent_offers_no_native_tools_to_a_tag_env():
+    lm = ScriptedLM("<answer>1</answer>")
+    agent = LLMAgent(lm)
+    run_episodes("reasongym/Arithmetic-v0", agent, episodes=1, seed=0)
+    assert lm.configs[0].tools == ()
+    assert set(lm.configs[0].stop) == set(agent.env.unwrapped.stop_strings)
