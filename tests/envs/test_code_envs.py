@@ -85,7 +85,7 @@ def test_printed_fake_results_do_not_count(verifier, humaneval):
 
 def test_exiting_early_scores_zero(verifier, humaneval):
     verdict = verifier(humaneval[2], "```python\nimport os\nos._exit(0)\n```")
-    assert verdict.score == 0 and "before the tests finished" in verdict.details["feedback"]
+    assert verdict.score == 0 and "exited while loading" in verdict.details["feedback"]
 
 
 def test_extract_code_prefers_block_defining_entry_point():

@@ -1,19 +1,19 @@
 """The ``code_tests`` verifier: run the answer's code against the task's tests in a sandbox.
 
-Tasks carry ``meta["steps"]`` (tests and setup, see :mod:`code_runner`), ``meta["entry_point"]``
-and optionally ``meta["prompt"]`` (code the answer may rely on, e.g. HumanEval helpers; it
-runs first, and an answer that is only an indented body is appended to it).
+Tasks carry ``meta["steps"]`` (tests and setup: ``{"name", "code", "test"}``; each step with
+``test: true`` counts as one test), ``meta["entry_point"]`` and optionally ``meta["prompt"]``
+(code the answer may rely on, e.g. HumanEval helpers; it runs first, and an answer that is
+only an indented body is appended to it). How the verdict is kept out of the candidate's
+reach is explained in :mod:`reasongym.envs.verifiers.code_runner`.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import secrets
 from typing import Any
 
 from reasongym.envs.types import Task, Verdict
-from reasongym.envs.verifiers.code_runner import RUNNER
+from reasongym.envs.verifiers.code_runner import RunRequest, all_failed, run_tests
 
 _FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.S | re.I)
 
@@ -86,61 +86,55 @@ class CodeTestsVerifier:
         return self._sandbox
 
     def __call__(self, task: Task, answer: str) -> Verdict:
-        from reasongym.sandboxes import Limits
+        """Score ``answer`` on ``task``'s tests. Never raises for anything in ``answer``.
 
+        Raises:
+            ValueError: the task has no tests (a task definition error).
+        """
         steps = task.meta.get("steps")
         if not steps:
             raise ValueError(
                 f"task {task.id} has no tests (meta['steps']); use verifier: math or exact"
             )
         entry = task.meta.get("entry_point")
-        code = extract_code(answer, entry)
-        nonce = f"@@RESULTS-{secrets.token_hex(8)}@@"
-        spec = {"entry_point": entry, "steps": steps, "step_timeout_s": self.step_timeout_s}
-        result = self._get_sandbox().run(
-            RUNNER,
-            stdin=nonce + "\n",
-            files={"solution.py": build_program(task, code), "tests.json": json.dumps(spec)},
-            limits=Limits(timeout_s=self.timeout_s, memory_mb=self.memory_mb),
-        )
-        total = sum(1 for s in steps if s["test"])
-        details: dict[str, Any] = {
-            "total": total,
-            "passed": 0,
-            "tests": [],
-            "error": None,
-            "stdout": "",
-            "timed_out": bool(result.timed_out),
-            "oom_killed": bool(getattr(result, "oom_killed", False)),
-            "duration_s": result.duration_s,
-        }
-        report = None
-        for line in reversed(result.stdout.splitlines()):
-            if line.startswith(nonce):
-                report = json.loads(line[len(nonce) :])
-                break
-        if report is None:
-            why = (
-                "timed out"
-                if result.timed_out
-                else "ran out of memory"
-                if details["oom_killed"]
-                else f"exited with code {result.exit_code}"
-            )
-            tail = (result.stderr or "").strip()[-500:]
-            details["error"] = f"the program {why} before the tests finished" + (
-                f"\n{tail}" if tail else ""
+        names = [str(s["name"]) for s in steps if s["test"]]
+        result = None
+        text = answer if isinstance(answer, str) else ""
+        code = extract_code(text, entry)
+        try:
+            solution = build_program(task, code).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            outcome = all_failed(
+                names,
+                "the code cannot be run: it contains a character that is not valid UTF-8 "
+                f"({exc.reason} at position {exc.start}, e.g. a lone surrogate)",
             )
         else:
-            details["error"] = report["error"]
-            details["tests"] = report["results"]
-            details["stdout"] = report["stdout"]
-            details["passed"] = sum(1 for t in report["results"] if t["passed"])
-        score = details["passed"] / total if total else 0.0
+            request = RunRequest(
+                solution=solution,
+                steps=steps,
+                entry_point=entry,
+                prompt=task.meta.get("prompt") or "",
+                timeout_s=self.timeout_s,
+                memory_mb=self.memory_mb,
+                step_timeout_s=self.step_timeout_s,
+            )
+            outcome, result = run_tests(self._get_sandbox(), request)
+        total = len(names)
+        passed = outcome.passed if total else 0
+        details: dict[str, Any] = {
+            "total": total,
+            "passed": passed,
+            "tests": outcome.tests,
+            "error": outcome.error,
+            "stdout": outcome.stdout,
+            "timed_out": bool(getattr(result, "timed_out", False)),
+            "oom_killed": bool(getattr(result, "oom_killed", False)),
+            "duration_s": float(getattr(result, "duration_s", 0.0) or 0.0),
+        }
+        score = min(1.0, max(0.0, passed / total)) if total else 0.0
         details["feedback"] = failure_report(details)
-        return Verdict(
-            correct=total > 0 and details["passed"] == total, score=score, details=details
-        )
+        return Verdict(correct=total > 0 and passed == total, score=score, details=details)
 
     def close(self) -> None:
         if self._sandbox is not None and self._owns_sandbox:

@@ -1,77 +1,193 @@
-"""The test runner that executes inside a sandbox (standard library only, Python 3.8+).
+"""Run a candidate against a task's tests in a sandbox, with a verdict the candidate cannot reach.
 
-It is sent as the program text; the candidate solution and the test steps arrive as files
-(``solution.py``, ``tests.json``) and a per-run nonce arrives on stdin, read before any
-candidate code runs, so that output printed by the candidate cannot pose as the results line.
-Each step runs in the solution's namespace; a step with ``"test": true`` counts as one test
-(passed, failed on an assertion, or errored), other steps are setup. Like HumanEval's own
-harness, tests share the candidate's process: a hostile candidate can still sabotage its own
-run (then it scores 0), which is what the sandbox is for.
+Design (the threat: the candidate is adversarial code written by the policy being trained):
+
+- **Two processes.** The program sent to the sandbox is a trusted harness
+  (:mod:`~reasongym.envs.verifiers.code_harness`). It makes itself non-dumpable, drops every
+  import path the sandbox user can write, and forks the *worker* -- the process that loads the
+  candidate (``solution.py``) -- before it reads anything from stdin. The worker's fd 0 is
+  ``/dev/null``, its stdout/stderr go to an unlinked scratch file, and every other fd but its
+  two pipe ends is closed before candidate code runs. So the candidate never shares an
+  interpreter, writable memory or the reporting channel with the code that decides its
+  verdict: it cannot patch ``exec``/``json``, walk the harness's frames, swap ``candidate``
+  with ``sys.settrace``, print into the report, or read the tests (same uid, but
+  non-dumpable means no ``ptrace`` and no ``/proc/<harness>/{fd,mem}``).
+- **Tests never leave the harness.** The tests, their expected values and a per-run nonce
+  arrive on the harness's stdin after the fork; nothing about them is in a file. The task's
+  prompt (HumanEval helpers such as ``encode_cyclic``) is defined in the harness from the
+  task's own text.
+- **Only plain data crosses back.** In the tests, ``candidate`` and the entry-point name are
+  a proxy: arguments are encoded, the call happens in the worker, and the result comes back
+  in a bounded tagged format (tuple vs list, set, frozenset, dict, bytes, int of any size,
+  float incl. nan/inf, complex, str, bool, None) that the harness decodes into exact
+  built-in types only. A custom class, a subclass of ``list``/``str``/``int``, an
+  ``__eq__`` that is always True, undecodable or oversized data, a crash or a timeout fails
+  that test with a message. An exception the candidate raises is re-raised in the test as
+  its built-in class (``StopIteration`` excepted: it would end a loop silently); harness
+  failures are ``BaseException`` so that a test's ``except Exception`` cannot swallow them.
+- **Per-call limits and restarts.** Every call has the step's deadline; a worker that hangs,
+  dies or breaks the protocol is killed and replaced by a fresh interpreter (fork + exec,
+  so none of the harness's memory survives) for the following tests while time remains.
+- **The host trusts nothing either** (:func:`read_report`): the report must be exactly one
+  nonce-tagged line, well-formed, naming the task's own tests in order with the right
+  types; anything else (missing, extra, malformed, early exit, killed harness, sandbox
+  error) fails every test with a message. Score = passed / total of the task's tests, in
+  [0, 1].
+
+Backends: the same program runs on every ``Sandbox`` through ``Sandbox.run`` only. Under
+Docker and bubblewrap the candidate also cannot see the host; the bare process backend is
+not a security boundary (the candidate can read the host's files, e.g. the data set).
 """
 
-RUNNER = r"""
-import io, json, signal, sys, traceback
-nonce = sys.stdin.readline().strip()
-spec = json.load(open("tests.json"))
-source = open("solution.py").read()
-real_stdout = sys.stdout
-captured = io.StringIO()
-results, error = [], None
+from __future__ import annotations
 
-class _StepTimeout(BaseException):
-    pass
+import json
+import secrets
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
 
-def _alarm(signum, frame):
-    raise _StepTimeout()
+MAX_NAME = 200  # characters of a test name in a report
+MAX_ERROR = 2000  # characters of one error message kept from a report
 
-signal.signal(signal.SIGALRM, _alarm)
 
-def _short(exc):
-    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return text[-600:]
+@cache
+def harness_source() -> str:
+    """The program text of a run (the harness and the worker)."""
+    return Path(__file__).with_name("code_harness.py").read_text(encoding="utf-8")
 
-ns = {"__name__": "__main__"}
-sys.stdout = captured
-try:
-    signal.setitimer(signal.ITIMER_REAL, spec["step_timeout_s"])
-    exec(compile(source, "solution.py", "exec"), ns)
-    signal.setitimer(signal.ITIMER_REAL, 0)
-except _StepTimeout:
-    error = "the solution timed out while loading"
-except BaseException as exc:
-    signal.setitimer(signal.ITIMER_REAL, 0)
-    error = "the solution failed to load: " + _short(exc)
-entry = spec.get("entry_point")
-if error is None and entry and not callable(ns.get(entry)):
-    error = "the solution does not define a function named %r" % entry
-if error is None:
-    ns["candidate"] = ns[entry] if entry else None
-    broken = None
-    for step in spec["steps"]:
-        if broken is not None:
-            if step["test"]:
-                results.append({"name": step["name"], "passed": False, "error": broken})
-            continue
-        try:
-            signal.setitimer(signal.ITIMER_REAL, spec["step_timeout_s"])
-            exec(compile(step["code"], step["name"], "exec"), ns)
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            outcome = {"passed": True, "error": None}
-        except _StepTimeout:
-            outcome = {"passed": False, "error": "timed out"}
-        except AssertionError as exc:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            outcome = {"passed": False, "error": "assertion failed" + (": " + str(exc)[:300] if str(exc) else "")}
-        except BaseException as exc:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            outcome = {"passed": False, "error": _short(exc)}
-        if step["test"]:
-            outcome["name"] = step["name"]
-            results.append(outcome)
-        elif not outcome["passed"]:
-            broken = "setup step %s failed: %s" % (step["name"], outcome["error"])
-sys.stdout = real_stdout
-out = captured.getvalue()
-real_stdout.write("\n" + nonce + json.dumps({"error": error, "results": results, "stdout": out[-2000:]}) + "\n")
-real_stdout.flush()
-"""
+
+@dataclass
+class TestsOutcome:
+    """What a run established, checked against the task's own tests.
+
+    Attributes:
+        tests: one ``{"name", "passed", "error"}`` per test of the task, in order.
+        error: a run-level problem (load failure, crash, bad report), or None.
+        stdout: the tail of what the candidate printed.
+    """
+
+    tests: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    stdout: str = ""
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for t in self.tests if t["passed"] is True)
+
+
+def clean_text(value: object, limit: int = MAX_ERROR) -> str:
+    """A string safe to show and to serialise: lone surrogates replaced, length capped."""
+    if not isinstance(value, str):
+        return ""
+    return value[:limit].encode("utf-8", "replace").decode("utf-8")
+
+
+def all_failed(names: list[str], error: str, stdout: str = "") -> TestsOutcome:
+    return TestsOutcome(
+        tests=[{"name": n, "passed": False, "error": error} for n in names],
+        error=error,
+        stdout=stdout,
+    )
+
+
+def read_report(stdout: str, nonce: str, names: list[str]) -> TestsOutcome | str:
+    """The outcome the harness reported, or why the report is not acceptable."""
+    lines = [line for line in stdout.splitlines() if line.startswith(nonce)]
+    if not lines:
+        return "no report"
+    if len(lines) > 1:
+        return "more than one report"
+    try:
+        report = json.loads(lines[0][len(nonce) :])
+    except (ValueError, RecursionError):
+        return "the report is not valid JSON (was the harness cut off?)"
+    if not isinstance(report, dict) or set(report) != {"error", "results", "stdout"}:
+        return "the report does not have the fields error, results, stdout"
+    error, results, out = report["error"], report["results"], report["stdout"]
+    if not (error is None or isinstance(error, str)) or not isinstance(out, str):
+        return "the report's error/stdout have the wrong types"
+    if not isinstance(results, list) or len(results) != len(names):
+        got = len(results) if isinstance(results, list) else "no"
+        return f"the report has {got} results for the task's {len(names)} tests"
+    tests = []
+    for i, (name, item) in enumerate(zip(names, results, strict=True)):
+        if not isinstance(item, dict) or set(item) != {"name", "passed", "error"}:
+            return f"result {i} does not have the fields name, passed, error"
+        if item["name"] != name:
+            return f"result {i} is for {clean_text(item['name'], MAX_NAME)!r}, expected {name!r}"
+        passed, why = item["passed"], item["error"]
+        if type(passed) is not bool or not (why is None or isinstance(why, str)):
+            return f"result {i} has the wrong types"
+        if passed and why is not None:
+            return f"result {i} passed with an error"
+        tests.append(
+            {
+                "name": name,
+                "passed": passed,
+                "error": None if passed else clean_text(why) or "failed",
+            }
+        )
+    return TestsOutcome(
+        tests=tests,
+        error=None if error is None else clean_text(error),
+        stdout=clean_text(out),
+    )
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """The trusted inputs of a run (from the task), plus the candidate's program."""
+
+    solution: bytes  # solution.py: the prompt (if any) and the candidate's code
+    steps: list[dict[str, Any]]
+    entry_point: str | None
+    prompt: str
+    timeout_s: float
+    memory_mb: int
+    step_timeout_s: float
+
+    @property
+    def test_names(self) -> list[str]:
+        return [str(s["name"]) for s in self.steps if s["test"]]
+
+
+def run_tests(sandbox: Any, request: RunRequest) -> tuple[TestsOutcome, Any]:
+    """Run the harness in ``sandbox``; returns the checked outcome and the ``ExecResult``
+    (None when the sandbox itself failed). Never raises for anything the candidate does."""
+    from reasongym.sandboxes import Limits, SandboxError
+
+    names = request.test_names
+    nonce = f"@@REPORT-{secrets.token_hex(16)}@@"
+    # The harness keeps a margin of the wall-clock limit for its start-up and its report.
+    margin = min(1.0, 0.25 * request.timeout_s)
+    spec = {
+        "nonce": nonce,
+        "entry_point": request.entry_point,
+        "prompt": request.prompt,
+        "steps": request.steps,
+        "step_timeout_s": request.step_timeout_s,
+        "budget_s": max(0.1, request.timeout_s - margin),
+    }
+    try:
+        result = sandbox.run(
+            harness_source(),
+            stdin=json.dumps(spec, ensure_ascii=True),
+            files={"solution.py": request.solution},
+            limits=Limits(timeout_s=request.timeout_s, memory_mb=request.memory_mb),
+        )
+    except SandboxError as exc:
+        return all_failed(names, f"the sandbox failed: {clean_text(str(exc), 500)}"), None
+    outcome = read_report(result.stdout or "", nonce, names)
+    if isinstance(outcome, TestsOutcome):
+        return outcome, result
+    if result.timed_out:
+        why = "timed out"
+    elif getattr(result, "oom_killed", False):
+        why = "ran out of memory"
+    else:
+        why = f"exited with code {result.exit_code}"
+    tail = clean_text((result.stderr or "").strip()[-500:], 500)
+    problem = f"the program {why} before the tests finished ({outcome})"
+    return all_failed(names, problem + (f"\n{tail}" if tail else "")), result

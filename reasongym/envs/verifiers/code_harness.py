@@ -1,0 +1,753 @@
+"""The trusted test harness that runs inside the sandbox (standard library only, Python 3.8+).
+
+This file is never imported by reasongym: its source is the program (``main.py``) of a
+sandbox run; :mod:`reasongym.envs.verifiers.code_runner` explains the design and parses what
+it prints. In order:
+
+1. The harness makes itself non-dumpable (``prctl(PR_SET_DUMPABLE, 0)``): a process of the
+   same uid can then neither ptrace it nor open its ``/proc/<pid>/{fd,mem,environ,...}``.
+   It drops every import path the sandbox user could write (``/work``, ``/tmp``, ...), so
+   that no later ``import`` (its own, or one in a test) can load a planted module.
+2. It forks the *worker* BEFORE reading anything from stdin. The worker points fd 0 at
+   ``/dev/null``, fds 1/2 at an unlinked scratch file, closes every other fd but its two
+   pipe ends, and only then loads ``solution.py`` (the candidate) in a fresh namespace and
+   serves calls: ``[id, name, args, kwargs]`` in, ``[id, kind, payload]`` out, framed by a
+   4-byte length.
+3. The harness then reads the nonce and the tests from its stdin (the worker has no fd to
+   it and cannot reach the harness's memory), defines the prompt's helpers in its own
+   namespace from the task's text, binds ``candidate`` and the entry-point name to a proxy,
+   and runs the tests itself. The proxy sends arguments to the worker and decodes what
+   comes back with a bounded, tagged codec into exact built-in types only; anything else
+   (another type, a bad frame, a crash, a timeout, an oversized answer) fails that test.
+4. A worker that hangs, crashes or breaks the protocol is killed and, while time remains,
+   replaced by a fresh interpreter (fork + exec, so none of the harness's memory survives)
+   for the following tests.
+5. At the end the harness alone writes one line to its stdout: the nonce and a JSON report.
+"""
+
+import base64
+import builtins
+import json
+import os
+import re
+import select
+import signal
+import sys
+import time
+
+MAX_FRAME = 4 << 20  # bytes of one message either way
+MAX_DEPTH = 64  # nesting of one value
+MAX_NODES = 200_000  # containers + scalars in one value
+MAX_TEXT = 300  # characters of a message kept per test
+STDOUT_TAIL = 2000  # characters of the candidate's output kept
+PR_SET_DUMPABLE, PR_GET_DUMPABLE = 4, 3
+
+
+class CodecError(Exception):
+    """A value cannot cross the process boundary."""
+
+
+# --- codec: plain data <-> JSON of tagged lists ---------------------------------------------
+# None ["N"], True ["T"], False ["F"], int ["i", hex], float ["f", float.hex], complex ["c", re, im],
+# str ["s", text], bytes ["b", base64], list ["l", [...]], tuple ["t", [...]], set ["S", [...]],
+# frozenset ["z", [...]], dict ["d", [[k, v], ...]]. Hex ints are linear to parse and not
+# subject to the int-digit limit; float.hex round-trips nan/inf exactly.
+
+_SEQ_TAGS = {list: "l", tuple: "t", set: "S", frozenset: "z"}
+_HEX_INT = re.compile(r"-?[0-9a-f]+\Z")
+
+
+def encode(value, depth=0):
+    """Tagged JSON-able form of ``value``; raises CodecError for anything but exact built-ins."""
+    if depth > MAX_DEPTH:
+        raise CodecError("the value is nested deeper than %d levels" % MAX_DEPTH)
+    kind = type(value)
+    if value is None:
+        return ["N"]
+    if kind is bool:
+        return ["T"] if value else ["F"]
+    if kind is int:
+        return ["i", format(value, "x")]
+    if kind is float:
+        return ["f", value.hex()]
+    if kind is complex:
+        return ["c", value.real.hex(), value.imag.hex()]
+    if kind is str:
+        return ["s", value]
+    if kind is bytes:
+        return ["b", base64.b64encode(value).decode("ascii")]
+    if kind in _SEQ_TAGS:
+        return [_SEQ_TAGS[kind], [encode(item, depth + 1) for item in value]]
+    if kind is dict:
+        return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]]
+    raise CodecError(
+        "a value of type %s cannot be checked; only plain built-in data (None, bool, int, float, "
+        "complex, str, bytes, and lists, tuples, sets, frozensets, dicts of them) can"
+        % _type_name(value)
+    )
+
+
+def _type_name(value):
+    try:
+        name = type(value).__qualname__
+        return name if type(name) is str else "?"
+    except BaseException:  # noqa: BLE001 - a hostile metaclass
+        return "?"
+
+
+def _reject_number(text):
+    raise CodecError("bare JSON numbers are not part of the protocol")
+
+
+def loads(data):
+    """Parse one frame's JSON without ever building a number (no int-digit-limit errors)."""
+    try:
+        return json.loads(
+            data.decode("utf-8", "strict"),
+            parse_int=_reject_number,
+            parse_float=_reject_number,
+            parse_constant=_reject_number,
+        )
+    except CodecError:
+        raise
+    except (ValueError, RecursionError, MemoryError, UnicodeDecodeError) as exc:
+        raise CodecError("undecodable message (%s)" % type(exc).__name__) from None
+
+
+def decode(tree):
+    """The value a tagged tree stands for, built from exact built-in types only."""
+    budget = [MAX_NODES]
+    return _decode(tree, 0, budget)
+
+
+def _decode(node, depth, budget):
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise CodecError("the value has more than %d parts" % MAX_NODES)
+    if depth > MAX_DEPTH:
+        raise CodecError("the value is nested deeper than %d levels" % MAX_DEPTH)
+    if type(node) is not list or not node or type(node[0]) is not str:
+        raise CodecError("malformed value")
+    tag, n = node[0], len(node)
+    if n == 1:
+        if tag == "N":
+            return None
+        if tag == "T":
+            return True
+        if tag == "F":
+            return False
+    elif n == 2:
+        arg = node[1]
+        if tag == "s" and type(arg) is str:
+            return arg
+        if tag == "i" and type(arg) is str and _HEX_INT.match(arg):
+            return int(arg, 16)
+        if tag == "f" and type(arg) is str:
+            return _float(arg)
+        if tag == "b" and type(arg) is str:
+            try:
+                return base64.b64decode(arg.encode("ascii"), validate=True)
+            except ValueError:
+                raise CodecError("malformed bytes") from None
+        if type(arg) is list:
+            if tag == "d":
+                out = {}
+                for pair in arg:
+                    if type(pair) is not list or len(pair) != 2:
+                        raise CodecError("malformed dict item")
+                    key = _decode(pair[0], depth + 1, budget)
+                    _hashable(key)
+                    out[key] = _decode(pair[1], depth + 1, budget)
+                return out
+            items = [_decode(item, depth + 1, budget) for item in arg]
+            if tag == "l":
+                return items
+            if tag == "t":
+                return tuple(items)
+            if tag in ("S", "z"):
+                for item in items:
+                    _hashable(item)
+                return set(items) if tag == "S" else frozenset(items)
+    elif n == 3 and tag == "c" and type(node[1]) is str and type(node[2]) is str:
+        return complex(_float(node[1]), _float(node[2]))
+    raise CodecError("malformed value")
+
+
+def _float(text):
+    if len(text) > 40:
+        raise CodecError("malformed float")
+    try:
+        return float.fromhex(text)
+    except (ValueError, OverflowError):
+        raise CodecError("malformed float") from None
+
+
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        raise CodecError("an unhashable value as a dict key or set item") from None
+
+
+# --- framing -----------------------------------------------------------------------------------
+
+
+class ChannelError(Exception):
+    """The other end hung up, timed out or broke the framing."""
+
+
+def send_frame(fd, obj, deadline=None):
+    data = json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    if len(data) > MAX_FRAME:
+        raise CodecError("the value is larger than %d bytes" % MAX_FRAME)
+    view = memoryview(len(data).to_bytes(4, "big") + data)
+    while view:
+        if deadline is not None:
+            _wait(fd, deadline, write=True)
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:
+            continue
+        except OSError as exc:
+            raise ChannelError("the pipe is closed (%s)" % type(exc).__name__) from None
+
+
+def recv_frame(fd, deadline=None):
+    """One parsed message, or None on a clean end of stream."""
+    head = _read_exact(fd, 4, deadline, eof_ok=True)
+    if head is None:
+        return None
+    size = int.from_bytes(head, "big")
+    if size > MAX_FRAME:
+        raise ChannelError("a message of %d bytes (the limit is %d)" % (size, MAX_FRAME))
+    return loads(_read_exact(fd, size, deadline, eof_ok=False))
+
+
+def _read_exact(fd, size, deadline, eof_ok):
+    chunks, got = [], 0
+    while got < size:
+        if deadline is not None:
+            _wait(fd, deadline, write=False)
+        try:
+            chunk = os.read(fd, min(size - got, 1 << 20))
+        except BlockingIOError:
+            continue
+        except OSError as exc:
+            raise ChannelError("the pipe failed (%s)" % type(exc).__name__) from None
+        if not chunk:
+            if eof_ok and got == 0:
+                return None
+            raise ChannelError("the process closed its pipe mid-message")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+class Deadline(Exception):
+    pass
+
+
+def _wait(fd, deadline, write):
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise Deadline()
+    r, w, _ = select.select([] if write else [fd], [fd] if write else [], [], left)
+    if not (r or w):
+        raise Deadline()
+
+
+# --- the worker: the candidate's process ---------------------------------------------------
+
+
+def worker_main(req_fd, resp_fd):
+    """Load ``solution.py`` and serve calls until the harness closes the pipe. Untrusted from
+    the moment the solution runs: nothing here is relied on by the harness."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    sys.stdout = open(1, "w", buffering=1, closefd=False, errors="backslashreplace")
+    sys.stderr = open(2, "w", buffering=1, closefd=False, errors="backslashreplace")
+    ns = {"__name__": "__main__", "__builtins__": builtins}
+    try:
+        with open("solution.py", "rb") as f:
+            source = f.read()
+        exec(compile(source, "solution.py", "exec"), ns)
+    except BaseException as exc:  # noqa: BLE001 - every failure is the candidate's
+        _flush()
+        send_frame(resp_fd, ["0", "load_error", _describe(exc)])
+        return
+    _flush()
+    send_frame(resp_fd, ["0", "loaded", None])
+    while True:
+        msg = recv_frame(req_fd)
+        if msg is None:
+            return
+        seq, name, args, kwargs = msg
+        reply = _serve_one(ns, name, args, kwargs)
+        _flush()
+        try:
+            send_frame(resp_fd, [seq] + reply)
+        except CodecError as exc:
+            send_frame(resp_fd, [seq, "bad", str(exc)])
+
+
+def _serve_one(ns, name, args, kwargs):
+    if name == "":  # is the entry point defined?
+        return ["ok", encode(callable(ns.get(decode(args)[0])))]
+    fn = ns.get(name)
+    if not callable(fn):
+        return ["missing", "the solution does not define a function named %r" % name]
+    try:
+        result = fn(*decode(args), **decode(kwargs))
+    except BaseException as exc:  # noqa: BLE001
+        return ["raise", [_builtin_base(exc), _describe(exc)]]
+    try:
+        return ["ok", encode(result)]
+    except CodecError as exc:
+        return ["bad", "%s returned %s" % (name, exc)]
+    except RecursionError:
+        return ["bad", "%s returned a value nested too deeply" % name]
+
+
+def _builtin_base(exc):
+    for cls in type(exc).__mro__:
+        if getattr(cls, "__module__", None) == "builtins":
+            return cls.__name__
+    return "Exception"
+
+
+def _describe(exc):
+    try:
+        text = "%s: %s" % (_type_name(exc), str(exc))
+    except BaseException:  # noqa: BLE001 - a hostile __str__
+        text = _type_name(exc)
+    return text[:MAX_TEXT] if type(text) is str else "?"
+
+
+def _flush():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+
+
+# --- the harness: trusted side ---------------------------------------------------------------
+
+
+class CandidateFailure(BaseException):
+    """The call did not produce checkable data (timeout, crash, bad value, protocol error).
+
+    A BaseException, so that a test's ``except Exception`` cannot turn it into a pass."""
+
+
+class CandidateRaised(Exception):
+    """The candidate raised; re-raised in the test as (a subclass of) its built-in class."""
+
+
+_NOT_RERAISED = (StopIteration, StopAsyncIteration)  # would end a caller's loop silently
+_RAISED_CLASSES = {}
+
+
+def _raised(base_name, text):
+    base = getattr(builtins, base_name, None) if type(base_name) is str else None
+    if not (isinstance(base, type) and issubclass(base, Exception)) or issubclass(
+        base, _NOT_RERAISED
+    ):
+        base = Exception
+    cls = _RAISED_CLASSES.get(base)
+    if cls is None:
+        try:
+            cls = type(base.__name__, (CandidateRaised, base), {"__module__": "candidate"})
+            cls(text)
+        except TypeError:
+            cls = CandidateRaised
+        _RAISED_CLASSES[base] = cls
+    return cls(text)
+
+
+def _text(value):
+    return value[:MAX_TEXT] if type(value) is str else "?"
+
+
+class Worker:
+    """The harness's handle on one worker process."""
+
+    def __init__(self, pid, req_fd, resp_fd):
+        self.pid, self.req_fd, self.resp_fd = pid, req_fd, resp_fd
+        self.seq = 0
+        self.dead = None  # why it can no longer be used
+        for fd in (req_fd, resp_fd):
+            os.set_blocking(fd, False)
+
+    def wait_loaded(self, deadline):
+        try:
+            msg = recv_frame(self.resp_fd, deadline)
+        except Deadline:
+            self.kill("timed out while loading")
+            return "the solution timed out while loading"
+        except (ChannelError, CodecError) as exc:
+            self.kill("broke the protocol")
+            return "the solution broke the harness protocol while loading: %s" % exc
+        if msg is None:
+            status = self.kill("exited")
+            return "the solution exited while loading (%s)" % status
+        if type(msg) is list and len(msg) == 3 and msg[0] == "0" and msg[1] == "loaded":
+            return None
+        if type(msg) is list and len(msg) == 3 and msg[0] == "0" and msg[1] == "load_error":
+            self.kill("failed to load")
+            return "the solution failed to load: " + _text(msg[2])
+        self.kill("broke the protocol")
+        return "the solution broke the harness protocol while loading"
+
+    def call(self, name, args, kwargs, deadline):
+        self.seq += 1
+        seq = "%x" % self.seq  # ids are strings: the protocol has no JSON numbers
+        try:
+            send_frame(self.req_fd, [seq, name, args, kwargs], deadline)
+            msg = recv_frame(self.resp_fd, deadline)
+        except Deadline:
+            self.kill("timed out")
+            raise CandidateFailure("timed out") from None
+        except (ChannelError, CodecError) as exc:
+            self.kill("broke the protocol")
+            raise CandidateFailure("the candidate broke the harness protocol: %s" % exc) from None
+        except BaseException:  # interrupted mid-exchange (StepTimeout): out of sync for good
+            self.kill("was interrupted")
+            raise
+        if msg is None:
+            status = self.kill("exited")
+            raise CandidateFailure("the candidate process exited (%s)" % status)
+        if type(msg) is not list or len(msg) != 3 or msg[0] != seq or type(msg[1]) is not str:
+            self.kill("broke the protocol")
+            raise CandidateFailure("the candidate broke the harness protocol")
+        kind, payload = msg[1], msg[2]
+        if kind == "ok":
+            try:
+                return decode(payload)
+            except (CodecError, RecursionError, MemoryError) as exc:
+                raise CandidateFailure("%s returned undecodable data: %s" % (name, exc)) from None
+        if kind == "raise" and type(payload) is list and len(payload) == 2:
+            raise _raised(payload[0], _text(payload[1]))
+        if kind in ("bad", "missing"):
+            raise CandidateFailure(_text(payload))
+        self.kill("broke the protocol")
+        raise CandidateFailure("the candidate broke the harness protocol")
+
+    def kill(self, why):
+        """Kill and reap the process; returns how it ended."""
+        if self.dead is None:
+            self.dead = why
+        for fd in (self.req_fd, self.resp_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.req_fd = self.resp_fd = -1
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except OSError:
+            return "status unknown"
+        if os.WIFSIGNALED(status):
+            return "killed by signal %d" % os.WTERMSIG(status)
+        return "exit code %d" % os.WEXITSTATUS(status)
+
+
+def _start_worker(out_fd, exec_source=None):
+    """Fork a worker. With ``exec_source`` the child execs a fresh interpreter running it, so
+    that nothing of the harness's memory (which by then holds the tests) survives."""
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no candidate code runs before the fds are sorted out
+        try:
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(out_fd, 1)
+            os.dup2(out_fd, 2)
+            keep = sorted((req_r, resp_w))
+            os.closerange(3, keep[0])
+            os.closerange(keep[0] + 1, keep[1])
+            os.closerange(keep[1] + 1, 1 << 16)
+            if exec_source is None:
+                worker_main(req_r, resp_w)
+            else:
+                os.set_inheritable(req_r, True)
+                os.set_inheritable(resp_w, True)
+                argv = [sys.executable, "-E", "-s", "-c", exec_source, "--worker"]
+                os.execv(sys.executable, argv + [str(req_r), str(resp_w)])
+        finally:
+            os._exit(0)
+    os.close(req_r)
+    os.close(resp_w)
+    return Worker(pid, req_w, resp_r)
+
+
+class Pool:
+    """The current worker, replaced by a fresh one when it dies (while time remains)."""
+
+    MAX_RESTARTS = 32
+
+    def __init__(self, first, out_fd, source, entry, clock):
+        self.worker, self.out_fd, self.source, self.entry, self.clock = (
+            first,
+            out_fd,
+            source,
+            entry,
+            clock,
+        )
+        self.restarts = 0
+
+    def get(self, deadline):
+        if self.worker.dead is None:
+            return self.worker
+        why = self.worker.dead
+        if self.source is None or self.restarts >= self.MAX_RESTARTS:
+            raise CandidateFailure("not run: the candidate process %s earlier" % why)
+        self.restarts += 1
+        self.worker = _start_worker(self.out_fd, self.source)
+        problem = self.worker.wait_loaded(deadline)
+        if problem:
+            raise CandidateFailure("not run: the candidate process %s earlier; restarting it: %s" % (why, problem))
+        return self.worker
+
+
+class Proxy:
+    """What the tests call instead of the candidate's function."""
+
+    def __init__(self, pool, name, clock):
+        self._pool, self._name, self._clock = pool, name, clock
+
+    def __call__(self, *args, **kwargs):
+        try:
+            wire_args, wire_kwargs = encode(list(args)), encode(dict(kwargs))
+        except (CodecError, RecursionError) as exc:
+            raise CandidateFailure("cannot send the arguments to the candidate: %s" % exc) from None
+        deadline = self._clock.call_deadline()
+        return self._pool.get(deadline).call(self._name, wire_args, wire_kwargs, deadline)
+
+    def __repr__(self):
+        return "<candidate %s>" % self._name
+
+
+class StepTimeout(BaseException):
+    pass
+
+
+class Clock:
+    """The run's and the current step's deadlines; SIGALRM backs them up for test code that
+    is slow on its own (e.g. on a huge value the candidate returned)."""
+
+    def __init__(self, run_deadline):
+        self.run_deadline = run_deadline
+        self.step_deadline = run_deadline
+        self.active = False
+        signal.signal(signal.SIGALRM, self._alarm)
+
+    def _alarm(self, signum, frame):
+        if self.active:  # a stray SIGALRM from the candidate outside a step changes nothing
+            raise StepTimeout()
+
+    def call_deadline(self):
+        return min(self.step_deadline, self.run_deadline)
+
+    def start(self, seconds):
+        self.step_deadline = min(time.monotonic() + seconds, self.run_deadline)
+        self.active = True
+        signal.setitimer(signal.ITIMER_REAL, max(0.001, self.step_deadline - time.monotonic()) + 0.05)
+
+    def stop(self):
+        self.active = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _short(exc):
+    try:
+        text = "%s: %s" % (type(exc).__name__, exc) if str(exc) else type(exc).__name__
+    except BaseException:  # noqa: BLE001
+        text = type(exc).__name__
+    return text[:MAX_TEXT]
+
+
+def _run_code(code, name, ns, clock, seconds):
+    """None when ``code`` ran to the end, else why not."""
+    try:
+        clock.start(seconds)
+        try:
+            exec(compile(code, name, "exec"), ns)
+        finally:
+            clock.stop()
+        return None
+    except StepTimeout:
+        return "timed out"
+    except Deadline:
+        return "timed out"
+    except AssertionError as exc:
+        detail = _short(exc) if str(exc) else ""
+        if detail.startswith("AssertionError: "):
+            detail = detail[len("AssertionError: ") :]
+        if isinstance(exc, CandidateRaised):
+            return "the candidate raised AssertionError: %s" % detail
+        return "assertion failed" + (": " + detail if detail else "")
+    except CandidateFailure as exc:
+        return _text(str(exc)) or "the candidate failed"
+    except CandidateRaised as exc:
+        return "the candidate raised " + _short(exc)
+    except BaseException as exc:  # noqa: BLE001 - every other way a test can fail
+        return _short(exc)
+
+
+def _make_non_dumpable():
+    """None on success, else why it failed."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        if libc.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0:
+            return "prctl(PR_SET_DUMPABLE, 0) did not take effect"
+    except Exception as exc:  # noqa: BLE001
+        return "prctl failed: %r" % exc
+    return None
+
+
+def _safe_sys_path():
+    """Keep only import dirs that the sandbox user cannot write (nor create)."""
+    kept = []
+    for entry in sys.path:
+        if not entry or not os.path.isabs(entry):
+            continue
+        probe = entry
+        while not os.path.exists(probe):
+            parent = os.path.dirname(probe)
+            if parent == probe:
+                break
+            probe = parent
+        if not os.access(probe, os.W_OK):
+            kept.append(entry)
+    sys.path[:] = kept
+
+
+def _scratch_fd():
+    """An unlinked file for the worker's stdout/stderr."""
+    for d in ("/tmp", os.getcwd()):
+        try:
+            return os.open(d, os.O_TMPFILE | os.O_RDWR, 0o600)
+        except (AttributeError, OSError):
+            pass
+    import tempfile
+
+    fd, path = tempfile.mkstemp()
+    os.unlink(path)
+    return fd
+
+
+def _read_stdin():
+    chunks = []
+    while True:
+        chunk = os.read(0, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _tail(fd):
+    try:
+        size = os.lseek(fd, 0, os.SEEK_END)
+        os.lseek(fd, max(0, size - 4 * STDOUT_TAIL), os.SEEK_SET)
+        return os.read(fd, 4 * STDOUT_TAIL).decode("utf-8", "replace")[-STDOUT_TAIL:]
+    except OSError:
+        return ""
+
+
+def harness_main():
+    started = time.monotonic()
+    try:
+        with open(os.path.abspath(sys.argv[0]), encoding="utf-8") as f:
+            own_source = f.read()
+    except OSError:
+        own_source = None  # no restarts; a dead worker fails the remaining tests
+    problem = _make_non_dumpable()
+    _safe_sys_path()
+    out_fd = _scratch_fd()
+    first = None if problem else _start_worker(out_fd)
+    # Only now, with the candidate's process already apart, do the tests arrive.
+    spec = json.loads(_read_stdin().decode("utf-8"))
+    names = [s["name"] for s in spec["steps"] if s["test"]]
+    results = []
+    if problem:
+        error = "the harness could not protect itself (%s); refusing to run the candidate" % problem
+    else:
+        error = _run(spec, first, out_fd, own_source, started, results)
+    for name in names[len(results) :]:
+        results.append({"name": name, "passed": False, "error": error or "not run"})
+    budget = max(60, 40000 // max(1, len(names)))
+    for r in results:
+        if r["error"] is not None:
+            r["error"] = r["error"][:budget]
+    report = {"error": error, "results": results, "stdout": _tail(out_fd)}
+    line = "\n" + spec["nonce"] + json.dumps(report, ensure_ascii=True) + "\n"
+    data = line.encode("ascii")
+    while data:
+        data = data[os.write(1, data) :]
+
+
+def _run(spec, first, out_fd, own_source, started, results):
+    """Run the steps, appending one result per test to ``results``; returns a run-level error."""
+    step_s = float(spec["step_timeout_s"])
+    run_deadline = started + float(spec["budget_s"])
+    clock = Clock(run_deadline)
+    entry = spec.get("entry_point") or ""
+    ns = {"__name__": "__main__"}
+    prompt = spec.get("prompt") or ""
+    if prompt:  # the task's helpers (e.g. encode_cyclic), defined from the task's own text
+        for text in (prompt, prompt.rstrip() + "\n    pass\n"):
+            try:
+                compile(text, "prompt", "exec")
+            except (SyntaxError, ValueError):
+                continue
+            _run_code(text, "prompt", ns, clock, step_s)
+            break
+    load_deadline = min(time.monotonic() + step_s, run_deadline)
+    error = first.wait_loaded(load_deadline)
+    if error is None and entry:
+        try:
+            defined = first.call("", encode([entry]), encode({}), load_deadline)
+        except (CandidateFailure, CandidateRaised) as exc:
+            defined = None
+            error = "the solution did not answer whether it defines %r: %s" % (entry, exc)
+        if error is None and defined is not True:
+            error = "the solution does not define a function named %r" % entry
+    if error is not None:
+        first.kill("done")
+        return error
+    pool = Pool(first, out_fd, own_source, entry, clock)
+    proxy = Proxy(pool, entry, clock)
+    if entry:
+        ns[entry] = proxy
+    ns["candidate"] = proxy
+    broken = None
+    for step in spec["steps"]:
+        if broken is None and time.monotonic() >= run_deadline:
+            broken = "not run: the run's time budget (%.1f s) was used up" % float(spec["budget_s"])
+        if broken is not None:
+            if step["test"]:
+                results.append({"name": step["name"], "passed": False, "error": broken})
+            continue
+        why = _run_code(step["code"], step["name"], ns, clock, step_s)
+        if step["test"]:
+            results.append({"name": step["name"], "passed": why is None, "error": why})
+        elif why is not None:
+            broken = "setup step %s failed: %s" % (step["name"], why)
+    pool.worker.kill("done")
+    return None
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--worker"]:
+        worker_main(int(sys.argv[2]), int(sys.argv[3]))
+        os._exit(0)
+    harness_main()
