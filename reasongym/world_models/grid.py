@@ -220,11 +220,19 @@ class GridDynamicsModel(WorldModel):
     def fit(
         self, dataset: TransitionDataset, validation: TransitionDataset | None = None
     ) -> dict[str, Any]:
+        """Fit on ``dataset`` (validate on ``validation``); torch's seed and thread count are
+        set for the fit and restored afterwards (:func:`torch_scope`)."""
+        from reasongym.world_models.torch_scope import torch_scope
+
+        with torch_scope(seed=self.config.seed, threads=self.config.threads):
+            return self._fit(dataset, validation)
+
+    def _fit(
+        self, dataset: TransitionDataset, validation: TransitionDataset | None = None
+    ) -> dict[str, Any]:
         import torch
 
         cfg = self.config
-        torch.manual_seed(cfg.seed)
-        torch.set_num_threads(cfg.threads)
         check = validation if validation is not None and len(validation) else dataset
         self._prepare_rewards(np.concatenate([dataset.reward, check.reward]))
         tensors = self._tensors(dataset)

@@ -274,6 +274,16 @@ class OutcomeModel(WorldModel):
         validation: TransitionDataset | OutcomeExamples | None = None,
     ) -> dict[str, Any]:
         """Train the head on the answers in ``dataset``; calibrate on ``validation``."""
+        from reasongym.world_models.torch_scope import torch_scope
+
+        with torch_scope(seed=self.config.seed, threads=self.config.threads):
+            return self._fit(dataset, validation)
+
+    def _fit(
+        self,
+        dataset: TransitionDataset | OutcomeExamples,
+        validation: TransitionDataset | OutcomeExamples | None = None,
+    ) -> dict[str, Any]:
         import torch
         import torch.nn.functional as F
 
@@ -290,8 +300,6 @@ class OutcomeModel(WorldModel):
         if self.env_id is None and isinstance(dataset, TransitionDataset):
             self.env_id, self.env_kwargs = dataset.meta.env_id, dict(dataset.meta.env_kwargs)
         cfg = self.config
-        torch.manual_seed(cfg.seed)
-        torch.set_num_threads(cfg.threads)
         start = time.perf_counter()
         x = torch.from_numpy(self._features(train.tasks, train.candidates))
         y = torch.from_numpy(train.correct.astype(np.float32))
