@@ -1,0 +1,123 @@
+"""The ReasonEnv contract, checked on every registered id (generated from the registry)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import pytest
+
+import reasongym
+from reasongym.envs.base import COMMON_RENAMES
+from reasongym.envs.contract import ContractViolation, check_contract
+
+ENV_IDS = sorted(reasongym.list_envs())
+CODE_IDS = {"reasongym/HumanEval-v0", "reasongym/CodeProcedural-v0"}
+
+
+def _text_ids() -> list[str]:
+    out = []
+    for env_id in ENV_IDS:
+        kwargs = gym.spec(env_id).kwargs
+        if kwargs.get("action_mode", "text") == "text":
+            out.append(env_id)
+    return out
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_every_id_keeps_the_contract(env_id):
+    env = gym.make(env_id)  # with Gymnasium's passive checker on, as users get it
+    try:
+        check_contract(env, seed=3)
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_max_turns_at_make_is_the_step_limit(env_id):
+    env = gym.make(env_id, max_turns=3)
+    try:
+        assert env.unwrapped.max_turns == 3
+        env.reset(seed=0)
+        filler = 0 if isinstance(env.action_space, gym.spaces.Discrete) else "hmm"
+        ends = []
+        for _ in range(5):
+            _, _, terminated, truncated, _ = env.step(filler)
+            ends.append((terminated, truncated))
+        if not any(t for t, _ in ends[:3]):  # not solved by chance on the way
+            assert ends[:3] == [(False, False), (False, False), (False, True)]
+            assert ends[3:] == [(False, True)] * 2  # after the end: the same flags
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("old", sorted(set(COMMON_RENAMES) - {"max_episode_steps"}))  # gym.make's own
+@pytest.mark.parametrize("env_id", ["reasongym/Arithmetic-v0", "reasongym/Maze-v0", "reasongym/ARC-v0"])
+def test_retired_config_names_say_the_new_name(env_id, old):
+    with pytest.raises(reasongym.ConfigError) as err:
+        gym.make(env_id, **{old: 1})
+    assert old in str(err.value) and COMMON_RENAMES[old].split()[1] in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("env_id", "reward"),
+    [
+        ("reasongym/Arithmetic-v0", {"step_cost": 0.01}),
+        ("reasongym/Maze-v0", {"illegal_penalty": 0.01}),
+        ("reasongym/ARC-v0", {"format_penalty": 0.01}),
+        ("reasongym/Maze-v0", {"per_step": 0.5}),  # a "cost" that pays: the sign is wrong
+        ("reasongym/Arithmetic-v0", {"format_error": 0.1}),
+    ],
+)
+def test_reward_blocks_share_one_sign_convention(env_id, reward):
+    with pytest.raises(reasongym.ConfigError, match="reward"):
+        gym.make(env_id, reward=reward)
+
+
+def test_penalties_are_signed_rewards_added_in_every_family():
+    env = gym.make("reasongym/Arithmetic-v0", reward={"format_error": -0.2, "per_step": -0.01})
+    env.reset(seed=0)
+    assert env.step("no answer here")[1] == pytest.approx(-0.21)
+    maze = gym.make("reasongym/Maze-v0", reward={"format_error": -0.2, "per_step": -0.01})
+    maze.reset(seed=0)
+    assert maze.step("no answer here")[1] == pytest.approx(-0.21)
+    arc = gym.make("reasongym/ARC-v0", reward={"format_error": -0.2, "per_step": -0.01})
+    arc.reset(seed=0)
+    assert arc.step("no answer here")[1] == pytest.approx(-0.21)
+
+
+def test_solved_maze_pays_once():
+    env = gym.make("reasongym/MazeDiscrete-v0")
+    env.reset(seed=0)
+    rewards = []
+    for _ in range(60):
+        action = env.unwrapped.oracle_action() if not env.unwrapped._status.terminated else 0
+        _, reward, terminated, truncated, _ = env.step(action)
+        rewards.append(reward)
+    assert sum(r > 0 for r in rewards) == 1 and terminated and not truncated
+
+
+@pytest.mark.parametrize("env_id", _text_ids())
+def test_is_final_is_grammar_free_for_search(env_id):
+    if env_id in CODE_IDS:
+        pytest.skip("code ids: covered by the contract check (answers need a sandbox)")
+    env = gym.make(env_id)
+    env.reset(seed=1)
+    inner = env.unwrapped
+    assert inner.is_final("<answer>up</answer>") is inner.is_final("<answer>up</answer>")
+    oracle = inner.oracle_action()
+    state = inner.get_state()
+    final = inner.is_final(oracle)
+    _, _, terminated, truncated, _ = env.step(oracle)
+    assert final or not (terminated or truncated)
+    inner.set_state(state)
+    assert inner.is_final("hmm, no action here") is False
+
+
+def test_contract_checker_reports_a_broken_env():
+    class PaysAfterTheEnd(type(gym.make("reasongym/MazeDiscrete-v0").unwrapped)):
+        def step(self, action):
+            obs, reward, terminated, truncated, info = super().step(action)
+            return obs, (1.0 if info.get("episode_over") else reward), terminated, truncated, info
+
+    env = PaysAfterTheEnd(size=5, observation_mode="onehot", action_mode="discrete", max_turns=3)
+    with pytest.raises(ContractViolation, match="after the end paid"):
+        check_contract(env)
