@@ -1,0 +1,138 @@
+"""JSON on the wire: observations, info and actions of a reasongym env as OpenEnv payloads.
+
+An observation travels as ``{"text": str | None, "image": IMAGE | None, "array": ARRAY | None,
+"info": {...}, "terminated": bool, "truncated": bool}`` inside OpenEnv's ``{"observation",
+"reward", "done"}``. Images (uint8 ``(H, W, 3)``) are PNG, base64 — lossless, so the client
+gets the exact array back, and any OpenEnv/VLM consumer can show them:
+``{"type": "image", "mime_type": "image/png", "data": BASE64, "shape": [H, W, 3]}``.
+Other arrays (grid/one-hot observations) travel raw: ``{"type": "ndarray", "dtype", "shape",
+"data": BASE64}``. Numpy scalars become Python numbers; anything else unknown becomes its
+``repr`` (info is for reading, never executed).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from typing import Any
+
+import numpy as np
+
+_MAX_DEPTH = 32
+
+
+def encode_array(array: np.ndarray) -> dict[str, Any]:
+    """An array as a JSON object (PNG for RGB uint8 images, raw bytes otherwise)."""
+    if array.dtype == np.uint8 and array.ndim == 3 and array.shape[2] in (3, 4):
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.fromarray(array).save(buf, format="PNG", compress_level=1)
+        return {
+            "type": "image",
+            "mime_type": "image/png",
+            "data": base64.b64encode(buf.getvalue()).decode("ascii"),
+            "shape": list(array.shape),
+        }
+    data = np.ascontiguousarray(array)
+    return {
+        "type": "ndarray",
+        "dtype": str(data.dtype),
+        "shape": list(data.shape),
+        "data": base64.b64encode(data.tobytes()).decode("ascii"),
+    }
+
+
+def decode_array(obj: dict[str, Any]) -> np.ndarray:
+    """Inverse of :func:`encode_array`."""
+    raw = base64.b64decode(obj["data"])
+    if obj.get("type") == "image":
+        from PIL import Image
+
+        array = np.asarray(Image.open(io.BytesIO(raw)))
+        return array.reshape(obj["shape"]) if "shape" in obj else array
+    return np.frombuffer(raw, dtype=np.dtype(obj["dtype"])).reshape(obj["shape"]).copy()
+
+
+def to_jsonable(value: Any, depth: int = 0) -> Any:
+    """Plain JSON data for ``value`` (numpy to lists/numbers, tuples to lists, NaN to None)."""
+    if depth > _MAX_DEPTH:
+        return repr(value)
+    if value is None or isinstance(value, bool | str | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.generic):
+        return to_jsonable(value.item(), depth + 1)
+    if isinstance(value, np.ndarray):
+        return encode_array(value) if value.size > 64 else to_jsonable(value.tolist(), depth + 1)
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v, depth + 1) for v in value]
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_jsonable(to_dict(), depth + 1)
+    return repr(value)
+
+
+def encode_observation(obs: Any) -> dict[str, Any]:
+    """The ``text`` / ``image`` / ``array`` fields of one env observation."""
+    out: dict[str, Any] = {"text": None, "image": None, "array": None}
+    if isinstance(obs, str):
+        out["text"] = obs
+    elif isinstance(obs, dict):
+        for key, value in obs.items():
+            if key == "text":
+                out["text"] = str(value)
+            elif key == "image" and isinstance(value, np.ndarray):
+                out["image"] = encode_array(value)
+            else:
+                out.setdefault("extra", {})[str(key)] = to_jsonable(value)
+    elif isinstance(obs, np.ndarray):
+        out["array"] = encode_array(obs)
+    else:
+        out["array"] = to_jsonable(obs)
+    return out
+
+
+def decode_observation(fields: dict[str, Any], kind: str) -> Any:
+    """Rebuild the gymnasium observation from its wire fields.
+
+    Args:
+        fields: the ``observation`` object of an OpenEnv payload.
+        kind: ``"text"``, ``"dict"`` (multimodal: ``{"text", "image"}``) or ``"array"``.
+    """
+    if kind == "text":
+        return fields.get("text") or ""
+    if kind == "dict":
+        obs: dict[str, Any] = {}
+        if fields.get("text") is not None:
+            obs["text"] = fields["text"]
+        if fields.get("image") is not None:
+            obs["image"] = decode_array(fields["image"])
+        for key, value in (fields.get("extra") or {}).items():
+            obs[key] = decode_array(value) if _is_array(value) else np.asarray(value)
+        return obs
+    value = fields.get("array")
+    if _is_array(value):
+        return decode_array(value)
+    return np.asarray(value)
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("type") in ("image", "ndarray") and "data" in value
+
+
+def payload(obs: Any, reward: float | None, terminated: bool, truncated: bool, info: dict) -> dict:
+    """OpenEnv's ``{"observation", "reward", "done"}`` for one reset/step result."""
+    fields = encode_observation(obs)
+    fields["info"] = to_jsonable(info)
+    fields["terminated"] = bool(terminated)
+    fields["truncated"] = bool(truncated)
+    return {
+        "observation": fields,
+        "reward": None if reward is None else float(reward),
+        "done": bool(terminated or truncated),
+    }

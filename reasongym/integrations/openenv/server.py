@@ -1,0 +1,380 @@
+"""``reasongym serve ENV_ID``: any reasongym id as an OpenEnv-protocol server.
+
+Routes (OpenEnv's wire format, so ``openenv``'s ``GenericEnvClient``/``MCPToolClient``, TRL's
+OpenEnv examples and ``openenv validate --url`` work unchanged):
+
+* ``/ws``: the session WebSocket, one env per connection (messages in ``protocol.py``,
+  plus ``get_state``/``set_state``, which OpenEnv lacks).
+* ``POST /reset``, ``POST /step``: stateless, like OpenEnv's: each request gets a fresh env.
+  ``/step`` resets it first (``seed``, ``task_index`` in the request) and steps once, which
+  scores a single-turn answer over plain HTTP.
+* ``GET /state``, ``/metadata``, ``/schema``, ``/health``; ``POST /mcp`` (JSON-RPC
+  ``tools/list``, ``tools/call``, ``openenv/session/create|close``).
+
+At ``max_sessions`` a new WebSocket gets one ``CAPACITY_REACHED`` error and is closed (code
+1013, "try again later"). Sessions idle for ``idle_timeout_s`` are reaped (the client gets a
+``SESSION_ERROR`` and the socket closes).
+"""
+
+# no `from __future__ import annotations`: FastAPI resolves the route annotations at definition time
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reasongym.integrations import contract
+from reasongym.integrations.openenv.protocol import Protocol, error, rpc_error
+from reasongym.integrations.openenv.sessions import CapacityError, Session, SessionManager
+
+SPEC_VERSION = "1.0.0"
+
+
+class ServeConfig(BaseModel):
+    """Options of ``reasongym serve`` (unknown keys are errors)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    env_id: str = Field(description="a registered id, e.g. reasongym/Math-v0")
+    env_kwargs: dict[str, Any] = Field(default_factory=dict, description="gym.make kwargs")
+    max_sessions: int = Field(default=64, ge=1, description="concurrent WebSocket sessions")
+    idle_timeout_s: float | None = Field(
+        default=600.0, gt=0, description="close sessions idle this long (None: never)"
+    )
+    max_snapshots: int = Field(default=256, ge=1, description="get_state snapshots per session")
+    max_message_bytes: int = Field(
+        default=4 * 2**20, ge=1024, description="larger client messages are refused"
+    )
+    max_http_envs: int = Field(default=8, ge=1, description="concurrent stateless HTTP calls")
+
+
+def make_env_factory(env_id: str, env_kwargs: dict[str, Any]):
+    """A zero-argument callable building the env (what each session calls)."""
+
+    def make() -> Any:
+        import gymnasium as gym
+
+        import reasongym  # noqa: F401 - registers the built-in ids
+
+        return gym.make(env_id, **env_kwargs)
+
+    return make
+
+
+def create_app(config: ServeConfig):
+    """The FastAPI app serving ``config.env_id`` (see the module docstring)."""
+    from fastapi import FastAPI, Request, WebSocket
+    from fastapi.responses import JSONResponse
+    from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+    make_env = make_env_factory(config.env_id, config.env_kwargs)
+    probe = make_env()  # fail at start-up (bad id or kwargs), not on the first client
+    description = _description(config.env_id, probe)
+    schema = _schema(probe)
+    probe.close()
+
+    manager = SessionManager(
+        make_env, config.max_sessions, config.idle_timeout_s, config.max_snapshots
+    )
+    protocol = Protocol(config.env_id)
+    http_slots = asyncio.Semaphore(config.max_http_envs)
+    http_sessions: dict[str, Session] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        manager.start_reaper()
+        try:
+            yield
+        finally:
+            await manager.stop()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title=f"reasongym {config.env_id}",
+        version=SPEC_VERSION,
+        description=f"OpenEnv-protocol server for {config.env_id}: {description}",
+    )
+    app.state.manager = manager
+    app.state.config = config
+
+
+    async def oneshot(fn) -> Any:
+        async with http_slots:
+            session = await manager.open()
+            try:
+                return await fn(session)
+            finally:
+                await manager.close(session)
+
+    def answer(reply: dict[str, Any]) -> JSONResponse:
+        if reply.get("type") == "error":
+            return JSONResponse(reply["data"], status_code=422)
+        return JSONResponse(reply["data"])
+
+    @app.post("/reset", tags=["Environment Control"])
+    async def reset(request: Request) -> Any:
+        body = await _json_body(request)
+        if isinstance(body, JSONResponse):
+            return body
+        body = {k: v for k, v in body.items() if k in ("seed", "task_index", "options",
+                                                       "episode_id")}
+        try:
+            reply = await oneshot(lambda s: protocol.handle(s, {"type": "reset", "data": body}))
+        except CapacityError as exc:
+            return JSONResponse({"message": str(exc), "code": "CAPACITY_REACHED"}, 503)
+        return answer(reply)
+
+    @app.post("/step", tags=["Environment Control"])
+    async def step(request: Request) -> Any:
+        body = await _json_body(request)
+        if isinstance(body, JSONResponse):
+            return body
+        action = body.get("action")
+        reset_data = {k: body[k] for k in ("seed", "task_index") if k in body}
+
+        async def run(session: Session) -> dict[str, Any]:
+            first = await protocol.handle(session, {"type": "reset", "data": reset_data})
+            if first is None or first.get("type") == "error":
+                return first or error("reset failed", "EXECUTION_ERROR")
+            return await protocol.handle(session, {"type": "step", "data": action})
+
+        try:
+            reply = await oneshot(run)
+        except CapacityError as exc:
+            return JSONResponse({"message": str(exc), "code": "CAPACITY_REACHED"}, 503)
+        return answer(reply)
+
+    @app.get("/state", tags=["State Management"])
+    async def state() -> dict[str, Any]:
+        return {"episode_id": None, "step_count": 0, "env_id": config.env_id, "done": False}
+
+    @app.get("/metadata", tags=["Environment Info"])
+    async def metadata() -> dict[str, Any]:
+        return {
+            "name": config.env_id,
+            "description": description,
+            "version": _version(),
+            "author": "reasongym",
+            "documentation_url": None,
+            "readme_content": None,
+        }
+
+    @app.get("/health", tags=["Health"])
+    async def health() -> dict[str, Any]:
+        return {
+            "status": "healthy",
+            "active_sessions": manager.active,
+            "max_sessions": manager.max_sessions,
+        }
+
+    @app.get("/schema", tags=["Schema"])
+    async def get_schema() -> dict[str, Any]:
+        return schema
+
+    @app.post("/mcp", tags=["MCP"])
+    async def mcp(request: Request) -> Any:
+        try:
+            rpc = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError):
+            return rpc_error(None, -32700, "Parse error")
+        if not isinstance(rpc, dict) or rpc.get("jsonrpc") != "2.0":
+            return rpc_error(None, -32600, "Invalid Request: expected a JSON-RPC 2.0 object")
+        rid, method = rpc.get("id"), rpc.get("method")
+        params = rpc.get("params") or {}
+        if not isinstance(params, dict):
+            return rpc_error(rid, -32602, "Params must be an object")
+        if method == "openenv/session/create":
+            try:
+                session = await manager.open()
+            except CapacityError as exc:
+                return rpc_error(rid, -32000, str(exc))
+            http_sessions[session.id] = session
+            return {"jsonrpc": "2.0", "id": rid, "result": {"session_id": session.id}}
+        sid = params.get("session_id")
+        if method == "openenv/session/close":
+            session = http_sessions.pop(sid, None) if isinstance(sid, str) else None
+            if session is None:
+                return rpc_error(rid, -32602, f"Unknown session_id: {str(sid)[:40]}")
+            await manager.close(session)
+            return {"jsonrpc": "2.0", "id": rid, "result": {"session_id": sid, "closed": True}}
+        if sid is not None:
+            session = http_sessions.get(sid) if isinstance(sid, str) else None
+            if session is None or session.closed:
+                http_sessions.pop(sid, None) if isinstance(sid, str) else None
+                return rpc_error(rid, -32602, f"Unknown session_id: {str(sid)[:40]}")
+            rpc = {**rpc, "params": {k: v for k, v in params.items() if k != "session_id"}}
+            return await protocol.mcp(session, rpc)
+        try:
+            return await oneshot(lambda s: protocol.mcp(s, rpc))
+        except CapacityError as exc:
+            return rpc_error(rid, -32000, str(exc))
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            session = await manager.open()
+        except CapacityError as exc:
+            reply = error(str(exc), "CAPACITY_REACHED")
+            reply["data"].update(active_sessions=exc.active, max_sessions=exc.limit)
+            await websocket.send_text(json.dumps(reply))
+            try:  # answer the client's first message too, so its reset() reads the error
+                await asyncio.wait_for(websocket.receive_text(), timeout=5.0)
+                await websocket.send_text(json.dumps(reply))
+                await websocket.close(code=1013)
+            except Exception:  # noqa: BLE001 - the client already went away
+                pass
+            return
+        except Exception as exc:  # noqa: BLE001 - a failing env factory is the client's error
+            await websocket.send_text(json.dumps(error(f"cannot build env: {exc}", "FACTORY_ERROR")))
+            await websocket.close(code=1011)
+            return
+
+        async def expire() -> None:
+            timeout = config.idle_timeout_s
+            reply = error(f"session closed after {timeout:g} s without messages", "SESSION_ERROR")
+            await websocket.send_text(json.dumps(reply))
+            await websocket.close(code=1001)
+
+        session.on_expire = expire
+        try:
+            while not session.closed:
+                event = await websocket.receive()
+                if event["type"] == "websocket.disconnect":
+                    break
+                raw = event.get("text")
+                if raw is None:
+                    raw = (event.get("bytes") or b"").decode("utf-8", "replace")
+                if len(raw) > config.max_message_bytes:
+                    reply = error(
+                        f"message of {len(raw)} characters exceeds the server's "
+                        f"{config.max_message_bytes}", "VALIDATION_ERROR")
+                else:
+                    try:
+                        message = json.loads(raw)
+                    except ValueError as exc:
+                        reply = error(f"Invalid JSON: {exc}", "INVALID_JSON")
+                    else:
+                        reply = await protocol.handle(session, message)
+                if reply is None or session.closed:
+                    break
+                await websocket.send_text(json.dumps(reply))
+        except (WebSocketDisconnect, RuntimeError):
+            pass  # the client went away (killed, network); free its env below
+        finally:
+            await manager.close(session)
+            if websocket.client_state == WebSocketState.CONNECTED:
+                try:
+                    await websocket.close()
+                except Exception:  # noqa: BLE001 - the peer closed first
+                    pass
+
+    return app
+
+
+async def _json_body(request: Any) -> Any:
+    from fastapi.responses import JSONResponse
+
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return JSONResponse({"message": f"Invalid JSON: {exc}", "code": "INVALID_JSON"}, 400)
+    if not isinstance(body, dict):
+        return JSONResponse({"message": "the body must be a JSON object",
+                             "code": "VALIDATION_ERROR"}, 422)
+    return body
+
+
+def _description(env_id: str, env: Any) -> str:
+    try:
+        from reasongym.registration import list_envs
+
+        text = list_envs().get(env_id)
+    except Exception:  # noqa: BLE001
+        text = None
+    if not text:
+        doc = (type(env.unwrapped).__doc__ or env_id).strip()
+        text = doc.splitlines()[0]
+    return text
+
+
+def _version() -> str:
+    try:
+        from reasongym import __version__
+
+        return __version__
+    except ImportError:
+        return "unknown"
+
+
+def _schema(env: Any) -> dict[str, Any]:
+    """JSON schemas of action, observation and state (OpenEnv's ``/schema`` shape)."""
+    from gymnasium import spaces
+
+    space = env.action_space
+    if isinstance(space, spaces.Discrete):
+        action = {"type": "integer", "minimum": int(space.start),
+                  "maximum": int(space.start + space.n - 1)}
+    else:
+        action = {"type": "string", "maxLength": int(getattr(space, "max_length", 0)) or None}
+    tools = [v.to_openai() for v in contract.tool_views(env)]
+    array = {"type": ["object", "null"], "description": "PNG (type image) or raw (type ndarray)"}
+    return {
+        "action": {
+            "title": "ReasonGymAction",
+            "type": "object",
+            "properties": {"action": action, "metadata": {"type": "object"}},
+            "required": ["action"],
+            "x-tools": tools,
+        },
+        "observation": {
+            "title": "ReasonGymObservation",
+            "type": "object",
+            "properties": {
+                "text": {"type": ["string", "null"]},
+                "image": array,
+                "array": array,
+                "info": {"type": "object"},
+                "terminated": {"type": "boolean"},
+                "truncated": {"type": "boolean"},
+            },
+        },
+        "state": {
+            "title": "ReasonGymState",
+            "type": "object",
+            "properties": {
+                "episode_id": {"type": ["string", "null"]},
+                "step_count": {"type": "integer", "minimum": 0},
+                "env_id": {"type": "string"},
+                "done": {"type": "boolean"},
+            },
+        },
+        "spaces": _spaces(env),
+    }
+
+
+def _spaces(env: Any) -> dict[str, Any]:
+    from reasongym.integrations.openenv.spaces import describe
+
+    return {"observation": describe(env.observation_space), "action": describe(env.action_space)}
+
+
+def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the server in the foreground (uvicorn) until interrupted."""
+    import uvicorn
+
+    app = create_app(config)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        ws_max_size=config.max_message_bytes,
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
+    )
