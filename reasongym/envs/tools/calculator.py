@@ -1,240 +1,178 @@
-"""A safe calculator: arithmetic on an AST whitelist, never Python ``eval``."""
+"""The ``calculator`` tool: exact arithmetic with a bounded cost and a hard time limit.
+
+Two layers keep a call bounded whatever the expression:
+
+1. **Estimate first** (:mod:`reasongym.envs.tools.arithmetic`): every operation whose result
+   or work can explode (``**``, ``factorial``, ``comb``, ``perm``, ``lcm``, ``round``, huge
+   numbers, float overflow) has its size estimated before it runs and is refused when too
+   big, so a call normally takes microseconds.
+2. **Hard backstop**: a single big-number operation in C cannot be interrupted inside the
+   interpreter (a thread cannot stop it, nor can a signal), so by default expressions are
+   evaluated in one small helper process per interpreter (standard library only, started
+   on the first call, shared by every calculator of the process, restarted after a fork).
+   A call that has no answer within ``timeout_s`` kills the helper and comes back as a tool
+   error; the next call starts a fresh one. ``isolated=False`` evaluates in-process (layer 1
+   only), as does any machine where the helper cannot start.
+"""
 
 from __future__ import annotations
 
-import ast
-import math
-import operator
-import re
-from fractions import Fraction
+import atexit
+import json
+import logging
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
 
+from reasongym.envs.tools.arithmetic import CalculatorError, calculate, evaluate, format_number
 from reasongym.envs.tools.base import Tool
 from reasongym.envs.types import ToolResult
 
-MAX_CHARS = 500
-MAX_NODES = 300
-MAX_BITS = 4096  # integers larger than this are refused (2**4096 has 1234 digits)
+__all__ = ["Calculator", "CalculatorError", "evaluate", "format_number"]
 
-Number = int | Fraction | float | complex
+logger = logging.getLogger(__name__)
 
-_BINARY = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-}
-_THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?![\d,])")
-_CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
-
-
-class CalculatorError(ValueError):
-    """An expression the calculator refuses, with the reason for the agent."""
-
-
-def _factorial(x: Number) -> int:
-    n = _as_int(x, "factorial")
-    if not 0 <= n <= 1000:
-        raise CalculatorError("factorial takes an integer from 0 to 1000")
-    return math.factorial(n)
-
-
-def _as_int(x: Number, fname: str) -> int:
-    if isinstance(x, Fraction) and x.denominator == 1:
-        return int(x)
-    if isinstance(x, float) and x.is_integer():
-        return int(x)
-    if isinstance(x, int):
-        return x
-    raise CalculatorError(f"{fname} takes integers")
-
-
-def _real(fn):
-    def wrapped(*args: Number) -> float:
-        return fn(*(float(a) for a in args))
-
-    return wrapped
-
-
-def _sqrt(x: Number) -> Number:
-    if isinstance(x, (int, Fraction)) and x >= 0:
-        num, den = Fraction(x).numerator, Fraction(x).denominator
-        rn, rd = math.isqrt(num), math.isqrt(den)
-        if rn * rn == num and rd * rd == den:
-            return Fraction(rn, rd)
-    if isinstance(x, complex) or float(x) < 0:
-        return complex(x) ** 0.5
-    return math.sqrt(float(x))
-
-
-_FUNCTIONS = {
-    "sqrt": _sqrt,
-    "abs": abs,
-    "round": lambda x, n=0: round(Fraction(x), _as_int(n, "round")) if not isinstance(x, complex) else x,
-    "floor": lambda x: math.floor(x),
-    "ceil": lambda x: math.ceil(x),
-    "exp": _real(math.exp),
-    "ln": _real(math.log),
-    "log": _real(lambda x, b=10.0: math.log(x, b)),
-    "log2": _real(math.log2),
-    "log10": _real(math.log10),
-    "sin": _real(math.sin),
-    "cos": _real(math.cos),
-    "tan": _real(math.tan),
-    "asin": _real(math.asin),
-    "acos": _real(math.acos),
-    "atan": _real(math.atan),
-    "factorial": _factorial,
-    "gcd": lambda *a: math.gcd(*(_as_int(x, "gcd") for x in a)),
-    "lcm": lambda *a: math.lcm(*(_as_int(x, "lcm") for x in a)),
-    "comb": lambda n, k: math.comb(_as_int(n, "comb"), _as_int(k, "comb")),
-    "perm": lambda n, k: math.perm(_as_int(n, "perm"), _as_int(k, "perm")),
-    "min": min,
-    "max": max,
-}
-
-
-def _check_size(x: Number) -> Number:
-    if isinstance(x, Fraction):
-        if x.numerator.bit_length() > MAX_BITS or x.denominator.bit_length() > MAX_BITS:
-            raise CalculatorError("the result is too large")
-        return x.numerator if x.denominator == 1 else x
-    if isinstance(x, int) and x.bit_length() > MAX_BITS:
-        raise CalculatorError("the result is too large")
-    if isinstance(x, float) and math.isnan(x):
-        raise CalculatorError("the result is not a number")
-    return x
-
-
-def _power(base: Number, exp: Number) -> Number:
-    if isinstance(exp, (int, Fraction)) and Fraction(exp).denominator == 1:
-        e = int(exp)
-        if isinstance(base, (int, Fraction)):
-            b = Fraction(base)
-            size = max(b.numerator.bit_length(), b.denominator.bit_length())
-            if size * abs(e) > MAX_BITS:
-                raise CalculatorError("the result is too large")
-            if b == 0 and e < 0:
-                raise CalculatorError("division by zero")
-            return b**e
-    try:
-        result = complex(base) ** complex(exp) if isinstance(base, complex) else float(base) ** float(exp)
-    except OverflowError:
-        raise CalculatorError("the result is too large") from None
-    return result
-
-
-class _Evaluator(ast.NodeVisitor):
-    def visit_Expression(self, node: ast.Expression) -> Number:
-        return self.visit(node.body)
-
-    def visit_Constant(self, node: ast.Constant) -> Number:
-        value = node.value
-        if isinstance(value, bool) or not isinstance(value, (int, float, complex)):
-            raise CalculatorError(f"unsupported value {value!r}")
-        return Fraction(value) if isinstance(value, int) else value
-
-    def visit_Name(self, node: ast.Name) -> Number:
-        if node.id in _CONSTANTS:
-            return _CONSTANTS[node.id]
-        raise CalculatorError(f"unknown name {node.id!r}")
-
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> Number:
-        value = self.visit(node.operand)
-        if isinstance(node.op, ast.USub):
-            return -value
-        if isinstance(node.op, ast.UAdd):
-            return value
-        raise CalculatorError("unsupported operator")
-
-    def visit_BinOp(self, node: ast.BinOp) -> Number:
-        left, right = self.visit(node.left), self.visit(node.right)
-        if isinstance(node.op, ast.Pow):
-            return _check_size(_power(left, right))
-        op = _BINARY.get(type(node.op))
-        if op is None:
-            raise CalculatorError("unsupported operator (use + - * / // % ** and parentheses)")
-        if isinstance(node.op, ast.Div) and isinstance(left, Fraction) and isinstance(right, Fraction):
-            if right == 0:
-                raise CalculatorError("division by zero")
-            return _check_size(left / right)
-        try:
-            return _check_size(op(left, right))
-        except ZeroDivisionError:
-            raise CalculatorError("division by zero") from None
-        except TypeError:
-            raise CalculatorError("unsupported operand types") from None
-
-    def visit_Call(self, node: ast.Call) -> Number:
-        if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS:
-            names = ", ".join(sorted(_FUNCTIONS))
-            raise CalculatorError(f"unknown function; available: {names}")
-        if node.keywords:
-            raise CalculatorError("keyword arguments are not supported")
-        args = [self.visit(a) for a in node.args]
-        try:
-            return _check_size(_FUNCTIONS[node.func.id](*args))
-        except CalculatorError:
-            raise
-        except (ValueError, TypeError, OverflowError, ZeroDivisionError) as exc:
-            raise CalculatorError(f"{node.func.id}: {exc}") from None
-
-    def generic_visit(self, node: ast.AST) -> Number:
-        raise CalculatorError(f"unsupported syntax: {type(node).__name__}")
-
-
-def _format(value: Number) -> str:
-    if isinstance(value, Fraction):
-        if value.denominator == 1:
-            return str(value.numerator)
-        return f"{value} = {float(value):.12g}"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, complex):
-        return f"{value.real:.12g}{value.imag:+.12g}i"
-    return f"{value:.12g}"
-
-
-def evaluate(expression: str) -> Number:
-    """Evaluate an arithmetic expression exactly where possible.
-
-    Raises:
-        CalculatorError: for anything it refuses, with the reason.
-    """
-    text = expression.strip().replace("^", "**").replace("×", "*").replace("÷", "/")
-    text = text.replace("−", "-")
-    if "(" not in text:  # "1,000 * 3": commas can only be thousands separators here
-        text = _THOUSANDS.sub(lambda m: m.group(0).replace(",", ""), text)
-    if not text:
-        raise CalculatorError("empty expression")
-    if len(text) > MAX_CHARS:
-        raise CalculatorError(f"expression longer than {MAX_CHARS} characters")
-    try:
-        tree = ast.parse(text, mode="eval")
-    except (SyntaxError, ValueError):
-        raise CalculatorError("not a valid arithmetic expression") from None
-    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
-        raise CalculatorError("expression too long")
-    try:
-        return _Evaluator().visit(tree)
-    except RecursionError:
-        raise CalculatorError("expression nested too deeply") from None
+DEFAULT_TIMEOUT_S = 5.0
 
 
 class Calculator(Tool):
-    """Exact arithmetic: integers and fractions stay exact; functions give floats."""
+    """Exact arithmetic: integers and fractions stay exact; functions give floats.
+
+    Args:
+        timeout_s: wall-clock bound of one call (the helper process is killed after it).
+        isolated: evaluate in the helper process (the hard backstop); False: in-process.
+    """
 
     name = "calculator"
     argument = "expression"
-    description = (
-        "calculator: evaluates an arithmetic expression (+ - * / // % ** ^, parentheses, "
-        "sqrt, log, sin, factorial, gcd, comb, pi, e). Example: "
-        '<tool name="calculator">(37*41 + 3)/4</tool>'
+    max_argument_chars = 2000
+    summary = (
+        "evaluates an arithmetic expression (+ - * / // % ** ^, parentheses, sqrt, log, sin, "
+        "factorial, gcd, comb, pi, e)."
     )
+    example = "(37*41 + 3)/4"
+
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, isolated: bool = True) -> None:
+        if not 0 < timeout_s <= 600:
+            raise ValueError(f"timeout_s={timeout_s}: use a number of seconds in (0, 600]")
+        self.timeout_s = float(timeout_s)
+        self.isolated = bool(isolated)
 
     def __call__(self, argument: str) -> ToolResult:
+        if type(argument) is not str:
+            return ToolResult("Error: the expression must be a string", ok=False)
+        budget = self.timeout_s / 2  # the evaluator stops itself well before the kill
+        if self.isolated:
+            reply = _HELPER.calculate(argument, budget, self.timeout_s)
+            if reply is not None:
+                return ToolResult(reply[1], ok=reply[0])
+        ok, output = calculate(argument, budget)
+        return ToolResult(output, ok=ok)
+
+
+class _Helper:
+    """The helper process shared by the calculators of this interpreter."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._pid = 0  # the process that started ``_proc`` (a forked child needs its own)
+        self._buffer = b""
+        self._broken = False  # the helper cannot start here: evaluate in-process
+
+    def calculate(self, expression: str, budget_s: float, timeout_s: float) -> tuple[bool, str] | None:
+        """``(ok, text)`` from the helper, or None when no helper can run (use in-process)."""
+        if self._broken:
+            return None
+        with self._lock:
+            proc = self._process()
+            if proc is None:
+                return None
+            request = json.dumps({"expression": expression, "budget_s": budget_s}) + "\n"
+            try:
+                proc.stdin.write(request.encode("ascii"))
+                proc.stdin.flush()
+                line = self._read_line(proc, time.monotonic() + timeout_s)
+            except (OSError, ValueError):
+                line = None
+            if line is None:
+                self._kill()
+                return False, f"Error: the calculation took longer than {timeout_s:g} s and was stopped"
+            try:
+                reply = json.loads(line)
+                return bool(reply["ok"]), str(reply["output"])
+            except (ValueError, KeyError, TypeError):
+                self._kill()
+                return False, "Error: the calculator failed on this expression"
+
+    def _process(self) -> subprocess.Popen | None:
+        if self._proc is not None and self._pid == os.getpid() and self._proc.poll() is None:
+            return self._proc
+        if self._pid != os.getpid():
+            self._proc = None  # inherited from the parent through fork: not ours to use
+        else:
+            self._kill()
+        from reasongym.envs.tools import arithmetic
+
         try:
-            return ToolResult(_format(evaluate(argument)))
-        except CalculatorError as exc:
-            return ToolResult(f"Error: {exc}", ok=False)
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", arithmetic.__file__],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                close_fds=True,
+            )
+        except OSError as exc:
+            logger.warning("calculator: no helper process (%s); evaluating in-process", exc)
+            self._broken = True
+            return None
+        self._pid, self._buffer = os.getpid(), b""
+        return self._proc
+
+    def _read_line(self, proc: subprocess.Popen, deadline: float) -> bytes | None:
+        fd = proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None  # the helper died
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    def _kill(self) -> None:
+        proc, self._proc, self._buffer = self._proc, None, b""
+        if proc is None or self._pid != os.getpid():
+            return
+        try:
+            proc.kill()
+            proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        with self._lock:
+            self._kill()
+
+
+_HELPER = _Helper()
+
+
+def _shutdown() -> None:
+    _HELPER.close()
+
+
+atexit.register(_shutdown)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import replace
 
 from reasongym.envs.tools.base import Tool
 from reasongym.envs.types import ToolResult
 from reasongym.sandboxes import BACKENDS, ExecResult, Limits, Sandbox
+from reasongym.sandboxes.errors import SandboxError
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LIMITS = Limits(timeout_s=10.0, memory_mb=512)
 
@@ -31,10 +35,11 @@ class PythonTool(Tool):
 
     name = "python"
     argument = "code"
-    description = (
-        "python: run Python 3 code and see its output (stdout/stderr; use print). Each call is a "
-        'fresh process with no network. Example: <tool name="python">print(sum(range(10)))</tool>'
+    summary = (
+        "runs Python 3 code and shows its output (stdout/stderr; use print). Each call is a "
+        "fresh process with no network."
     )
+    example = "print(sum(range(10)))"
 
     def __init__(
         self,
@@ -77,10 +82,27 @@ class PythonTool(Tool):
             return self._sandbox
 
     def __call__(self, argument: str) -> ToolResult:
+        if type(argument) is not str:
+            return ToolResult("Error: the code must be a string.", ok=False)
+        if len(argument) > self.max_argument_chars:
+            return ToolResult(
+                f"Error: the code has {len(argument)} characters; at most "
+                f"{self.max_argument_chars} are run.",
+                ok=False,
+            )
         code = _strip_fence(argument)
         if not code.strip():
             return ToolResult("No code given: put Python code inside the tool call.", ok=False)
-        result = self.sandbox.run(code, limits=self.limits)
+        problem = _unencodable(code)
+        if problem:
+            return ToolResult(f"Error: {problem}; the code was not run.", ok=False)
+        try:
+            result = self.sandbox.run(code, limits=self.limits)
+        except ValueError as exc:  # the sandbox refused this input before running it
+            return ToolResult(f"Error: the code was not run: {exc}", ok=False)
+        except SandboxError as exc:  # infrastructure, not the agent: say so, never raise
+            logger.warning("python tool: sandbox failure: %s", exc)
+            return ToolResult(f"Error: the sandbox failed ({type(exc).__name__}); try again.", ok=False)
         return ToolResult(format_result(result, self.max_output_chars), ok=result.ok)
 
     def close(self) -> None:
@@ -114,6 +136,15 @@ def clip_middle(text: str, max_chars: int) -> str:
     head = room * 2 // 3
     tail = room - head
     return text[:head] + marker.format(len(text) - head - tail) + text[len(text) - tail :]
+
+
+def _unencodable(code: str) -> str | None:
+    """Why ``code`` cannot be sent as UTF-8 source (a lone surrogate), or None."""
+    try:
+        code.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"the code holds a character that is not valid Unicode at position {exc.start}"
+    return None
 
 
 def _strip_fence(code: str) -> str:
