@@ -1,11 +1,19 @@
 """``DockerSandbox``: a thread-safe warm pool of locked-down containers.
 
-Each container runs ``runner.py`` as PID 1 and takes runs over its attached stdin/stdout, so
-a run costs a Python start-up inside an already running container, not a container start.
+Each container runs ``runner.py`` as PID 1 and takes runs over its attached stdin/stdout. The
+runner is a fork server: it has imported the standard modules tests use, and each run is a
+fork of it that drops to uid 1000 (``launch="fork"``, the default), so a run costs a fork, not
+an interpreter start, nor a container start; ``launch="exec"`` (or
+``REASONGYM_SANDBOX_LAUNCH=exec``) starts a fresh ``python3 main.py`` per run instead.
 Every container: no network, memory with swap equal to it, a pids limit, a CPU quota, a
-read-only root with tmpfs scratch dirs, uid 1000, all capabilities dropped,
-no-new-privileges, no log driver. A run that timed out, was OOM-killed, left a process
-behind or could not be wiped taints its container, which is replaced in the background.
+read-only root with tmpfs scratch dirs, every capability dropped except the three the runner
+needs to drop privileges and kill (SETUID, SETGID, KILL; the program has none), programs as
+uid 1000, no-new-privileges, no log driver. A run that timed out, was OOM-killed, left a
+process, a file or an IPC object behind taints its container, which is replaced in the
+background.
+
+Waiting callers are served first come, first served: a released container goes to the
+longest-waiting caller, never straight back to the thread that released it.
 
 Nothing leaks: containers carry ownership labels and ``auto_remove``; ``close()`` and
 interpreter exit remove them; if the owner dies anyway, the engine closes the attached
@@ -16,7 +24,7 @@ container whose owner is gone (``engine.reap_orphans``).
 from __future__ import annotations
 
 import atexit
-import base64
+import collections
 import logging
 import os
 import threading
@@ -30,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from reasongym.sandboxes import engine
-from reasongym.sandboxes.base import Files, Sandbox, check_files, clip_output, to_bytes
+from reasongym.sandboxes.base import Files, Sandbox, check_input, clip_output
 from reasongym.sandboxes.errors import (
     EngineUnavailable,
     ImageMissing,
@@ -39,17 +47,33 @@ from reasongym.sandboxes.errors import (
     SandboxError,
     SandboxStartError,
 )
+from reasongym.sandboxes.runner import PROTOCOL_VERSION
 from reasongym.sandboxes.types import ExecResult, Limits
 from reasongym.sandboxes.worker import Worker, WorkerBroken, WorkerTimeout
 
 log = logging.getLogger("reasongym.sandboxes")
 
-SANDBOX_UID = "1000:1000"
-RUNNER_HEADROOM_MB = 32  # the runner itself (~10 MB) plus slack, on top of Limits.memory_mb
+SANDBOX_UID = 1000  # programs run as this uid; the runner (PID 1) is uid 0 with 3 capabilities
+RUNNER_CAPS = ("SETUID", "SETGID", "KILL")
+RUNNER_CAP_MASK = (1 << 5) | (1 << 6) | (1 << 7)  # CAP_KILL, CAP_SETGID, CAP_SETUID
+RUNNER_HEADROOM_MB = 48  # the runner itself (~20 MB with its preloads) plus slack
+INPUT_STEP_MB = 64  # the runner holds a run's input: memory grows in steps of this
 RUNNER_PIDS = 4  # the runner and its helpers, on top of Limits.pids
+LAUNCH_ENV = "REASONGYM_SANDBOX_LAUNCH"
+LAUNCHES = ("fork", "exec")
 SCRATCH_TMP_MB = 16  # /tmp and /dev/shm (both count against the memory limit)
 ANSWER_GRACE_S = 15.0  # beyond timeout_s: killing, wiping, and a slow engine
 START_TIMEOUT_S = 60.0
+
+
+class _Waiter:
+    """A caller queued for a worker: handed one (``worker``) or a slot to start one in."""
+
+    __slots__ = ("may_start", "worker")
+
+    def __init__(self) -> None:
+        self.worker: Worker | None = None
+        self.may_start = False
 
 
 @cache
@@ -73,6 +97,9 @@ class DockerSandbox(Sandbox):
             ``docker.from_env()`` when no ``client`` is given and again in a forked child
             (a client's connections cannot be shared across a fork). Give it with ``client``
             for an engine other than the default one, or the child talks to the default.
+        launch: ``"fork"``: each run is a fork of the warm runner (the default; about a
+            millisecond); ``"exec"``: each run starts ``python3 main.py`` (an interpreter
+            start, as before). None: ``$REASONGYM_SANDBOX_LAUNCH``, else ``"fork"``.
 
     Raises:
         DockerSDKMissing, EngineUnavailable, ImageMissing, SandboxStartError.
@@ -87,10 +114,17 @@ class DockerSandbox(Sandbox):
         limits: Limits | None = None,
         client: Any = None,
         connect: Callable[[], Any] | None = None,
+        launch: str | None = None,
     ) -> None:
         super().__init__(limits)
         if not isinstance(pool_size, int) or pool_size < 1:
             raise ValueError(f"pool_size={pool_size!r} must be an int >= 1")
+        launch = launch if launch is not None else (os.environ.get(LAUNCH_ENV) or "fork")
+        if launch not in LAUNCHES:
+            raise ValueError(
+                f"launch={launch!r} (or ${LAUNCH_ENV}) must be one of {', '.join(LAUNCHES)}"
+            )
+        self.launch = launch
         self.image = image
         self.pool_size = pool_size
         self._docker = engine.docker_sdk()
@@ -102,6 +136,7 @@ class DockerSandbox(Sandbox):
         self._cond = threading.Condition()
         self._idle: list[Worker] = []
         self._busy: set[Worker] = set()
+        self._waiters: collections.deque[_Waiter] = collections.deque()
         self._starting = 0
         self._closed = False
         self._background: set[threading.Thread] = set()
@@ -126,20 +161,26 @@ class DockerSandbox(Sandbox):
         limits: Limits | None = None,
     ) -> ExecResult:
         limits = limits if limits is not None else self.limits
+        given = check_input(code, stdin, files, limits)  # the caller's mistakes cost nothing
         request = {
             "op": "run",
-            "code": code,
-            "stdin": base64.b64encode(to_bytes(stdin)).decode(),
-            "files": {k: base64.b64encode(v).decode() for k, v in check_files(files).items()},
+            "launch": self.launch,
+            "code": len(given.code),
+            "stdin": len(given.stdin),
+            "files": [[name, len(data)] for name, data in given.files],
             "timeout_s": limits.timeout_s,
             "output_bytes": limits.output_bytes,
             "cpu_s": limits.cpu_time_s,
             "fsize_bytes": limits.disk_mb << 20,
         }
-        worker = self._acquire(limits)
+        parts = [given.code, given.stdin, *(data for _, data in given.files)]
+        input_mb = sum(len(p) for p in parts) >> 20
+        worker = self._acquire(limits, input_mb)
         t0 = time.monotonic()
         try:
-            answer = worker.request(request, timeout=limits.timeout_s + ANSWER_GRACE_S)
+            answer, payload = worker.request(
+                request, timeout=limits.timeout_s + ANSWER_GRACE_S + input_mb / 20, parts=parts
+            )
         except WorkerTimeout:
             self._discard(worker)
             return ExecResult(
@@ -151,7 +192,12 @@ class DockerSandbox(Sandbox):
         except BaseException:  # e.g. KeyboardInterrupt mid-run: the program may still run
             self._discard(worker)
             raise
-        if answer.get("op") != "result":
+        sizes = (answer.get("stdout"), answer.get("stderr"))
+        if (
+            answer.get("op") != "result"
+            or not all(type(n) is int and n >= 0 for n in sizes)
+            or sum(sizes) != len(payload)
+        ):
             self._discard(worker)
             raise SandboxCrashed(
                 f"sandbox runner failed: {answer.get('error', answer)!r}; the container was replaced"
@@ -164,8 +210,9 @@ class DockerSandbox(Sandbox):
             self._discard(worker)
         else:
             self._release(worker)
-        stdout, cut_out = clip_output(base64.b64decode(answer["stdout"]), limits.output_bytes)
-        stderr, cut_err = clip_output(base64.b64decode(answer["stderr"]), limits.output_bytes)
+        view = memoryview(payload)
+        stdout, cut_out = clip_output(view[: sizes[0]], limits.output_bytes)
+        stderr, cut_err = clip_output(view[sizes[0] :], limits.output_bytes)
         return ExecResult(
             stdout=stdout,
             stderr=stderr,
@@ -213,6 +260,7 @@ class DockerSandbox(Sandbox):
         parent's), and warm new ones on demand under a new owner and pool id."""
         self._cond = threading.Condition()
         self._idle, self._busy, self._starting = [], set(), 0
+        self._waiters = collections.deque()
         self._background = set()
         self._client_obj = None
         self._owner = engine.Owner.me()
@@ -229,57 +277,113 @@ class DockerSandbox(Sandbox):
 
     # --- pool mechanics ---------------------------------------------------------------
 
-    def _acquire(self, limits: Limits) -> Worker:
+    def _acquire(self, limits: Limits, input_mb: int = 0) -> Worker:
+        """A container fitted to ``limits``: an idle one, one this thread starts when the pool
+        has room, or the one handed over by whoever releases next, first come first served."""
         while True:
             with self._cond:
-                while True:
-                    if self._closed:
-                        raise SandboxClosed()
-                    if self._idle:
-                        worker = self._idle.pop()
-                        self._busy.add(worker)
-                        break
-                    if len(self._busy) + self._starting < self.pool_size:
-                        self._starting += 1  # fill the gap ourselves, in this thread
-                        worker = None
-                        break
-                    self._cond.wait()
-            if worker is None:
-                try:
-                    worker = self._start_worker(limits)
-                finally:
-                    with self._cond:
-                        self._starting -= 1
-                        self._cond.notify_all()
-                with self._cond:
-                    closed = self._closed
-                    if not closed:
-                        self._busy.add(worker)
-                if closed:
-                    worker.close_stream()
-                    _remove_all([worker.container])
+                if self._closed:
                     raise SandboxClosed()
+                worker = None
+                if not self._waiters and self._idle:
+                    worker = self._idle.pop()
+                    self._busy.add(worker)
+                elif not self._waiters and self._has_room():
+                    self._starting += 1  # fill the gap ourselves, in this thread
+                else:
+                    worker = self._wait_turn()
+            if worker is None:
+                worker = self._start_reserved(limits)
             elif worker.looks_dead():  # died while idle (engine restart, ...): replace quietly
                 self._discard(worker, replace=False)
                 continue
             try:
-                return self._fit(worker, limits)
+                return self._fit(worker, limits, input_mb)
             except BaseException:
                 self._discard(worker, replace=False)
                 raise
 
-    def _fit(self, worker: Worker, limits: Limits) -> Worker:
+    def _has_room(self) -> bool:
+        return len(self._idle) + len(self._busy) + self._starting < self.pool_size
+
+    def _wait_turn(self) -> Worker | None:
+        """Queue up (lock held) until handed a worker, or a slot to start one in (None)."""
+        me = _Waiter()
+        self._waiters.append(me)
+        try:
+            while me.worker is None and not me.may_start and not self._closed:
+                self._cond.wait()
+        except BaseException:
+            self._leave_queue(me)
+            raise
+        if me.worker is None and not me.may_start:
+            self._leave_queue(me)
+            raise SandboxClosed()
+        return me.worker
+
+    def _leave_queue(self, me: _Waiter) -> None:
+        """A waiter gives up (lock held): whatever it was handed goes to the next one."""
+        if me in self._waiters:
+            self._waiters.remove(me)
+        if me.worker is not None:
+            self._busy.discard(me.worker)
+            self._hand_over(me.worker)
+        elif me.may_start:
+            self._starting -= 1
+            self._free_slot()
+
+    def _hand_over(self, worker: Worker) -> None:
+        """(Lock held.) Give a healthy worker to the longest waiter, or put it back idle."""
+        if self._waiters:
+            waiter = self._waiters.popleft()
+            waiter.worker = worker
+            self._busy.add(worker)
+        else:
+            self._idle.append(worker)
+        self._cond.notify_all()
+
+    def _free_slot(self) -> None:
+        """(Lock held.) A slot has no worker any more: the longest waiter may start one."""
+        if self._waiters and self._has_room() and not self._closed:
+            waiter = self._waiters.popleft()
+            waiter.may_start = True
+            self._starting += 1
+        self._cond.notify_all()
+
+    def _start_reserved(self, limits: Limits) -> Worker:
+        """Start a worker in a slot already counted in ``_starting``; it comes back busy."""
+        try:
+            worker = self._start_worker(limits)
+        except BaseException:
+            with self._cond:
+                self._starting -= 1
+                self._free_slot()
+            raise
+        with self._cond:
+            self._starting -= 1
+            closed = self._closed
+            if not closed:
+                self._busy.add(worker)
+        if closed:
+            worker.close_stream()
+            _remove_all([worker.container])
+            raise SandboxClosed()
+        return worker
+
+    def _fit(self, worker: Worker, limits: Limits, input_mb: int = 0) -> Worker:
         """Give the container the run's container-level limits."""
         if worker.disk_mb != limits.disk_mb:
-            self._discard(worker, replace=False)
-            fresh = self._start_worker(limits)
+            worker.close_stream()
             with self._cond:
-                self._busy.add(fresh)
-            return fresh
-        want = (limits.memory_mb, limits.cpus, limits.pids)
+                self._busy.discard(worker)
+                self._starting += 1  # keep the slot: this thread starts the replacement
+            self._in_background(lambda: _remove_all([worker.container]))
+            worker = self._start_reserved(limits)
+        extra = -(-input_mb // INPUT_STEP_MB) * INPUT_STEP_MB if input_mb else 0
+        want = (limits.memory_mb + extra, limits.cpus, limits.pids)
         if worker.applied != want:
             api = self._client.api
-            mem = (limits.memory_mb + RUNNER_HEADROOM_MB) << 20
+            mem = (want[0] + RUNNER_HEADROOM_MB) << 20
             data = {
                 "Memory": mem,
                 "MemorySwap": mem,
@@ -299,12 +403,9 @@ class DockerSandbox(Sandbox):
     def _release(self, worker: Worker) -> None:
         with self._cond:
             self._busy.discard(worker)
-            if self._closed:
-                closed = True
-            else:
-                closed = False
-                self._idle.append(worker)
-                self._cond.notify()
+            closed = self._closed
+            if not closed:
+                self._hand_over(worker)
         if closed:
             worker.close_stream()
             _remove_all([worker.container])
@@ -319,7 +420,8 @@ class DockerSandbox(Sandbox):
             replace = replace and not self._closed
             if replace:
                 self._starting += 1
-            self._cond.notify_all()
+            else:
+                self._free_slot()
         self._in_background(lambda: _remove_all([worker.container]))
         if replace:
             self._in_background(self._replace)
@@ -333,9 +435,10 @@ class DockerSandbox(Sandbox):
         with self._cond:
             self._starting -= 1
             if worker is not None and not self._closed:
-                self._idle.append(worker)
+                self._hand_over(worker)
                 worker = None
-            self._cond.notify_all()
+            else:
+                self._free_slot()
         if worker is not None:  # closed meanwhile
             worker.close_stream()
             _remove_all([worker.container])
@@ -358,8 +461,8 @@ class DockerSandbox(Sandbox):
         try:
             container = self._client.containers.create(
                 self.image,
-                command=["python3", "-I", "-S", "-c", runner_source()],
-                user=SANDBOX_UID,
+                command=["python3", "-I", "-c", runner_source()],
+                user="0:0",  # the runner; it drops every program to SANDBOX_UID
                 working_dir="/work",
                 # With stdin_open (and no detach) the SDK also sets StdinOnce: when the owner
                 # dies, the engine closes stdin, the runner exits, the container removes itself.
@@ -377,6 +480,7 @@ class DockerSandbox(Sandbox):
                 },
                 shm_size=f"{SCRATCH_TMP_MB}m",
                 cap_drop=["ALL"],
+                cap_add=list(RUNNER_CAPS),
                 security_opt=["no-new-privileges"],
                 ulimits=[
                     docker.types.Ulimit(name="nofile", soft=1024, hard=1024),
@@ -400,7 +504,7 @@ class DockerSandbox(Sandbox):
                 container, attach, limits.disk_mb, (limits.memory_mb, limits.cpus, limits.pids)
             )
             container.start()
-            pong = worker.request({"op": "ping"}, timeout=START_TIMEOUT_S)
+            pong, _ = worker.request({"op": "ping"}, timeout=START_TIMEOUT_S)
         except Exception as exc:
             detail = ""
             if "worker" in locals():
@@ -418,12 +522,17 @@ class DockerSandbox(Sandbox):
             worker.close_stream()
             _remove_all([container])
             raise SandboxStartError(f"sandbox runner answered the handshake with {pong!r}")
-        if pong.get("uid") == 0:
+        problem = None
+        if pong.get("protocol") != PROTOCOL_VERSION:
+            problem = f"speaks protocol {pong.get('protocol')!r}, not {PROTOCOL_VERSION}"
+        elif pong.get("caps") is None or pong["caps"] & ~RUNNER_CAP_MASK:
+            problem = f"has capabilities {pong.get('caps')!r}, more than {', '.join(RUNNER_CAPS)}"
+        elif not pong.get("clean"):
+            problem = "could not clean its scratch dirs (does the image have uid 1000?)"
+        if problem:
             worker.close_stream()
             _remove_all([container])
-            raise SandboxStartError(
-                "sandbox runner runs as root; refusing (the image must allow uid 1000)"
-            )
+            raise SandboxStartError(f"sandbox runner in {self.image!r} {problem}; refusing it")
         return worker
 
     # --- errors -------------------------------------------------------------------------

@@ -1,39 +1,59 @@
-"""The in-container runner: PID 1 of every warm sandbox container.
+"""The in-container runner: PID 1 of every warm sandbox container, and a fork server.
 
-The host starts a container with this file's source as ``python3 -c SOURCE``, attaches to
-its stdin/stdout, and sends one JSON request per line; the runner answers one JSON line per
-request. Each ``run`` request writes the files into the clean work dir, starts
-``python3 main.py`` in its own session, feeds stdin, keeps the first ``output_bytes`` of
-stdout and stderr, enforces the wall-clock timeout, and afterwards kills every other process
-in the container and wipes the writable dirs. A run that leaves something behind (a timeout,
-an OOM kill, a leftover process, a dir it could not wipe) is reported so that the host
-replaces the container.
+The host starts a container with this file's source as ``python3 -I -c SOURCE``, attaches to
+its stdin/stdout and sends requests; the runner answers each one. A message (both ways) is one
+JSON header line followed by ``payload`` raw bytes, so that megabytes of stdin, files and
+output cross in linear time (no base64, no JSON escaping, no re-scanning of a growing buffer).
 
-Why PID 1: inside its PID namespace init ignores signals it has no handler for, so a program
-cannot kill its parent, and ``kill(-1, SIGKILL)`` from init reaches every other process in
-the container, whatever session or process group it escaped to. Why non-dumpable: the
-program runs as the same (unprivileged) user, and a non-dumpable runner keeps it out of
-``/proc/1/fd`` and ``ptrace``, so it cannot forge answers or read later requests.
+A ``run`` request carries the code, stdin and files as raw segments of the payload. The runner
+(root in the container, holding only CAP_SETUID, CAP_SETGID and CAP_KILL) then, by default,
+**forks** a child from itself, the interpreter that has already imported the standard modules
+tests use, so a run costs a fork, not an interpreter start (``launch="exec"`` starts a fresh
+``python3 main.py`` instead, as before). Either way the program:
 
-Standard library only; runs on the image's Python (3.8+), which need not be the host's.
+* runs as uid 1000, never the runner's uid 0, with no capabilities and no way back
+  (no-new-privileges); so it cannot signal, ptrace or read the memory or ``/proc`` of the runner;
+* gets fresh pipes as fds 0-2 and no other descriptor: not the runner's request stream, not
+  its answer stream;
+* has a clean work dir holding ``main.py`` and the files, its own session, rlimits (CPU time,
+  file size, no core), a fresh ``__main__``, environment, ``argv``, std streams and ``random``
+  state; the runner's own data from earlier runs is zeroed before it forks.
+
+After the program exits (or times out) the runner kills every other process in the container
+(PID 1 with CAP_KILL: nothing escapes, whatever session it moved to), then a helper forked as
+uid 1000 empties ``/work``, ``/tmp``, ``/dev/shm`` and removes every SysV shared memory segment,
+message queue and semaphore set and every POSIX message queue. A run that leaves anything behind
+(a process, a file, an IPC object, a timeout, an OOM kill) is reported so that the host replaces
+the container: no run sees another's leftovers, in memory, files or IPC.
+
+Why PID 1: ``kill(-1, SIGKILL)`` from init reaches every process in the container, and init
+ignores signals it has no handler for from inside its namespace.
+
+Standard library only; runs on the image's Python (3.8+), which need not be the host's. The
+host's process sandbox imports :func:`pump` and :func:`run_main` from here.
 """
 
-import base64
 import json
 import os
 import resource
 import selectors
-import shutil
 import signal
 import sys
 import time
 
 WORK_DIR = "/work"
 SCRATCH_DIRS = ("/work", "/tmp", "/dev/shm")
+MQUEUE_DIR = "/dev/mqueue"
+SYSVIPC = ("shm", "msg", "sem")
 MAIN_FILE = "main.py"
+SANDBOX_UID = 1000
+SANDBOX_GID = 1000
 FIRST_REQUEST_TIMEOUT_S = 120.0  # an un-attached container must not live forever
 KILL_TIMEOUT_S = 3.0
-PROTOCOL_VERSION = 1
+SETUP_TIMEOUT_S = 30.0
+MAX_HEADER_BYTES = 16 << 20
+PROTOCOL_VERSION = 2
+CHUNK = 1 << 16
 CHILD_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "HOME": WORK_DIR,
@@ -41,15 +61,30 @@ CHILD_ENV = {
     "LANG": "C.UTF-8",
     "PYTHONDONTWRITEBYTECODE": "1",
 }
+# Imported once by the server, so that a forked run finds them loaded (what tests and the
+# code-test harness use). Each is optional: a missing one costs nothing.
+PRELOAD = (
+    "abc argparse array ast atexit base64 binascii bisect calendar cmath collections "
+    "collections.abc contextlib copy csv ctypes dataclasses datetime decimal difflib enum "
+    "fractions functools hashlib heapq io itertools json keyword linecache math numbers "
+    "operator pprint queue random re shutil statistics string struct textwrap threading time "
+    "traceback types typing unicodedata warnings weakref"
+).split()
+SETUP_FAILED = 125  # a forked child that could not set up the run exits with this
+
+
+# --- small system helpers -----------------------------------------------------------------
+
+
+def _libc():
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _set_non_dumpable():
     try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_dumpable = 4
-        libc.prctl(pr_set_dumpable, 0, 0, 0, 0)
+        _libc().prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
     except Exception as exc:  # noqa: BLE001 - report, keep serving
         sys.stderr.write(f"runner: could not set non-dumpable: {exc!r}\n")
 
@@ -95,11 +130,56 @@ def _kill_everything_else():
             os.kill(-1, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        time.sleep(0.001)
+        time.sleep(0.0005)
+
+
+def _ipc_ids(kind):
+    """Ids of the SysV IPC objects of ``kind`` (shm, msg, sem) in this IPC namespace."""
+    try:
+        with open("/proc/sysvipc/" + kind) as f:
+            lines = f.read().splitlines()[1:]
+    except OSError:
+        return []
+    return [int(line.split()[1]) for line in lines if line.split()]
+
+
+def _ipc_left():
+    """How many IPC objects exist (SysV of every kind, POSIX message queues)."""
+    n = sum(len(_ipc_ids(kind)) for kind in SYSVIPC)
+    try:
+        n += len(os.listdir(MQUEUE_DIR))
+    except OSError:
+        pass
+    return n
+
+
+def _remove_ipc():
+    """Remove every SysV IPC object and POSIX message queue this uid may remove."""
+    libc = None
+    for kind in SYSVIPC:
+        for ident in _ipc_ids(kind):
+            if libc is None:
+                libc = _libc()
+            if kind == "shm":
+                libc.shmctl(ident, 0, None)  # IPC_RMID
+            elif kind == "msg":
+                libc.msgctl(ident, 0, None)
+            else:
+                libc.semctl(ident, 0, 0)
+    try:
+        names = os.listdir(MQUEUE_DIR)
+    except OSError:
+        names = []
+    for name in names:
+        try:
+            os.unlink(os.path.join(MQUEUE_DIR, name))
+        except OSError:
+            pass
 
 
 def _wipe(path):
-    """Empty a scratch dir; returns False when something could not be removed."""
+    """Empty a scratch dir (as its owner); returns False when something could not be removed."""
+    import shutil
 
     def fix_and_retry(func, target, _exc):
         try:
@@ -114,7 +194,7 @@ def _wipe(path):
 
     try:
         if os.stat(path).st_uid == os.getuid():
-            os.chmod(path, 0o700)
+            os.chmod(path, 0o700 if path == WORK_DIR else 0o1777)
         entries = list(os.scandir(path))
     except OSError:
         return not os.path.exists(path)
@@ -132,29 +212,48 @@ def _wipe(path):
         return False
 
 
-def _write_files(files, code):
-    for rel, b64 in files.items():
-        path = os.path.join(WORK_DIR, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(base64.b64decode(b64))
-    with open(os.path.join(WORK_DIR, MAIN_FILE), "w", encoding="utf-8") as f:
-        f.write(code)
+def _become_sandbox_user():
+    """Drop to uid/gid 1000 with no supplementary groups (and so no capabilities)."""
+    if os.getuid() == SANDBOX_UID and os.geteuid() == SANDBOX_UID:
+        return
+    os.setgroups([])
+    os.setresgid(SANDBOX_GID, SANDBOX_GID, SANDBOX_GID)
+    os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
 
 
-def _child_setup(cpu_s, fsize_bytes):
-    def setup():
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the runner ignores it; the program must not
+def _clean_up():
+    """Wipe scratch dirs and IPC in a helper forked as uid 1000; True when all is clean."""
+    pid = os.fork()
+    if pid == 0:
+        status = 1
         try:
-            with open("/proc/self/oom_score_adj", "w") as f:
-                f.write("1000")  # on OOM the kernel picks the program, not the runner
-        except OSError:
-            pass
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize_bytes, fsize_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            _become_sandbox_user()
+            _remove_ipc()
+            status = 0 if all([_wipe(d) for d in SCRATCH_DIRS]) else 1
+        finally:
+            os._exit(status)
+    end = time.monotonic() + KILL_TIMEOUT_S
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > end:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return False
+        time.sleep(0.0002)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and _ipc_left() == 0
 
-    return setup
+
+def _zero(buf):
+    """Overwrite a bytearray in place (what a later forked run could find in memory)."""
+    if buf:
+        import ctypes
+
+        ctypes.memset((ctypes.c_char * len(buf)).from_buffer(buf), 0, len(buf))
+
+
+# --- the I/O pump (shared with the host's process sandbox) ----------------------------------
 
 
 def pump(proc, stdin_data, cap, deadline, on_exit, on_timeout, grace_s):
@@ -164,7 +263,9 @@ def pump(proc, stdin_data, cap, deadline, on_exit, on_timeout, grace_s):
     kill what the program left, so that pipes its strays hold open reach EOF. Closes the
     pipes; returns ``(stdout, stderr, (bytes out, bytes err), timed_out, ended_at)``.
 
-    Shared with the host's process sandbox (``reasongym.sandboxes.process``)."""
+    ``proc`` needs ``pid``, ``poll()`` and ``stdin``/``stdout``/``stderr`` file objects (a
+    ``subprocess.Popen`` or a :class:`Forked`). Linear in the data: stdin is written from a
+    moving ``memoryview``, output is kept up to ``cap`` and only counted after that."""
     sel = selectors.DefaultSelector()
     streams = {proc.stdout.fileno(): 0, proc.stderr.fileno(): 1}
     bufs = [bytearray(), bytearray()]
@@ -173,7 +274,8 @@ def pump(proc, stdin_data, cap, deadline, on_exit, on_timeout, grace_s):
         os.set_blocking(fd, False)
         sel.register(fd, selectors.EVENT_READ)
     in_fd = proc.stdin.fileno()
-    if stdin_data:
+    pending = memoryview(stdin_data) if stdin_data else None
+    if pending is not None:
         os.set_blocking(in_fd, False)
         sel.register(in_fd, selectors.EVENT_WRITE)
     else:
@@ -211,26 +313,26 @@ def pump(proc, stdin_data, cap, deadline, on_exit, on_timeout, grace_s):
                     sel.unregister(fd)
                 elif fd == in_fd:
                     try:
-                        n = os.write(fd, stdin_data[:65536])
-                        stdin_data = stdin_data[n:]
+                        n = os.write(fd, pending[: 1 << 20])
+                        pending = pending[n:]
                     except BlockingIOError:
                         continue
-                    except BrokenPipeError:
-                        stdin_data = b""
-                    if not stdin_data:
+                    except (BrokenPipeError, OSError):
+                        pending = pending[:0]
+                    if not pending:
                         sel.unregister(fd)
                         proc.stdin.close()
                 else:
+                    i = streams[fd]
+                    room = cap - len(bufs[i])
                     try:
-                        chunk = os.read(fd, 65536)
+                        chunk = os.read(fd, CHUNK if room <= 0 else max(CHUNK, min(room, 1 << 20)))
                     except BlockingIOError:
                         continue
                     if not chunk:
                         sel.unregister(fd)
                         continue
-                    i = streams[fd]
                     total[i] += len(chunk)
-                    room = cap - len(bufs[i])
                     if room > 0:
                         bufs[i] += chunk[:room]
     finally:
@@ -242,21 +344,318 @@ def pump(proc, stdin_data, cap, deadline, on_exit, on_timeout, grace_s):
                 stream.close()
             except OSError:
                 pass
-    return bytes(bufs[0]), bytes(bufs[1]), tuple(total), timed_out, end
+    return bufs[0], bufs[1], tuple(total), timed_out, end
 
 
-def run(req):
+class Forked:
+    """A forked child, looking enough like ``subprocess.Popen`` for :func:`pump`."""
+
+    def __init__(self, pid, stdin_fd, stdout_fd, stderr_fd):
+        self.pid = pid
+        self.returncode = None
+        self.stdin = os.fdopen(stdin_fd, "wb", buffering=0)
+        self.stdout = os.fdopen(stdout_fd, "rb", buffering=0)
+        self.stderr = os.fdopen(stderr_fd, "rb", buffering=0)
+
+    def poll(self):
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return self.returncode
+            if pid:
+                self.returncode = _returncode(status)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() > end:
+                return None
+            time.sleep(0.0005)
+        return self.returncode
+
+
+def _returncode(status):
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+# --- running a program inside an already started interpreter --------------------------------
+
+
+def run_main(code, path, argv0=MAIN_FILE):
+    """Run ``code`` (bytes of a Python source file) as ``__main__`` in this process, as
+    ``python3 main.py`` would, then end the process with its exit status. Never returns.
+
+    Call it in a fresh child after its fds 0-2, cwd, environment, uid and limits are set.
+    """
+    import atexit
+    import builtins
+    import io
+    import types
+
+    status = 1
+    try:
+        try:
+            atexit._clear()  # handlers the parent registered are not the program's
+        except AttributeError:
+            pass
+        sys.stdin = sys.__stdin__ = io.TextIOWrapper(
+            io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
+        )
+        sys.stdout = sys.__stdout__ = io.TextIOWrapper(
+            io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8"
+        )
+        sys.stderr = sys.__stderr__ = io.TextIOWrapper(
+            io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
+            encoding="utf-8",
+            errors="backslashreplace",
+            line_buffering=True,
+        )
+        sys.argv = [argv0]
+        sys.path.insert(0, os.path.dirname(path))
+        sys.dont_write_bytecode = True
+        for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGALRM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if "random" in sys.modules:
+            sys.modules["random"].seed()  # not the parent's (and so every run's) sequence
+        main = types.ModuleType("__main__")
+        main.__file__ = path
+        main.__builtins__ = builtins
+        main.__cached__ = None
+        sys.modules["__main__"] = main
+        try:
+            exec(compile(code, path, "exec"), main.__dict__)
+            status = 0
+        except SystemExit as exc:
+            status = _exit_status(exc)
+        except KeyboardInterrupt:
+            _show_uncaught()
+            status = -signal.SIGINT
+        except BaseException:
+            _show_uncaught()
+            status = 1
+        status = _finish(status)
+    finally:
+        if status < 0:
+            signal.signal(-status, signal.SIG_DFL)
+            os.kill(os.getpid(), -status)
+        os._exit(status & 0xFF)
+
+
+def _show_uncaught():
+    """Print the current exception as the interpreter would: without this module's frame."""
+    kind, value, tb = sys.exc_info()
+    tb = tb.tb_next if tb is not None else None
+    try:
+        value.__traceback__ = tb
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        sys.excepthook(kind, value, tb)
+    except BaseException:  # noqa: BLE001 - a hostile excepthook
+        pass
+
+
+def _exit_status(exc):
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        sys.stderr.write(str(code) + "\n")
+    except Exception:  # noqa: BLE001
+        pass
+    return 1
+
+
+def _finish(status):
+    """What the interpreter does at exit: join threads, run atexit handlers, flush."""
+    import atexit
+
+    try:
+        import threading
+
+        threading._shutdown()
+    except BaseException:  # noqa: BLE001
+        pass
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:  # noqa: BLE001
+        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - as CPython: a failed flush is exit 120
+            if status == 0:
+                status = 120
+    return status
+
+
+# --- one run ----------------------------------------------------------------------------------
+
+
+def _split_payload(req, payload):
+    """``(code, stdin, [(name, view)])``: memoryviews into ``payload``, as the header says."""
+    view = memoryview(payload)
+    at = 0
+    code = view[at : at + int(req["code"])]
+    at += len(code)
+    stdin = view[at : at + int(req["stdin"])]
+    at += len(stdin)
+    files = []
+    for name, size in req.get("files") or []:
+        files.append((name, view[at : at + int(size)]))
+        at += int(size)
+    if at != len(payload):
+        raise ValueError(f"payload is {len(payload)} bytes, the header describes {at}")
+    return code, stdin, files
+
+
+def _write_all(fd, data):
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _write_files(files, code):
+    for rel, data in files:
+        path = os.path.join(WORK_DIR, rel)
+        parent = os.path.dirname(path)
+        if parent != WORK_DIR:
+            os.makedirs(parent, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
+    fd = os.open(os.path.join(WORK_DIR, MAIN_FILE), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        _write_all(fd, code)
+    finally:
+        os.close(fd)
+
+
+def _limit(cpu_s, fsize_bytes):
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize_bytes, fsize_bytes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _prepare_child(req, code, files, ends, ready_w):
+    """In the forked child, before any program code: the run's process, user, dir, limits."""
+    os.setsid()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")  # on OOM the kernel picks the program, not the runner
+    except OSError:
+        pass
+    for target, fd in enumerate(ends):
+        os.dup2(fd, target)
+    os.closerange(3, ready_w)
+    os.closerange(ready_w + 1, 1 << 16)
+    _become_sandbox_user()
+    os.chdir(WORK_DIR)
+    _write_files(files, code)
+    os.environ.clear()
+    os.environ.update(CHILD_ENV)
+    _limit(int(req["cpu_s"]), int(req["fsize_bytes"]))
+
+
+def _forget(buf, start):
+    """Zero ``buf[start:]`` in this process only, without copying its (shared) pages."""
+    import ctypes
+
+    n = len(buf) - start
+    if n <= 0:
+        return
+    window = (ctypes.c_char * len(buf)).from_buffer(buf)
+    addr = ctypes.addressof(window) + start
+    page = resource.getpagesize()
+    lo, hi = -(-addr // page) * page, (addr + n) // page * page
+    if hi - lo >= page:
+        ctypes.memset(addr, 0, lo - addr)
+        libc = _libc()
+        libc.madvise(ctypes.c_void_p(lo), ctypes.c_size_t(hi - lo), ctypes.c_int(4))
+        ctypes.memset(hi, 0, addr + n - hi)
+    else:
+        ctypes.memset(addr, 0, n)
+    del window
+
+
+def _start_forked(req, payload, code, files):
+    """Fork the run's child; returns a :class:`Forked` once it is ready to run the program."""
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(ready_r)
+            _prepare_child(req, code, files, (in_r, out_w, err_w), ready_w)
+            source = bytes(code)
+            del code, files
+            _forget(payload, len(source))  # stdin and files: the program reads its copies
+            os.write(ready_w, b"k")
+            os.close(ready_w)
+        except BaseException as exc:  # noqa: BLE001 - tell the runner, never run the program
+            try:
+                os.write(ready_w, (f"E{type(exc).__name__}: {exc}").encode()[:2000])
+            finally:
+                os._exit(SETUP_FAILED)
+        run_main(source, os.path.join(WORK_DIR, MAIN_FILE))
+    for fd in (in_r, out_w, err_w, ready_w):
+        os.close(fd)
+    child = Forked(pid, in_w, out_r, err_r)
+    sel = selectors.DefaultSelector()
+    sel.register(ready_r, selectors.EVENT_READ)
+    got = sel.select(SETUP_TIMEOUT_S)
+    sel.close()
+    note = os.read(ready_r, 4096) if got else b""
+    os.close(ready_r)
+    if note != b"k":
+        os.kill(pid, signal.SIGKILL)
+        child.wait()
+        for stream in (child.stdin, child.stdout, child.stderr):
+            stream.close()
+        raise RuntimeError(
+            "could not set up the run: " + (note[1:].decode(errors="replace") or "no answer")
+        )
+    return child
+
+
+def _start_exec(req, code, files):
+    """Start ``python3 main.py`` as uid 1000 (the pre-fork-server path)."""
     import subprocess
 
-    cap = int(req["output_bytes"])
-    timeout = float(req["timeout_s"])
-    clean = all(_wipe(d) for d in SCRATCH_DIRS)
-    _write_files(req.get("files") or {}, req["code"])
-    stdin_data = base64.b64decode(req.get("stdin") or "")
-    oom_before = _oom_kill_count()
+    pid = os.fork()
+    if pid == 0:  # write the files as the sandbox user
+        status = 1
+        try:
+            _become_sandbox_user()
+            _write_files(files, code)
+            status = 0
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise RuntimeError("could not write the run's files")
 
-    start = time.monotonic()
-    proc = subprocess.Popen(
+    def setup():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        try:
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("1000")
+        except OSError:
+            pass
+        _limit(int(req["cpu_s"]), int(req["fsize_bytes"]))
+
+    return subprocess.Popen(
         [sys.executable, MAIN_FILE],
         cwd=WORK_DIR,
         env=CHILD_ENV,
@@ -264,8 +663,25 @@ def run(req):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
-        preexec_fn=_child_setup(int(req["cpu_s"]), int(req["fsize_bytes"])),
+        user=SANDBOX_UID,
+        group=SANDBOX_GID,
+        extra_groups=[],
+        preexec_fn=setup,
     )
+
+
+def run(req, payload):
+    """Serve one ``run`` request; returns ``(header, stdout, stderr)``."""
+    cap = int(req["output_bytes"])
+    timeout = float(req["timeout_s"])
+    code, stdin_data, files = _split_payload(req, payload)
+    t_in = time.monotonic()
+    oom_before = _oom_kill_count()
+    start = time.monotonic()
+    if req.get("launch", "fork") == "exec":
+        proc = _start_exec(req, code, files)
+    else:
+        proc = _start_forked(req, payload, code, files)
     leftover = 0
 
     def on_timeout():
@@ -273,7 +689,7 @@ def run(req):
         os.kill(-1, signal.SIGKILL)
         try:
             proc.wait(KILL_TIMEOUT_S)  # reap the program itself first: keeps its status
-        except subprocess.TimeoutExpired:
+        except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired
             pass
         leftover = _kill_everything_else()
 
@@ -289,15 +705,18 @@ def run(req):
         proc, stdin_data, cap, start + timeout, on_exit, on_timeout, KILL_TIMEOUT_S
     )
     duration = exited_at - start
+    del code, stdin_data, files
     left_after_kill = _kill_everything_else()
     oom_after = _oom_kill_count()
     oom = oom_before is not None and oom_after is not None and oom_after > oom_before
-    clean = all(_wipe(d) for d in SCRATCH_DIRS) and clean and left_after_kill == 0
-    return {
+    t_kill = time.monotonic()
+    clean = _clean_up() and left_after_kill == 0
+    header = {
+        "phases": [start - t_in, exited_at - start, t_kill - exited_at, time.monotonic() - t_kill],
         "op": "result",
-        "exit_code": proc.returncode,
-        "stdout": base64.b64encode(stdout).decode(),
-        "stderr": base64.b64encode(stderr).decode(),
+        "exit_code": proc.returncode if not timed_out else -signal.SIGKILL,
+        "stdout": len(stdout),
+        "stderr": len(stderr),
         "truncated": total[0] > cap or total[1] > cap,
         "timed_out": timed_out,
         "oom_killed": oom,
@@ -305,31 +724,82 @@ def run(req):
         "leftover": leftover,
         "clean": clean,
     }
+    return header, stdout, stderr
 
 
-def _read_lines(first_timeout):
-    buf = b""
-    timeout = first_timeout
-    sel = selectors.DefaultSelector()
-    sel.register(0, selectors.EVENT_READ)
-    while True:
-        while b"\n" not in buf:
-            if timeout is not None and not sel.select(timeout):
-                return  # nobody attached in time: exit, the container goes away
-            chunk = os.read(0, 1 << 20)
-            if not chunk:
-                return  # stdin closed: the owner is gone
-            buf += chunk
-        line, buf = buf.split(b"\n", 1)
-        timeout = None
-        yield line
+# --- the request stream -------------------------------------------------------------------------
 
 
-def _send(obj):
-    data = json.dumps(obj).encode() + b"\n"
-    while data:
-        n = os.write(1, data)
-        data = data[n:]
+class Stream:
+    """Reads header lines and exact-size payloads from fd 0, in linear time."""
+
+    def __init__(self, fd=0):
+        self.fd = fd
+        self.buf = bytearray()
+        self.sel = selectors.DefaultSelector()
+        self.sel.register(fd, selectors.EVENT_READ)
+
+    def _fill(self, timeout):
+        if timeout is not None and not self.sel.select(timeout):
+            return False  # nobody attached in time: exit, the container goes away
+        chunk = os.read(self.fd, 1 << 20)
+        if not chunk:
+            return False  # stdin closed: the owner is gone
+        self.buf += chunk
+        return True
+
+    def header(self, timeout=None):
+        scanned = 0
+        while True:
+            i = self.buf.find(b"\n", scanned)
+            if i >= 0:
+                line = bytes(self.buf[:i])
+                del self.buf[: i + 1]
+                return line
+            scanned = len(self.buf)
+            if scanned > MAX_HEADER_BYTES:
+                raise ValueError(f"request header longer than {MAX_HEADER_BYTES} bytes")
+            if not self._fill(timeout):
+                return None
+
+    def payload(self, size):
+        out = bytearray(size)
+        have = min(size, len(self.buf))
+        out[:have] = self.buf[:have]
+        del self.buf[:have]
+        view = memoryview(out)
+        while have < size:
+            n = os.readv(self.fd, [view[have:]])
+            if n == 0:
+                return None
+            have += n
+        return out
+
+
+def _send(header, *parts):
+    header = dict(header, payload=sum(len(p) for p in parts))
+    _write_all(1, memoryview(json.dumps(header).encode() + b"\n"))
+    for part in parts:
+        _write_all(1, memoryview(part))
+
+
+def _caps():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    return int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _preload():
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except Exception:  # noqa: BLE001 - optional
+            pass
 
 
 def main():
@@ -339,10 +809,22 @@ def main():
         )
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _set_non_dumpable()
-    for line in _read_lines(FIRST_REQUEST_TIMEOUT_S):
-        req = {}
+    os.chdir("/")
+    _preload()
+    stream = Stream(0)
+    timeout = FIRST_REQUEST_TIMEOUT_S
+    while True:
+        line = stream.header(timeout)
+        if line is None:
+            return
+        timeout = None
+        req, payload, parts = {}, None, ()
         try:
             req = json.loads(line)
+            size = int(req.get("payload") or 0)
+            payload = stream.payload(size) if size else bytearray()
+            if payload is None:
+                return
             op = req.get("op")
             if op == "ping":
                 resp = {
@@ -350,17 +832,25 @@ def main():
                     "protocol": PROTOCOL_VERSION,
                     "python": sys.version.split()[0],
                     "uid": os.getuid(),
+                    "caps": _caps(),
+                    "clean": _clean_up(),
                 }
             elif op == "run":
-                resp = run(req)
+                resp, out, err = run(req, payload)
+                parts = (out, err)
             else:
                 resp = {"op": "error", "error": f"unknown op {op!r}"}
         except Exception as exc:  # noqa: BLE001 - the host decides what to do
             resp = {"op": "error", "error": f"{type(exc).__name__}: {exc}"}
             _kill_everything_else()
+            resp["clean"] = _clean_up()
         if isinstance(req, dict) and "id" in req:
             resp["id"] = req["id"]
-        _send(resp)
+        _zero(payload)
+        _send(resp, *parts)
+        for part in parts:
+            _zero(part)
+        del payload, parts
 
 
 if __name__ == "__main__":

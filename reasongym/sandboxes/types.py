@@ -22,7 +22,11 @@ class Limits:
         output_bytes: bytes kept of stdout and of stderr each; the rest is dropped and the
             result flagged ``truncated``.
         disk_mb: size of the writable work dir (Docker: a tmpfs; bubblewrap: a tmpfs;
-            bare process backend: the largest single file).
+            bare process backend: the largest single file). The code and ``files`` must fit.
+        stdin_bytes: the largest ``stdin`` a run accepts; a bigger one is a ``ValueError``
+            before anything runs.
+        files_bytes: the largest total of the code and ``files`` a run accepts (they must
+            also fit in ``disk_mb``); more is a ``ValueError`` before anything runs.
     """
 
     timeout_s: float = 10.0
@@ -31,6 +35,8 @@ class Limits:
     pids: int = 64
     output_bytes: int = 64 * 1024
     disk_mb: int = 64
+    stdin_bytes: int = 64 << 20
+    files_bytes: int = 64 << 20
 
     def __post_init__(self) -> None:
         problems = []
@@ -50,6 +56,10 @@ class Limits:
             problems.append(f"output_bytes={self.output_bytes!r} must be an int in (0, 64 MiB]")
         if not (isinstance(self.disk_mb, int) and 1 <= self.disk_mb <= 1 << 20):
             problems.append(f"disk_mb={self.disk_mb!r} must be an int >= 1")
+        for name in ("stdin_bytes", "files_bytes"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and 0 <= value <= 1 << 32):
+                problems.append(f"{name}={value!r} must be an int in [0, 4 GiB]")
         if problems:
             raise ValueError("invalid Limits: " + "; ".join(problems))
 

@@ -1,9 +1,11 @@
 """One warm sandbox container and the attached stdin/stdout stream to its runner.
 
-The host speaks JSON lines to the runner (``runner.py``) over the container's attached
-stdin/stdout: no ``docker exec`` per run (~100 ms), just a write and a read on a socket that
-is already open. Output arrives in the engine's multiplexed framing (8-byte header: stream
-id, 3 zero bytes, big-endian length), since the container has no TTY.
+The host speaks to the runner (``runner.py``) over the container's attached stdin/stdout: no
+``docker exec`` per run (~100 ms), just a write and a read on a socket that is already open.
+A message is one JSON header line and then ``payload`` raw bytes (code, stdin, files one way;
+stdout, stderr the other), so that large inputs and outputs cost linear time. Output arrives in
+the engine's multiplexed framing (8-byte header: stream id, 3 zero bytes, big-endian length),
+since the container has no TTY.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import select
 import socket
 import struct
 import time
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -41,7 +44,7 @@ class Worker:
         if not isinstance(sock, socket.socket):
             raise TypeError(f"unsupported engine transport: attach gave {type(attach).__name__}")
         self._sock = sock
-        self._buf = b""
+        self._buf = bytearray()  # stdout bytes of the runner, not yet consumed
         self._next_id = 0
         self.stderr_tail = b""  # the runner's own stderr, for error messages
         self.disk_mb = disk_mb
@@ -60,19 +63,31 @@ class Worker:
             return True
         return bool(readable) or bool(self._buf)
 
-    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Send one request and wait for its answer.
+    def request(
+        self,
+        message: dict[str, Any],
+        timeout: float,
+        parts: Sequence[bytes | memoryview] = (),
+    ) -> tuple[dict[str, Any], bytearray]:
+        """Send one request (header + raw ``parts``) and wait for its answer.
+
+        Returns:
+            ``(header, payload)``: the answer's JSON header and its raw payload bytes.
 
         Raises:
             WorkerTimeout: no answer within ``timeout`` seconds.
-            WorkerBroken: the stream closed, or the answer was not valid JSON.
+            WorkerBroken: the stream closed, or the answer was malformed.
         """
         deadline = time.monotonic() + timeout
         self._next_id += 1
-        data = json.dumps({**message, "id": self._next_id}).encode() + b"\n"
+        size = sum(len(p) for p in parts)
+        header = json.dumps({**message, "id": self._next_id, "payload": size}).encode() + b"\n"
         try:
             self._sock.settimeout(timeout)
-            self._sock.sendall(data)
+            self._sock.sendall(header)
+            for part in parts:
+                if len(part):
+                    self._sock.sendall(part)
         except TimeoutError:
             raise WorkerTimeout("sending the request timed out") from None
         except OSError as exc:
@@ -86,40 +101,59 @@ class Worker:
             raise WorkerBroken(f"runner sent {type(answer).__name__}, not an object")
         if answer.get("id") != self._next_id:
             raise WorkerBroken(f"runner answered request {answer.get('id')!r}, not {self._next_id}")
-        return answer
+        want = answer.get("payload", 0)
+        if type(want) is not int or want < 0:
+            raise WorkerBroken(f"runner announced a payload of {want!r} bytes")
+        return answer, self._read_bytes(want, deadline)
 
     def _read_line(self, deadline: float) -> bytes:
-        while b"\n" not in self._buf:
-            header = self._read_exact(8, deadline)
-            stream, size = header[0], struct.unpack(">I", header[4:])[0]
-            if stream not in (1, 2) or header[1:4] != b"\0\0\0":
-                raise WorkerBroken(f"bad frame header {header!r}")
-            payload = self._read_exact(size, deadline)
-            if stream == 1:
-                self._buf += payload
-            else:
-                self.stderr_tail = (self.stderr_tail + payload)[-4096:]
-        line, self._buf = self._buf.split(b"\n", 1)
-        return line
+        scanned = 0
+        while True:
+            i = self._buf.find(b"\n", scanned)
+            if i >= 0:
+                line = bytes(self._buf[:i])
+                del self._buf[: i + 1]
+                return line
+            scanned = len(self._buf)
+            self._read_frame(deadline)
 
-    def _read_exact(self, n: int, deadline: float) -> bytes:
-        chunks = []
-        while n:
+    def _read_bytes(self, n: int, deadline: float) -> bytearray:
+        while len(self._buf) < n:
+            self._read_frame(deadline)
+        out = self._buf[:n]
+        del self._buf[:n]
+        return out
+
+    def _read_frame(self, deadline: float) -> None:
+        header = self._read_exact(8, deadline)
+        stream, size = header[0], struct.unpack(">I", header[4:])[0]
+        if stream not in (1, 2) or header[1:4] != b"\0\0\0":
+            raise WorkerBroken(f"bad frame header {bytes(header)!r}")
+        payload = self._read_exact(size, deadline)
+        if stream == 1:
+            self._buf += payload
+        else:
+            self.stderr_tail = (self.stderr_tail + bytes(payload))[-4096:]
+
+    def _read_exact(self, n: int, deadline: float) -> bytearray:
+        out = bytearray(n)
+        view = memoryview(out)
+        have = 0
+        while have < n:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise WorkerTimeout("the runner did not answer in time")
             try:
                 self._sock.settimeout(remaining)
-                chunk = self._sock.recv(min(n, 1 << 20))
+                got = self._sock.recv_into(view[have:], min(n - have, 1 << 20))
             except TimeoutError:
                 raise WorkerTimeout("the runner did not answer in time") from None
             except OSError as exc:
                 raise WorkerBroken(f"stream to the runner failed ({exc})") from None
-            if not chunk:
+            if not got:
                 raise WorkerBroken("stream to the runner closed (container exited)")
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
+            have += got
+        return out
 
     def close_stream(self) -> None:
         """Close our end: the runner sees EOF on stdin and exits (the container auto-removes)."""

@@ -54,18 +54,25 @@ def test_containers_are_locked_down(client):
         assert host["NetworkMode"] == "none"
         assert host["ReadonlyRootfs"] is True
         assert host["CapDrop"] == ["ALL"]
+        assert sorted(host["CapAdd"]) == ["CAP_KILL", "CAP_SETGID", "CAP_SETUID"] or sorted(
+            host["CapAdd"]
+        ) == ["KILL", "SETGID", "SETUID"]
         assert "no-new-privileges" in host["SecurityOpt"]
         assert host["Memory"] == host["MemorySwap"] > 0
         assert host["PidsLimit"] and host["PidsLimit"] < 100
         assert host["NanoCpus"] == 1_000_000_000
         assert set(host["Tmpfs"]) == {"/work", "/tmp"}
         assert host["AutoRemove"] is True
-        assert config["User"] == "1000:1000"
+        assert config["User"] == "0:0"  # the runner only: it drops every program to 1000
         assert config["StdinOnce"] is True
         assert config["Labels"][eng.LABEL] == "1"
         assert config["Labels"][eng.LABEL_PID] == str(os.getpid())
-        r = sb.run("import os; print(os.getuid(), os.getgid())")
-        assert r.stdout == "1000 1000\n"
+        r = sb.run(
+            "import os\nprint(os.getuid(), os.getgid(), os.getgroups())\n"
+            "caps = [l.split()[1] for l in open('/proc/self/status') if l[:6] in ('CapEff', 'CapPrm', 'CapInh', 'CapAmb')]\n"
+            "print(set(caps))"
+        )
+        assert r.stdout == "1000 1000 []\n{'0000000000000000'}\n", r
 
 
 def test_close_removes_every_container():
