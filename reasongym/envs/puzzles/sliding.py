@@ -38,7 +38,7 @@ from pydantic import Field
 
 from reasongym.envs.puzzles import grid_moves
 from reasongym.envs.puzzles.base import PuzzleConfig, PuzzleEnv
-from reasongym.envs.puzzles.parsing import extract_answer
+from reasongym.envs.puzzles.parsing import answer_part, to_int
 from reasongym.envs.puzzles.render import framed, glyph, solid
 
 ILLEGAL = 4  # internal move for "move N" with tile N not next to the gap
@@ -223,10 +223,10 @@ class SlidingPuzzleEnv(PuzzleEnv):
         )
 
     def _parse(self, text: str) -> list[int] | str:
-        tile = re.search(r"(?:move|slide|tile)\s*(\d+)", extract_answer(text).lower())
+        tile = re.search(r"(?:move|slide|tile)\s*(\d+)", answer_part(text).lower())
         if tile is None:
             return grid_moves.parse_move(text)
-        number = int(tile.group(1))
+        number = to_int(tile.group(1))
         if number not in self._tiles or number == 0:
             return f"there is no tile {number}; tiles are 1..{self.num_codes - 1}."
         pos = self._tiles.index(number)

@@ -40,7 +40,7 @@ import numpy as np
 from pydantic import Field
 
 from reasongym.envs.puzzles.base import PuzzleConfig, PuzzleEnv
-from reasongym.envs.puzzles.parsing import extract_answer, parse_grid, parse_ints
+from reasongym.envs.puzzles.parsing import answer_part, parse_grid, parse_ints
 from reasongym.envs.puzzles.render import framed, glyph, grid_lines
 
 
@@ -246,7 +246,7 @@ class SudokuEnv(PuzzleEnv):
     def _parse(self, text: str) -> list[int] | str:
         n = self.config.size
         numbers = parse_ints(text)
-        body = extract_answer(text).lower()
+        body = answer_part(text).lower()
         if len(numbers) == 3 and all(1 <= x <= n for x in numbers[:2]) and 0 <= numbers[2] <= n:
             r, c, d = numbers
             return [((r - 1) * n + c - 1) * (n + 1) + d]

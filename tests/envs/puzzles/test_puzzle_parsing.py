@@ -6,7 +6,7 @@ import pytest
 
 from reasongym.envs.puzzles.lights_out import LightsOutEnv
 from reasongym.envs.puzzles.maze import MazeEnv
-from reasongym.envs.puzzles.parsing import extract_answer, parse_direction, parse_grid
+from reasongym.envs.puzzles.parsing import answer_part, parse_direction, parse_grid
 from reasongym.envs.puzzles.sudoku import SudokuEnv
 
 
@@ -49,8 +49,8 @@ def test_parse_grid_empty_cells_and_separators():
     assert parse_grid("no grid here") is None
 
 
-def test_extract_answer_prefers_the_last_tag():
-    assert extract_answer("<answer>a</answer> then <answer>b</answer>") == "b"
+def test_answer_part_takes_the_first_construct():
+    assert answer_part("<answer>a</answer> then <answer>b</answer>") == "a"
 
 
 def test_format_error_is_a_penalised_no_op_with_a_helpful_message():
