@@ -376,38 +376,3 @@ class ReasonEnv(gym.Env):
         generator.state = copy.deepcopy(state)
         self._np_random = np.random.Generator(generator)
 
-
-# -- typed tools ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _FallbackToolSpec:
-    """Stand-in for ``reasongym.envs.tools.spec.ToolSpec`` while that module is absent."""
-
-    name: str
-    description: str
-    parameters: dict[str, Any]
-    fn: Any = None
-
-    def to_openai(self) -> dict[str, Any]:
-        return {
-            "type": "function",
-            "function": {
-                "name": self.name,
-                "description": self.description,
-                "parameters": copy.deepcopy(self.parameters),
-            },
-        }
-
-
-def string_tool(name: str, description: str, argument: str, fn: Any, about: str = "") -> Any:
-    """A ``ToolSpec`` with one required string argument ``argument``."""
-    parameters = {
-        "type": "object",
-        "properties": {argument: {"type": "string", "description": about or argument}},
-        "required": [argument],
-        "additionalProperties": False,
-    }
-    try:
-        from reasongym.envs.tools.spec import ToolSpec
-    except ImportError:
-        ToolSpec = _FallbackToolSpec  # noqa: N806 - until the tools module ships ToolSpec
-    return ToolSpec(name=name, description=description, parameters=parameters, fn=fn)

@@ -47,10 +47,12 @@ from pydantic import Field, field_validator
 
 from reasongym.envs import actions
 from reasongym.envs.actions import Answer, FormatError, ToolCall, parse_action
-from reasongym.envs.base import COMMON_RENAMES, EnvConfig, ReasonEnv, StepOutcome, string_tool
+from reasongym.envs.actions import SUBMIT_ANSWER
+from reasongym.envs.base import COMMON_RENAMES, EnvConfig, ReasonEnv, StepOutcome
 from reasongym.envs.rewards import TextRewardSpec
 from reasongym.envs.tasks import TaskSpec, build_source
 from reasongym.envs.tools import TOOL_FACTORIES, build_tool
+from reasongym.envs.tools.spec import ToolSpec, render_tag_grammar, submit_answer_spec
 from reasongym.envs.types import Task, ToolResult, Verdict
 from reasongym.envs.verifiers import VERIFIERS, build_verifier
 from reasongym.spaces import UnicodeText, clip_text
@@ -58,9 +60,6 @@ from reasongym.spaces import UnicodeText, clip_text
 DEFAULT_INSTRUCTIONS = (
     "Solve the problem. Think step by step, then give only the final result as your answer."
 )
-
-#: The name of the answer tool every text env offers (native tool calls submit through it).
-SUBMIT_ANSWER = "submit_answer"
 
 
 class SandboxSpec(EnvConfig):
@@ -163,33 +162,22 @@ class TextTaskEnv(ReasonEnv):
                 }
             self._tools[name] = build_tool(name, options)
         self._tool_args = {name: tool.argument for name, tool in self._tools.items()}
-        self._tool_args[SUBMIT_ANSWER] = "answer"
+        self._specs = [tool.spec() for tool in self._tools.values()]
+        self._answer_spec = submit_answer_spec(
+            "Submit your final answer; the episode ends when it is correct "
+            f"(answers allowed: {self.config.max_attempts}).",
+            self._submit,
+            about="the final answer only (for code: the complete function)",
+        )
         self.observation_space = UnicodeText(self.config.max_observation_chars)
         self.action_space = UnicodeText(self.config.max_action_chars)
         self._state = TextEnvState(task=None)
 
     # -- the contract ------------------------------------------------------------------------
     @property
-    def tools(self) -> list[Any]:
+    def tools(self) -> list[ToolSpec]:
         """The env's tools as ``ToolSpec``s, then ``submit_answer`` (the final answer)."""
-        specs = []
-        for tool in self._tools.values():
-            spec = getattr(tool, "spec", None)
-            if callable(spec):
-                specs.append(spec())
-            else:
-                specs.append(string_tool(tool.name, tool.description, tool.argument, tool))
-        specs.append(
-            string_tool(
-                SUBMIT_ANSWER,
-                "Submit your final answer; the episode ends when it is correct "
-                f"(answers allowed: {self.config.max_attempts}).",
-                "answer",
-                self._submit,
-                about="the final answer only (for code: the complete function)",
-            )
-        )
-        return specs
+        return [*self._specs, self._answer_spec]
 
     @property
     def num_tasks(self) -> int:
@@ -213,33 +201,11 @@ class TextTaskEnv(ReasonEnv):
 
     # -- prompt ----------------------------------------------------------------------------
     def system_prompt(self) -> str:
-        """Instructions, tools and the action grammar (the first part of the reset prompt)."""
-        lines = [self.config.instructions]
+        """Instructions and the tool section rendered from the specs (tags), or the one line
+        saying to call tools (native: the specs go to the model as OpenAI ``tools``)."""
         if self.config.action_format == "native":
-            lines.append(
-                "Call the tools you are given; submit the final result with the "
-                f"{SUBMIT_ANSWER} tool."
-            )
-            return "\n".join(lines)
-        specs = [spec for spec in self.tools if spec.name != SUBMIT_ANSWER]
-        if specs:
-            lines.append(self._tag_grammar(specs))
-        else:
-            lines.append(
-                "Give your final answer with <answer>ANSWER</answer> (or \\boxed{ANSWER})."
-            )
-        return "\n".join(lines)
-
-    @staticmethod
-    def _tag_grammar(specs: list[Any]) -> str:
-        try:
-            from reasongym.envs.tools.spec import render_tag_grammar
-        except ImportError:  # until the typed-tools module lands: the same text, built here
-            lines = ["Tools you can call (one per turn; the output comes back to you):"]
-            lines += [f"- {spec.description}" for spec in specs]
-            lines.append(actions.GRAMMAR_HELP)
-            return "\n".join(lines)
-        return render_tag_grammar(specs)
+            return f"{self.config.instructions}\n{actions.NATIVE_HELP}"
+        return f"{self.config.instructions}\n{render_tag_grammar(self.tools)}"
 
     def _prompt(self, task: Task) -> str:
         return f"{self.system_prompt()}\n\nProblem:\n{task.question}"
@@ -256,33 +222,16 @@ class TextTaskEnv(ReasonEnv):
         return prompt, self._extra_info()
 
     def _parse(self, action: Any) -> Answer | ToolCall | FormatError:
-        if isinstance(action, (Answer, ToolCall, FormatError)):  # from _submit / tool fns
-            parsed = action
-        elif isinstance(action, dict) or self.config.action_format == "native":
-            parsed = self._parse_native(action)
-        else:
-            parsed = parse_action(action, self._tool_args)
-        if isinstance(parsed, ToolCall) and parsed.name == SUBMIT_ANSWER:
-            return Answer(parsed.argument)
-        return parsed
-
-    def _parse_native(self, action: Any) -> Answer | ToolCall | FormatError:
-        native = getattr(actions, "parse_native_action", None)
-        if callable(native):
-            return native(action, self.tools)
-        if isinstance(action, dict):
-            import json
-
-            try:
-                action = json.dumps(action)
-            except (TypeError, ValueError, RecursionError):
-                return FormatError("the tool call is not JSON data")
-        parsed = parse_action(action, self._tool_args)
-        if isinstance(parsed, Answer):  # native mode: answers come through submit_answer
-            return FormatError(
-                f"use a tool call; submit the final answer with the {SUBMIT_ANSWER} tool"
-            )
-        return parsed
+        if isinstance(action, (Answer, ToolCall, FormatError)):  # from the tools' callables
+            return action
+        action_format = "native" if isinstance(action, dict) else self.config.action_format
+        return parse_action(
+            action,
+            self._tool_args,
+            action_format=action_format,
+            tools=self.tools,
+            max_chars=self.config.max_action_chars,
+        )
 
     def _step(self, action: Any) -> StepOutcome:
         state = self._state
@@ -295,7 +244,7 @@ class TextTaskEnv(ReasonEnv):
         terminated, verdict, role, success = False, None, "user", False
 
         if isinstance(parsed, ToolCall) and parsed.name not in self._tools:
-            available = ", ".join([*self._tools, SUBMIT_ANSWER])
+            available = ", ".join(spec.name for spec in self.tools)
             parsed = FormatError(f"unknown tool {parsed.name!r} (available: {available}).")
 
         if isinstance(parsed, FormatError):

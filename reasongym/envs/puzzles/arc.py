@@ -34,7 +34,6 @@ On a correct answer or when ``max_attempts`` answers were wrong; truncated after
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
@@ -42,21 +41,17 @@ import numpy as np
 from gymnasium import spaces
 from pydantic import Field, ValidationInfo, field_validator
 
-from reasongym.envs.base import COMMON_RENAMES, EnvConfig, ReasonEnv, StepOutcome, string_tool
+from reasongym.envs.actions import Answer, parse_action
+from reasongym.envs.base import COMMON_RENAMES, EnvConfig, ReasonEnv, StepOutcome
 from reasongym.envs.puzzles.parsing import parse_grid
 from reasongym.envs.puzzles.render import FONT
 from reasongym.envs.rewards import AnswerRewardSpec
+from reasongym.envs.tools.spec import ToolSpec, submit_answer_spec
 from reasongym.envs.types import ToolResult, Verdict
 from reasongym.spaces import UnicodeText, clip_text
 
 Grid = list[list[int]]
 
-
-@dataclass(frozen=True)
-class _Submitted:
-    """An answer handed in through the ``submit_answer`` tool's callable."""
-
-    text: str
 
 #: The usual ARC colours for 0..9.
 PALETTE = np.array(
@@ -236,22 +231,18 @@ class ARCEnv(ReasonEnv):
         return len(self._task_pairs())
 
     @property
-    def tools(self) -> list[Any]:
+    def tools(self) -> list[ToolSpec]:
         return [
-            string_tool(
-                "submit_answer",
+            submit_answer_spec(
                 "Submit the test output grid; the episode ends when it is correct "
                 f"(answers allowed: {self.config.max_attempts}).",
-                "answer",
                 self._submit,
                 about="the grid: one row per line, digits 0-9 separated by spaces",
             )
         ]
 
     def _submit(self, answer: str) -> ToolResult:
-        if not isinstance(answer, str):
-            return ToolResult(f"answer must be a string, got {type(answer).__name__}", ok=False)
-        obs, *_ = self.step(_Submitted(answer))
+        obs, *_ = self.step(Answer(answer))
         return ToolResult(self._prompt_text(obs))
 
     def _row_answer(self) -> str:
@@ -269,25 +260,16 @@ class ARCEnv(ReasonEnv):
         return self._observation(first=True), {"optimal_steps": 1}
 
     def _answer_text(self, action: Any) -> str | None:
-        if isinstance(action, _Submitted):
+        """The grid text of an action: the string itself (tags) or the ``submit_answer``
+        argument of a native call; None when a native action is not such a call."""
+        if isinstance(action, Answer):
             return action.text
         if isinstance(action, str) and self.config.action_format == "tags":
             return action
-        from reasongym.envs.actions import ToolCall, parse_action
-
-        if isinstance(action, dict):
-            import json
-
-            try:
-                action = json.dumps(action)
-            except (TypeError, ValueError, RecursionError):
-                return None
-        if not isinstance(action, str):
-            return None
-        parsed = parse_action(action, {"submit_answer": "answer"})
-        if isinstance(parsed, ToolCall) and parsed.name == "submit_answer":
-            return parsed.argument
-        return action if self.config.action_format == "tags" else None
+        parsed = parse_action(
+            action, action_format="native", tools=self.tools, max_chars=self.config.max_action_chars
+        )
+        return parsed.text if isinstance(parsed, Answer) else None
 
     def _step(self, action: Any) -> StepOutcome:
         cfg = self.config
@@ -376,9 +358,14 @@ class ARCEnv(ReasonEnv):
         parts.append(
             f"Test input ({len(test_input)}x{len(test_input[0])}):\n{grid_text(test_input)}"
         )
+        where = (
+            "as the answer argument of the submit_answer tool"
+            if self.config.action_format == "native"
+            else "inside <answer>...</answer>"
+        )
         parts.append(
             "Answer with the test output grid: one row per line, digits separated by spaces, "
-            f"inside <answer>...</answer>. You have {self.config.max_attempts} attempt(s)."
+            f"{where}. You have {self.config.max_attempts} attempt(s)."
         )
         return "\n\n".join(parts)
 

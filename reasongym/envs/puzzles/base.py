@@ -26,16 +26,11 @@ import numpy as np
 from gymnasium import spaces
 from pydantic import Field
 
-from reasongym.envs.base import (
-    COMMON_RENAMES,
-    MAX_TASK_INDEX,
-    EnvConfig,
-    ReasonEnv,
-    StepOutcome,
-    string_tool,
-)
+from reasongym.envs.actions import ToolCall, parse_action
+from reasongym.envs.base import COMMON_RENAMES, MAX_TASK_INDEX, EnvConfig, ReasonEnv, StepOutcome
 from reasongym.envs.puzzles.render import GridRenderer, sprite_size
 from reasongym.envs.rewards import PuzzleRewardSpec
+from reasongym.envs.tools.spec import ToolSpec, move_spec
 from reasongym.envs.types import ToolResult
 from reasongym.spaces import UnicodeText, clip_text
 
@@ -185,24 +180,22 @@ class PuzzleEnv(ReasonEnv):
 
     # -- the contract ------------------------------------------------------------------------
     @property
-    def tools(self) -> list[Any]:
-        """Text modes: the ``move`` tool (the moves written as in the rules); discrete: none."""
+    def tools(self) -> list[ToolSpec]:
+        """Text modes: the ``move`` tool (moves written as in the rules); discrete: none."""
         if self._discrete:
             return []
         return [
-            string_tool(
-                MOVE_TOOL,
-                f"Play your next move(s) in the {self.title}; the puzzle ends when it is solved.",
-                "moves",
-                self._tool_move,
+            move_spec(
+                f"Play your next move(s) in the {self.title}; the episode ends when it is "
+                "solved.",
+                name=MOVE_TOOL,
                 about="the move(s), written as the rules say (e.g. one of the legal moves)",
+                fn=self._tool_move,
             )
         ]
 
-    def _tool_move(self, moves: str) -> ToolResult:
-        if not isinstance(moves, str):
-            return ToolResult(f"moves must be a string, got {type(moves).__name__}", ok=False)
-        obs, *_ = self.step(moves)
+    def _tool_move(self, move: str) -> ToolResult:
+        obs, *_ = self.step(ToolCall(MOVE_TOOL, move))
         return ToolResult(self._prompt_text(obs))
 
     def _row_answer(self) -> str:
@@ -274,30 +267,27 @@ class PuzzleEnv(ReasonEnv):
         )
 
     def _action_text(self, action: Any) -> str | None:
-        """The text of a text-mode action: the string itself (tags) or the ``moves`` argument
-        of a move-tool call (native, or any dict); None when a native call is malformed."""
+        """The text of a text-mode action: the string itself (tags) or the ``move`` argument
+        of a move-tool call (native, a dict, or the tool's callable); None when a native
+        action is not such a call."""
+        if isinstance(action, ToolCall):
+            return action.argument if action.name == MOVE_TOOL else None
         if isinstance(action, str) and self.config.action_format == "tags":
             return action
-        from reasongym.envs.actions import ToolCall, parse_action
-
-        if isinstance(action, dict):
-            try:
-                action = json.dumps(action)
-            except (TypeError, ValueError, RecursionError):
-                return None
-        if not isinstance(action, str):
-            return str(action)
-        parsed = parse_action(action, {MOVE_TOOL: "moves"})
+        parsed = parse_action(
+            action,
+            action_format="native",
+            tools=self.tools,
+            max_chars=self.config.max_action_chars,
+        )
         if isinstance(parsed, ToolCall) and parsed.name == MOVE_TOOL:
             return parsed.argument
-        if self.config.action_format == "tags":
-            return action
         return None
 
     def _native_problem(self, action: Any) -> str:
         return (
             f'call the {MOVE_TOOL} tool, e.g. {{"name": "{MOVE_TOOL}", "arguments": '
-            f'{{"moves": "..."}}}}'
+            f'{{"move": "..."}}}}'
         )
 
     def render(self):
@@ -365,7 +355,7 @@ class PuzzleEnv(ReasonEnv):
             return int(move)
         text = self._move_text(move)
         if self.config.action_format == "native":
-            return json.dumps({"name": MOVE_TOOL, "arguments": {"moves": text}})
+            return json.dumps({"name": MOVE_TOOL, "arguments": {"move": text}})
         return text
 
     def _advance_plan(self, moves: tuple[int, ...]) -> None:
