@@ -51,10 +51,11 @@ from reasongym.envs.actions import SUBMIT_ANSWER
 from reasongym.envs.base import COMMON_RENAMES, EnvConfig, ReasonEnv, StepOutcome
 from reasongym.envs.rewards import TextRewardSpec
 from reasongym.envs.tasks import TaskSpec, build_source
+from reasongym.envs.tasks.routing import TaskRouting
 from reasongym.envs.tools import TOOL_FACTORIES, build_tool
 from reasongym.envs.tools.spec import ToolSpec, render_tag_grammar, submit_answer_spec
 from reasongym.envs.types import Task, ToolResult, Verdict
-from reasongym.envs.verifiers import VERIFIERS, build_verifier
+from reasongym.envs.verifiers import SANDBOX_VERIFIERS, VERIFIERS, build_verifier
 from reasongym.spaces import UnicodeText, clip_text
 
 DEFAULT_INSTRUCTIONS = (
@@ -136,9 +137,10 @@ class TextTaskEnv(ReasonEnv):
     def __init__(self, render_mode: str | None = None, **kwargs: Any):
         self._configure(render_mode, kwargs)
         self.source = build_source(self.config.task)
+        # per-task verifiers and tools (code rows, mixture parts): reasongym.envs.tasks.routing
+        self._routing = TaskRouting(self.source, self.config.verifier, self.config.tools)
         self._sandbox = None
-        verifier_options: dict[str, Any] = {}
-        if self.config.verifier == "code_tests" or "python" in self.config.tools:
+        if self._routing.needs_sandbox:
             # one lazily started sandbox shared by the code verifier and the python tool
             from reasongym.sandboxes import Limits
             from reasongym.sandboxes.lazy import LazySandbox
@@ -147,11 +149,14 @@ class TextTaskEnv(ReasonEnv):
             self._sandbox = LazySandbox(
                 spec.backend, Limits(timeout_s=spec.timeout_s, memory_mb=spec.memory_mb)
             )
-        if self.config.verifier == "code_tests":
-            verifier_options = {**self.config.sandbox.model_dump(), "sandbox": self._sandbox}
-        self._verify = build_verifier(self.config.verifier, verifier_options)
+        sandboxed = {**self.config.sandbox.model_dump(), "sandbox": self._sandbox}
+        self._verifiers = {
+            name: build_verifier(name, sandboxed if name in SANDBOX_VERIFIERS else {})
+            for name in self._routing.verifier_names
+        }
+        self._verify = self._verifiers[self.config.verifier]
         self._tools = {}
-        for name in self.config.tools:
+        for name in self._routing.tool_names:
             options = dict(self.config.tool_options.get(name, {}))
             if name == "python":
                 options = {
@@ -177,7 +182,8 @@ class TextTaskEnv(ReasonEnv):
     @property
     def tools(self) -> list[ToolSpec]:
         """The env's tools as ``ToolSpec``s, then ``submit_answer`` (the final answer)."""
-        return [*self._specs, self._answer_spec]
+        allowed = self._routing.tools_for(self._state.task if hasattr(self, "_state") else None)
+        return [*(s for s in self._specs if s.name in allowed), self._answer_spec]
 
     @property
     def num_tasks(self) -> int:
@@ -216,6 +222,7 @@ class TextTaskEnv(ReasonEnv):
             task = self.source[task_index]
         else:
             task = self.source.sample(self.np_random)
+        self._state = TextEnvState(task=task)  # the prompt lists this task's tools
         prompt = clip_text(self._prompt(task), self.config.max_observation_chars)
         self._state = TextEnvState(task=task, messages=[{"role": "user", "content": prompt}])
         self._status.task_id = str(task.id)
@@ -243,7 +250,7 @@ class TextTaskEnv(ReasonEnv):
         spec = self.config.reward
         terminated, verdict, role, success = False, None, "user", False
 
-        if isinstance(parsed, ToolCall) and parsed.name not in self._tools:
+        if isinstance(parsed, ToolCall) and parsed.name not in self._routing.tools_for(state.task):
             available = ", ".join(spec.name for spec in self.tools)
             parsed = FormatError(f"unknown tool {parsed.name!r} (available: {available}).")
 
@@ -264,6 +271,8 @@ class TextTaskEnv(ReasonEnv):
 
         reply = clip_text(reply, self.config.max_observation_chars)
         state.messages.append({"role": role, "content": reply})
+        if terminated or self._status.turn >= self.max_turns:  # curricula count ended episodes
+            self.source.end_episode(state.task, success)
         return StepOutcome(
             observation=reply,
             reward=reward + spec.per_step,
@@ -274,7 +283,8 @@ class TextTaskEnv(ReasonEnv):
         )
 
     def _judge(self, answer: str) -> Verdict:
-        verdict = self._verify(self._state.task, answer)
+        task = self._state.task
+        verdict = self._verifiers[self._routing.verifier_for(task)](task, answer)
         score = min(1.0, max(0.0, float(verdict.score)))  # a verifier never pays above 1
         if score != verdict.score:
             verdict = Verdict(correct=verdict.correct, score=score, details=verdict.details)
@@ -299,6 +309,7 @@ class TextTaskEnv(ReasonEnv):
 
     def _extra_info(self, action: dict[str, Any] | None = None) -> dict[str, Any]:
         info: dict[str, Any] = {"messages": [dict(m) for m in self._state.messages]}
+        info.update(self.source.info(self._state.task))  # "source", "curriculum"
         info["action"] = action
         return info
 
@@ -318,9 +329,10 @@ class TextTaskEnv(ReasonEnv):
     def close(self) -> None:
         for tool in self._tools.values():
             tool.close()
-        close = getattr(self._verify, "close", None)
-        if close is not None:
-            close()
+        for verifier in self._verifiers.values():
+            close = getattr(verifier, "close", None)
+            if close is not None:
+                close()
         if self._sandbox is not None:
             self._sandbox.close()
 
@@ -331,6 +343,7 @@ class TextTaskEnv(ReasonEnv):
             "task": asdict(state.task) if state.task is not None else None,
             "messages": copy.deepcopy(state.messages),
             "attempts": state.attempts,
+            "source": copy.deepcopy(self.source.snapshot()),
         }
 
     def _restore(self, data: dict[str, Any]) -> None:
@@ -338,6 +351,7 @@ class TextTaskEnv(ReasonEnv):
         self._state = TextEnvState(
             task=task, messages=list(data["messages"]), attempts=int(data["attempts"])
         )
+        self.source.restore(copy.deepcopy(data.get("source")))
 
     def oracle_action(self) -> str:
         if self._state.task is None:

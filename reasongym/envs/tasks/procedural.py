@@ -15,6 +15,8 @@ class ProceduralSource(TaskSource):
     """Task ``i`` is generated from ``np.random.default_rng(i)``: stable across versions of
     numpy's Generator API and independent of the env's RNG position."""
 
+    unbounded = True
+
     def __init__(self, generators: list[str], difficulty: int = 1):
         self.generators = list(generators)
         self.difficulty = difficulty

@@ -5,13 +5,36 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from reasongym.envs.curriculum import CurriculumSpec
+from reasongym.envs.tasks.files import row_errors_message
 from reasongym.envs.tasks.generators import GENERATORS
 
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _difficulty_levels(value: CurriculumSpec | None) -> CurriculumSpec | None:
+    for i, level in enumerate(value.levels if value else []):
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 10:
+            raise ValueError(f"levels[{i}] = {level!r}: a level of a procedural source is a difficulty, an int in 1..10")
+    return value
+
+
+def _resolve_path(value: Path, info: ValidationInfo, *, folder_ok: bool = False) -> Path:
+    base = (info.context or {}).get("base_dir")
+    if not value.is_absolute() and base is not None:
+        value = Path(base) / value
+    if not (value.is_file() or (folder_ok and value.is_dir())):
+        what = "file or folder" if folder_ok else "file"
+        raise ValueError(f"{what} {str(value)!r} does not exist (paths are relative to the YAML file)")
+    return value.resolve()
+
+
+def _deep(info: ValidationInfo) -> bool:
+    return bool((info.context or {}).get("deep", True))
 
 
 class ProceduralSpec(_Spec):
@@ -20,6 +43,12 @@ class ProceduralSpec(_Spec):
     source: Literal["procedural"]
     generator: str | list[str] = Field(description="one of reasongym.envs.tasks.generators.GENERATORS")
     difficulty: int = Field(default=1, ge=1, le=10)
+    curriculum: CurriculumSpec | None = Field(default=None, description="levels: difficulties 1..10")
+
+    @field_validator("curriculum")
+    @classmethod
+    def _levels(cls, value: CurriculumSpec | None) -> CurriculumSpec | None:
+        return _difficulty_levels(value)
 
     @field_validator("generator")
     @classmethod
@@ -34,20 +63,84 @@ class ProceduralSpec(_Spec):
 
 
 class JsonlSpec(_Spec):
-    """A JSONL file, one ``{"question": str, "answer": str, "id"?: str}`` per line."""
+    """Question/answer rows from a data file: ``jsonl`` (one JSON object per line), ``json``
+    (a list of objects), ``csv`` (a header row), ``parquet``, or ``hf_disk`` (a folder written
+    by ``datasets``' ``save_to_disk``). Rows hold ``question``, ``answer`` and optionally
+    ``id``; ``fields`` maps those names to the file's columns; other columns go to meta."""
 
-    source: Literal["jsonl"]
+    source: Literal["jsonl", "json", "csv", "parquet", "hf_disk"]
     path: Path = Field(description="relative to the YAML file that names it")
+    fields: dict[Literal["question", "answer", "id"], str] = Field(
+        default_factory=dict, description="our key -> the file's column, e.g. {question: problem}"
+    )
+    split: str | None = Field(default=None, description="hf_disk: the split of a DatasetDict")
 
     @field_validator("path")
     @classmethod
     def _resolve(cls, value: Path, info: ValidationInfo) -> Path:
-        base = (info.context or {}).get("base_dir")
-        if not value.is_absolute() and base is not None:
-            value = Path(base) / value
-        if not value.is_file():
-            raise ValueError(f"JSONL file {str(value)!r} does not exist (paths are relative to the YAML file)")
-        return value.resolve()
+        return _resolve_path(value, info, folder_ok=True)
+
+    @model_validator(mode="after")
+    def _rows(self, info: ValidationInfo) -> JsonlSpec:
+        if self.source == "hf_disk" and not self.path.is_dir():
+            raise ValueError(f"hf_disk: {str(self.path)!r} must be a folder written by save_to_disk")
+        if self.source != "hf_disk" and self.path.is_dir():
+            raise ValueError(f"{str(self.path)!r} is a folder; use source: hf_disk for a datasets folder")
+        if _deep(info):
+            from reasongym.envs.tasks.file_sources import load_qa
+
+            tasks, errors = load_qa(self.path, self.source, fields=self.fields, split=self.split)
+            if errors:
+                raise ValueError(row_errors_message(list(errors)))
+            if not tasks:
+                raise ValueError(f"{self.path} holds no tasks")
+        return self
+
+
+class CodeFileSpec(_Spec):
+    """Code problems, one row each (function tests or program tests; see
+    :mod:`reasongym.envs.tasks.code_rows` and ``docs/yaml_tasks.md``)."""
+
+    source: Literal["code_jsonl"]
+    path: Path = Field(description="relative to the YAML file that names it")
+    format: Literal["auto", "jsonl", "json", "csv", "parquet", "hf_disk"] = Field(
+        default="auto", description="auto: from the suffix (.jsonl, .json, .csv, .parquet, a folder)"
+    )
+    fields: dict[str, str] = Field(default_factory=dict, description="our key -> the file's column")
+    split: str | None = None
+    instructions: str | None = Field(default=None, description="replaces the default instructions")
+
+    @field_validator("path")
+    @classmethod
+    def _resolve(cls, value: Path, info: ValidationInfo) -> Path:
+        return _resolve_path(value, info, folder_ok=True)
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        from reasongym.envs.tasks.code_rows import CodeRow
+
+        for key in value:
+            if key not in CodeRow.model_fields:
+                raise ValueError(f"fields: {key!r} is not a row key; choose from {sorted(CodeRow.model_fields)}")
+        return value
+
+    @model_validator(mode="after")
+    def _rows(self, info: ValidationInfo) -> CodeFileSpec:
+        if _deep(info):
+            from reasongym.envs.tasks.file_sources import load_code
+
+            try:
+                tasks, errors = load_code(
+                    self.path, self.format, fields=self.fields, split=self.split, instructions=self.instructions
+                )
+            except ValueError as exc:
+                raise ValueError(str(exc)) from None
+            if errors:
+                raise ValueError(row_errors_message(list(errors)))
+            if not tasks:
+                raise ValueError(f"{self.path} holds no problems")
+        return self
 
 
 class ReasoningGymSpec(_Spec):
@@ -93,6 +186,12 @@ class CodeProceduralSpec(_Spec):
     source: Literal["code_procedural"]
     difficulty: int = Field(default=1, ge=1, le=10)
     families: list[str] | None = Field(default=None, description="subset of code_procedural.FAMILIES")
+    curriculum: CurriculumSpec | None = Field(default=None, description="levels: difficulties 1..10")
+
+    @field_validator("curriculum")
+    @classmethod
+    def _levels(cls, value: CurriculumSpec | None) -> CurriculumSpec | None:
+        return _difficulty_levels(value)
 
     @field_validator("families")
     @classmethod
@@ -107,7 +206,77 @@ class CodeProceduralSpec(_Spec):
         return value
 
 
+LeafTaskSpec = Annotated[
+    ProceduralSpec
+    | JsonlSpec
+    | CodeFileSpec
+    | ReasoningGymSpec
+    | ChampSpec
+    | HumanEvalSpec
+    | CodeProceduralSpec,
+    Field(discriminator="source"),
+]
+
+
+class MixturePart(_Spec):
+    """One part of a mixture: a task source with its weight (and, where they differ from the
+    env's, its verifier and tools)."""
+
+    weight: float = Field(gt=0, le=1e6, description="relative sampling weight")
+    task: LeafTaskSpec
+    name: str | None = Field(default=None, max_length=100, description="info['source'] (default: part<i>-<source>)")
+    verifier: str | None = Field(default=None, description="a name in VERIFIERS; default: the env's")
+    tools: list[str] | None = Field(default=None, description="tool names; default: the env's")
+
+    @field_validator("verifier")
+    @classmethod
+    def _known_verifier(cls, value: str | None) -> str | None:
+        from reasongym.envs.verifiers import VERIFIERS
+
+        if value is not None and value not in VERIFIERS:
+            raise ValueError(f"unknown verifier {value!r}; choose from {sorted(VERIFIERS)}")
+        return value
+
+    @field_validator("tools")
+    @classmethod
+    def _known_tools(cls, value: list[str] | None) -> list[str] | None:
+        from reasongym.envs.tools import TOOL_FACTORIES
+
+        for name in value or []:
+            if name not in TOOL_FACTORIES:
+                raise ValueError(f"unknown tool {name!r}; choose from {sorted(TOOL_FACTORIES)}")
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("a tool is listed twice")
+        return value
+
+
+class MixtureSpec(_Spec):
+    """Several task sources sampled by weight (deterministic per seed); ``info["source"]``
+    names the part each task came from."""
+
+    source: Literal["mixture"]
+    parts: list[MixturePart] = Field(min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> MixtureSpec:
+        names = [part_name(i, p) for i, p in enumerate(self.parts)]
+        if len(set(names)) != len(names):
+            raise ValueError(f"part names must differ: {names}")
+        return self
+
+
+def part_name(index: int, part: MixturePart) -> str:
+    return part.name or f"part{index}-{part.task.source}"
+
+
 TaskSpec = Annotated[
-    ProceduralSpec | JsonlSpec | ReasoningGymSpec | ChampSpec | HumanEvalSpec | CodeProceduralSpec,
+    ProceduralSpec
+    | JsonlSpec
+    | CodeFileSpec
+    | ReasoningGymSpec
+    | ChampSpec
+    | HumanEvalSpec
+    | CodeProceduralSpec
+    | MixtureSpec,
     Field(discriminator="source"),
 ]

@@ -50,11 +50,20 @@ def _code_tests(options: dict[str, Any]) -> Verifier:
     return CodeTestsVerifier(**options)
 
 
+def _program_io(options: dict[str, Any]) -> Verifier:
+    from reasongym.envs.verifiers.program_io import ProgramIOVerifier
+
+    return ProgramIOVerifier(**options)
+
+
 VERIFIERS: dict[str, Callable[[dict[str, Any]], Verifier]] = {
     "math": _math,
     "exact": _exact,
     "code_tests": _code_tests,
+    "program_io": _program_io,
 }
+#: Verifiers that run code, so the env gives them its sandbox options and shared sandbox.
+SANDBOX_VERIFIERS = frozenset({"code_tests", "program_io"})
 
 
 def build_verifier(name: str, options: dict[str, Any] | None = None) -> Verifier:

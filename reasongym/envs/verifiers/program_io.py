@@ -1,0 +1,209 @@
+"""The ``program_io`` verifier: run a whole program per test with that test's stdin, and
+compare its stdout with the expected output **on the host**.
+
+Why this cannot be forged: the candidate program only ever sees one test's input, in a fresh
+sandbox run that holds nothing but its own code (no expected outputs, no harness, no report
+channel). What crosses back is the captured stdout text of that run, which the host compares
+with the expected output it kept to itself; the verdict is computed here, from the host's own
+list of tests, so a program can at best print the right answers. Everything a hostile program
+can do (print megabytes, never end, crash, read files, print lone surrogates, exit early) ends
+as a failed test with a reason, never as an exception and never as a pass.
+
+Tasks carry ``meta["io_tests"]`` (``[{"name", "input", "output"}]``), ``meta["compare"]``
+(``{"mode": "exact" | "whitespace" | "float", "tolerance": t}``) and ``meta["time_limit_s"]``
+(per test); see :mod:`reasongym.envs.tasks.code_rows`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from reasongym.envs.types import Task, Verdict
+
+#: Characters of input / expected / actual output quoted in the failure report.
+QUOTE_CHARS = 200
+MAX_TIME_LIMIT_S = 60.0
+
+
+def _clip(text: str, limit: int = QUOTE_CHARS) -> str:
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _float_token(token: str) -> float | None:
+    if len(token) > 64:
+        return None
+    try:
+        value = float(token)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def outputs_match(got: str, want: str, mode: str = "exact", tolerance: float = 1e-6) -> bool:
+    """Compare a program's stdout with the expected output.
+
+    ``exact``: the same text, except line endings (CRLF = LF) and trailing newlines.
+    ``whitespace``: the same whitespace-separated tokens. ``float``: the same tokens, except
+    that where the *expected* token is a finite number, the got token must be a number within
+    ``tolerance * max(1, |expected|)`` of it (the tolerance comes from the gold only).
+    """
+    if mode == "exact":
+        return _lines(got).rstrip("\n") == _lines(want).rstrip("\n")
+    got_tokens, want_tokens = got.split(), want.split()
+    if len(got_tokens) != len(want_tokens):
+        return False
+    if mode == "whitespace":
+        return got_tokens == want_tokens
+    for g, w in zip(got_tokens, want_tokens, strict=True):
+        if g == w:
+            continue
+        expected = _float_token(w)
+        actual = _float_token(g)
+        if expected is None or actual is None:
+            return False
+        if abs(actual - expected) > tolerance * max(1.0, abs(expected)):
+            return False
+    return True
+
+
+def io_failure_report(details: dict[str, Any], max_failures: int = 3) -> str:
+    """A short report an agent can act on."""
+    if details.get("error"):
+        return f"Error: {details['error']}"
+    lines = [f"{details['passed']}/{details['total']} tests passed."]
+    failed = [t for t in details["tests"] if not t["passed"]]
+    for test in failed[:max_failures]:
+        lines.append(f"- {test['name']}: {test['error']}")
+    if len(failed) > max_failures:
+        lines.append(f"- ... and {len(failed) - max_failures} more failures")
+    return "\n".join(lines)
+
+
+class ProgramIOVerifier:
+    """Scores a program by the fraction of stdin/stdout tests it passes.
+
+    Args:
+        backend: "auto" | "docker" | "process" (see ``reasongym.sandboxes.get_sandbox``).
+        timeout_s: wall-clock budget for all of one answer's tests together; tests not run
+            when it is spent fail with that reason.
+        memory_mb: memory limit of each run.
+        step_timeout_s: default per-test limit when a task names none.
+        sandbox: an existing sandbox to use (shared, not closed here); else one is made on
+            first use and closed by ``close``.
+        show_expected: quote the expected output of failed tests in the report.
+    """
+
+    def __init__(
+        self,
+        backend: str = "auto",
+        timeout_s: float = 60.0,
+        memory_mb: int = 512,
+        step_timeout_s: float = 2.0,
+        sandbox: Any = None,
+        show_expected: bool = True,
+    ):
+        self.backend = backend
+        self.timeout_s = float(timeout_s)
+        self.memory_mb = int(memory_mb)
+        self.step_timeout_s = float(step_timeout_s)
+        self.show_expected = show_expected
+        self._sandbox = sandbox
+        self._owns_sandbox = sandbox is None
+
+    def _get_sandbox(self):
+        if self._sandbox is None:
+            from reasongym.sandboxes import get_sandbox
+
+            self._sandbox = get_sandbox(self.backend)
+        return self._sandbox
+
+    def _run_one(
+        self, code: str, test: dict[str, Any], limit_s: float, compare: dict[str, Any]
+    ) -> tuple[bool, str | None, float]:
+        """Run one test; returns (passed, reason if failed, seconds used)."""
+        from reasongym.sandboxes import Limits
+
+        want = str(test["output"])
+        # enough room for the right answer (and some noise), never unbounded
+        out_bytes = min(64 << 20, max(64 * 1024, 2 * len(want.encode("utf-8", "replace")) + 4096))
+        limits = Limits(timeout_s=limit_s, memory_mb=max(32, self.memory_mb), output_bytes=out_bytes)
+        started = time.monotonic()
+        try:
+            result = self._get_sandbox().run(code, stdin=str(test.get("input", "")), limits=limits)
+        except Exception as exc:  # noqa: BLE001 - the sandbox failing is a failed test, never a crash
+            return False, f"could not be run ({type(exc).__name__}: {_clip(str(exc), 120)})", time.monotonic() - started
+        used = time.monotonic() - started
+        if result.timed_out:
+            return False, f"time limit exceeded ({limit_s:g} s)", used
+        if result.oom_killed:
+            return False, "memory limit exceeded", used
+        if result.truncated:
+            return False, "printed far more output than expected", used
+        if result.exit_code != 0:
+            tail = (result.stderr or "").strip().splitlines()[-1:] or [""]
+            return False, f"runtime error ({result.describe()}): {_clip(tail[0], 160)}", used
+        if outputs_match(result.stdout, want, **compare):
+            return True, None, used
+        reason = "wrong answer"
+        if test.get("input"):
+            reason += f"; input: {_clip(str(test['input']))!r}"
+        if self.show_expected:
+            reason += f"; expected: {_clip(want)!r}"
+        reason += f"; got: {_clip(result.stdout)!r}"
+        return False, reason, used
+
+    def __call__(self, task: Task, answer: str) -> Verdict:
+        from reasongym.envs.verifiers.code import extract_code
+
+        tests = task.meta.get("io_tests")
+        if not tests:
+            raise ValueError(f"task {task.id} has no io_tests; use verifier code_tests, math or exact")
+        compare = task.meta.get("compare") or {}
+        compare = {
+            "mode": str(compare.get("mode", "exact")),
+            "tolerance": float(compare.get("tolerance", 1e-6)),
+        }
+        limit_s = float(task.meta.get("time_limit_s") or self.step_timeout_s)
+        limit_s = min(max(limit_s, 0.05), MAX_TIME_LIMIT_S)
+        total = len(tests)
+        details: dict[str, Any] = {"total": total, "passed": 0, "tests": [], "error": None}
+        code = extract_code(answer if isinstance(answer, str) else str(answer))
+        try:
+            code.encode("utf-8")
+        except UnicodeEncodeError:
+            details["error"] = "the program is not valid UTF-8 text (it contains a lone surrogate)"
+        if not code.strip() and details["error"] is None:
+            details["error"] = "the answer holds no program"
+        if details["error"] is not None:
+            details["tests"] = [
+                {"name": str(t.get("name") or f"test{i + 1}"), "passed": False, "error": details["error"]}
+                for i, t in enumerate(tests)
+            ]
+        else:
+            budget = self.timeout_s
+            for i, test in enumerate(tests):
+                name = str(test.get("name") or f"test{i + 1}")
+                if budget <= 0.05:
+                    details["tests"].append(
+                        {"name": name, "passed": False, "error": "not run: the answer's time budget is spent"}
+                    )
+                    continue
+                passed, reason, used = self._run_one(code, test, min(limit_s, budget), compare)
+                budget -= used
+                details["tests"].append({"name": name, "passed": passed, "error": reason})
+        details["passed"] = sum(1 for t in details["tests"] if t["passed"])
+        details["feedback"] = io_failure_report(details)
+        score = min(1.0, max(0.0, details["passed"] / total))
+        return Verdict(correct=details["passed"] == total, score=score, details=details)
+
+    def close(self) -> None:
+        if self._sandbox is not None and self._owns_sandbox:
+            self._sandbox.close()
+            self._sandbox = None
