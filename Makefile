@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --disable-pip-version-check --progress-bar off
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-EXTRAS ?= test,rl,docker,bench,llm,ray,train,lora,wm,serve,trl,verifiers
+EXTRAS ?= test,rl,docker,bench,llm,ray,train,lora,wm,serve,trl,verifiers,data
 PYTEST_ARGS ?=
 
 .PHONY: install demo test lint bench docker clean
