@@ -90,7 +90,11 @@ class WorldModelEnv(ReasonEnv):
         self.observation_space = self.reference.observation_space
         self.action_space = self.reference.action_space
         spec = self.reference.spec
-        self.max_episode_steps = max_episode_steps or (spec.max_episode_steps if spec else None)
+        self.max_episode_steps = (
+            max_episode_steps
+            or (spec.max_episode_steps if spec else None)
+            or getattr(self.reference.unwrapped, "max_turns", None)  # the env's own step limit
+        )
         self._check_model_fits()
         self.cache_size = cache_size
         self._cache: dict[tuple[Any, Any], tuple[Any, float, bool]] = {}
@@ -117,7 +121,7 @@ class WorldModelEnv(ReasonEnv):
 
     # -- gymnasium API ----------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
+        gym.Env.reset(self, seed=seed)  # seeding only: the episode is the model's, not ReasonEnv's
         # The real reset is seeded from our own generator, so a seeded world-model episode
         # replays exactly.
         real_seed = int(self.np_random.integers(2**31 - 1))
@@ -200,19 +204,19 @@ class WorldModelEnv(ReasonEnv):
 
     def _from_real_state(self, state: Any) -> WorldModelState:
         """Our snapshot of the real env's ``state`` (the reference env decodes it)."""
-        from reasongym.envs.text import TextEnvState
-
         inner = self.reference.unwrapped
         inner.set_state(state)
-        if isinstance(state, TextEnvState):
-            messages = state.messages
+        # ReasonEnv snapshots: {"status": {turn, terminated, truncated, ...}, "data", "rng"}
+        status = state.get("status", {}) if isinstance(state, dict) else {}
+        data = state.get("data") if isinstance(state, dict) else None
+        steps = int(status.get("turn", 0))
+        done = bool(status.get("terminated") or status.get("truncated"))
+        if isinstance(data, dict) and "messages" in data:  # a text env
+            messages = data["messages"]
             if not messages:
                 raise ValueError("the text env state has no messages (was it reset?)")
             return WorldModelState(
-                obs=messages[-1]["content"],
-                context=messages[0]["content"],
-                steps=int(state.turn),
-                done=bool(state.done),
+                obs=messages[-1]["content"], context=messages[0]["content"], steps=steps, done=done
             )
         observe = getattr(inner, "observe", None)
         if observe is None:
@@ -221,8 +225,7 @@ class WorldModelEnv(ReasonEnv):
                 "WorldModelState (from WorldModelEnv.get_state) instead"
             )
         obs = observe()
-        steps = int(state.get("steps", 0)) if isinstance(state, dict) else 0
-        return WorldModelState(obs=_copy(obs), context=_copy(obs), steps=steps)
+        return WorldModelState(obs=_copy(obs), context=_copy(obs), steps=steps, done=done)
 
     def observe(self) -> Any:
         """The observation of the current state (e.g. after ``set_state``)."""

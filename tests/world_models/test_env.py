@@ -28,7 +28,7 @@ def test_spaces_and_time_limit_are_the_real_envs(wm_env):
     real = gym.make(SLIDING)
     assert wm_env.observation_space == real.observation_space
     assert wm_env.action_space == real.action_space
-    assert wm_env.max_episode_steps == real.spec.max_episode_steps
+    assert wm_env.max_episode_steps == real.unwrapped.max_turns
 
 
 def test_follows_the_real_env_from_a_real_snapshot(wm_env):
