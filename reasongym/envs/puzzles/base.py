@@ -428,3 +428,59 @@ class PuzzleEnv(ReasonEnv):
                 self._sprites(size), self.grid_shape, shape, overlay=self._overlay(shape)
             )
         return self._renderer.draw(self._codes())
+
+    # -- latent state, for world models (additive hooks; see reasongym.world_models) ---------
+    def latent_state(self) -> np.ndarray:
+        """The board as a fresh ``grid_shape`` int64 array of cell codes: the state a learned
+        world model predicts, whatever the observation mode."""
+        return self._codes()
+
+    def latent_moves(self, action: Any) -> list[int] | str:
+        """The moves ``action`` makes in this env's action mode, or the format-error message
+        the env would answer it with (such an action never changes the board). Never raises."""
+        try:
+            if self._discrete:
+                move = int(action)
+                if float(action) == move and 0 <= move < self.num_actions:
+                    return [move]
+                return f"action {str(action)[:80]!r} is not in Discrete({self.num_actions})"
+            text = self._action_text(action)
+            parsed = self._parse(text) if text is not None else self._native_problem(action)
+        except Exception as exc:  # noqa: BLE001 - a hostile action is a format error
+            return f"the action could not be read ({type(exc).__name__})"
+        return parsed if isinstance(parsed, str) else [int(m) for m in parsed]
+
+    def action_of_move(self, move: int) -> Any:
+        """Move ``move`` (``0 .. num_actions - 1``) written as an action of this env's mode."""
+        return self._action(int(move))
+
+    def observation_from_latent(
+        self, latent: Any, *, action: Any = None, legal: bool = True, turn: int = 0
+    ) -> Any:
+        """This env's observation of a board given as cell codes (``latent_state()``'s form),
+        so a model that predicts boards is seen in the env's own observation mode.
+
+        ``action=None`` renders a first observation (with the rules); otherwise the
+        observation after ``action`` as a step shows it, with its feedback line (``legal``:
+        whether the move changed the board), after ``turn`` moves. The episode is unchanged.
+        """
+        codes = np.clip(np.asarray(latent, np.int64).reshape(self.grid_shape), 0, self.num_codes - 1)
+        saved = self.get_state()
+        try:
+            self._load_codes(codes)
+            self._status.turn = int(turn)
+            if action is None:
+                self._feedback = ""
+                return self._observation(first=True)
+            moves = self.latent_moves(action)
+            if isinstance(moves, str):
+                return self._format_error(moves).observation
+            self._feedback = self._describe(tuple(moves), legal, bool(self._solved()))
+            return self._observation()
+        finally:
+            self.set_state(saved)
+
+    def _load_codes(self, codes: np.ndarray) -> None:
+        """Set the board from ``grid_shape`` cell codes (the inverse of ``_codes``), for
+        ``observation_from_latent``; the parts codes do not show (a Sudoku's solution) stay."""
+        raise NotImplementedError(f"{type(self).__name__} cannot load a board from cell codes")

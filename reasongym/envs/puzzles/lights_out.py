@@ -178,6 +178,9 @@ class LightsOutEnv(PuzzleEnv):
     def _board_state(self) -> dict[str, Any]:
         return {"lights": self._lights.tolist()}
 
+    def _load_codes(self, codes: np.ndarray) -> None:
+        self._lights = (codes.ravel() != 0).astype(np.int64)
+
     def _load_board(self, board: dict[str, Any]) -> None:
         self._lights = np.array(board["lights"], np.int64)
 

@@ -160,6 +160,12 @@ class MazeEnv(PuzzleEnv):
         rows = ["".join("#" if self._wall[r * n + c] else "." for c in range(n)) for r in range(n)]
         return {"walls": rows, "pos": divmod(self._pos, n)}
 
+    def _load_codes(self, codes: np.ndarray) -> None:
+        flat = codes.ravel().tolist()
+        self._load_walls([c == WALL for c in flat])
+        agents = [i for i, c in enumerate(flat) if c == AGENT]
+        self._pos = agents[0] if agents else self._start
+
     def _load_board(self, board: dict[str, Any]) -> None:
         n = self.config.size
         self._load_walls([ch == "#" for row in board["walls"] for ch in row])

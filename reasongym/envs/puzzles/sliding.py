@@ -195,6 +195,10 @@ class SlidingPuzzleEnv(PuzzleEnv):
     def _board_state(self) -> dict[str, Any]:
         return {"tiles": list(self._tiles)}
 
+    def _load_codes(self, codes: np.ndarray) -> None:
+        self._tiles = [int(t) for t in codes.ravel().tolist()]
+        self._gap = self._tiles.index(0) if 0 in self._tiles else 0
+
     def _load_board(self, board: dict[str, Any]) -> None:
         self._tiles = [int(t) for t in board["tiles"]]
         self._gap = self._tiles.index(0)

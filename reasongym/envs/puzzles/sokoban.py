@@ -311,6 +311,13 @@ class SokobanEnv(PuzzleEnv):
             "player": divmod(self._player, n),
         }
 
+    def _load_codes(self, codes: np.ndarray) -> None:
+        flat = codes.ravel().tolist()
+        goals = sum(1 << i for i, c in enumerate(flat) if c in (GOAL, BOX_ON_GOAL, PLAYER_ON_GOAL))
+        boxes = sum(1 << i for i, c in enumerate(flat) if c in (BOX, BOX_ON_GOAL))
+        players = [i for i, c in enumerate(flat) if c in (PLAYER, PLAYER_ON_GOAL)]
+        self._load([c == WALL for c in flat], goals, boxes, players[0] if players else self._player)
+
     def _load_board(self, board: dict[str, Any]) -> None:
         n = self.config.size
         wall = [ch == "#" for row in board["walls"] for ch in row]

@@ -196,6 +196,12 @@ class SudokuEnv(PuzzleEnv):
             "given": self._given.tolist(),
         }
 
+    def _load_codes(self, codes: np.ndarray) -> None:
+        n = self.config.size
+        flat = codes.ravel().astype(np.int64)
+        self._given = (flat >= 1) & (flat <= n)  # codes 1..n are givens, n+1..2n entries
+        self._board = [int(c - n) if c > n else int(c) for c in flat.tolist()]
+
     def _load_board(self, board: dict[str, Any]) -> None:
         self._board = [int(d) for d in board["board"]]
         self._solution = [int(d) for d in board["solution"]]
