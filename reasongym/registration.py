@@ -5,8 +5,8 @@ One file declares one env id::
     id: myproject/Fractions-v1
     description: Add and simplify fractions.
     entry_point: reasongym.envs.text:TextTaskEnv   # optional (this is the default)
-    max_episode_steps: 6                           # optional
     kwargs: {...}                                  # validated by the entry point's Config
+                                                   # (the step limit is kwargs.max_turns)
 
 A file may come from a stranger, so reading one is bounded and executes nothing it names
 until it is known to be an environment:
@@ -217,6 +217,13 @@ def validate_file(path: str | Path, *, deep: bool = True) -> tuple[EnvFile, dict
             cls = load_entry_point(entry_point)
         except ValueError as exc:
             problems.append(("entry_point", str(exc)))
+    if raw.get("max_episode_steps") is not None and cls is not None and "max_turns" in getattr(
+        getattr(cls, "Config", None), "model_fields", {}
+    ):  # one step limit: the env's own (E1, issue 13)
+        problems.append(
+            ("max_episode_steps", "this env's step limit is kwargs.max_turns (one source of "
+             "truth, overridable with gym.make(id, max_turns=N)); move the value there")
+        )
     kwargs = raw.get("kwargs", {})
     validated: dict[str, Any] = {}
     if cls is not None and isinstance(kwargs, dict):

@@ -96,11 +96,26 @@ class EnvConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _reject_renamed(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for old, hint in cls.renamed.items():
-                if old in data:
-                    raise ValueError(f"{old!r} is no longer a key: {hint}")
+        found = retired_keys(cls, data)
+        if found:
+            raise ValueError("; ".join(found))
         return data
+
+
+def retired_keys(model: type[BaseModel], data: Any, prefix: str = "") -> list[str]:
+    """Messages for every retired key in ``data`` (and in its nested config blocks)."""
+    if not isinstance(data, dict):
+        return []
+    found = [
+        f"{prefix}{old} is no longer a key: {hint}"
+        for old, hint in getattr(model, "renamed", {}).items()
+        if old in data
+    ]
+    for name, info in model.model_fields.items():
+        nested = info.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseModel) and name in data:
+            found += retired_keys(nested, data[name], prefix=f"{prefix}{name}.")
+    return found
 
 
 #: Renames shared by every family (their replacement names are the same everywhere).
@@ -324,7 +339,7 @@ class ReasonEnv(gym.Env):
             problems = []
             for err in exc.errors():
                 key = ".".join(str(part) for part in err["loc"])
-                msg = err["msg"]
+                msg = str(err["msg"]).removeprefix("Value error, ")
                 if err["type"] == "extra_forbidden":
                     msg = f"unknown key; valid keys: {sorted(self.Config.model_fields)}"
                 problems.append((key, msg))

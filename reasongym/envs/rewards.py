@@ -40,9 +40,9 @@ class RewardSpec(BaseModel):
     @classmethod
     def _reject_renamed(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            for old, hint in cls.renamed.items():
-                if old in data:
-                    raise ValueError(f"reward.{old} is no longer a key: {hint}")
+            found = [f"reward.{old} is no longer a key: {hint}" for old, hint in cls.renamed.items() if old in data]
+            if found:
+                raise ValueError("; ".join(found))
         return data
 
 
