@@ -15,11 +15,12 @@ column numbers.
 row and column; ``press 2 4``, ``(2, 4)`` work too).
 
 ## Rewards
-+1 when every light is off; optional ``step_cost``; optional shaping on the minimum number of
-presses left. Every press changes the board, so no move is illegal.
+``reward:`` (signed, added): ``correct`` (1) when every light is off; ``per_step``; optional
+``shaping`` on the minimum number of presses left. Every press changes the board, so no move
+is illegal.
 
 ## Termination
-When every light is off. Truncation from ``max_episode_steps``.
+When every light is off. Truncated after ``max_turns`` steps; after the end see :class:`reasongym.envs.base.ReasonEnv`.
 
 ## Registered ids
 ``reasongym/LightsOut-v0`` (5x5, multimodal, text), ``reasongym/LightsOutDiscrete-v0`` (5x5,

@@ -14,11 +14,11 @@ ASCII: ``#`` wall, ``.`` floor, ``G`` goal, ``A`` agent.
 (``up``, ``Move left.``, ``<answer>down</answer>``, ``north``, arrows).
 
 ## Rewards
-+1 on reaching the goal; ``illegal_penalty`` for walking into a wall (no-op); optional
-``step_cost``; optional shaping on the shortest-path distance to the goal.
+``reward:`` (signed, added): ``correct`` (1) on reaching the goal; ``illegal_move`` for walking
+into a wall (a no-op); ``per_step``; optional ``shaping`` on the shortest-path distance.
 
 ## Termination
-On reaching the goal. Truncation comes from ``max_episode_steps`` in the YAML file.
+On reaching the goal. Truncated after ``max_turns`` steps; after the end see :class:`reasongym.envs.base.ReasonEnv`.
 
 ## Registered ids
 ``reasongym/Maze-v0`` (multimodal, text actions), ``reasongym/MazeDiscrete-v0`` (one-hot

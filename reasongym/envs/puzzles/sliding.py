@@ -16,11 +16,11 @@ for the gap.
 the gap), 1 down, 2 left, 3 right. ``text``: a direction, or ``move N`` to slide tile ``N``.
 
 ## Rewards
-+1 when solved; ``illegal_penalty`` for a move with no tile to slide (no-op); optional
-``step_cost``; optional shaping on the Manhattan distance.
+``reward:`` (signed, added): ``correct`` (1) when solved; ``illegal_move`` for a move with no
+tile to slide (a no-op); ``per_step``; optional ``shaping`` on the Manhattan distance.
 
 ## Termination
-When solved. Truncation from ``max_episode_steps``.
+When solved. Truncated after ``max_turns`` steps; after the end see :class:`reasongym.envs.base.ReasonEnv`.
 
 ## Registered ids
 ``reasongym/SlidingPuzzle-v0`` (3x3, multimodal, text), ``reasongym/SlidingPuzzleDiscrete-v0``

@@ -18,12 +18,13 @@ goal, ``@`` player, ``+`` player on goal.
 Walking into a box pushes it if the square behind it is free.
 
 ## Rewards
-+1 when every box is on a goal; ``illegal_penalty`` for bumping a wall or an unmovable box
-(no-op); optional ``step_cost``; optional shaping on the sum of box-to-nearest-goal distances.
+``reward:`` (signed, added): ``correct`` (1) when every box is on a goal; ``illegal_move`` for
+bumping a wall or an unmovable box (a no-op); ``per_step``; optional ``shaping`` on the sum of
+box-to-nearest-goal distances.
 
 ## Termination
 When every box is on a goal. A box pushed into a dead end does not end the episode
-(``solve()`` returns None from such states); truncation from ``max_episode_steps``.
+(``solve()`` returns None from such states). Truncated after ``max_turns`` steps; after the end see :class:`reasongym.envs.base.ReasonEnv`.
 
 ## Registered ids
 ``reasongym/Sokoban-v0`` (7x7, 2 boxes, multimodal, text), ``reasongym/SokobanDiscrete-v0``

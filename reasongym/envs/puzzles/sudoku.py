@@ -17,12 +17,13 @@ cell (``d = 0`` clears it). ``text``: ``R C D`` (1-based row and column), ``clea
 whole filled grid (rows of digits), which fills every non-given cell at once.
 
 ## Rewards
-+1 when the grid equals the solution; ``illegal_penalty`` for writing on a given cell (no-op);
-optional ``step_cost``; optional shaping on the number of wrong cells.
+``reward:`` (signed, added): ``correct`` (1) when the grid equals the solution;
+``illegal_move`` for writing on a given cell (a no-op); ``per_step``; optional ``shaping`` on
+the number of wrong cells.
 
 ## Termination
-When the grid is solved. A wrong full-grid answer does not end the episode; truncation from
-``max_episode_steps``.
+When the grid is solved. A wrong full-grid answer does not end the episode.
+Truncated after ``max_turns`` steps; after the end see :class:`reasongym.envs.base.ReasonEnv`.
 
 ## Registered ids
 ``reasongym/Sudoku-v0`` (9x9, multimodal, text), ``reasongym/SudokuDiscrete-v0`` (4x4,
