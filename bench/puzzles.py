@@ -115,8 +115,7 @@ def bench_ppo(seeds: int, size: int, out: Path) -> dict:
     for seed in range(seeds):
         config = SB3Config(
             env_id="reasongym/MazeDiscrete-v0",
-            env_kwargs={"size": size},
-            max_episode_steps=limit,
+            env_kwargs={"size": size, "max_turns": limit},
             steps=200_000,
             seed=seed,
             out=out / f"ppo_maze{size}_seed{seed}",

@@ -28,8 +28,7 @@ def main() -> None:
 
     config = SB3Config(
         env_id="reasongym/MazeDiscrete-v0",  # one-hot board, Discrete(4) moves
-        env_kwargs={"size": args.size},
-        max_episode_steps=4 * args.size,  # short time limit: wandering does not pay
+        env_kwargs={"size": args.size, "max_turns": 4 * args.size},  # short: wandering does not pay
         algo="ppo",
         steps=args.steps,
         seed=args.seed,
