@@ -207,6 +207,29 @@ def answer_text(action: Any, **parse_options: Any) -> str | None:
     return parsed.text if isinstance(parsed, Answer) else None
 
 
+def action_as_text(action: Any, max_chars: int = 16_384) -> str:
+    """A bounded, printable text of any action, for transcripts and logs. Never raises.
+
+    Strings are kept (clipped); dicts and lists (native tool calls) are written as JSON when
+    they can be, else by a depth- and length-limited repr; anything else by its type name.
+    """
+    try:
+        if isinstance(action, str):
+            return _plain(action)[:max_chars]
+        if isinstance(action, (dict, list)) and not _too_deep(action, MAX_JSON_DEPTH):
+            try:
+                return json.dumps(action, ensure_ascii=False, default=str)[:max_chars]
+            except (TypeError, ValueError, RecursionError):
+                pass
+        import reprlib
+
+        short = reprlib.Repr()
+        short.maxstring = short.maxother = min(max_chars, 200)
+        return short.repr(action)[:max_chars]
+    except Exception:  # noqa: BLE001
+        return f"<{type(action).__name__}>"
+
+
 def clean_content(content: str) -> str:
     """The answer-text rule: inline content is stripped; content spanning lines loses its
     leading blank lines and trailing whitespace only (indentation is kept)."""
