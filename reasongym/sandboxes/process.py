@@ -2,19 +2,29 @@
 
 Each run: a fresh work dir, ``python3 main.py`` in its own session with rlimits (CPU time,
 address space, processes, file size, no core dumps), run as ``nobody`` when the host
-process is root, a wall-clock timeout that kills the process group, and afterwards a sweep
-that kills any process the run left behind.
+process is root, and a wall-clock timeout.
+
+Without bubblewrap, a launcher (``launcher.py``) supervises the run: it is the child
+subreaper of everything the program starts, so a process that escapes into a new session,
+double-forks and drops its environment is still re-parented to it and killed when the run
+ends. As root it also gives the run private mount and IPC namespaces (a fresh ``/tmp``,
+``/dev/shm`` and ``/dev/mqueue``; SysV IPC and scratch files die with the run), and stays
+root itself so that the program (``nobody``) cannot signal it.
 
 Where bubblewrap (``bwrap``, Debian's ``bubblewrap``) works, the run goes inside it: new
 user/pid/net/ipc/uts/cgroup namespaces (so only ``lo`` and no way out), read-only system
 dirs, a private ``/tmp``, the work dir a size-capped tmpfs, ``--die-with-parent``, and the
-pid namespace takes every leftover process down with it. Without bwrap this backend is
-*not* a security boundary (the program sees the host's files and network as its user
-does); it says so once in the log.
+pid namespace takes every leftover process down with it. Files go in as memfds, or for
+runs with many files as one archive that the launcher unpacks inside (one fd, one argument).
+Without bwrap this backend is *not* a security boundary (the program sees the host's files
+and network as its user does; as a non-root user it can also kill its launcher); it says
+so once in the log.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import os
 import re
@@ -30,7 +40,7 @@ import threading
 import time
 from pathlib import Path
 
-from reasongym.sandboxes.base import MAIN_FILE, Files, Sandbox, check_files, clip_output, to_bytes
+from reasongym.sandboxes.base import MAIN_FILE, Files, Sandbox, check_input, clip_output
 from reasongym.sandboxes.errors import SandboxClosed, SandboxStartError
 from reasongym.sandboxes.runner import pump
 from reasongym.sandboxes.types import ExecResult, Limits
@@ -40,6 +50,7 @@ log = logging.getLogger("reasongym.sandboxes")
 NOBODY = 65534
 MARKER_VAR = "REASONGYM_SANDBOX_RUN"  # tags a run's processes so that strays can be found
 KILL_TIMEOUT_S = 3.0
+MAX_FILE_FDS = 64  # more files than this go in as one archive (see launcher.py)
 _MEMORY_ERROR = re.compile(r"^(MemoryError|.*Cannot allocate memory)", re.M)
 _warned_unsafe = False
 _warn_lock = threading.Lock()
@@ -116,8 +127,9 @@ class ProcessSandbox(Sandbox):
         if self._closed:
             raise SandboxClosed()
         limits = limits if limits is not None else self.limits
-        contents = check_files(files)
-        contents[MAIN_FILE] = code.encode()
+        given = check_input(code, stdin, files, limits)
+        contents = dict(given.files)
+        contents[MAIN_FILE] = given.code
         marker = secrets.token_hex(12)
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -126,12 +138,21 @@ class ProcessSandbox(Sandbox):
             MARKER_VAR: marker,
         }
         if self._bwrap:
-            # Files go in through memfds that bwrap copies into its tmpfs: no disk I/O at all.
-            fds = [_memfd(data) for data in contents.values()]
+            # Files go in through memfds that bwrap copies into its tmpfs (no disk I/O), or
+            # when there are many, as one archive the launcher unpacks inside.
+            if len(contents) <= MAX_FILE_FDS:
+                fds = [_memfd(data) for data in contents.values()]
+                names = list(contents)
+                tail = [self.python, "-E", "-s", MAIN_FILE]
+            else:
+                fds = [_archive(contents)]
+                names = []  # no --file: the launcher unpacks the archive
+                tail = [self.python, "-E", "-s", "-c", _launcher_source()]
+                tail.append(json.dumps({"archive_fd": fds[0], "python": self.python}))
             try:
-                cmd = self._bwrap_command(list(contents), fds, limits)
+                cmd = self._bwrap_command(names, fds[: len(names)], limits, tail)
                 env.update(HOME="/work", TMPDIR="/tmp")
-                return self._execute(cmd, "/", env, to_bytes(stdin), limits, marker, fds)
+                return self._execute(cmd, "/", env, given.stdin, limits, marker, fds, None)
             finally:
                 for fd in fds:
                     os.close(fd)
@@ -143,11 +164,21 @@ class ProcessSandbox(Sandbox):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
             tmp.mkdir()
+            root = os.geteuid() == 0
             if self._uid != os.geteuid():
                 _chown_tree(stage, self._uid, self._gid)
-            env.update(HOME=str(work), TMPDIR=str(tmp))
-            cmd = [self.python, "-E", "-s", MAIN_FILE]
-            return self._execute(cmd, str(work), env, to_bytes(stdin), limits, marker, [])
+            env.update(HOME=str(work), TMPDIR="/tmp" if root else str(tmp))
+            config = {
+                "supervise": True,
+                "isolate": root,
+                "uid": self._uid if root else None,
+                "gid": self._gid if root else None,
+                "python": self.python,
+                "work": str(work),
+                "scratch_mb": limits.disk_mb,
+            }
+            cmd = [self.python, "-E", "-s", "-c", _launcher_source(), json.dumps(config)]
+            return self._execute(cmd, str(work), env, given.stdin, limits, marker, [], True)
         finally:
             _rmtree_forcibly(stage)
 
@@ -160,7 +191,9 @@ class ProcessSandbox(Sandbox):
 
     # --- internals ----------------------------------------------------------------------
 
-    def _bwrap_command(self, names: list[str], fds: list[int], limits: Limits) -> list[str]:
+    def _bwrap_command(
+        self, names: list[str], fds: list[int], limits: Limits, tail: list[str]
+    ) -> list[str]:
         cmd = [self._bwrap, *_bwrap_base_args(self.python)]
         cmd += ["--size", str(limits.disk_mb << 20), "--tmpfs", "/tmp"]
         cmd += ["--size", str(limits.disk_mb << 20), "--tmpfs", "/work"]
@@ -173,7 +206,7 @@ class ProcessSandbox(Sandbox):
                     cmd += ["--dir", d]
                     made.add(d)
             cmd += ["--perms", "0644", "--file", str(fd), f"/work/{rel}"]
-        cmd += ["--remount-ro", "/", "--chdir", "/work", "--", self.python, "-E", "-s", MAIN_FILE]
+        cmd += ["--remount-ro", "/", "--chdir", "/work", "--", *tail]
         return cmd
 
     def _preexec(self, limits: Limits):
@@ -200,8 +233,10 @@ class ProcessSandbox(Sandbox):
         limits: Limits,
         marker: str,
         fds: list[int],
+        supervised: bool | None,
     ) -> ExecResult:
-        drop = self._uid != os.geteuid()
+        # Supervised (bare) runs drop to the run's uid in the launcher, which stays root.
+        drop = self._uid != os.geteuid() and not supervised
         start = time.monotonic()
         try:
             proc = subprocess.Popen(
@@ -224,6 +259,12 @@ class ProcessSandbox(Sandbox):
             self._live.add(proc)
 
         def sweep() -> None:
+            if supervised and proc.poll() is None:  # the launcher takes its whole tree down
+                try:
+                    os.kill(proc.pid, signal.SIGTERM)
+                    proc.wait(KILL_TIMEOUT_S)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
             _killpg(proc.pid)
             if not self._bwrap:  # bwrap: the pid namespace dies with the program
                 _kill_marked(marker, self._uid)
@@ -244,7 +285,7 @@ class ProcessSandbox(Sandbox):
             with self._lock:
                 self._live.discard(proc)
         code = proc.returncode
-        if self._bwrap and code is not None and 128 < code <= 128 + 64:
+        if code is not None and 128 < code <= 128 + 64:
             code = -(code - 128)  # bwrap reports a signalled child as 128 + signal
         if timed_out:
             code = -signal.SIGKILL
@@ -261,6 +302,23 @@ class ProcessSandbox(Sandbox):
             duration_s=end - start,
             backend=self.name,
         )
+
+
+@functools.cache
+def _launcher_source() -> str:
+    return Path(__file__).with_name("launcher.py").read_text()
+
+
+def _archive(contents: dict[str, bytes]) -> int:
+    """One memfd with every file: a JSON index line, then the contents back to back."""
+    index = json.dumps([[name, len(data)] for name, data in contents.items()]).encode()
+    fd = os.memfd_create("reasongym-files")
+    for part in (index, b"\n", *contents.values()):
+        view = memoryview(part)
+        while view:
+            view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def _memfd(data: bytes) -> int:

@@ -646,7 +646,8 @@ def _start_exec(req, code, files):
     if status != 0:
         raise RuntimeError("could not write the run's files")
 
-    def setup():
+    def setup():  # after the switch to uid 1000: /work is that user's, mode 0700
+        os.chdir(WORK_DIR)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         try:
             with open("/proc/self/oom_score_adj", "w") as f:
@@ -657,7 +658,6 @@ def _start_exec(req, code, files):
 
     return subprocess.Popen(
         [sys.executable, MAIN_FILE],
-        cwd=WORK_DIR,
         env=CHILD_ENV,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
