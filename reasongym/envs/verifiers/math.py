@@ -41,6 +41,7 @@ are listed in :mod:`.math_answer`; what normalisation drops (units, degrees, ...
 
 from __future__ import annotations
 
+import re
 import time
 from functools import lru_cache
 from typing import Any
@@ -50,6 +51,7 @@ from reasongym.envs.verifiers.math_answer import (
     Answer,
     CompareContext,
     DeadlineExceeded,
+    Scalar,
     Text,
     compare,
     parse_answer,
@@ -61,6 +63,7 @@ from reasongym.envs.verifiers.math_sympy import SympyTimeout, sympy_equal
 
 __all__ = ["verify_math", "extract_answer"]
 
+_DECIMAL_COMMA_RE = re.compile(r"^-?\d+,\d+$")  # thousands were removed by normalisation
 _CACHE_SIZE = 8_192
 _MAX_ANSWER_CHARS = 10_000  # longer "answers" are garbage; bound the work spent on them
 # Decided slow-path results by (gold, prediction); timeouts are not cached.
@@ -124,6 +127,12 @@ def verify_math(prediction: str, gold: str, *, timeout_s: float = 1.0) -> Verdic
 def _decide(extracted: str, gold_answer: str, deadline: float) -> Verdict:
     gold_norm, gold_parsed = _analyse(gold_answer)
     pred_norm, pred_parsed = _analyse(extracted)
+    # A decimal comma ("3,75") reads as one number when the other side is one number.
+    gold_comma, pred_comma = _DECIMAL_COMMA_RE.match(gold_norm), _DECIMAL_COMMA_RE.match(pred_norm)
+    if pred_comma and not gold_comma and isinstance(gold_parsed, Scalar):
+        pred_norm, pred_parsed = _analyse(pred_norm.replace(",", "."))
+    elif gold_comma and not pred_comma and isinstance(pred_parsed, Scalar):
+        gold_norm, gold_parsed = _analyse(gold_norm.replace(",", "."))
     if gold_norm and gold_norm.replace(" ", "") == pred_norm.replace(" ", ""):
         return _verdict(True, "exact", extracted, gold_answer)
     ctx = CompareContext(pred_text=pred_norm, deadline=deadline)

@@ -45,16 +45,20 @@ from typing import TypeVar
 
 from reasongym.envs.verifiers.math_eval import (
     EPS,
-    approx_div,
     Approx,
+    TooLarge,
     Undefined,
+    approx_div,
     exact_value,
     numeric_value,
 )
 from reasongym.envs.verifiers.math_expr import (
     Add,
+    Call,
     Const,
+    Div,
     ExprSyntaxError,
+    Mul,
     Neg,
     Node,
     Num,
@@ -64,6 +68,7 @@ from reasongym.envs.verifiers.math_expr import (
     infinity_sign,
     parse_expr,
 )
+from reasongym.envs.verifiers.math_labels import canonical_label, is_label, tuple_label_parts
 
 MAX_ITEMS = 100  # elements in a set/tuple/matrix compared one by one
 MAX_ANSWER_LEN = 2_000
@@ -95,7 +100,8 @@ class Choice:
 
 @dataclass(frozen=True)
 class Seq:
-    """``kind``: "tuple" (ordered), "set" / "list" (unordered), "pair" (``(a, b)``)."""
+    """``kind``: "tuple" (ordered), "set" / "list" (unordered), "pair" (``(a, b)``),
+    "ratio" (``3:8``; equal to any proportional ratio)."""
 
     items: tuple[Answer, ...]
     kind: str
@@ -121,11 +127,25 @@ class Matrix:
 
 @dataclass(frozen=True)
 class Relation:
-    """A chain ``parts[0] ops[0] parts[1] ...``; ``lhs_text`` is the first part as written."""
+    """A chain ``parts[0] ops[0] parts[1] ...``; ``texts`` are the parts as written."""
 
     parts: tuple[Node, ...]
     ops: tuple[str, ...]
     lhs_text: str
+    texts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """``label = value`` where the label only names a quantity (:mod:`.math_labels`).
+
+    ``relation`` keeps the same text read as an equation when it is one (``y = 2x + 1``),
+    for comparison with another equation.
+    """
+
+    label: str
+    value: Answer
+    relation: Relation | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +153,7 @@ class Unparsed:
     text: str
 
 
-Answer = Scalar | Text | Choice | Seq | Intervals | Matrix | Relation | Unparsed
+Answer = Scalar | Text | Choice | Seq | Intervals | Matrix | Relation | Labelled | Unparsed
 
 _INF = Const("inf")
 _NEG_INF = Neg(_INF)
@@ -153,6 +173,8 @@ _MATRIX_RE = re.compile(
 _EMPTY_SET = {"\\emptyset", "\\varnothing", "\\{\\}", "{}", "\\{ \\}", "\\o"}
 _REAL_NAMES = {"\\mathbb{R}", "\\mathbb R", "\\R", "\\mathbb{R}}", "(-\\infty,\\infty)"}
 _LIST_SEP_RE = re.compile(r",|;|\s+(?:and|or)\s+|\\(?:text\{\s*(?:and|or)\s*\})")
+_APPROX_RE = re.compile(r"\\approx(?![A-Za-z])|\\simeq(?![A-Za-z])|≈")
+_RATIO_RE = re.compile(r"(?<![:\\]):(?![:=])")
 _CUP_RE = re.compile(r"\\cup(?![A-Za-z])")
 _IN_RE = re.compile(r"\\in(?![A-Za-z])")
 _PM_RE = re.compile(r"\\(?:pm|mp)(?![A-Za-z])|±")
@@ -278,6 +300,16 @@ def _parse(s: str, percent: bool, depth: int = 0) -> Answer:
     matrix = _MATRIX_RE.match(s)
     if matrix:
         return _parse_matrix(matrix.group("body"), depth)
+    approx = split_top(s, _APPROX_RE)
+    if len(approx) > 1 and len(split_top(s, _LIST_SEP_RE)) == 1:
+        # "y = 2/3 \approx 0.67": the exact value before the first \approx is the answer.
+        head = approx[0][0].strip()
+        if head and not is_label(head):
+            return _parse(head, percent, depth)
+        return _parse(approx[-1][0].strip(), percent, depth)
+    labelled = _parse_labelled(s, percent, depth)
+    if labelled is not None:
+        return labelled
     membership = split_top(s, _IN_RE)
     if len(membership) == 2:  # "x \in [0, 1]"
         return _parse(membership[1][0].strip(), percent, depth)
@@ -301,7 +333,27 @@ def _parse(s: str, percent: bool, depth: int = 0) -> Answer:
     relation = split_top(s, _REL_RE)
     if len(relation) > 1:
         return _parse_relation(relation)
+    ratio = split_top(s, _RATIO_RE)
+    if len(ratio) > 1:
+        return Seq(tuple(Scalar(_node(p.strip()), "") for p, _ in ratio), "ratio")
     return Scalar(_node(s), s.replace(" ", ""), percent)
+
+
+def _parse_labelled(s: str, percent: bool, depth: int) -> Labelled | None:
+    """``label = value`` with a single top-level ``=`` (the value may be a list or tuple)."""
+    pieces = split_top(s, _REL_RE)
+    if len(pieces) != 2 or _REL_CANON[pieces[0][1]] != "=":
+        return None
+    lhs, rhs = pieces[0][0].strip(), pieces[1][0].strip()
+    if not lhs or not rhs or not is_label(lhs):
+        return None
+    relation: Relation | None = None
+    try:
+        parsed = _parse_relation(pieces)
+        relation = parsed.relation if isinstance(parsed, Labelled) else None
+    except ExprSyntaxError:
+        pass
+    return Labelled(canonical_label(lhs), _parse(rhs, percent, depth), relation)
 
 
 def _spliced(items: Iterable[Answer]) -> tuple[Answer, ...]:
@@ -386,8 +438,11 @@ def _parse_relation(pieces: list[tuple[str, str]]) -> Answer:
     ops = tuple(_REL_CANON[sep] for _, sep in pieces[:-1])
     nodes = tuple(_node(t) for t in texts)
     if all(op == "=" for op in ops):  # "x = 2 + 3 = 5" means x = 5
-        return Relation((nodes[0], nodes[-1]), ("=",), texts[0])
-    return Relation(nodes, ops, texts[0])
+        relation = Relation((nodes[0], nodes[-1]), ("=",), texts[0], (texts[0], texts[-1]))
+        if is_label(texts[0]):
+            return Labelled(canonical_label(texts[0]), Scalar(nodes[-1], ""), relation)
+        return relation
+    return Relation(nodes, ops, texts[0], tuple(texts))
 
 
 def _as_intervals_if_inequalities(seq: Seq) -> Answer:
@@ -409,10 +464,16 @@ def _relation_to_intervals(rel: Relation) -> Intervals | None:
     if any(op in ("=", "!=") for op in rel.ops):
         return None
     variables = [i for i, part in enumerate(rel.parts) if free_symbols(part)]
-    if len(variables) != 1 or len(free_symbols(rel.parts[variables[0]])) != 1:
+    if len(variables) != 1:
         return None
     k = variables[0]
-    if not isinstance(rel.parts[k], Sym):
+    subject = rel.parts[k]
+    text = rel.texts[k] if len(rel.texts) == len(rel.parts) else ""
+    is_abs = (
+        isinstance(subject, Call) and subject.name == "abs" and isinstance(subject.args[0], Sym)
+    )
+    # The subject is a variable, a named quantity (g(x), h(t)) or |w|.
+    if not (isinstance(subject, Sym) or is_abs or (text and is_label(text))):
         return None
     lo: Node = _NEG_INF
     hi: Node = _INF
@@ -431,7 +492,41 @@ def _relation_to_intervals(rel: Relation) -> Intervals | None:
             lo, lo_open = bound, strict
         else:
             hi, hi_open = bound, strict
-    return Intervals((Interval(lo, hi, lo_open, hi_open),))
+    interval = Interval(lo, hi, lo_open, hi_open)
+    return _mirror_abs(interval) if is_abs else Intervals((interval,))
+
+
+def _sign(node: Node) -> int | None:
+    """-1, 0 or +1 for a constant bound (infinities included), None when unknown."""
+    inf = infinity_sign(node)
+    if inf:
+        return inf
+    try:
+        value = exact_value(node)
+        if value is None:
+            approx, err = numeric_value(node, {})
+            if abs(approx.imag) > err or abs(approx.real) <= err:
+                return None
+            return 1 if approx.real > 0 else -1
+    except (Undefined, TooLarge):
+        return None
+    return (value > 0) - (value < 0)
+
+
+def _mirror_abs(interval: Interval) -> Intervals | None:
+    """The values of ``w`` for which ``|w|`` lies in ``interval`` (constant bounds only)."""
+    lo_sign, hi_sign = _sign(interval.lo), _sign(interval.hi)
+    if lo_sign is None or hi_sign is None or hi_sign < 0:
+        return None
+    hi, hi_open = interval.hi, interval.hi_open
+    if hi_sign == 0:
+        return Intervals(()) if hi_open else None  # |w| <= 0 is {0}: not an interval here
+    if lo_sign < 0 or (lo_sign == 0 and not interval.lo_open):  # the lower bound is vacuous
+        return Intervals((Interval(Neg(hi), hi, hi_open, hi_open),))
+    lo, lo_open = interval.lo, interval.lo_open
+    return Intervals(
+        (Interval(Neg(hi), Neg(lo), hi_open, lo_open), Interval(lo, hi, lo_open, hi_open))
+    )
 
 
 # -- comparison -----------------------------------------------------------------------------
@@ -737,7 +832,94 @@ def _match_unordered(
     return True
 
 
+def _ratio_value(ratio: Seq) -> Answer:
+    if len(ratio.items) != 2:
+        return Text("")
+    a, b = ratio.items
+    assert isinstance(a, Scalar) and isinstance(b, Scalar)
+    return Scalar(Div(a.node, b.node), "")
+
+
+def _ratios_equal(g: Seq, p: Seq, ctx: CompareContext) -> Outcome:
+    """``3:8 == 6:16``: every cross product ``g_i p_0 == p_i g_0`` agrees."""
+    if g.kind != p.kind or len(g.items) != len(p.items):
+        return False, "ratio"
+    g0, p0 = g.items[0], p.items[0]
+    assert isinstance(g0, Scalar) and isinstance(p0, Scalar)
+    for gi, pi in zip(g.items[1:], p.items[1:], strict=True):
+        assert isinstance(gi, Scalar) and isinstance(pi, Scalar)
+        ctx.check()
+        left = Scalar(Mul((gi.node, p0.node)), "")
+        right = Scalar(Mul((pi.node, g0.node)), "")
+        equal = _scalars_equal(left, right)[0]
+        if not equal:
+            return equal, "ratio"
+    return True, "ratio"
+
+
+def _expand(labelled: Labelled) -> Seq | None:
+    """``(a,b) = (5,1)`` -> the labelled list ``a = 5, b = 1``."""
+    parts = tuple_label_parts(labelled.label)
+    value = labelled.value
+    if parts is None or not isinstance(value, Seq) or len(value.items) != len(parts):
+        return None
+    return Seq(
+        tuple(Labelled(part, item) for part, item in zip(parts, value.items, strict=True)), "list"
+    )
+
+
+def _compare_labelled(g: Answer, p: Answer, ctx: CompareContext) -> Outcome:
+    """Labels must agree when both sides have one; otherwise the label is dropped."""
+    if isinstance(g, Labelled) and isinstance(p, Labelled):
+        if g.label == p.label:
+            return compare(g.value, p.value, ctx)[0], "label"
+        if g.relation is not None and p.relation is not None:
+            return _relations_equal(g.relation, p.relation, ctx)
+        return False, "label"
+    if isinstance(g, Labelled):
+        if isinstance(p, Relation):
+            return _relations_equal(g.relation, p, ctx) if g.relation else (False, "label")
+        expanded = _expand(g)
+        if expanded is not None and isinstance(p, Seq) and _labels(p) is not None:
+            return compare(expanded, p, ctx)[0], "label"
+        return compare(g.value, p, ctx)[0], "label"
+    assert isinstance(p, Labelled)
+    if isinstance(g, Relation):
+        return _relations_equal(g, p.relation, ctx) if p.relation else (False, "label")
+    expanded = _expand(p)
+    if expanded is not None and isinstance(g, Seq) and _labels(g) is not None:
+        return compare(g, expanded, ctx)[0], "label"
+    return compare(g, p.value, ctx)[0], "label"
+
+
+def _labels(seq: Seq) -> dict[str, Answer] | None:
+    """``{label: value}`` when every item is labelled, each label once; else None."""
+    if not seq.items or not all(isinstance(i, Labelled) for i in seq.items):
+        return None
+    labels = {i.label: i.value for i in seq.items if isinstance(i, Labelled)}
+    return labels if len(labels) == len(seq.items) else None
+
+
+def _unlabelled(seq: Seq) -> Seq:
+    items = tuple(i.value if isinstance(i, Labelled) else i for i in seq.items)
+    return Seq(_spliced(items), seq.kind)
+
+
 def _seqs_equal(g: Seq, p: Seq, ctx: CompareContext) -> Outcome:
+    if g.kind == "ratio" or p.kind == "ratio":
+        return _ratios_equal(g, p, ctx)
+    g_labels, p_labels = _labels(g), _labels(p)
+    if g_labels is not None and p_labels is not None:
+        if set(g_labels) != set(p_labels):
+            return False, "label"
+        g = Seq(tuple(g_labels[k] for k in sorted(g_labels)), "tuple")
+        p = Seq(tuple(p_labels[k] for k in sorted(g_labels)), "tuple")
+    elif g_labels is not None or p_labels is not None:
+        # Distinct labels give the values positions: "PQ=6, RS=9" is not "9, 6".
+        g = Seq(_unlabelled(g).items, "tuple" if g.kind == "list" else g.kind)
+        p = Seq(_unlabelled(p).items, "tuple" if p.kind == "list" else p.kind)
+    else:
+        g, p = _unlabelled(g), _unlabelled(p)
     ordered_kinds = ("tuple", "pair")
     if (g.kind == "set" and p.kind in ordered_kinds) or (
         p.kind == "set" and g.kind in ordered_kinds
@@ -799,6 +981,12 @@ def compare(g: Answer, p: Answer, ctx: CompareContext) -> Outcome:
     if isinstance(g, Choice):
         letter = p.letter if isinstance(p, Choice) else pred_choice(ctx.pred_text)
         return letter == g.letter, "choice"
+    if isinstance(g, Labelled) or isinstance(p, Labelled):
+        return _compare_labelled(g, p, ctx)
+    if isinstance(g, Seq) and g.kind == "ratio" and not isinstance(p, Seq):
+        return compare(_ratio_value(g), p, ctx)[0], "ratio"
+    if isinstance(p, Seq) and p.kind == "ratio" and not isinstance(g, Seq):
+        return compare(g, _ratio_value(p), ctx)[0], "ratio"
     if isinstance(g, Unparsed) or isinstance(p, Unparsed):
         return None, "unparsed"
     if isinstance(g, Text) or isinstance(p, Text):

@@ -21,7 +21,6 @@ not equal). Where no bound can be given (a divisor that may be zero, a discontin
 within the error, a function outside its first-order regime) the error is ``inf``.
 """
 
-
 from __future__ import annotations
 
 import cmath
@@ -324,9 +323,7 @@ def _root(x: Approx, index: complex) -> Approx:
     if _is_real(v) and _is_integer(index):
         k = int(index.real)
         if k == 2:
-            value = (
-                complex(math.sqrt(v.real)) if v.real >= 0 else complex(0, math.sqrt(-v.real))
-            )
+            value = complex(math.sqrt(v.real)) if v.real >= 0 else complex(0, math.sqrt(-v.real))
         elif k % 2 == 1 and v.real < 0:  # real odd root: \sqrt[3]{-8} = -2
             value = complex(-math.pow(-v.real, 1.0 / k))
         elif k == 0:
@@ -484,7 +481,11 @@ _ARC_RECIPROCAL = {"arcsec": "arccos", "arccsc": "arcsin", "arccot": "arctan"}
 def _call(name: str, args: list[Approx]) -> Approx:
     try:
         if name == "sqrt":
-            return _root(args[0], args[1][0]) if args[1][1] == 0 else (_root(args[0], args[1][0])[0], _INF)
+            return (
+                _root(args[0], args[1][0])
+                if args[1][1] == 0
+                else (_root(args[0], args[1][0])[0], _INF)
+            )
         if name == "log":
             return _log(args[0], args[1])
         if name == "abs":

@@ -24,15 +24,22 @@ from reasongym.envs.verifiers.math_normalize import UNIT_WORDS
 # Model outputs can be long; the answer is near the end, and regexes stay linear anyway.
 _MAX_SCAN = 100_000
 _MAX_BOXES = 16
+_MAX_JOINER = 120  # longer text between two boxes is prose: they are not one answer
 _MAX_SENTENCE = 2_000
 # A sentence with no number is returned whole only when it is this short.
 _MAX_TEXT_ANSWER = 40
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)")
-# Between two boxes that form one answer: "$ or $x = ", ", ", " and ".
+# Between two boxes that form one answer (or one hedge): nothing but separators, math
+# delimiters, "and"/"or" and hedging words, and variable labels ("$ or $x = ", "\\quad
+# \\text{and} \\quad", "" for \\boxed{3}\\boxed{7}). Any other word (", but rechecking, it
+# is ") means the earlier box was superseded.
 _BOX_JOINER_RE = re.compile(
-    r"^\s*\$?\s*(?:,|;|\\quad|and|or|\\text\{\s*(?:and|or)\s*\})\s*\$?\s*"
-    r"(?:[A-Za-z](?:_\{?\w+\}?)?\s*=\s*)?$"
+    r"^(?:\s|\$|\\[()\[\]]|[,;&]|\\\\|\\(?:quad|qquad|[,;:!])(?![A-Za-z])"
+    r"|\\(?:text|mbox|textrm|mathrm)\s*\{\s*(?:and|or|,)?\s*\}"
+    r"|\b(?:and|or|possibly|maybe|perhaps|also|either|alternatively)\b"
+    r"|[A-Za-z](?:_\{?\w+\}?)?\s*=|\(\s*[A-Za-z](?:\s*,\s*[A-Za-z])*\s*\)\s*=)*$",
+    re.IGNORECASE,
 )
 _ANCHOR_RE = re.compile(
     r"\b(?:final\s+answer|answer)\b\s*(?:\*\*)?\s*"
@@ -49,7 +56,8 @@ _HOPE_RE = re.compile(r"I hope it is correct\.?$", re.IGNORECASE)
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\$])|\n")
 _NUMBER_RE = re.compile(
     r"-?\\[dt]?frac\{[^{}]*\}\{[^{}]*\}"
-    r"|-?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?"
+    r"|-?\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?%?"
+    r"|-?\d+,\d+(?![\d,])%?"  # a decimal comma: "il reste 4,5 kg"
     r"|-?\d+(?:\.\d+)?(?:/\d+)?%?"
     r"|-?\.\d+%?"
 )
@@ -109,7 +117,8 @@ def find_last_boxed(text: str) -> str | None:
         return None
     picked = [spans[-1]]
     for span in reversed(spans[:-1]):
-        if not _BOX_JOINER_RE.match(text[span[1] : picked[0][0]]):
+        between = text[span[1] : picked[0][0]]
+        if len(between) > _MAX_JOINER or not _BOX_JOINER_RE.match(between):
             break
         picked.insert(0, span)
     contents = [content for _, _, content in picked]
@@ -149,7 +158,12 @@ def is_bare_answer(text: str) -> bool:
     outside = _ENV_NAME_RE.sub(" ", outside)
     outside = re.sub(r"\\(?:text|mathrm|textbf|mbox)\s*\{([^{}]*)\}", r" \1 ", outside)
     outside = _COMMAND_RE.sub(" ", outside)
-    words = [w for w in _WORD_RE.findall(outside) if w.lower() not in _MATH_WORDS]
+    # Upper-case runs of two or three letters name points and segments (AB, PQ, ABC).
+    words = [
+        w
+        for w in _WORD_RE.findall(outside)
+        if w.lower() not in _MATH_WORDS and not (w.isupper() and len(w) <= 3)
+    ]
     return len(words) <= 1
 
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 UNIT_WORDS = frozenset(
     """
     cm cms m meter meters metre metres km kms mm inch inches in ft feet foot yd yard yards
+    centimeter centimeters centimetre centimetres millimeter millimeters kilometer kilometers
+    kilogram kilograms milliliter milliliters millilitre millilitres mps kmph rpm
     mile miles mi kg kgs g gram grams mg lb lbs pound pounds oz ounce ounces ton tons
     s sec secs second seconds min mins minute minutes h hr hrs hour hours day days week weeks
     month months year years yr yrs dollar dollars cent cents usd euro euros rupee rupees rs
@@ -93,7 +95,11 @@ _TRAILING_WORD_RE = re.compile(
     r"^(?P<head>.*?[\d}).])(?P<space>\s*)(?P<word>[A-Za-z]+(?:\s+[A-Za-z]+)?)\.?"
     r"(?:\s*\^\s*\{?\s*[23]\s*\}?)?\s*$"
 )
-_THOUSANDS_RE = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_THOUSANDS_RE = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")
+# LaTeX thousands "12,\! 345": the comma stays, the negative space and blanks go.
+_LATEX_THOUSANDS_RE = re.compile(r"(?<=\d),\s*\\!\s*(?=\d{3}(?!\d))")
+# "{,}" before anything but a group of three digits is a decimal comma: 3{,}75.
+_BRACED_COMMA_RE = re.compile(r"(?<=\d)\{,\}(?=\d)")
 _SPACED_THOUSANDS_RE = re.compile(r"^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$")
 _WS_RE = re.compile(r"\s+")
 _NUMBER_WORDS = {
@@ -141,7 +147,9 @@ def _strip_units(s: str) -> str:
 def normalize_answer(answer: str) -> NormalizedAnswer:
     """Normalise an extracted answer; see the module docstring for what changes."""
     s = answer.translate(_UNICODE).strip()
+    s = _LATEX_THOUSANDS_RE.sub(",", s)
     s = _DIGIT_THIN_SPACE_RE.sub("", s)
+    s = _BRACED_COMMA_RE.sub(",", s)
     s = _LEFT_RIGHT_RE.sub("", s)
     s = _NEG_SPACE_RE.sub("", s)  # 16,\!386 is 16,386
     s = _SPACING_RE.sub(" ", s)

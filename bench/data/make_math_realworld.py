@@ -1,0 +1,578 @@
+"""Generate bench/data/math_realworld.jsonl: labelled pairs of real-world answer shapes.
+
+``make_math_pairs.py`` writes clean golds and clean predictions. Real RL data is messier:
+golds are written by people (MATH, NuminaMath, competition keys) and carry labels, LaTeX
+spacing and several values; predictions are long model traces in many styles. This script
+writes pairs of those kinds, each labelled *by construction* (never by running a verifier):
+
+- ``decimal_comma``: ``3,75`` for 3.75, ``{,}`` as decimal mark, sentences in French/German;
+- ``thousands``: ``12,\\! 345,\\! 600``, ``12{,}345``, ``12\\,345``, ``12 345``;
+- ``multi_box``: several boxes forming one answer (``\\boxed{3}\\boxed{7}``);
+- ``hedge``: different answers offered as alternatives (always wrong for a single gold);
+- ``labelled_gold``: ``(a,b)=(5,1)``, ``PQ=6, RS=9``, ``|PQ|=2``, ``V_1:V_2=3:8``;
+- ``solution_set``: tuples separated by ``;``/``or``/``and``, unordered, ``\\pm``;
+- ``inequality``: inequalities vs intervals (``2\\le|w|\\le5``, ``0<g(x)<2``);
+- ``approximation``: an exact value followed by ``\\approx`` a decimal;
+- ``units``: percent and unit words (``12 percent``, ``40 cm``, ``3.5 \\text{ dollars}``);
+- ``long_trace``: long reasoning with many numbers and intermediate boxes;
+- ``gold_format``: golds written as sentences, boxed, ``\\text{}``, ``\\$``, ``$x=5$``.
+
+Each item states its gold, forms known equal, and forms known different; every form is
+wrapped in one of several model-output styles. The hand-written items below were written for
+this file from the description of the kinds (no other verifier's test cases were copied).
+
+Usage::
+
+    python bench/data/make_math_realworld.py          # writes bench/data/math_realworld.jsonl
+    python bench/data/make_math_realworld.py --seed 3 --out /tmp/rw.jsonl
+
+Each line: ``{"id", "category", "gold", "prediction", "label", "form", "template"}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+DEFAULT_OUT = Path(__file__).with_name("math_realworld.jsonl")
+
+
+@dataclass
+class Item:
+    """One gold with forms known equal (``same``) and known different (``different``).
+
+    ``wrap``: whether the forms are bare answers to be wrapped in an output style
+    (False: the form already is a whole model output).
+    """
+
+    gold: str
+    same: list[str]
+    different: list[str]
+    wrap: bool = True
+    styles: list[str] = field(default_factory=list)
+
+
+# -- output styles --------------------------------------------------------------------------
+
+_REASONING = [
+    "We begin by reading the problem carefully and naming the unknowns.",
+    "Let me set up the equations from the given conditions.",
+    "First, we simplify the expression step by step.",
+    "Consider the two cases separately and then combine them.",
+    "Substituting the known values gives a simpler equation.",
+]
+
+
+def _filler(rng: random.Random) -> str:
+    a, b = rng.randint(2, 30), rng.randint(2, 30)
+    return (
+        f"{rng.choice(_REASONING)} We have ${a} \\times {b} = {a * b}$ and "
+        f"${a} + {b} = {a + b}$, which we will use below."
+    )
+
+
+STYLES: dict[str, Callable[[str, random.Random], str]] = {
+    "boxed": lambda f, r: f"{_filler(r)}\n\nTherefore the answer is $\\boxed{{{f}}}$.",
+    "final_answer": lambda f, r: (
+        f"{_filler(r)}\n\nFinal Answer: The final answer is ${f}$. I hope it is correct."
+    ),
+    "bold_final": lambda f, r: f"{_filler(r)}\n\n**Final Answer**\n\\[\n\\boxed{{{f}}}\n\\]",
+    "answer_tag": lambda f, r: f"<think>{_filler(r)}</think>\n<answer>{f}</answer>",
+    "display": lambda f, r: f"{_filler(r)} Putting everything together,\n\\[ \\boxed{{{f}}} \\]",
+    "bare": lambda f, r: f,
+    "answer_colon": lambda f, r: f"{_filler(r)}\n\nAnswer: ${f}$",
+}
+_DEFAULT_STYLES = list(STYLES)
+
+
+# -- generators, one per kind ---------------------------------------------------------------
+
+
+def decimal_comma(rng: random.Random) -> list[Item]:
+    items = []
+    for _ in range(10):
+        whole, frac = rng.randint(0, 99), rng.randint(1, 99)
+        frac_text = f"{frac:02d}" if rng.random() < 0.5 else str(frac % 10 or 5)
+        value = f"{whole}.{frac_text}"
+        comma = f"{whole},{frac_text}"
+        wrong = f"{whole},{frac_text}1" if rng.random() < 0.5 else f"{whole + 1},{frac_text}"
+        swapped = (
+            [f"{frac_text},{whole}"] if Fraction(value) != Fraction(f"{frac_text}.{whole}") else []
+        )
+        items.append(Item(value, [comma, f"{whole}{{,}}{frac_text}"], [wrong, *swapped]))
+        unit = rng.choice(["kg", "m", "L", "cm", "km"])
+        items.append(
+            Item(
+                value,
+                [
+                    f"Il reste donc {comma} {unit} de farine.",
+                    f"Die Antwort ist {comma} {unit}.",
+                    f"Donc la réponse est $\\boxed{{{comma}}}$.",
+                ],
+                [f"Il reste donc {wrong} {unit} de farine.", f"Die Antwort ist {wrong}."],
+                wrap=False,
+            )
+        )
+        items.append(Item(comma, [value, comma], [wrong.replace(",", ".")]))  # gold-side comma
+    return items
+
+
+def thousands(rng: random.Random) -> list[Item]:
+    items = []
+    for _ in range(12):
+        n = rng.randint(1_000, 99_999_999)
+        groups = f"{n:,}".split(",")
+        forms = [
+            ",\\! ".join(groups),
+            ",\\!".join(groups),
+            "{,}".join(groups),
+            "\\,".join(groups),
+            " ".join(groups),
+            ",".join(groups),
+        ]
+        wrong_n = n + rng.choice([1, 10, 1000, -1])
+        wrong_groups = f"{wrong_n:,}".split(",")
+        items.append(
+            Item(
+                str(n),
+                rng.sample(forms, 4),
+                [",\\! ".join(wrong_groups), "{,}".join(wrong_groups), str(n)[:-1]],
+            )
+        )
+        items.append(Item(",\\! ".join(groups), [str(n), "{,}".join(groups)], [str(wrong_n)]))
+    return items
+
+
+def multi_box(rng: random.Random) -> list[Item]:
+    items = []
+    for _ in range(10):
+        a, b = rng.sample(range(-9, 20), 2)
+        c = rng.choice([v for v in range(-9, 20) if v not in (a, b)])
+        gold = rng.choice([f"{a}, {b}", f"\\{{{a}, {b}\\}}", f"{a},{b}"])
+        same = [
+            f"So the solutions are $\\boxed{{{a}}}\\boxed{{{b}}}$.",
+            f"Hence $x = \\boxed{{{a}}}$ or $x = \\boxed{{{b}}}$.",
+            f"The values are $\\boxed{{{b}}}$ and $\\boxed{{{a}}}$.",
+            f"Both work: $\\boxed{{{a}}}, \\boxed{{{b}}}$.",
+            f"{_filler(rng)} The answer is $\\boxed{{{a}, {b}}}$.",
+        ]
+        different = [
+            f"So the solution is $\\boxed{{{a}}}$.",
+            f"Hence $x = \\boxed{{{a}}}$ or $x = \\boxed{{{c}}}$.",
+            f"The values are $\\boxed{{{a}}}$, $\\boxed{{{b}}}$ and $\\boxed{{{c}}}$.",
+        ]
+        items.append(Item(gold, same, different, wrap=False))
+        p, q = rng.randint(1, 9), rng.randint(10, 19)
+        gold = f"({p}, {q}), ({q}, {p})"
+        same = [
+            f"The pairs are $\\boxed{{({p}, {q})}} \\quad \\text{{and}} \\quad \\boxed{{({q}, {p})}}$.",
+            f"$\\boxed{{({q}, {p})}}$ and $\\boxed{{({p}, {q})}}$",
+            f"Thus $(x,y) = \\boxed{{({p},{q})}}$ or $\\boxed{{({q},{p})}}$.",
+        ]
+        different = [
+            f"The only pair is $\\boxed{{({p}, {q})}}$.",
+            f"$\\boxed{{({p}, {q})}} \\quad \\text{{and}} \\quad \\boxed{{({p}, {p})}}$",
+        ]
+        items.append(Item(gold, same, different, wrap=False))
+    return items
+
+
+def hedge(rng: random.Random) -> list[Item]:
+    items = []
+    for _ in range(14):
+        a = rng.randint(2, 60)
+        b = a + rng.choice([1, 2, -1, 5])
+        frac = Fraction(rng.randint(1, 9), rng.randint(2, 9))
+        gold = rng.choice([str(a), str(b)])
+        different = [
+            f"It is either $\\boxed{{{a}}}$ or $\\boxed{{{b}}}$.",
+            f"The answer is $\\boxed{{{a}}}$ or possibly $\\boxed{{{b}}}$.",
+            f"The answer is $\\boxed{{{a} \\text{{ or }} {b}}}$.",
+            f"$\\boxed{{{a}}}\\boxed{{{b}}}$",
+            f"So the answer is either {a} or {b}.",
+            f"The answer is {a} or {b}.",
+        ]
+        same = [
+            f"I first thought $\\boxed{{{b if gold == str(a) else a}}}$, but rechecking the last "
+            f"step, the correct value is $\\boxed{{{gold}}}$.",
+            f"So the answer is $\\boxed{{{gold}}}$. Double-checking confirms $\\boxed{{{gold}}}$.",
+        ]
+        items.append(Item(gold, same, different, wrap=False))
+        gold_frac = f"\\frac{{{frac.numerator}}}{{{frac.denominator}}}"
+        items.append(
+            Item(
+                gold_frac,
+                [f"The probability is $\\boxed{{{gold_frac}}}$."],
+                [
+                    f"The probability is $\\boxed{{{gold_frac}}}$ or $\\boxed{{{frac + 1}}}$.",
+                    f"$\\boxed{{{gold_frac}, {frac.numerator + 1}}}$",
+                ],
+                wrap=False,
+            )
+        )
+    return items
+
+
+def labelled_gold(rng: random.Random) -> list[Item]:
+    items = []
+    names = ["PQ", "RS", "AB", "CD", "MN", "XY"]
+    for _ in range(10):
+        a, b = rng.sample(range(1, 30), 2)
+        items.append(
+            Item(
+                f"(a,b)=({a},{b})",
+                [f"({a},{b})", f"a={a}, b={b}", f"(a, b) = ({a}, {b})"],
+                [f"({b},{a})", f"a={b}, b={a}", f"({a},{b + 1})"],
+            )
+        )
+        n1, n2 = rng.sample(names, 2)
+        items.append(
+            Item(
+                f"{n1}={a}, {n2}={b}",
+                [f"{a}, {b}", f"{n1} = {a}, {n2} = {b}", f"{n2}={b}, {n1}={a}"],
+                [f"{b}, {a}", f"{n1} = {b}, {n2} = {a}", f"{a}"],
+            )
+        )
+        items.append(
+            Item(f"|{n1}|={a}", [str(a), f"|{n1}| = {a}", f"{n1} = {a}"], [str(b), str(-a)])
+        )
+        p, q = rng.sample(range(1, 12), 2)
+        items.append(
+            Item(
+                f"V_1:V_2={p}:{q}",
+                [f"{p}:{q}", f"{2 * p}:{2 * q}", f"V_1 : V_2 = {p} : {q}"],
+                [f"{q}:{p}", f"{p}:{q + 1}"],
+            )
+        )
+        k = rng.choice([2, 3, 5, 6, 7])
+        items.append(
+            Item(
+                f"\\frac{{AM}}{{MB}}=\\frac{{{a}}}{{\\sqrt{{{k}}}}}",
+                [
+                    f"\\frac{{{a}\\sqrt{{{k}}}}}{{{k}}}",
+                    f"\\frac{{{a}}}{{\\sqrt{{{k}}}}}",
+                    f"AM:MB = {a}:\\sqrt{{{k}}}",
+                ],
+                [f"\\frac{{{a}}}{{{k}}}", f"\\frac{{\\sqrt{{{k}}}}}{{{a}}}"],
+            )
+        )
+        items.append(Item(f"x={a}", [str(a), f"x = {a}", f"x={a}.0"], [f"x = {b}", f"y = {a + 1}"]))
+        items.append(Item(f"f(2)={a}", [str(a), f"f(2) = {a}"], [str(b)]))
+    return items
+
+
+def _frac(v: Fraction) -> str:
+    return str(v.numerator) if v.denominator == 1 else f"\\frac{{{v.numerator}}}{{{v.denominator}}}"
+
+
+def solution_set(rng: random.Random) -> list[Item]:
+    items = []
+    for _ in range(10):
+        pts = [(rng.randint(-5, 9), rng.randint(-5, 9)) for _ in range(rng.choice([2, 3]))]
+        while (
+            len(set(pts)) != len(pts)
+            or any(x == y for x, y in pts)
+            or {(y, x) for x, y in pts} == set(pts)
+        ):
+            pts = [(rng.randint(-5, 9), rng.randint(-5, 9)) for _ in range(len(pts))]
+        tup = [f"({x}, {y})" for x, y in pts]
+        shuffled = tup[::-1]
+        gold = rng.choice([", ".join(tup), "; ".join(tup), "\\{" + ", ".join(tup) + "\\}"])
+        same = [
+            "; ".join(shuffled),
+            " \\text{ or } ".join(shuffled),
+            " \\text{ and } ".join(tup),
+            "(x, y) = " + ", ".join(shuffled),
+            "\\{" + ",".join(shuffled) + "\\}",
+        ]
+        x0, y0 = pts[0]
+        different = [
+            ", ".join(tup[:-1]),
+            ", ".join(f"({y}, {x})" for x, y in pts),
+            ", ".join(tup + [f"({x0 + 1}, {y0})"]),
+        ]
+        items.append(Item(gold, same, different))
+        r = rng.randint(-6, 6)
+        k = rng.choice([2, 3, 5, 6, 7])
+        m = rng.randint(1, 4)
+        roots = [f"\\frac{{{m} + \\sqrt{{{k}}}}}{{2}}", f"\\frac{{{m} - \\sqrt{{{k}}}}}{{2}}"]
+        gold = rng.choice(
+            [f"{r}, " + ", ".join(roots), f"x = {r}, x = \\frac{{{m} \\pm \\sqrt{{{k}}}}}{{2}}"]
+        )
+        same = [
+            f"x = {r}, x = \\frac{{{m} \\pm \\sqrt{{{k}}}}}{{2}}",
+            f"x = {r} \\text{{ or }} x = \\frac{{{m} \\pm \\sqrt{{{k}}}}}{{2}}",
+            ", ".join(roots[::-1]) + f", {r}",
+            f"\\left\\{{{r}, \\frac{{{m}\\pm\\sqrt{{{k}}}}}{{2}}\\right\\}}",
+        ]
+        different = [
+            f"x = {r}, x = \\frac{{{m} + \\sqrt{{{k}}}}}{{2}}",
+            f"x = {r + 1}, x = \\frac{{{m} \\pm \\sqrt{{{k}}}}}{{2}}",
+            f"x = \\frac{{{m} \\pm \\sqrt{{{k}}}}}{{2}}",
+        ]
+        items.append(Item(gold, same, different))
+    return items
+
+
+def inequality(rng: random.Random) -> list[Item]:
+    items = []
+    for _ in range(10):
+        lo, hi = sorted(rng.sample(range(1, 12), 2))
+        var = rng.choice(["w", "x", "t"])
+        items.append(
+            Item(
+                f"[-{hi},-{lo}]\\cup[{lo},{hi}]",
+                [
+                    f"{lo}\\le|{var}|\\le {hi}",
+                    f"{lo} \\leq |{var}| \\leq {hi}",
+                    f"[{lo},{hi}]\\cup[-{hi},-{lo}]",
+                    f"-{hi} \\le {var} \\le -{lo} \\text{{ or }} {lo} \\le {var} \\le {hi}",
+                ],
+                [f"[{lo},{hi}]", f"(-{hi},-{lo})\\cup({lo},{hi})", f"{lo}<|{var}|\\le {hi}"],
+            )
+        )
+        f = rng.choice(["g(x)", "f(x)", "y", "h(t)"])
+        items.append(
+            Item(
+                f"({lo}, {hi})",
+                [f"{lo}<{f}<{hi}", f"{f} \\in ({lo}, {hi})", f"{hi} > {f} > {lo}"],
+                [f"{lo}\\le {f}<{hi}", f"({lo}, {hi}]", f"{lo}<{f}<{hi + 1}"],
+            )
+        )
+        a = rng.randint(-9, 9)
+        b = a + rng.randint(1, 9)
+        items.append(
+            Item(
+                f"(-\\infty, {a}) \\cup ({b}, \\infty)",
+                [
+                    f"x < {a} \\text{{ or }} x > {b}",
+                    f"x<{a} \\text{{ or }} x>{b}",
+                    f"({b}, \\infty) \\cup (-\\infty, {a})",
+                    f"x \\in (-\\infty, {a}) \\cup ({b}, +\\infty)",
+                ],
+                [f"x \\le {a} \\text{{ or }} x > {b}", f"({a}, {b})", f"x < {a}"],
+            )
+        )
+        items.append(
+            Item(
+                f"x \\ge {a}",
+                [f"[{a}, \\infty)", f"x\\geq {a}", f"{a} \\le x", f"[{a},+\\infty)"],
+                [f"({a}, \\infty)", f"x > {a}", f"x \\le {a}"],
+            )
+        )
+    return items
+
+
+def approximation(rng: random.Random) -> list[Item]:
+    items = []
+    for _ in range(14):
+        v = Fraction(rng.randint(1, 40), rng.choice([3, 6, 7, 9, 11, 12]))
+        if v.denominator % 3 and v.denominator % 7 and v.denominator % 11:
+            continue  # a terminating decimal is exact, not an approximation
+        approx2 = f"{float(v):.2f}"
+        approx3 = f"{float(v):.3f}"
+        exact = _frac(v)
+        slash = f"{v.numerator}/{v.denominator}"
+        wrong = _frac(v + Fraction(1, v.denominator))
+        items.append(
+            Item(
+                exact,
+                [
+                    f"y = {slash} \\approx {approx2}",
+                    f"{exact} \\approx {approx3}",
+                    f"{exact} \\approx {approx2}",
+                    f"\\frac{{{2 * v.numerator}}}{{{2 * v.denominator}}} \\approx {approx2}",
+                ],
+                [
+                    f"{wrong} \\approx {float(v + Fraction(1, v.denominator)):.2f}",
+                    approx2,
+                    f"y = {v.denominator}/{v.numerator} \\approx {float(1 / v):.2f}",
+                ],
+            )
+        )
+        k = rng.choice([2, 3, 5, 7, 10])
+        c = rng.randint(2, 9)
+        items.append(
+            Item(
+                f"{c}\\sqrt{{{k}}}",
+                [
+                    f"{c}\\sqrt{{{k}}} \\approx {c * k**0.5:.3f}",
+                    f"\\sqrt{{{c * c * k}}} \\approx {c * k**0.5:.2f}",
+                ],
+                [f"{c + 1}\\sqrt{{{k}}} \\approx {(c + 1) * k**0.5:.3f}", f"{c * k**0.5:.2f}"],
+            )
+        )
+    return items
+
+
+def units(rng: random.Random) -> list[Item]:
+    items = []
+    for _ in range(10):
+        p = rng.randint(2, 95)
+        items.append(
+            Item(
+                str(p),
+                [f"{p} percent", f"{p}\\%", f"{p}\\text{{ percent}}", f"{p} \\%"],
+                [f"{p + 1} percent", f"{p * 10}\\%"],
+            )
+        )
+        items.append(Item(f"{p}\\%", [f"{p} percent", f"{p}", f"{p / 100:g}"], [f"{p + 1}\\%"]))
+        n = rng.randint(2, 90)
+        unit = rng.choice(["cm", "meters", "km", "inches", "feet", "kg", "seconds", "hours", "mph"])
+        items.append(
+            Item(
+                str(n),
+                [
+                    f"{n} {unit}",
+                    f"{n}\\text{{ {unit}}}",
+                    f"{n} \\mbox{{ {unit}}}",
+                    f"{n}\\,\\text{{{unit}}}",
+                ],
+                [f"{n + 1} {unit}", f"{n * 10}\\text{{ {unit}}}"],
+            )
+        )
+        d = f"{rng.randint(1, 99)}.{rng.randint(1, 9)}"
+        items.append(
+            Item(
+                d,
+                [f"{d} \\text{{ dollars}}", f"\\${d}", f"{d}0 dollars", f"\\${d}0"],
+                [f"{float(d) + 1:g} \\text{{ dollars}}", f"\\${float(d) * 10:g}"],
+            )
+        )
+        items.append(
+            Item(
+                f"{n}\\text{{ cm}}^2",
+                [str(n), f"{n} \\text{{cm}}^2", f"{n} square centimeters"],
+                [str(n + 1)],
+            )
+        )
+    return items
+
+
+def long_trace(rng: random.Random) -> list[Item]:
+    items = []
+    for _ in range(14):
+        answer = rng.randint(10, 500)
+        decoys = [rng.randint(1, 999) for _ in range(6)]
+        steps = "\n".join(
+            f"Step {i + 1}: from the previous line, ${d} - {i} = {d - i}$, so the partial total is {d}."
+            for i, d in enumerate(decoys)
+        )
+        wrong = answer + rng.choice([1, -1, 10, 7])
+        endings_same = [
+            f"{steps}\n\nLet's double check with a quick case: $\\boxed{{{decoys[0]}}}$ was only "
+            f"an intermediate value.\n\nThus the final count is $\\boxed{{{answer}}}$.",
+            f"{steps}\n\nAdding everything up, the total is {answer}.\n\n**Final Answer**\n\\[\n"
+            f"\\boxed{{{answer}}}\n\\]",
+            f"{steps}\n\nTherefore, the answer is $\\boxed{{{answer}}}$.\n\nVerification: "
+            f"plugging back in, ${decoys[1]} + {decoys[2]} = {decoys[1] + decoys[2]}$, consistent.",
+            f"{steps}\n\nSo the answer is {answer}.",
+            f"{steps}\n\nIn total there are {answer} ways.\n\nFinal answer: {answer}",
+        ]
+        endings_diff = [
+            f"{steps}\n\nIt is tempting to answer {answer}, but that double counts.\n\nThus the final "
+            f"count is $\\boxed{{{wrong}}}$.",
+            f"{steps}\n\nThe intermediate sum was {answer}.\n\n**Final Answer**\n\\[\n\\boxed{{{wrong}}}\n\\]",
+            f"{steps}\n\nSo the answer is {wrong}.",
+        ]
+        items.append(Item(str(answer), endings_same, endings_diff, wrap=False))
+    return items
+
+
+def gold_format(rng: random.Random) -> list[Item]:
+    items = []
+    for _ in range(10):
+        n = rng.randint(2, 99)
+        v = Fraction(rng.randint(1, 9), rng.randint(2, 9))
+        if v.denominator == 1:
+            v = Fraction(1, 2)
+        items.append(Item(f"The answer is ${n}$.", [str(n), f"{n}.0"], [str(n + 1)]))
+        items.append(
+            Item(
+                f"\\boxed{{{_frac(v)}}}",
+                [_frac(v), f"{v.numerator}/{v.denominator}"],
+                [_frac(v + 1)],
+            )
+        )
+        items.append(Item(f"$x = {n}$", [str(n), f"x={n}"], [str(n - 1), f"x = {-n}"]))
+        items.append(Item(f"\\text{{{n}}}", [str(n)], [str(n + 2)]))
+        items.append(
+            Item(f"\\${n}.50", [f"{n}.5", f"\\${n}.50", f"{n}.50 dollars"], [f"{n}.05", f"{n}"])
+        )
+        letter = rng.choice("ABCDE")
+        other = rng.choice([c for c in "ABCDE" if c != letter])
+        items.append(
+            Item(
+                f"\\text{{({letter})}}",
+                [f"({letter})", letter, f"\\textbf{{({letter})}}"],
+                [other, f"({other})"],
+            )
+        )
+        items.append(
+            Item(f"{n}^\\circ", [str(n), f"{n}^{{\\circ}}", f"{n} degrees"], [str(n + 10)])
+        )
+    return items
+
+
+GENERATORS: dict[str, Callable[[random.Random], list[Item]]] = {
+    "decimal_comma": decimal_comma,
+    "thousands": thousands,
+    "multi_box": multi_box,
+    "hedge": hedge,
+    "labelled_gold": labelled_gold,
+    "solution_set": solution_set,
+    "inequality": inequality,
+    "approximation": approximation,
+    "units": units,
+    "long_trace": long_trace,
+    "gold_format": gold_format,
+}
+
+
+def build(seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    rows: list[dict] = []
+    for category, generator in GENERATORS.items():
+        for item in generator(rng):
+            for label, forms in ((True, item.same), (False, item.different)):
+                for form in forms:
+                    if item.wrap:
+                        template = rng.choice(item.styles or _DEFAULT_STYLES)
+                        prediction = STYLES[template](form, rng)
+                    else:
+                        template, prediction = "whole", form
+                    rows.append(
+                        {
+                            "category": category,
+                            "gold": item.gold,
+                            "prediction": prediction,
+                            "label": label,
+                            "form": form,
+                            "template": template,
+                        }
+                    )
+    for i, row in enumerate(rows):
+        row["id"] = i
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    rows = build(args.seed)
+    with args.out.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    positives = sum(r["label"] for r in rows)
+    print(f"wrote {len(rows)} pairs ({positives} positive) to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
