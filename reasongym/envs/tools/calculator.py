@@ -171,6 +171,15 @@ class _Helper:
 _HELPER = _Helper()
 
 
+def _after_fork_in_child() -> None:
+    # the parent's helper (and a lock another thread may hold) are not the child's to use
+    _HELPER._lock = threading.Lock()
+    _HELPER._proc, _HELPER._pid, _HELPER._buffer = None, 0, b""
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _shutdown() -> None:
     _HELPER.close()
 
