@@ -124,3 +124,83 @@ def test_random_answers_and_tool_inputs_never_raise(payload):
     _ENV.step(f'<tool name="calculator">{payload}</tool>')
     _, _, terminated, _, _ = _ENV.step(f"<answer>{payload}</answer>")
     assert terminated
+
+
+def test_max_turns_at_make_is_the_limit_and_the_prompt_is_unchanged():
+    env = gym.make("reasongym/Arithmetic-v0", max_turns=10)
+    env.reset(seed=0)
+    flags = [env.step("thinking...")[2:4] for _ in range(10)]
+    assert flags[:9] == [(False, False)] * 9 and flags[9] == (False, True)
+    assert gym.spec("reasongym/Arithmetic-v0").max_episode_steps is None  # no second limit
+
+
+def test_retired_names_point_to_the_new_ones():
+    with pytest.raises(reasongym.ConfigError, match="per_step"):
+        gym.make("reasongym/Arithmetic-v0", reward={"step_cost": 0.1})
+    with pytest.raises(reasongym.ConfigError, match="max_observation_chars"):
+        gym.make("reasongym/Arithmetic-v0", max_text_length=1000)
+
+
+def test_per_step_is_added_to_every_step_including_the_answer():
+    env = gym.make("reasongym/Arithmetic-v0", reward={"per_step": -0.05})
+    env.reset(seed=0)
+    assert env.step('<tool name="calculator">1+1</tool>')[1] == pytest.approx(-0.05)
+    assert env.step(env.unwrapped.oracle_action())[1] == pytest.approx(0.95)
+
+
+def test_tools_are_typed_specs_and_render_the_prompt(env):
+    obs, _ = env.reset(seed=0)
+    tools = env.unwrapped.tools
+    assert [t.name for t in tools] == ["calculator", "submit_answer"]
+    assert tools[0].parameters["required"] == ["expression"]
+    assert tools[0].to_openai()["function"]["parameters"] == tools[0].parameters
+    assert tools[0].description in obs and '<tool name="calculator">' in obs
+    assert tools[0].fn(expression="6*7").output == "42"  # the callable is the real tool
+
+
+def test_submit_answer_tool_steps_the_episode(env):
+    env.reset(seed=0)
+    submit = env.unwrapped.tools[-1]
+    result = submit.fn(answer=env.unwrapped.get_state()["data"]["task"]["answer"])
+    assert result.output == "Correct."
+    assert env.unwrapped.is_final("anything") is True  # the episode is over
+
+
+def test_native_action_format_takes_tool_calls_and_leaves_the_tags_out():
+    env = gym.make("reasongym/Arithmetic-v0", action_format="native")
+    obs, _ = env.reset(seed=0)
+    assert "<tool" not in obs and "submit_answer" in obs
+    obs, *_ = env.step({"name": "calculator", "arguments": {"expression": "2+3"}})
+    assert obs == "5"
+    json_call = '{"name": "calculator", "arguments": "{\\"expression\\": \\"4*4\\"}"}'
+    assert env.step(json_call)[0] == "16"
+    _, reward, _, _, info = env.step("<answer>5</answer>")  # tags are not the grammar here
+    assert info["action"]["kind"] == "format_error" and reward < 0
+    answer = env.unwrapped.get_state()["data"]["task"]["answer"]
+    _, reward, terminated, _, info = env.step(
+        {"tool_calls": [{"type": "function", "function": {"name": "submit_answer", "arguments": f'{{"answer": "{answer}"}}'}}]}
+    )
+    assert reward == 1.0 and terminated and info["is_success"]
+
+
+def test_is_final_reads_the_grammar_without_running_anything(env):
+    env.reset(seed=0)
+    inner = env.unwrapped
+    before = inner.get_state()
+    assert inner.is_final("<answer>3</answer>") and inner.is_final("so \\boxed{3}")
+    assert not inner.is_final('<tool name="calculator">1+1</tool>')
+    assert not inner.is_final("no action")
+    assert inner.get_state() == before
+
+
+def test_task_index_is_strict():
+    env = gym.make("reasongym/Competition-v0")
+    n = env.unwrapped.num_tasks
+    for options in ({"task_index": 1.5}, {"task_index": True}, "notadict", {"index": 0}):
+        with pytest.raises((TypeError, ValueError)):
+            env.reset(options=options)
+    with pytest.raises(ValueError, match="out of range"):
+        env.reset(options={"task_index": n})
+    a = env.reset(seed=1, options={"task_index": n - 1})[1]["task_id"]
+    b = env.reset(seed=2, options={"task_index": n - 1})[1]["task_id"]
+    assert a == b == reasongym.tasks("reasongym/Competition-v0", indices=[n - 1])[0]["task_id"]
