@@ -36,7 +36,7 @@ import sys
 import time
 
 MAX_FRAME = 4 << 20  # bytes of one message either way
-MAX_DEPTH = 64  # nesting of one value
+MAX_DEPTH = 100  # nesting of one value
 MAX_NODES = 200_000  # containers + scalars in one value
 MAX_TEXT = 300  # characters of a message kept per test
 STDOUT_TAIL = 2000  # characters of the candidate's output kept
@@ -60,7 +60,7 @@ _HEX_INT = re.compile(r"-?[0-9a-f]+\Z")
 def encode(value, depth=0):
     """Tagged JSON-able form of ``value``; raises CodecError for anything but exact built-ins."""
     if depth > MAX_DEPTH:
-        raise CodecError("the value is nested deeper than %d levels" % MAX_DEPTH)
+        raise CodecError("a value nested deeper than %d levels" % MAX_DEPTH)
     kind = type(value)
     if value is None:
         return ["N"]
@@ -81,8 +81,8 @@ def encode(value, depth=0):
     if kind is dict:
         return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]]
     raise CodecError(
-        "a value of type %s cannot be checked; only plain built-in data (None, bool, int, float, "
-        "complex, str, bytes, and lists, tuples, sets, frozensets, dicts of them) can"
+        "a value of type %s, which cannot be checked: only plain built-in data (None, bool, int, "
+        "float, complex, str, bytes, and lists, tuples, sets, frozensets, dicts of them) can"
         % _type_name(value)
     )
 
@@ -199,7 +199,7 @@ class ChannelError(Exception):
 def send_frame(fd, obj, deadline=None):
     data = json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii")
     if len(data) > MAX_FRAME:
-        raise CodecError("the value is larger than %d bytes" % MAX_FRAME)
+        raise CodecError("more than %d MiB of data (the limit of one message)" % (MAX_FRAME >> 20))
     view = memoryview(len(data).to_bytes(4, "big") + data)
     while view:
         if deadline is not None:
@@ -287,7 +287,7 @@ def worker_main(req_fd, resp_fd):
         try:
             send_frame(resp_fd, [seq] + reply)
         except CodecError as exc:
-            send_frame(resp_fd, [seq, "bad", str(exc)])
+            send_frame(resp_fd, [seq, "bad", "%s returned %s" % (name, exc)])
 
 
 def _serve_one(ns, name, args, kwargs):

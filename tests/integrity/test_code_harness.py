@@ -1,0 +1,249 @@
+"""How the code harness keeps the verdict out of the candidate's reach, checked directly:
+what the candidate's process can see, what crosses back, how tests treat its failures, and
+how the host treats reports."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reasongym.envs.tasks.humaneval import load_humaneval
+from reasongym.envs.types import Task
+from reasongym.envs.verifiers import code_harness as wire
+from reasongym.envs.verifiers.code import CodeTestsVerifier
+from reasongym.envs.verifiers.code_runner import read_report
+
+
+def _task(*tests: str, setup: tuple[str, ...] = (), entry: str = "f", prompt: str = "") -> Task:
+    steps = [{"name": f"setup{i}", "code": c, "test": False} for i, c in enumerate(setup)]
+    steps += [{"name": f"t{i + 1}", "code": c, "test": True} for i, c in enumerate(tests)]
+    return Task(id="synthetic", question="", answer="", meta={"entry_point": entry, "prompt": prompt, "steps": steps})
+
+
+def _verify(sandbox, task: Task, code: str, timeout_s: float = 4, step_timeout_s: float = 1):
+    return CodeTestsVerifier(sandbox=sandbox, timeout_s=timeout_s, step_timeout_s=step_timeout_s)(
+        task, f"```python\n{code}\n```"
+    )
+
+
+PROBE = r'''
+import ctypes, os
+ppid = os.getppid()
+for path in (f"/proc/{ppid}/fd/0", f"/proc/{ppid}/mem", f"/proc/{ppid}/environ", f"/proc/{ppid}/fd"):
+    try:
+        (os.listdir if path.endswith("/fd") else lambda p: open(p, "rb").read(1))(path)
+        print("OPEN", path)
+    except OSError:
+        print("DENIED", path)
+print("PTRACE", ctypes.CDLL(None).ptrace(16, ppid, 0, 0))
+print("FDS", sorted(int(x) for x in os.listdir("/proc/self/fd")))
+print("STDIN", repr(os.read(0, 100)))
+def f(x):
+    return x
+'''
+
+
+def test_the_candidate_cannot_reach_the_harness(code_sandbox):
+    verdict = _verify(code_sandbox, _task("assert candidate(1) == 1"), PROBE)
+    out = verdict.details["stdout"]
+    assert verdict.correct, verdict.details["feedback"]
+    assert "OPEN" not in out and out.count("DENIED") == 4, out
+    assert "PTRACE -1" in out, out
+    fds = json.loads(out.split("FDS ")[1].splitlines()[0])
+    assert fds[:3] == [0, 1, 2] and len(fds) <= 6, out  # stdio, its two pipe ends, the listing
+    assert "STDIN b''" in out, out  # fd 0 is /dev/null: the tests are not there
+
+
+def test_plain_data_round_trips_exactly(code_sandbox):
+    values = (
+        "(1, [2, 3]), {4, 5}, frozenset({6}), {'k': (7,), 8: None}, b'\\x00\\xff', "
+        "True, False, 1.5, -0.0, complex(1, -2), 10 ** 5000, -(2 ** 70), 'caf\\u00e9'"
+    )
+    check = (
+        f"r = candidate(({values}))\n"
+        f"assert r == ({values}) and [type(x) for x in r] == [type(x) for x in ({values})]\n"
+        "assert type(r[0][1]) is list and type(r[0]) is tuple and math.copysign(1, r[8]) == -1"
+    )
+    nan = "r = candidate(float('nan'))\nassert type(r) is float and r != r\nassert candidate(float('-inf')) == -math.inf"
+    verdict = _verify(code_sandbox, _task(check, nan, setup=("import math",)), "def f(x):\n    return x")
+    assert verdict.correct, verdict.details["feedback"]
+
+
+def test_candidate_exceptions_keep_their_builtin_class(code_sandbox):
+    expects_value_error = "try:\n    candidate(-1)\n    raise AssertionError('no error')\nexcept ValueError:\n    pass"
+    task = _task(expects_value_error, expects_value_error)
+    honest = "class Neg(ValueError):\n    pass\ndef f(x):\n    if x < 0:\n        raise Neg('negative')\n    return x"
+    assert _verify(code_sandbox, task, honest).correct
+    wrong = _verify(code_sandbox, task, "def f(x):\n    raise TypeError('x')")
+    assert wrong.score == 0 and "TypeError" in wrong.details["feedback"]
+
+
+def test_stop_iteration_cannot_end_a_test_loop_early(code_sandbox):
+    task = _task("for r in map(candidate, [1, 2, 3]):\n    assert r == 0")
+    verdict = _verify(code_sandbox, task, "def f(x):\n    raise StopIteration")
+    assert verdict.score == 0, verdict.details["feedback"]
+
+
+def test_harness_failures_are_not_swallowed_by_except_exception(code_sandbox):
+    lenient = "try:\n    assert candidate(1) == 2\nexcept Exception:\n    pass"
+    task = _task(lenient, lenient)
+    for code in ("def f(x):\n    while True:\n        pass", "class X:\n    pass\ndef f(x):\n    return X()",
+                 "import os\ndef f(x):\n    os._exit(1)"):
+        verdict = _verify(code_sandbox, task, code, timeout_s=5)
+        assert verdict.score == 0, (code, verdict.details["feedback"])
+
+
+def test_a_hang_fails_one_test_and_the_next_ones_still_count(code_sandbox):
+    task = _task("assert candidate(1) == 1", "assert candidate(2) == 2", "assert candidate(3) == 3")
+    code = "def f(x):\n    while x == 2:\n        pass\n    return x"
+    verdict = _verify(code_sandbox, task, code, timeout_s=6)
+    results = [(t["passed"], t["error"]) for t in verdict.details["tests"]]
+    assert results == [(True, None), (False, "timed out"), (True, None)], results
+    assert verdict.score == pytest.approx(2 / 3)
+
+
+def test_modules_planted_on_import_paths_do_not_reach_the_harness(code_sandbox):
+    # The test imports a module only after the candidate ran; a planted copy that the harness
+    # imported would mark every step passed.
+    task = _task("import colorsys\nassert candidate(1) == 2", "import colorsys\nassert candidate(1) == 3")
+    plant = (
+        "import os, sys\n"
+        "src = 'import sys\\nsys.modules[\"__main__\"]._run_code = lambda *a, **k: None\\n'\n"
+        "for d in {os.getcwd(), '/tmp', *[p for p in sys.path if p]}:\n"
+        "    try:\n        open(os.path.join(d, 'colorsys.py'), 'w').write(src)\n"
+        "    except OSError:\n        pass\n"
+        "def f(x):\n    return 0"
+    )
+    verdict = _verify(code_sandbox, task, plant)
+    assert verdict.score == 0, verdict.details["feedback"]
+
+
+def test_prompt_helpers_run_in_the_harness_not_the_candidate(code_sandbox):
+    prompt = "def helper(s):\n    return s[::-1]\n\ndef f(s):\n    \"\"\"Undo helper.\"\"\"\n"
+    task = _task("assert candidate(helper('abc')) == 'abc'", prompt=prompt)
+    # The candidate redefines helper; the test must still use the task's own.
+    cheat = "def helper(s):\n    return s\ndef f(s):\n    return s"
+    assert _verify(code_sandbox, task, cheat).score == 0
+    assert _verify(code_sandbox, task, "    return s[::-1]\n").correct  # a body completing the prompt
+
+
+# --- codec (the harness's decoder is the trust boundary) --------------------------------------
+
+plain = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text() | st.binary(),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=3) | st.integers(), inner, max_size=3),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(plain)
+def test_codec_round_trips_exact_types(value):
+    back = wire.decode(wire.loads(json.dumps(wire.encode(value)).encode()))
+    assert back == value and _types(back) == _types(value)
+
+
+def _types(v):
+    if isinstance(v, (list, tuple)):
+        return (type(v), [_types(x) for x in v])
+    if isinstance(v, dict):
+        return (dict, sorted((repr(k), _types(x)) for k, x in v.items()))
+    return type(v)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'["i", 12345]',
+        b'["i", "' + b"f" * 100 + b'", 1]',
+        b'["f", "' + b"1" * 100 + b'"]',
+        b'["f", NaN]',
+        b'["X"]',
+        b'["d", [[["l", []], ["N"]]]]',
+        b'["S", [["l", []]]]',
+        b'["b", "not base64!"]',
+        b'["s", 5]',
+        b"\xff\xfe",
+        b'["l", [' + b",".join([b'["N"]'] * (wire.MAX_NODES + 1)) + b"]]",
+    ],
+)
+def test_decoder_rejects_malformed_values(frame):
+    with pytest.raises(wire.CodecError):
+        wire.decode(wire.loads(frame))
+
+
+def test_encoder_refuses_anything_but_exact_builtins():
+    class L(list):
+        pass
+
+    for value in (L(), type("X", (), {})(), iter([]), [L()], {1: object()}, math):
+        with pytest.raises(wire.CodecError):
+            wire.encode(value)
+
+
+# --- host: the report is checked against the task's own tests ---------------------------------
+
+NONCE = "@@N@@"
+NAMES = ["test1", "test2"]
+GOOD = {"error": None, "stdout": "", "results": [{"name": n, "passed": True, "error": None} for n in NAMES]}
+
+
+def _line(report) -> str:
+    return "noise\n" + NONCE + (report if isinstance(report, str) else json.dumps(report)) + "\n"
+
+
+def test_a_well_formed_report_is_accepted():
+    outcome = read_report(_line(GOOD), NONCE, NAMES)
+    assert not isinstance(outcome, str) and outcome.passed == 2
+
+
+@pytest.mark.parametrize(
+    "stdout",
+    [
+        "",
+        _line(GOOD) + _line(GOOD),
+        _line("{not json"),
+        _line("[1]"),
+        _line({**GOOD, "results": GOOD["results"] * 500}),
+        _line({**GOOD, "results": GOOD["results"][:1]}),
+        _line({**GOOD, "results": [dict(r, name="x") for r in GOOD["results"]]}),
+        _line({**GOOD, "results": [dict(r, name=n) for r, n in zip(GOOD["results"], NAMES[::-1])]}),
+        _line({**GOOD, "results": [dict(r, passed=1) for r in GOOD["results"]]}),
+        _line({**GOOD, "results": [dict(r, passed="yes") for r in GOOD["results"]]}),
+        _line({**GOOD, "results": [dict(r, error="x") for r in GOOD["results"]]}),
+        _line({**GOOD, "extra": 1}),
+        _line({**GOOD, "stdout": 5}),
+        _line("[" * 100_000),
+    ],
+)
+def test_a_bad_report_is_refused(stdout):
+    assert isinstance(read_report(stdout, NONCE, NAMES), str)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                    lambda x: st.lists(x, max_size=3) | st.dictionaries(st.text(max_size=6), x, max_size=4)))
+def test_report_parsing_never_raises_and_never_overcounts(report):
+    outcome = read_report(_line(report), NONCE, NAMES)
+    assert isinstance(outcome, str) or 0 <= outcome.passed <= len(NAMES)
+
+
+# --- honest code keeps its full score on every backend ----------------------------------------
+
+
+@pytest.mark.slow
+def test_all_164_canonical_humaneval_solutions_pass(any_code_sandbox):
+    verifier = CodeTestsVerifier(sandbox=any_code_sandbox, timeout_s=20)
+    failures = {}
+    for task in load_humaneval().tasks:
+        verdict = verifier(task, task.answer)
+        if not (verdict.correct and verdict.score == 1.0):
+            failures[task.id] = verdict.details["feedback"]
+    assert failures == {}
