@@ -259,6 +259,10 @@ class ReasonEnv(gym.Env):
         truncated = not terminated and status.turn >= self.max_turns
         status.terminated, status.truncated = terminated, truncated
         status.is_success = bool(outcome.is_success)
+        if terminated or truncated:
+            self._episode_ended(status.is_success)
+        if terminated or truncated:
+            self._episode_ended(status.is_success)
         reward = float(outcome.reward)
         if not np.isfinite(reward):  # a configured or computed term went wrong: pay nothing
             reward = 0.0
@@ -285,9 +289,16 @@ class ReasonEnv(gym.Env):
         """Restore a ``_snapshot``."""
         raise NotImplementedError
 
+    def _episode_ended(self, success: bool) -> None:
+        """Called once when a step ends the episode (terminated or truncated); curricula
+        count episodes here. The default does nothing."""
+
     def _ended_observation(self, message: str) -> Any:
         """The observation of a step after the end: ``message`` in text modes."""
         return message
+
+    def _episode_ended(self, success: bool) -> None:
+        """Called once when an episode ends (e.g. to advance a curriculum); no-op here."""
 
     def _prompt_text(self, observation: Any) -> str:
         """The text of a reset observation (for ``task_row``)."""
