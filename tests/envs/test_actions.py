@@ -77,18 +77,31 @@ def test_json_tool_calls():
     bare = json.dumps({"name": "calculator", "arguments": {"expression": "2*3"}})
     assert parse_action(bare, ARGS).argument == "2*3"
     openai = json.dumps(
-        {"type": "function", "function": {"name": "python", "arguments": json.dumps({"code": "print(1)"})}}
+        {
+            "type": "function",
+            "function": {"name": "python", "arguments": json.dumps({"code": "print(1)"})},
+        }
     )
     call = parse_action("calling: " + openai, ARGS)
-    assert (call.name, call.argument, call.arguments) == ("python", "print(1)", {"code": "print(1)"})
-    wrapped = json.dumps({"tool_calls": [{"function": {"name": "calculator", "arguments": '{"expression": "9"}'}}]})
+    assert (call.name, call.argument, call.arguments) == (
+        "python",
+        "print(1)",
+        {"code": "print(1)"},
+    )
+    wrapped = json.dumps(
+        {"tool_calls": [{"function": {"name": "calculator", "arguments": '{"expression": "9"}'}}]}
+    )
     assert parse_action(wrapped, ARGS).argument == "9"
 
 
 def test_submit_answer_is_a_final_answer_in_every_form():
     assert parse_action('<tool name="submit_answer">42</tool>') == Answer("42")
-    assert parse_action(json.dumps({"name": "submit_answer", "arguments": {"answer": "42"}})) == Answer("42")
-    assert parse_native_action({"name": "submit_answer", "arguments": '{"answer": "42"}'}, SPECS) == Answer("42")
+    assert parse_action(
+        json.dumps({"name": "submit_answer", "arguments": {"answer": "42"}})
+    ) == Answer("42")
+    assert parse_native_action(
+        {"name": "submit_answer", "arguments": '{"answer": "42"}'}, SPECS
+    ) == Answer("42")
 
 
 @pytest.mark.parametrize(
@@ -118,11 +131,22 @@ def test_format_errors_explain_the_fix(text, phrase):
 
 def test_native_calls_are_validated_against_the_schema():
     ok = parse_native_action(
-        {"tool_calls": [{"type": "function", "function": {"name": "calculator", "arguments": '{"expression": "1+2"}'}}]},
+        {
+            "tool_calls": [
+                {
+                    "type": "function",
+                    "function": {"name": "calculator", "arguments": '{"expression": "1+2"}'},
+                }
+            ]
+        },
         SPECS,
     )
     assert ok == ToolCall("calculator", "1+2", arguments={"expression": "1+2"})
-    message = {"role": "assistant", "content": "thinking", "tool_calls": [{"function": {"name": "calculator", "arguments": {"expression": "3"}}}]}
+    message = {
+        "role": "assistant",
+        "content": "thinking",
+        "tool_calls": [{"function": {"name": "calculator", "arguments": {"expression": "3"}}}],
+    }
     assert parse_native_action(json.dumps(message), SPECS).argument == "3"
     for bad, phrase in [
         ({"name": "calculator", "arguments": {"expression": 5}}, "must be of type string"),
@@ -134,7 +158,14 @@ def test_native_calls_are_validated_against_the_schema():
     ]:
         parsed = parse_native_action(bad, SPECS)
         assert isinstance(parsed, FormatError) and phrase in parsed.message, (bad, parsed)
-    assert parse_action({"name": "calculator", "arguments": {"expression": "1"}}, action_format="native", tools=SPECS).argument == "1"
+    assert (
+        parse_action(
+            {"name": "calculator", "arguments": {"expression": "1"}},
+            action_format="native",
+            tools=SPECS,
+        ).argument
+        == "1"
+    )
 
 
 def test_native_survives_cyclic_and_deep_dicts():
@@ -146,7 +177,9 @@ def test_native_survives_cyclic_and_deep_dicts():
     for _ in range(10_000):
         node["a"] = {}
         node = node["a"]
-    assert isinstance(parse_native_action({"name": "calculator", "arguments": deep}, SPECS), FormatError)
+    assert isinstance(
+        parse_native_action({"name": "calculator", "arguments": deep}, SPECS), FormatError
+    )
 
 
 def test_is_final_and_answer_text():
@@ -201,7 +234,17 @@ def test_parse_never_raises_on_grammar_soup(text):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(["name", "arguments", "function", "tool_calls", "type", "answer", "expression"]) | st.text(max_size=5), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                ["name", "arguments", "function", "tool_calls", "type", "answer", "expression"]
+            )
+            | st.text(max_size=5),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=20,
 )
 
@@ -211,7 +254,10 @@ json_values = st.recursive(
 def test_native_never_raises_on_any_json_shape(value):
     for action in (value, json.dumps(value, allow_nan=True)):
         assert isinstance(parse_native_action(action, SPECS), (ToolCall, Answer, FormatError))
-        assert isinstance(parse_action(action if isinstance(action, str) else json.dumps(action), ARGS), (ToolCall, Answer, FormatError))
+        assert isinstance(
+            parse_action(action if isinstance(action, str) else json.dumps(action), ARGS),
+            (ToolCall, Answer, FormatError),
+        )
 
 
 def test_indented_bodies_score_full_on_humaneval():
@@ -223,12 +269,16 @@ def test_indented_bodies_score_full_on_humaneval():
     import reasongym  # noqa: F401 - registers the ids
 
     problems = list(read_problems().values())
-    env = gym.make("reasongym/HumanEval-v0", sandbox={"backend": "process", "timeout_s": 10, "memory_mb": 512})
+    env = gym.make(
+        "reasongym/HumanEval-v0", sandbox={"backend": "process", "timeout_s": 10, "memory_mb": 512}
+    )
     try:
         for index in (0, 2, 7, 12):
             env.reset(options={"task_index": index})
             body = problems[index]["canonical_solution"]
-            _, reward, terminated, _, info = env.step(f"Here is the body:\n<answer>\n{body}\n</answer>")
+            _, reward, terminated, _, info = env.step(
+                f"Here is the body:\n<answer>\n{body}\n</answer>"
+            )
             assert reward == 1.0 and terminated and info["is_success"], (index, info.get("verdict"))
     finally:
         env.close()

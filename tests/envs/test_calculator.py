@@ -92,7 +92,10 @@ def test_refusals_are_clear_and_fast(expr, phrase):
         start = time.perf_counter()
         result = tool(expr)
         assert time.perf_counter() - start < 1.0, expr
-        assert not result.ok and result.output.startswith("Error:") and phrase in result.output, (expr, result)
+        assert not result.ok and result.output.startswith("Error:") and phrase in result.output, (
+            expr,
+            result,
+        )
 
 
 def test_the_helper_process_is_a_hard_backstop(monkeypatch):
@@ -106,7 +109,11 @@ def test_the_helper_process_is_a_hard_backstop(monkeypatch):
     import subprocess
     import sys
 
-    hung = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    hung = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     _HELPER._kill()
     _HELPER._proc, _HELPER._pid = hung, __import__("os").getpid()
     start = time.perf_counter()
@@ -141,9 +148,20 @@ def test_never_raises(text):
 ops = st.sampled_from(["+", "-", "*", "/", "//", "%", "**", "^"])
 atoms = st.one_of(
     st.integers(-(10**30), 10**30).map(str),
-    st.sampled_from(["0", "0.0", "-1", "1e308", "1e-308", "pi", "10**600", "2**4095", "1j", "(1/3)"]),
-    st.builds(lambda f, a, b: f"{f}({a},{b})", st.sampled_from(["comb", "perm", "round", "gcd", "lcm", "min", "max", "log"]), st.integers(-(10**12), 10**12), st.integers(-(10**12), 10**12)),
-    st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["factorial", "sqrt", "exp", "ln", "floor", "ceil", "sin", "abs"]), st.integers(-(10**6), 10**6)),
+    st.sampled_from(
+        ["0", "0.0", "-1", "1e308", "1e-308", "pi", "10**600", "2**4095", "1j", "(1/3)"]
+    ),
+    st.builds(
+        lambda f, a, b: f"{f}({a},{b})",
+        st.sampled_from(["comb", "perm", "round", "gcd", "lcm", "min", "max", "log"]),
+        st.integers(-(10**12), 10**12),
+        st.integers(-(10**12), 10**12),
+    ),
+    st.builds(
+        lambda f, a: f"{f}({a})",
+        st.sampled_from(["factorial", "sqrt", "exp", "ln", "floor", "ceil", "sin", "abs"]),
+        st.integers(-(10**6), 10**6),
+    ),
 )
 
 

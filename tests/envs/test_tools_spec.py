@@ -45,7 +45,9 @@ def test_to_openai_is_the_chat_completions_tool_entry():
     assert entry["function"]["name"] == "calculator"
     assert entry["function"]["parameters"] == {
         "type": "object",
-        "properties": {"expression": {"type": "string", "description": "expression", "maxLength": 2000}},
+        "properties": {
+            "expression": {"type": "string", "description": "expression", "maxLength": 2000}
+        },
         "required": ["expression"],
         "additionalProperties": False,
     }
@@ -63,7 +65,9 @@ def test_tag_grammar_is_rendered_from_the_specs():
     assert lines[2].startswith("- add: adds two integers Input: a JSON object")
     assert "submit_answer" not in text  # <answer> is its tag form
     assert lines[-1].startswith('Call a tool with <tool name="TOOL">INPUT</tool>')
-    assert render_tag_grammar([submit_answer_spec()]).startswith("Give your final answer with <answer>")
+    assert render_tag_grammar([submit_answer_spec()]).startswith(
+        "Give your final answer with <answer>"
+    )
 
 
 def test_call_validates_and_never_raises():
@@ -96,7 +100,10 @@ def test_schema_subset_edge_cases():
     assert check_schema(number, float("nan")) and check_schema(number, float("inf"))
     assert check_schema({"type": "string", "maxLength": 3}, "abcd")
     assert check_schema({"type": "string", "enum": ["up", "down"]}, "left")
-    assert check_schema({"type": "array", "items": {"type": "integer"}}, [1, "2"]) == "arguments[1] must be of type integer, got string"
+    assert (
+        check_schema({"type": "array", "items": {"type": "integer"}}, [1, "2"])
+        == "arguments[1] must be of type integer, got string"
+    )
     deep = {"type": "array", "items": {}}
     value: list = []
     for _ in range(100):
@@ -121,7 +128,12 @@ def test_tag_argument_and_bad_specs():
 
 def test_move_spec_for_puzzles():
     spec = move_spec("Move the player.", ["up", "down", "left", "right"])
-    assert spec.to_openai()["function"]["parameters"]["properties"]["move"]["enum"] == ["up", "down", "left", "right"]
+    assert spec.to_openai()["function"]["parameters"]["properties"]["move"]["enum"] == [
+        "up",
+        "down",
+        "left",
+        "right",
+    ]
     call = parse_native_action({"name": "move", "arguments": {"move": "up"}}, [spec])
     assert call == ToolCall("move", "up", arguments={"move": "up"})
     bad = parse_native_action({"name": "move", "arguments": {"move": "jump"}}, [spec])
@@ -132,9 +144,16 @@ def test_move_spec_for_puzzles():
 
 def test_specs_drive_native_parsing_and_json_in_text():
     specs = [Calculator().spec(), ADD, submit_answer_spec()]
-    assert parse_native_action({"name": "add", "arguments": {"a": 1, "b": 2}}, specs).arguments == {"a": 1, "b": 2}
-    assert isinstance(parse_native_action({"name": "add", "arguments": {"a": 1}}, specs), FormatError)
-    assert parse_native_action('{"name": "submit_answer", "arguments": {"answer": "\\n    return 1\\n"}}', specs) == Answer("    return 1")
+    assert parse_native_action({"name": "add", "arguments": {"a": 1, "b": 2}}, specs).arguments == {
+        "a": 1,
+        "b": 2,
+    }
+    assert isinstance(
+        parse_native_action({"name": "add", "arguments": {"a": 1}}, specs), FormatError
+    )
+    assert parse_native_action(
+        '{"name": "submit_answer", "arguments": {"answer": "\\n    return 1\\n"}}', specs
+    ) == Answer("    return 1")
     # the tag grammar reads a multi-argument tool's body... as its JSON arguments via JSON calls
     text = 'I will add. {"name": "add", "arguments": {"a": 4, "b": 5}}'
     assert parse_action(text, tools=specs).arguments == {"a": 4, "b": 5}

@@ -40,76 +40,185 @@ WATCHDOG_S = 600
 MB = 1_000_000
 
 # -- the generators -------------------------------------------------------------------------
-_KEYS = ["name", "arguments", "function", "tool_calls", "type", "parameters", "answer",
-         "expression", "code", "move", "role", "content", "id"]
-_NAMES = ["calculator", "python", "submit_answer", "move", "", "x" * 100, "\ud800", None, 7,
-          ["calculator"], {"name": "python"}]
+_KEYS = [
+    "name",
+    "arguments",
+    "function",
+    "tool_calls",
+    "type",
+    "parameters",
+    "answer",
+    "expression",
+    "code",
+    "move",
+    "role",
+    "content",
+    "id",
+]
+_NAMES = [
+    "calculator",
+    "python",
+    "submit_answer",
+    "move",
+    "",
+    "x" * 100,
+    "\ud800",
+    None,
+    7,
+    ["calculator"],
+    {"name": "python"},
+]
 
 
 def _fixed_text_actions() -> list[Any]:
     """Hand-written attacks (every form issue 12 reports, and their relatives)."""
     deep = 100_000
-    calc_bombs = ["2**2000/3", "10**600/7", "0.0**-1", "(10**1000)%0.0", "comb(10**6,5*10**5)",
-                  "perm(10**6,10**6)", "comb(10**9,5*10**8)", "round(1/3, 10**9)", "9**9**9**9",
-                  "factorial(10**6)", "lcm(" + ",".join(["99991"] * 100) + ")", "1e308*1e308",
-                  "\ud800", "1\x002", "(" * 300 + ")" * 300]
+    calc_bombs = [
+        "2**2000/3",
+        "10**600/7",
+        "0.0**-1",
+        "(10**1000)%0.0",
+        "comb(10**6,5*10**5)",
+        "perm(10**6,10**6)",
+        "comb(10**9,5*10**8)",
+        "round(1/3, 10**9)",
+        "9**9**9**9",
+        "factorial(10**6)",
+        "lcm(" + ",".join(["99991"] * 100) + ")",
+        "1e308*1e308",
+        "\ud800",
+        "1\x002",
+        "(" * 300 + ")" * 300,
+    ]
     return [
         # JSON / OpenAI shapes with wrong types
         '{"type":"function","function":"x"}',
         '{"type":"function","function":{"name":7,"arguments":"{}"}}',
         '{"type":"function","function":{"name":"calculator","arguments":7}}',
         '{"type":"function","function":{"name":"calculator","arguments":"{\\"expression\\": [1]}"}}',
-        '{"tool_calls": "x"}', '{"tool_calls": []}', '{"tool_calls": [7]}', '{"tool_calls": [null]}',
-        '{"tool_calls": [{"function": null}]}', '{"name": null, "arguments": null}',
+        '{"tool_calls": "x"}',
+        '{"tool_calls": []}',
+        '{"tool_calls": [7]}',
+        '{"tool_calls": [null]}',
+        '{"tool_calls": [{"function": null}]}',
+        '{"name": null, "arguments": null}',
         '{"name": "calculator", "arguments": "{broken"}',
         '{"name": "submit_answer", "arguments": {"answer": {"nested": [1, 2]}}}',
         '{"name": "submit_answer", "arguments": {"answer": 1e999}}',
         '{"name": "submit_answer", "arguments": "' + "9" * 5000 + '"}',
         '{"name": "python", "arguments": {"code": "print(\\"\\ud800\\")"}}',
         # deep nesting
-        "[" * deep + "]" * deep, '{"a":' * deep + "1" + "}" * deep,
+        "[" * deep + "]" * deep,
+        '{"a":' * deep + "1" + "}" * deep,
         '{"name": "calculator", "arguments": ' + '{"a":' * 5000 + "1" + "}" * 5001,
-        "<answer>" * 20_000, "\\boxed{" * 20_000, "<tool name=\"python\">" * 10_000,
+        "<answer>" * 20_000,
+        "\\boxed{" * 20_000,
+        '<tool name="python">' * 10_000,
         # huge numbers
-        "9" * 5000, "<answer>" + "9" * 5000 + "</answer>", "\\boxed{" + "1" * MB + "}",
+        "9" * 5000,
+        "<answer>" + "9" * 5000 + "</answer>",
+        "\\boxed{" + "1" * MB + "}",
         '{"name": "calculator", "arguments": {"expression": ' + "9" * 5000 + "}}",
-        "<answer>1e999999999</answer>", "<answer>10^{10^{10^{10}}}</answer>",
-        "\\boxed{\\sin(10^{300})}", "<answer>x+10^{300}-10^{300}</answer>",
+        "<answer>1e999999999</answer>",
+        "<answer>10^{10^{10^{10}}}</answer>",
+        "\\boxed{\\sin(10^{300})}",
+        "<answer>x+10^{300}-10^{300}</answer>",
         *[f'<tool name="calculator">{bomb}</tool>' for bomb in calc_bombs],
         # surrogates and NULs
-        "\ud800", "<answer>\ud800</answer>", "\\boxed{\udfff}", "\x00", "<answer>\x00</answer>",
-        '<tool name="python">print("\ud800")</tool>', '<tool name="python">\x00</tool>',
-        '<tool name="calc\x00ulator">1</tool>', "<answer>1\x00</answer>",
+        "\ud800",
+        "<answer>\ud800</answer>",
+        "\\boxed{\udfff}",
+        "\x00",
+        "<answer>\x00</answer>",
+        '<tool name="python">print("\ud800")</tool>',
+        '<tool name="python">\x00</tool>',
+        '<tool name="calc\x00ulator">1</tool>',
+        "<answer>1\x00</answer>",
         # 1 MB strings
-        "a" * MB, "<answer>" + "x" * MB + "</answer>", "up " * (MB // 3), "<tool name=\"python\">" + "#" * MB + "</tool>",
+        "a" * MB,
+        "<answer>" + "x" * MB + "</answer>",
+        "up " * (MB // 3),
+        '<tool name="python">' + "#" * MB + "</tool>",
         # mixed, unclosed, nested tags
-        "<answer><tool name='calculator'>1</answer></tool>", '<tool name="python"><answer>1</answer>',
-        "<answer><answer>1</answer></answer>", "\\boxed{\\boxed{1}", "<tool name=''></tool>",
-        '<tool name="' + "x" * 1000 + '">1</tool>', "<tool>", "</answer>", "<answer>", "\\boxed{}",
-        '<tool name="unknown_tool">1</tool>', "<ANSWER>1</ANSWER>", "<answer >1</answer >",
+        "<answer><tool name='calculator'>1</answer></tool>",
+        '<tool name="python"><answer>1</answer>',
+        "<answer><answer>1</answer></answer>",
+        "\\boxed{\\boxed{1}",
+        "<tool name=''></tool>",
+        '<tool name="' + "x" * 1000 + '">1</tool>',
+        "<tool>",
+        "</answer>",
+        "<answer>",
+        "\\boxed{}",
+        '<tool name="unknown_tool">1</tool>',
+        "<ANSWER>1</ANSWER>",
+        "<answer >1</answer >",
         # puzzle / ARC answer forms with garbage
-        "<answer>up down</answer>", "\\boxed{[[1,2],[3]]}", "[[" + "1," * 10_000 + "1]]",
-        "[[1e400]]", "[[-1, 10, 99999999999999999999999]]", "[[true, null]]", "[[]]",
-        "\n".join(["0 " * 100] * 100), "toggle 0 0", "toggle 99999999999999999999 1", "1 1 99",
-        "clear 999 999", "move -3", "move " + "9" * 5000, "```\n1 2\n3\n```",
-        "<answer>\n" + "1" * 81 + "\n</answer>", "\\boxed{" + "1" * 81 + "}",
+        "<answer>up down</answer>",
+        "\\boxed{[[1,2],[3]]}",
+        "[[" + "1," * 10_000 + "1]]",
+        "[[1e400]]",
+        "[[-1, 10, 99999999999999999999999]]",
+        "[[true, null]]",
+        "[[]]",
+        "\n".join(["0 " * 100] * 100),
+        "toggle 0 0",
+        "toggle 99999999999999999999 1",
+        "1 1 99",
+        "clear 999 999",
+        "move -3",
+        "move " + "9" * 5000,
+        "```\n1 2\n3\n```",
+        "<answer>\n" + "1" * 81 + "\n</answer>",
+        "\\boxed{" + "1" * 81 + "}",
         # code answers that reach the sandbox (fast failures, no timeouts)
-        "<answer>def f(: pass</answer>", "<answer>\n    return None\n</answer>",
-        "<answer>import os\nos._exit(0)</answer>", "<answer>print('x' * 10**7)</answer>",
-        "<answer>raise SystemExit(3)</answer>", "<answer>\n    return '\ud800'\n</answer>",
+        "<answer>def f(: pass</answer>",
+        "<answer>\n    return None\n</answer>",
+        "<answer>import os\nos._exit(0)</answer>",
+        "<answer>print('x' * 10**7)</answer>",
+        "<answer>raise SystemExit(3)</answer>",
+        "<answer>\n    return '\ud800'\n</answer>",
         '<tool name="python">import sys; sys.exit(5)</tool>',
         '<tool name="python">print("REPORT" * 100000)</tool>',
         # not strings at all
-        None, 0, -1, 1.5, float("nan"), b"<answer>1</answer>", bytearray(b"x"), ["<answer>1</answer>"],
-        ("a",), {"name": "calculator"}, object(), np.array([1, 2]), np.int64(3), True,
+        None,
+        0,
+        -1,
+        1.5,
+        float("nan"),
+        b"<answer>1</answer>",
+        bytearray(b"x"),
+        ["<answer>1</answer>"],
+        ("a",),
+        {"name": "calculator"},
+        object(),
+        np.array([1, 2]),
+        np.int64(3),
+        True,
     ]
 
 
 def _random_json(rng: random.Random, depth: int = 0) -> Any:
     roll = rng.random()
     if depth > 3 or roll < 0.35:
-        return rng.choice([None, True, 0, -1, 10**30, 1.5, float("inf"), "", "x", "\ud800",
-                           "\x00", "9" * 200, "<answer>1</answer>", '{"expression": "1+1"}'])
+        return rng.choice(
+            [
+                None,
+                True,
+                0,
+                -1,
+                10**30,
+                1.5,
+                float("inf"),
+                "",
+                "x",
+                "\ud800",
+                "\x00",
+                "9" * 200,
+                "<answer>1</answer>",
+                '{"expression": "1+1"}',
+            ]
+        )
     if roll < 0.55:
         return [_random_json(rng, depth + 1) for _ in range(rng.randint(0, 3))]
     keys = rng.sample(_KEYS, rng.randint(1, 4))
@@ -128,8 +237,10 @@ def _random_text_action(rng: random.Random) -> str:
     if kind == 0:  # a JSON shape, maybe inside prose
         return rng.choice(["", "calling: ", "<answer>1</answer>"]) + _dump(_random_json(rng))
     if kind == 1:  # an OpenAI call with random parts
-        call = {"type": rng.choice(["function", 7, None]),
-                "function": {"name": rng.choice(_NAMES), "arguments": _random_json(rng)}}
+        call = {
+            "type": rng.choice(["function", 7, None]),
+            "function": {"name": rng.choice(_NAMES), "arguments": _random_json(rng)},
+        }
         if rng.random() < 0.5:
             call["function"]["arguments"] = _dump(call["function"]["arguments"])
         return _dump({"tool_calls": [call]} if rng.random() < 0.5 else call)
@@ -137,14 +248,37 @@ def _random_text_action(rng: random.Random) -> str:
         alphabet = "<>/{}[]\"'\\=:,. \n0123456789-updownleftrightboxedtolnamswr\x00\ud800\u2191"
         return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
     if kind == 3:  # tags around random payloads
-        payload = rng.choice(["", "1", "9" * rng.randint(1, 6000), "up", "[[1,2],[3,4]]",
-                              "\\frac{1}{0}", "1 2 3", "(" * 500, "\ud800", "\x00" * 10])
-        wrap = rng.choice(["<answer>{}</answer>", "\\boxed{{{}}}", '<tool name="calculator">{}</tool>',
-                           '<tool name="python">{}</tool>', "<answer>{}", "{}</answer>", "{}"])
+        payload = rng.choice(
+            [
+                "",
+                "1",
+                "9" * rng.randint(1, 6000),
+                "up",
+                "[[1,2],[3,4]]",
+                "\\frac{1}{0}",
+                "1 2 3",
+                "(" * 500,
+                "\ud800",
+                "\x00" * 10,
+            ]
+        )
+        wrap = rng.choice(
+            [
+                "<answer>{}</answer>",
+                "\\boxed{{{}}}",
+                '<tool name="calculator">{}</tool>',
+                '<tool name="python">{}</tool>',
+                "<answer>{}",
+                "{}</answer>",
+                "{}",
+            ]
+        )
         return wrap.format(payload)
     if kind == 4:  # numbers and grids
         side = rng.randint(1, 40)
-        return "\n".join(" ".join(str(rng.randint(-(10**6), 10**6)) for _ in range(side)) for _ in range(side))
+        return "\n".join(
+            " ".join(str(rng.randint(-(10**6), 10**6)) for _ in range(side)) for _ in range(side)
+        )
     return "".join(chr(rng.randint(0, 0x2FFFF)) for _ in range(rng.randint(1, 200)))
 
 
@@ -166,13 +300,31 @@ def hostile_native_actions(env_id: str, count: int) -> list[Any]:
         node["a"] = {}
         node = node["a"]
     fixed: list[Any] = [
-        cyclic, {"name": "submit_answer", "arguments": deep}, {"type": "function", "function": "x"},
-        {"role": "assistant", "content": None, "tool_calls": [{"type": "function", "function": {"name": "submit_answer", "arguments": "{\"answer\": \"\\ud800\"}"}}]},
+        cyclic,
+        {"name": "submit_answer", "arguments": deep},
+        {"type": "function", "function": "x"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "type": "function",
+                    "function": {"name": "submit_answer", "arguments": '{"answer": "\\ud800"}'},
+                }
+            ],
+        },
         {"name": "submit_answer", "arguments": {"answer": "9" * MB}},
-        {"name": "move", "arguments": {"move": 10**100}}, {"name": "calculator", "arguments": {"expression": "comb(10**9,5*10**8)"}},
+        {"name": "move", "arguments": {"move": 10**100}},
+        {"name": "calculator", "arguments": {"expression": "comb(10**9,5*10**8)"}},
         {"tool_calls": [{"function": {"name": "python", "arguments": {"code": "\ud800"}}}]},
-        {1: 2}, {"name": object()}, [], [{"name": "submit_answer", "arguments": {"answer": "1"}}],
-        "<answer>1</answer>", "a" * MB, None, 3,
+        {1: 2},
+        {"name": object()},
+        [],
+        [{"name": "submit_answer", "arguments": {"answer": "1"}}],
+        "<answer>1</answer>",
+        "a" * MB,
+        None,
+        3,
     ]
     out: list[Any] = list(fixed)
     while len(out) < count:
@@ -182,10 +334,38 @@ def hostile_native_actions(env_id: str, count: int) -> list[Any]:
 
 
 def hostile_discrete_actions(n: int) -> list[Any]:
-    return [-1, n, n + 1, 10**100, -(10**100), 1.5, float("nan"), float("inf"), "0", "up", None,
-            True, False, np.int64(0), np.int64(-5), np.uint8(255), np.array([0]), np.array(0),
-            np.float32(0.5), [0], (0,), {"a": 0}, b"\x00", object(), 2**63, complex(1, 1),
-            "\ud800", "9" * 5000, np.array([[1, 2]]), np.int64(n - 1)]
+    return [
+        -1,
+        n,
+        n + 1,
+        10**100,
+        -(10**100),
+        1.5,
+        float("nan"),
+        float("inf"),
+        "0",
+        "up",
+        None,
+        True,
+        False,
+        np.int64(0),
+        np.int64(-5),
+        np.uint8(255),
+        np.array([0]),
+        np.array(0),
+        np.float32(0.5),
+        [0],
+        (0,),
+        {"a": 0},
+        b"\x00",
+        object(),
+        2**63,
+        complex(1, 1),
+        "\ud800",
+        "9" * 5000,
+        np.array([[1, 2]]),
+        np.int64(n - 1),
+    ]
 
 
 # -- the checks -----------------------------------------------------------------------------
@@ -196,7 +376,9 @@ def reward_bounds(env: gym.Env) -> tuple[float, float]:
     most = values.get("correct", 1.0) + max(0.0, values.get("tool_success", 0.0))
     if values.get("shaping"):
         most += values.get("shaping_weight", 0.0) * 1e6
-    penalties = [values.get(k, 0.0) for k in ("format_error", "illegal_move", "tool_error", "incorrect")]
+    penalties = [
+        values.get(k, 0.0) for k in ("format_error", "illegal_move", "tool_error", "incorrect")
+    ]
     least = min(0.0, *penalties) + values.get("per_step", 0.0)
     if values.get("shaping"):
         least -= values.get("shaping_weight", 0.0) * 1e6
@@ -294,7 +476,10 @@ def test_the_sweep_is_big_enough():
 
 
 # -- hypothesis: free-form structure on two quick ids --------------------------------------
-_soup = st.text(alphabet=st.sampled_from(list("<>/{}[]\"'\\=:, \n0123456789updownboxedtolnamswr\x00\ud800")), max_size=120)
+_soup = st.text(
+    alphabet=st.sampled_from(list("<>/{}[]\"'\\=:, \n0123456789updownboxedtolnamswr\x00\ud800")),
+    max_size=120,
+)
 _json_like = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
     lambda c: st.lists(c, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), c, max_size=4),
@@ -304,13 +489,18 @@ _json_like = st.recursive(
 
 @pytest.fixture(scope="module")
 def quick_envs():
-    envs = {eid: _make(eid) for eid in ("reasongym/Arithmetic-v0", "reasongym/Sudoku-v0", "reasongym/ARC-v0")}
+    envs = {
+        eid: _make(eid)
+        for eid in ("reasongym/Arithmetic-v0", "reasongym/Sudoku-v0", "reasongym/ARC-v0")
+    }
     yield envs
     for env in envs.values():
         env.close()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.one_of(_soup, _json_like.map(_dump), _json_like, st.text(max_size=200)))
 def test_generated_actions_on_quick_ids(quick_envs, action):
     for env in quick_envs.values():

@@ -92,10 +92,15 @@ def _factorial(x: Number) -> int:
     return math.factorial(n)
 
 
-def _comb(n_: Number, k_: Number) -> int:
-    n, k = _as_int(n_, "comb"), _as_int(k_, "comb")
+def _n_k(n_: Number, k_: Number, fname: str) -> tuple[int, int]:
+    n, k = _as_int(n_, fname), _as_int(k_, fname)
     if n < 0 or k < 0:
-        raise CalculatorError("comb takes non-negative integers")
+        raise CalculatorError(f"{fname} takes non-negative integers")
+    return n, k
+
+
+def _comb(n_: Number, k_: Number) -> int:
+    n, k = _n_k(n_, k_, "comb")
     if k > n:
         return 0
     m = min(k, n - k)
@@ -105,9 +110,7 @@ def _comb(n_: Number, k_: Number) -> int:
 
 
 def _perm(n_: Number, k_: Number) -> int:
-    n, k = _as_int(n_, "perm"), _as_int(k_, "perm")
-    if n < 0 or k < 0:
-        raise CalculatorError("perm takes non-negative integers")
+    n, k = _n_k(n_, k_, "perm")
     if k > n:
         return 0
     if k:
@@ -287,9 +290,13 @@ class _Evaluator(ast.NodeVisitor):
             raise CalculatorError("// and % take real numbers")
         if not (isinstance(left, Fraction) and isinstance(right, Fraction)):
             if isinstance(left, Fraction):
-                left = _to_float(left) if not isinstance(right, complex) else complex(_to_float(left))
+                left = (
+                    _to_float(left) if not isinstance(right, complex) else complex(_to_float(left))
+                )
             if isinstance(right, Fraction):
-                right = _to_float(right) if not isinstance(left, complex) else complex(_to_float(right))
+                right = (
+                    _to_float(right) if not isinstance(left, complex) else complex(_to_float(right))
+                )
         return _check_size(_guard(lambda: op(left, right)))
 
     def visit_Call(self, node: ast.Call) -> Number:

@@ -83,7 +83,9 @@ class _Helper:
         self._buffer = b""
         self._broken = False  # the helper cannot start here: evaluate in-process
 
-    def calculate(self, expression: str, budget_s: float, timeout_s: float) -> tuple[bool, str] | None:
+    def calculate(
+        self, expression: str, budget_s: float, timeout_s: float
+    ) -> tuple[bool, str] | None:
         """``(ok, text)`` from the helper, or None when no helper can run (use in-process)."""
         if self._broken:
             return None
@@ -100,7 +102,10 @@ class _Helper:
                 line = None
             if line is None:
                 self._kill()
-                return False, f"Error: the calculation took longer than {timeout_s:g} s and was stopped"
+                return (
+                    False,
+                    f"Error: the calculation took longer than {timeout_s:g} s and was stopped",
+                )
             try:
                 reply = json.loads(line)
                 return bool(reply["ok"]), str(reply["output"])

@@ -102,7 +102,9 @@ class PythonTool(Tool):
             return ToolResult(f"Error: the code was not run: {exc}", ok=False)
         except SandboxError as exc:  # infrastructure, not the agent: say so, never raise
             logger.warning("python tool: sandbox failure: %s", exc)
-            return ToolResult(f"Error: the sandbox failed ({type(exc).__name__}); try again.", ok=False)
+            return ToolResult(
+                f"Error: the sandbox failed ({type(exc).__name__}); try again.", ok=False
+            )
         return ToolResult(format_result(result, self.max_output_chars), ok=result.ok)
 
     def close(self) -> None:

@@ -75,7 +75,7 @@ class ToolSpec:
         when the tool takes a single string; None when the body is a JSON object."""
         props = self.parameters.get("properties", {})
         if len(props) == 1:
-            (name, schema), = props.items()
+            ((name, schema),) = props.items()
             if schema.get("type") == "string":
                 return name
         return None
@@ -111,7 +111,9 @@ class ToolSpec:
         return result
 
 
-def check_schema(schema: dict[str, Any], value: Any, path: str = "arguments", depth: int = 0) -> str | None:
+def check_schema(
+    schema: dict[str, Any], value: Any, path: str = "arguments", depth: int = 0
+) -> str | None:
     """Check ``value`` against the JSON Schema subset of the module docstring."""
     if depth > 16:
         return f"{path} is nested too deeply"
@@ -185,7 +187,11 @@ def string_spec(
         parameters={
             "type": "object",
             "properties": {
-                argument: {"type": "string", "description": about or argument, "maxLength": max_length}
+                argument: {
+                    "type": "string",
+                    "description": about or argument,
+                    "maxLength": max_length,
+                }
             },
             "required": [argument],
             "additionalProperties": False,
@@ -216,7 +222,9 @@ def move_spec(
     """A puzzle's move tool (``{"move": string}``), with ``enum`` when the moves are a short
     fixed list (e.g. ``["up", "down", "left", "right"]``). The env reads the move from the
     parsed ``ToolCall.argument`` with its usual move parser."""
-    spec = string_spec(name, description, "move", fn, about=about, example=moves[0] if moves else "")
+    spec = string_spec(
+        name, description, "move", fn, about=about, example=moves[0] if moves else ""
+    )
     if moves:
         spec.parameters["properties"]["move"]["enum"] = list(moves)
     return spec
@@ -236,7 +244,8 @@ def render_tag_grammar(specs: Sequence[ToolSpec]) -> str:
         line = f"- {spec.name}: {spec.description}"
         if spec.tag_argument is None:
             props = ", ".join(
-                f'"{k}": {v.get("type", "value")}' for k, v in spec.parameters.get("properties", {}).items()
+                f'"{k}": {v.get("type", "value")}'
+                for k, v in spec.parameters.get("properties", {}).items()
             )
             line += f" Input: a JSON object {{{props}}}."
         if spec.example:
