@@ -261,8 +261,6 @@ class ReasonEnv(gym.Env):
         status.is_success = bool(outcome.is_success)
         if terminated or truncated:
             self._episode_ended(status.is_success)
-        if terminated or truncated:
-            self._episode_ended(status.is_success)
         reward = float(outcome.reward)
         if not np.isfinite(reward):  # a configured or computed term went wrong: pay nothing
             reward = 0.0
@@ -296,9 +294,6 @@ class ReasonEnv(gym.Env):
     def _ended_observation(self, message: str) -> Any:
         """The observation of a step after the end: ``message`` in text modes."""
         return message
-
-    def _episode_ended(self, success: bool) -> None:
-        """Called once when an episode ends (e.g. to advance a curriculum); no-op here."""
 
     def _prompt_text(self, observation: Any) -> str:
         """The text of a reset observation (for ``task_row``)."""
