@@ -1,11 +1,19 @@
 """Math answer verification: reasongym's ``verify_math`` vs HuggingFace math-verify, same run.
 
-Both verifiers see every pair of bench/data/math_pairs.jsonl (labels from construction; see
-bench/data/make_math_pairs.py), one after the other in this process, each starting cold
-(no pair seen before; caches empty). Reported per verifier: accuracy, accuracy per category,
-accuracy per output format (boxed, "The final answer is $...$", ``<answer>`` tags, bare
-LaTeX, ...), false positives/negatives, pairs/s (wall time of the verification calls only; imports are
-done before timing), p50/p99 latency; then the speed ratio.
+Two labelled sets, one table each:
+
+- *generated* (bench/data/math_pairs.jsonl, bench/data/make_math_pairs.py): clean golds, each
+  re-expressed in forms known equal and perturbed into forms known different;
+- *real-world* (bench/data/math_realworld.jsonl, bench/data/make_math_realworld.py): the
+  shapes real golds and model outputs take: decimal commas, LaTeX thousands separators,
+  several boxes, hedges, labelled golds, solution sets, inequalities vs intervals,
+  approximations after exact values, units and percent words, long traces.
+
+Both verifiers see every pair of a set, one after the other in this process, each starting
+cold on that set (caches cleared; imports done before timing). Reported per verifier:
+accuracy, per category and per output format, false positives/negatives, pairs/s (wall time
+of the verification calls only), p50/p99 latency; then the speed ratio and the targets
+(>= 0.99 accuracy on each set and at least math-verify's, >= 20x its pairs/s, p99 < 20 ms).
 
 math-verify is called as its README shows: ``verify(parse(gold), parse(prediction))`` with
 its default extraction configs and timeouts. Gold strings that are bare LaTeX are wrapped in
@@ -13,7 +21,7 @@ its default extraction configs and timeouts. Gold strings that are bare LaTeX ar
 delimiters or ``\\boxed``; without them most bare golds do not parse at all).
 
 Usage:
-    python bench/math_verify.py [--data PATH] [--json OUT] [--limit N] [--errors N]
+    python bench/math_verify.py [--data PATH ...] [--json OUT] [--limit N] [--errors N]
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-DEFAULT_DATA = _HERE / "data" / "math_pairs.jsonl"
+DEFAULT_DATA = [_HERE / "data" / "math_pairs.jsonl", _HERE / "data" / "math_realworld.jsonl"]
 
 
 def load_pairs(path: Path, limit: int | None) -> list[dict]:
@@ -50,11 +58,22 @@ def reasongym_verifier() -> tuple[Callable[[str, str], bool], Callable[[], Count
     methods: Counter = Counter()
 
     def run(prediction: str, gold: str) -> bool:
+        if prediction is None:  # a new set: start cold
+            _clear_caches()
+            return False
         verdict = verify_math(prediction, gold)
         methods[verdict.details["method"]] += 1
         return verdict.correct
 
     return run, lambda: methods
+
+
+def _clear_caches() -> None:
+    from reasongym.envs.verifiers import math as math_module
+
+    math_module._analyse.cache_clear()
+    math_module._gold_answer.cache_clear()
+    math_module._SYMPY_CACHE.clear()
 
 
 def math_verify_verifier() -> Callable[[str, str], bool]:
@@ -137,50 +156,69 @@ def print_table(results: list[dict], counts: Counter, template_counts: Counter) 
         )
 
 
+TARGETS = {"accuracy": 0.99, "speed_ratio": 20.0, "p99_ms": 20.0}
+
+
+def run_set(path: Path, limit: int | None, ours, theirs, methods, n_errors: int) -> dict:
+    pairs = load_pairs(path, limit)
+    counts = Counter(p["category"] for p in pairs)
+    template_counts = Counter(p.get("template", "") for p in pairs)
+    ours(None, "")  # cold start for this set
+    results = [measure("reasongym", ours, pairs), measure("math-verify", theirs, pairs)]
+    positives = sum(p["label"] for p in pairs)
+    print(f"\n== {path.name}: {len(pairs)} pairs ({positives} positive) ==\n")
+    print_table(results, counts, template_counts)
+    ratio = results[0]["pairs_per_s"] / results[1]["pairs_per_s"]
+    print(f"\nspeed ratio reasongym / math-verify: {ratio:.1f}x")
+    for r in results:
+        for pair in r["errors"][:n_errors]:
+            print(f"\n[{r['name']} wrong] {pair['category']} label={pair['label']}")
+            print(f"  gold: {pair['gold']!r}\n  pred: {pair['prediction'][-160:]!r}")
+    ours_r, theirs_r = results
+    checks = {
+        f"accuracy >= {TARGETS['accuracy']}": ours_r["accuracy"] >= TARGETS["accuracy"],
+        "accuracy >= math-verify's": ours_r["accuracy"] >= theirs_r["accuracy"],
+        f"pairs/s >= {TARGETS['speed_ratio']:.0f}x math-verify's": ratio >= TARGETS["speed_ratio"],
+        f"p99 < {TARGETS['p99_ms']:.0f} ms": ours_r["p99_ms"] < TARGETS["p99_ms"],
+    }
+    print("targets: " + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in checks.items()))
+    return {
+        "data": str(path),
+        "pairs": len(pairs),
+        "speed_ratio": ratio,
+        "targets": checks,
+        "results": [
+            {
+                **{k: v for k, v in r.items() if k != "errors"},
+                "error_ids": [e["id"] for e in r["errors"]],
+            }
+            for r in results
+        ],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, action="append", help="a JSONL set (repeatable)")
     parser.add_argument("--json", type=Path, help="write the results as JSON")
-    parser.add_argument("--limit", type=int, help="use only the first N pairs")
+    parser.add_argument("--limit", type=int, help="use only the first N pairs of each set")
     parser.add_argument("--errors", type=int, default=0, help="print N misjudged pairs each")
     args = parser.parse_args()
 
-    pairs = load_pairs(args.data, args.limit)
-    counts = Counter(p["category"] for p in pairs)
-    template_counts = Counter(p.get("template", "") for p in pairs)
     ours, methods = reasongym_verifier()
     theirs = math_verify_verifier()  # imports sympy + latex2sympy2_extended before timing
+    from reasongym.envs.verifiers.math_sympy import warm_up
 
-    results = [
-        measure("reasongym", ours, pairs),
-        measure("math-verify", theirs, pairs),
+    warm_up()  # our slow path's one-time sympy import, also outside the timing
+    sets = [
+        run_set(path, args.limit, ours, theirs, methods, args.errors)
+        for path in args.data or DEFAULT_DATA
     ]
-    print(f"{len(pairs)} pairs from {args.data} ({sum(p['label'] for p in pairs)} positive)\n")
-    print_table(results, counts, template_counts)
-    ratio = results[0]["pairs_per_s"] / results[1]["pairs_per_s"]
-    print(f"\nspeed ratio reasongym / math-verify: {ratio:.1f}x")
-    print("reasongym methods:", dict(methods().most_common()))
-    for r in results:
-        for pair in r["errors"][: args.errors]:
-            print(f"\n[{r['name']} wrong] {pair['category']} label={pair['label']}")
-            print(f"  gold: {pair['gold']!r}\n  pred: {pair['prediction'][-160:]!r}")
-
+    print("\nreasongym methods:", dict(methods().most_common()))
     if args.json:
-        out = {
-            "pairs": len(pairs),
-            "data": str(args.data),
-            "speed_ratio": ratio,
-            "reasongym_methods": dict(methods()),
-            "results": [
-                {
-                    **{k: v for k, v in r.items() if k != "errors"},
-                    "error_ids": [e["id"] for e in r["errors"]],
-                }
-                for r in results
-            ],
-        }
+        out = {"sets": sets, "reasongym_methods": dict(methods())}
         args.json.write_text(json.dumps(out, indent=2))
         print(f"\nwrote {args.json}")
 
