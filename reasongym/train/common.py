@@ -389,7 +389,7 @@ class Episode:
 
 def chat_to_turns(messages: Sequence[Message]) -> list[Turn]:
     """Every assistant message of a chat, with the chat before it as its prompt."""
-    from reasongym.agents.search.base import chat_prompt
+    from reasongym.agents.search.chat import chat_prompt
 
     return [
         Turn(list(chat_prompt(list(messages[:k]))), str(m["content"]))
@@ -410,7 +410,7 @@ def play_episodes(
     so one env serves every episode. Tool replies come back as user turns
     (:func:`~reasongym.agents.search.base.chat_prompt`), as the search agents show them.
     """
-    from reasongym.agents.search.base import chat_prompt
+    from reasongym.agents.search.chat import chat_prompt
 
     inner = env.unwrapped
     limit = getattr(getattr(env, "spec", None), "max_episode_steps", None) or max_turns

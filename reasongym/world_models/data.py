@@ -47,6 +47,10 @@ class DatasetMeta:
         observation: ``array`` (numpy shards) or ``text`` (JSONL shards).
         action: ``discrete`` (ints), ``array`` or ``text``.
         obs_shape, obs_dtype: of one array observation (empty for text).
+        latent: the ``obs``/``next_obs`` columns hold the env's latent board
+            (``latent_state()``: grid codes) and ``action`` its moves, not what the env
+            showed (a multimodal or text observation is a function of the board and the
+            action: ``observation_from_latent`` renders it again).
         max_episode_steps: the env's time limit, if it had one.
         policy: the policy that acted (``random``, ``oracle``, a model path, ...).
         info_keys: the ``info`` keys kept for each step.
@@ -61,6 +65,7 @@ class DatasetMeta:
     obs_shape: list[int] = field(default_factory=list)
     obs_dtype: str = ""
     max_episode_steps: int | None = None
+    latent: bool = False
     policy: str = "unknown"
     info_keys: list[str] = field(default_factory=lambda: list(DEFAULT_INFO_KEYS))
     shards: list[str] = field(default_factory=list)
@@ -108,7 +113,7 @@ class TransitionWriter:
         self.folder.mkdir(parents=True, exist_ok=True)
         if (self.folder / "meta.json").exists():
             old = DatasetMeta.read(self.folder)
-            for name in ("env_id", "observation", "action", "obs_shape"):
+            for name in ("env_id", "observation", "action", "obs_shape", "latent"):
                 if getattr(old, name) != getattr(meta, name):
                     raise ValueError(
                         f"{self.folder} holds a dataset with {name}={getattr(old, name)!r}, not "
@@ -188,6 +193,11 @@ class RecordTransitions(gym.Wrapper):
         info_keys: ``info`` keys kept per step (missing keys are skipped).
         shard_size: steps per shard file.
         env_id, env_kwargs: recorded in ``meta.json``; default from ``env.spec``.
+        latent: record the env's latent board (``env.unwrapped.latent_state()``) and the
+            moves of the actions instead of the observations; None (default): when the
+            observations are neither arrays nor text (e.g. a multimodal puzzle) and the env
+            has a latent state. Steps whose action is not exactly one move (format errors,
+            which never change the board, and multi-move answers) are not recorded then.
 
     Call ``close()`` (or ``flush()``) to write the last shard.
     """
@@ -202,22 +212,36 @@ class RecordTransitions(gym.Wrapper):
         shard_size: int = 10_000,
         env_id: str | None = None,
         env_kwargs: dict[str, Any] | None = None,
+        latent: bool | None = None,
     ):
         super().__init__(env)
         spec = env.spec
         obs_space = env.observation_space
-        if isinstance(obs_space, gym.spaces.Box):
+        inner = env.unwrapped
+        has_latent = callable(getattr(inner, "latent_state", None))
+        if latent is None:
+            latent = has_latent and not isinstance(obs_space, gym.spaces.Box | gym.spaces.Text)
+        if latent and not has_latent:
+            raise TypeError(
+                f"{type(inner).__name__} has no latent_state(); latent recording needs a grid "
+                "puzzle (the reasongym puzzles have one)"
+            )
+        self.latent = bool(latent)
+        if self.latent:
+            observation: ObservationFormat = "array"
+            shape, dtype = [int(x) for x in inner.grid_shape], "int64"
+        elif isinstance(obs_space, gym.spaces.Box):
             observation: ObservationFormat = "array"
             shape, dtype = list(obs_space.shape), str(obs_space.dtype)
         elif isinstance(obs_space, gym.spaces.Text):
             observation, shape, dtype = "text", [], ""
         else:
             raise TypeError(
-                f"RecordTransitions records Box (array) or Text observations, not {obs_space}; "
-                "for puzzles pass observation_mode='grid' or 'onehot' (or 'text')"
+                f"RecordTransitions records Box (array) or Text observations, or an env's "
+                f"latent board (latent=True, for envs with latent_state()), not {obs_space}"
             )
         action_space = env.action_space
-        if isinstance(action_space, gym.spaces.Discrete):
+        if self.latent or isinstance(action_space, gym.spaces.Discrete):
             action: ActionFormat = "discrete"
         elif isinstance(action_space, gym.spaces.Text):
             action = "text"
@@ -233,6 +257,7 @@ class RecordTransitions(gym.Wrapper):
             obs_shape=shape,
             obs_dtype=dtype,
             max_episode_steps=spec.max_episode_steps if spec else None,
+            latent=self.latent,
             policy=policy,
             info_keys=list(info_keys),
         )
@@ -249,20 +274,31 @@ class RecordTransitions(gym.Wrapper):
         obs, info = self.env.reset(**kwargs)
         self._episode += 1
         self._step = 0
-        self._obs = _copy(obs)
+        self._obs = self._board() if self.latent else _copy(obs)
         return obs, info
+
+    def _board(self) -> np.ndarray:
+        return np.asarray(self.env.unwrapped.latent_state()).copy()
 
     def step(self, action: Any):
         if self._obs is None:
             raise RuntimeError("call reset() before step()")
+        moves = self.env.unwrapped.latent_moves(action) if self.latent else None
         obs, reward, terminated, truncated, info = self.env.step(action)
+        after = self._board() if self.latent else _copy(obs)
+        if self.latent and not (isinstance(moves, list) and len(moves) == 1):
+            self._step += 1  # not one move: the board rule is known, nothing to learn here
+            self._obs = after
+            return obs, reward, terminated, truncated, info
         keep = {k: info[k] for k in self.writer.meta.info_keys if k in info}
+        if self.latent:
+            action = int(moves[0])
         self.writer.add(
             {
                 "obs": self._obs,
                 "action": _jsonable(action) if self.meta.action == "text" else action,
                 "reward": float(reward),
-                "next_obs": _copy(obs),
+                "next_obs": after,
                 "terminated": bool(terminated),
                 "truncated": bool(truncated),
                 "episode": self._episode,
@@ -271,7 +307,7 @@ class RecordTransitions(gym.Wrapper):
             }
         )
         self._step += 1
-        self._obs = _copy(obs)
+        self._obs = after
         return obs, reward, terminated, truncated, info
 
     def flush(self) -> None:

@@ -17,6 +17,13 @@
   from the real env's current state, unchanged.
 * ``info["is_success"]`` is True when the model predicts termination with a positive reward
   (solved puzzles, correct answers).
+* Any observation mode: a grid model predicts the puzzle's *latent* board (cell codes). When
+  the reference env shows something else (``multimodal``, ``text``, ``image``), the predicted
+  board is rendered through the env's own observation function
+  (``observation_from_latent``), so an LLM agent sees the world model as it sees the env.
+  Actions are read by the env's own parser (``latent_moves``): one that is not a move is the
+  env's format error (board unchanged, the env's ``format_error`` reward) without asking the
+  model; an action of several moves is predicted move by move.
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ class WorldModelState:
         steps: steps taken in the episode.
         done: the episode ended (terminated or truncated).
         rng: the env's ``np_random`` state.
+        latent: the predicted board (grid codes) when the model simulates the latent state
+            of an env that shows another observation; else None.
+        task_id: the task of the real reset the episode started from.
     """
 
     obs: Any
@@ -50,6 +60,8 @@ class WorldModelState:
     steps: int = 0
     done: bool = False
     rng: dict[str, Any] | None = None
+    latent: Any = None
+    task_id: str = ""
 
 
 class WorldModelEnv(ReasonEnv):
@@ -96,6 +108,7 @@ class WorldModelEnv(ReasonEnv):
             or getattr(self.reference.unwrapped, "max_turns", None)  # the env's own step limit
         )
         self._check_model_fits()
+        self.latent = self._simulates_latent()
         self.cache_size = cache_size
         self._cache: dict[tuple[Any, Any], tuple[Any, float, bool]] = {}
         self._cache_version = getattr(model, "version", 0)
@@ -119,6 +132,23 @@ class WorldModelEnv(ReasonEnv):
                 f"{self.model.env_kwargs})"
             )
 
+    def _simulates_latent(self) -> bool:
+        """A grid model on an env whose observations are not its grid codes (or one-hot)."""
+        spec = getattr(self.model, "spec", None)
+        if spec is None or not hasattr(spec, "grid_shape"):
+            return False
+        h, w = spec.grid_shape
+        space = self.observation_space
+        if isinstance(space, gym.spaces.Box) and space.shape in ((h, w), (h * w * spec.num_codes,)):
+            return False
+        inner = self.reference.unwrapped
+        if not callable(getattr(inner, "observation_from_latent", None)):
+            raise TypeError(
+                f"{self.reference_env_id} shows {space}, and {type(inner).__name__} has no "
+                "observation_from_latent() to render the model's predicted board"
+            )
+        return True
+
     # -- gymnasium API ----------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         gym.Env.reset(self, seed=seed)  # seeding only: the episode is the model's, not ReasonEnv's
@@ -127,22 +157,32 @@ class WorldModelEnv(ReasonEnv):
         real_seed = int(self.np_random.integers(2**31 - 1))
         obs, info = self.reference.reset(seed=real_seed, options=options)
         self.real_resets += 1
-        self._state = WorldModelState(obs=_copy(obs), context=_copy(obs))
+        inner = self.reference.unwrapped
+        self._state = WorldModelState(
+            obs=_copy(obs),
+            context=_copy(obs),
+            latent=inner.latent_state() if self.latent else None,
+            task_id=str(info.get("task_id", "")),
+        )
         return obs, dict(info)
 
     def step(self, action: Any):
         state = self._state
         if state is None:
             raise RuntimeError("call reset() before step()")
-        if isinstance(self.action_space, gym.spaces.Discrete):
-            move = int(action)
-            if not 0 <= move - int(self.action_space.start) < int(self.action_space.n):
-                raise ValueError(f"action {action!r} is outside {self.action_space}")
-            action = move
         if state.done:
-            return _copy(state.obs), 0.0, True, False, {"is_success": False, "after_end": True}
-        source = state.obs if self.model.markov else state.context
-        next_obs, reward, terminated = self._predict(source, action)
+            info = self._info(state, success=False, episode_over=True)
+            return _copy(state.obs), 0.0, True, False, info
+        if self.latent:
+            next_obs, reward, terminated = self._latent_step(state, action)
+        else:
+            if isinstance(self.action_space, gym.spaces.Discrete):
+                move = int(action)
+                if not 0 <= move - int(self.action_space.start) < int(self.action_space.n):
+                    raise ValueError(f"action {action!r} is outside {self.action_space}")
+                action = move
+            source = state.obs if self.model.markov else state.context
+            next_obs, reward, terminated = self._predict(source, action)
         state.steps += 1
         self.model_steps += 1
         truncated = (
@@ -152,8 +192,38 @@ class WorldModelEnv(ReasonEnv):
         )
         state.obs = next_obs
         state.done = terminated or truncated
-        info = {"is_success": bool(terminated and reward > 0), "world_model": True}
+        info = self._info(state, success=bool(terminated and reward > 0))
         return _copy(next_obs), float(reward), bool(terminated), bool(truncated), info
+
+    def _info(self, state: WorldModelState, success: bool, **extra: Any) -> dict[str, Any]:
+        return {
+            "task_id": state.task_id,
+            "turn": state.steps,
+            "verdict": None,
+            "is_success": success,
+            "world_model": True,
+            **extra,
+        }
+
+    def _latent_step(self, state: WorldModelState, action: Any) -> tuple[Any, float, bool]:
+        """One step on the predicted board, rendered in the reference env's observation mode."""
+        inner = self.reference.unwrapped
+        moves = inner.latent_moves(action)
+        turn = state.steps + 1
+        if isinstance(moves, str):  # the env's format-error rule: nothing moves, no model call
+            reward = inner.config.reward
+            obs = inner.observation_from_latent(state.latent, action=action, turn=turn)
+            return obs, float(reward.per_step + reward.format_error), False
+        board, total, terminated = state.latent, 0.0, False
+        for move in moves:
+            board, reward, terminated = self._predict(board, int(move))
+            total += reward
+            if terminated:
+                break
+        legal = not np.array_equal(board, state.latent)
+        obs = inner.observation_from_latent(board, action=action, legal=legal, turn=turn)
+        state.latent = board
+        return obs, total, bool(terminated)
 
     def _predict(self, source: Any, action: Any) -> tuple[Any, float, bool]:
         version = getattr(self.model, "version", 0)
@@ -167,7 +237,7 @@ class WorldModelEnv(ReasonEnv):
             if hit is not None:
                 return _copy(hit[0]), hit[1], hit[2]
         next_obs, reward, terminated = self.model.predict_one(source, action)
-        if isinstance(next_obs, np.ndarray):
+        if isinstance(next_obs, np.ndarray) and not self.latent:
             next_obs = next_obs.astype(self.observation_space.dtype, copy=False)
         if key is not None:
             if len(self._cache) >= self.cache_size:
@@ -187,6 +257,7 @@ class WorldModelEnv(ReasonEnv):
             raise RuntimeError("call reset() before get_state()")
         state = copy.copy(self._state)
         state.obs, state.context = _copy(state.obs), _copy(state.context)
+        state.latent = _copy(state.latent)
         state.rng = self._rng_state()
         return state
 
@@ -195,6 +266,7 @@ class WorldModelEnv(ReasonEnv):
         if isinstance(state, WorldModelState):
             new = copy.copy(state)
             new.obs, new.context = _copy(state.obs), _copy(state.context)
+            new.latent = _copy(state.latent)
             if state.rng is not None:
                 self._set_rng_state(state.rng)
             new.rng = None
@@ -216,7 +288,11 @@ class WorldModelEnv(ReasonEnv):
             if not messages:
                 raise ValueError("the text env state has no messages (was it reset?)")
             return WorldModelState(
-                obs=messages[-1]["content"], context=messages[0]["content"], steps=steps, done=done
+                obs=messages[-1]["content"],
+                context=messages[0]["content"],
+                steps=steps,
+                done=done,
+                task_id=str(status.get("task_id", "")),
             )
         observe = getattr(inner, "observe", None)
         if observe is None:
@@ -225,7 +301,14 @@ class WorldModelEnv(ReasonEnv):
                 "WorldModelState (from WorldModelEnv.get_state) instead"
             )
         obs = observe()
-        return WorldModelState(obs=_copy(obs), context=_copy(obs), steps=steps, done=done)
+        return WorldModelState(
+            obs=_copy(obs),
+            context=_copy(obs),
+            steps=steps,
+            done=done,
+            latent=inner.latent_state() if self.latent else None,
+            task_id=str(status.get("task_id", "")),
+        )
 
     def observe(self) -> Any:
         """The observation of the current state (e.g. after ``set_state``)."""

@@ -2,7 +2,8 @@
 
 Specs:
 
-* ``random``: uniform over the action space (seeded).
+* ``random``: uniform over the action space (seeded); text-mode puzzles: uniform over their
+  moves, written as text.
 * ``oracle``: the env's ``oracle_action()`` (puzzle solvers, the gold answer of text tasks).
 * ``oracle:EPS``: the oracle, with a uniformly random action with probability ``EPS``
   (``oracle:0.5`` is a useful mix: goal-reaching episodes and off-path states).
@@ -30,23 +31,15 @@ def make_policy(spec: str, env: gym.Env, seed: int = 0) -> Policy:
     rng = np.random.default_rng(seed)
     name, _, arg = spec.partition(":")
     if name == "random":
-        if isinstance(env.action_space, gym.spaces.Text):
-            raise ValueError(
-                "a random policy over free text makes no useful data; use oracle, oracle:EPS "
-                "or code-mutants for text envs"
-            )
-        env.action_space.seed(int(rng.integers(2**31)))
-        return lambda obs, info: env.action_space.sample()
+        return _random_actions(env, rng, spec)
     if name == "oracle":
         eps = _fraction(arg, spec) if arg else 0.0
-        if eps > 0 and isinstance(env.action_space, gym.spaces.Text):
-            raise ValueError(f"{spec}: random actions need a non-text action space")
-        env.action_space.seed(int(rng.integers(2**31)))
+        explore = _random_actions(env, rng, spec) if eps > 0 else None
         inner = env.unwrapped
 
         def oracle(obs: Any, info: dict[str, Any]) -> Any:
-            if eps and rng.random() < eps:
-                return env.action_space.sample()
+            if explore is not None and rng.random() < eps:
+                return explore(obs, info)
             return inner.oracle_action()
 
         return oracle
@@ -57,7 +50,7 @@ def make_policy(spec: str, env: gym.Env, seed: int = 0) -> Policy:
         inner = env.unwrapped
 
         def mutants(obs: Any, info: dict[str, Any]) -> str:
-            task = inner.get_state().task
+            task = getattr(getattr(inner, "_state", None), "task", None)  # the text env's task
             if task is None:
                 raise RuntimeError("code-mutants: the env has no task; reset it first")
             return candidate_answer(task, rng, bug_rate)
@@ -67,6 +60,22 @@ def make_policy(spec: str, env: gym.Env, seed: int = 0) -> Policy:
     if path.suffix == ".zip" or path.exists():
         return _sb3_policy(path)
     raise ValueError(f"unknown policy {spec!r}; use {POLICY_HELP}")
+
+
+def _random_actions(env: gym.Env, rng: np.random.Generator, spec: str) -> Policy:
+    """Uniform actions: over the action space, or, for text actions, over the env's moves
+    written as text (``action_of_move``: the text-mode puzzles)."""
+    inner = env.unwrapped
+    if isinstance(env.action_space, gym.spaces.Text):
+        if not callable(getattr(inner, "action_of_move", None)):
+            raise ValueError(
+                f"{spec}: random actions over free text make no useful data; use oracle or "
+                "code-mutants for text envs (text-mode puzzles sample their moves)"
+            )
+        moves = int(inner.num_actions)
+        return lambda obs, info: inner.action_of_move(int(rng.integers(moves)))
+    env.action_space.seed(int(rng.integers(2**31)))
+    return lambda obs, info: env.action_space.sample()
 
 
 def _fraction(text: str, spec: str) -> float:

@@ -78,7 +78,25 @@ def test_missing_dataset_says_how_to_make_one(tmp_path):
         DatasetMeta.read(tmp_path)
 
 
-def test_image_observations_are_refused_with_a_hint(tmp_path):
-    env = gym.make("reasongym/MazeDiscrete-v0", observation_mode="multimodal")
-    with pytest.raises(TypeError, match="observation_mode"):
-        RecordTransitions(env, tmp_path)
+def test_multimodal_puzzles_record_their_board(tmp_path):
+    """A multimodal observation (text + image) is recorded as the latent board it shows."""
+    env = RecordTransitions(gym.make("reasongym/MazeDiscrete-v0", observation_mode="multimodal"), tmp_path)
+    env.reset(seed=0)
+    boards = [env.unwrapped.latent_state()]
+    for move in (3, 1, 3, 1):
+        env.step(move)
+        boards.append(env.unwrapped.latent_state())
+    env.close()
+    data = TransitionDataset.load(tmp_path)
+    assert data.meta.latent and data.obs.shape == (4, 7, 7) and data.obs.dtype == np.int64
+    assert all(np.array_equal(a, b) for a, b in zip(data.obs, boards[:-1], strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(data.next_obs, boards[1:], strict=True))
+
+
+def test_observations_that_are_neither_arrays_nor_text_need_a_latent_state(tmp_path):
+    class DictObs(gym.Env):
+        observation_space = gym.spaces.Dict({"a": gym.spaces.Discrete(2)})
+        action_space = gym.spaces.Discrete(2)
+
+    with pytest.raises(TypeError, match="latent_state"):
+        RecordTransitions(DictObs(), tmp_path)
