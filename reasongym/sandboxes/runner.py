@@ -52,7 +52,7 @@ FIRST_REQUEST_TIMEOUT_S = 120.0  # an un-attached container must not live foreve
 KILL_TIMEOUT_S = 3.0
 SETUP_TIMEOUT_S = 30.0
 MAX_HEADER_BYTES = 16 << 20
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 CHUNK = 1 << 16
 CHILD_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -268,7 +268,7 @@ def pump(proc, stdin_data, cap, deadline, on_exit, on_timeout, grace_s):
     moving ``memoryview``, output is kept up to ``cap`` and only counted after that."""
     sel = selectors.DefaultSelector()
     streams = {proc.stdout.fileno(): 0, proc.stderr.fileno(): 1}
-    bufs = [bytearray(), bytearray()]
+    bufs = [Capped(cap), Capped(cap)]
     total = [0, 0]
     for fd in streams:
         os.set_blocking(fd, False)
@@ -324,17 +324,14 @@ def pump(proc, stdin_data, cap, deadline, on_exit, on_timeout, grace_s):
                         proc.stdin.close()
                 else:
                     i = streams[fd]
-                    room = cap - len(bufs[i])
                     try:
-                        chunk = os.read(fd, CHUNK if room <= 0 else max(CHUNK, min(room, 1 << 20)))
+                        n = bufs[i].read_from(fd)
                     except BlockingIOError:
                         continue
-                    if not chunk:
+                    if not n:
                         sel.unregister(fd)
                         continue
-                    total[i] += len(chunk)
-                    if room > 0:
-                        bufs[i] += chunk[:room]
+                    total[i] += n
     finally:
         sel.close()
         if pidfd is not None:
@@ -344,7 +341,49 @@ def pump(proc, stdin_data, cap, deadline, on_exit, on_timeout, grace_s):
                 stream.close()
             except OSError:
                 pass
-    return bufs[0], bufs[1], tuple(total), timed_out, end
+    return bufs[0].value(), bufs[1].value(), tuple(total), timed_out, end
+
+
+class Capped:
+    """Keeps the first ``cap`` bytes read into it, in fixed chunks read into directly (no
+    growing buffer leaving copies behind); bytes past ``cap`` are read and dropped."""
+
+    def __init__(self, cap):
+        self.cap = cap
+        self.chunks = []
+        self.filled = 0  # bytes in the last chunk
+        self.size = 0
+        self.scratch = None
+
+    def read_from(self, fd):
+        """One read from ``fd``; returns the bytes read (0 at EOF)."""
+        room = self.cap - self.size
+        if room <= 0:
+            if self.scratch is None:
+                self.scratch = bytearray(CHUNK)
+            return os.readv(fd, [self.scratch])
+        last = self.chunks[-1] if self.chunks else None
+        if last is None or self.filled == len(last):
+            last = bytearray(min(room, CHUNK << 2))
+            self.chunks.append(last)
+            self.filled = 0
+        n = os.readv(fd, [memoryview(last)[self.filled :]])
+        self.filled += n
+        self.size += n
+        return n
+
+    def value(self):
+        """The kept bytes, as one bytearray (the chunks are zeroed)."""
+        if not self.chunks:
+            return bytearray()
+        parts = self.chunks[:-1] + [memoryview(self.chunks[-1])[: self.filled]]
+        out = bytearray().join(parts)
+        del parts
+        for chunk in self.chunks:
+            _zero(chunk)
+        _zero(self.scratch)
+        self.chunks = []
+        return out
 
 
 class Forked:
@@ -731,43 +770,31 @@ def run(req, payload):
 
 
 class Stream:
-    """Reads header lines and exact-size payloads from fd 0, in linear time."""
+    """Reads requests from fd 0: an 8-byte big-endian header length, the JSON header, then
+    the payload, each read straight into its own buffer: linear, and no stray copies of a
+    run's data are left in the runner's memory for a later (forked) run to find."""
 
     def __init__(self, fd=0):
         self.fd = fd
-        self.buf = bytearray()
         self.sel = selectors.DefaultSelector()
         self.sel.register(fd, selectors.EVENT_READ)
 
-    def _fill(self, timeout):
-        if timeout is not None and not self.sel.select(timeout):
-            return False  # nobody attached in time: exit, the container goes away
-        chunk = os.read(self.fd, 1 << 20)
-        if not chunk:
-            return False  # stdin closed: the owner is gone
-        self.buf += chunk
-        return True
-
     def header(self, timeout=None):
-        scanned = 0
-        while True:
-            i = self.buf.find(b"\n", scanned)
-            if i >= 0:
-                line = bytes(self.buf[:i])
-                del self.buf[: i + 1]
-                return line
-            scanned = len(self.buf)
-            if scanned > MAX_HEADER_BYTES:
-                raise ValueError(f"request header longer than {MAX_HEADER_BYTES} bytes")
-            if not self._fill(timeout):
-                return None
+        if timeout is not None and not self.sel.select(timeout):
+            return None  # nobody attached in time: exit, the container goes away
+        size = self.payload(8)
+        if size is None:
+            return None  # stdin closed: the owner is gone
+        n = int.from_bytes(size, "big")
+        if n > MAX_HEADER_BYTES:
+            raise ValueError(f"request header of {n} bytes, more than {MAX_HEADER_BYTES}")
+        return self.payload(n)
 
     def payload(self, size):
+        """Exactly ``size`` bytes in a new bytearray, or None at end of stream."""
         out = bytearray(size)
-        have = min(size, len(self.buf))
-        out[:have] = self.buf[:have]
-        del self.buf[:have]
         view = memoryview(out)
+        have = 0
         while have < size:
             n = os.readv(self.fd, [view[have:]])
             if n == 0:
@@ -847,10 +874,11 @@ def main():
         if isinstance(req, dict) and "id" in req:
             resp["id"] = req["id"]
         _zero(payload)
+        _zero(line)
         _send(resp, *parts)
         for part in parts:
             _zero(part)
-        del payload, parts
+        del payload, parts, line
 
 
 if __name__ == "__main__":

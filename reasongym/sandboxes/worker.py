@@ -2,8 +2,10 @@
 
 The host speaks to the runner (``runner.py``) over the container's attached stdin/stdout: no
 ``docker exec`` per run (~100 ms), just a write and a read on a socket that is already open.
-A message is one JSON header line and then ``payload`` raw bytes (code, stdin, files one way;
-stdout, stderr the other), so that large inputs and outputs cost linear time. Output arrives in
+A message is a JSON header and then ``payload`` raw bytes (code, stdin, files one way;
+stdout, stderr the other), so that large inputs and outputs cost linear time. A request's
+header is preceded by its length (8 bytes, big-endian), so that the runner reads each part
+straight into its own buffer; an answer's header is one line. Output arrives in
 the engine's multiplexed framing (8-byte header: stream id, 3 zero bytes, big-endian length),
 since the container has no TTY.
 """
@@ -81,7 +83,8 @@ class Worker:
         deadline = time.monotonic() + timeout
         self._next_id += 1
         size = sum(len(p) for p in parts)
-        header = json.dumps({**message, "id": self._next_id, "payload": size}).encode() + b"\n"
+        header = json.dumps({**message, "id": self._next_id, "payload": size}).encode()
+        header = len(header).to_bytes(8, "big") + header
         try:
             self._sock.settimeout(timeout)
             self._sock.sendall(header)
