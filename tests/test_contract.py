@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import gymnasium as gym
 import pytest
 
@@ -9,13 +12,32 @@ import reasongym
 from reasongym.envs.base import COMMON_RENAMES
 from reasongym.envs.contract import ContractViolation, check_contract
 
-ENV_IDS = sorted(reasongym.list_envs())
+BUILTIN_IDS = sorted(reasongym.list_envs())
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "yaml"
+
+
+def _register_examples() -> tuple[list[str], str]:
+    """The ids of the example YAML files (registered here), or the error that stopped them."""
+    if not EXAMPLES.is_dir():
+        return [], ""
+    try:
+        return sorted(reasongym.register_yaml(EXAMPLES, replace=True)), ""
+    except Exception as exc:  # noqa: BLE001 - reported by test_example_files_register
+        return [], f"{type(exc).__name__}: {exc}"
+
+
+EXAMPLE_IDS, EXAMPLE_ERROR = _register_examples()
+ENV_IDS = BUILTIN_IDS + EXAMPLE_IDS
+
+
+def test_example_files_register():
+    assert not EXAMPLE_ERROR, EXAMPLE_ERROR
 CODE_IDS = {"reasongym/HumanEval-v0", "reasongym/CodeProcedural-v0"}
 
 
 def _text_ids() -> list[str]:
     out = []
-    for env_id in ENV_IDS:
+    for env_id in BUILTIN_IDS:
         kwargs = gym.spec(env_id).kwargs
         if kwargs.get("action_mode", "text") == "text":
             out.append(env_id)
@@ -29,6 +51,19 @@ def test_every_id_keeps_the_contract(env_id):
         check_contract(env, seed=3)
     finally:
         env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_passive_checker_is_on_and_quiet(env_id):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        env = gym.make(env_id)
+        env.reset(seed=0)
+        env.step(env.action_space.sample())
+        env.close()
+    assert "PassiveEnvChecker" in str(env)
+    loud = [str(w.message) for w in caught if "gymnasium" in w.filename]
+    assert not loud, loud
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)

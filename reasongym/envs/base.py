@@ -243,14 +243,14 @@ class ReasonEnv(gym.Env):
         index = self._task_index_option(options)
         self._status = EpisodeStatus(started=True, task_index=index)
         obs, info = self._reset(index)
-        return obs, self._common_info(info, verdict=None)
+        return obs, self._fresh_info(info, verdict=None)
 
     def step(self, action: Any):
         status = getattr(self, "_status", None)
         if status is None or not status.started:
             raise gym.error.ResetNeeded("call reset() before step()")
         if status.terminated or status.truncated:
-            info = self._common_info({"episode_over": True}, verdict=None)
+            info = self._fresh_info({"episode_over": True}, verdict=None)
             obs = self._ended_observation(EPISODE_OVER)
             return obs, 0.0, status.terminated, status.truncated, info
         status.turn += 1
@@ -264,7 +264,7 @@ class ReasonEnv(gym.Env):
         reward = float(outcome.reward)
         if not np.isfinite(reward):  # a configured or computed term went wrong: pay nothing
             reward = 0.0
-        info = self._common_info(outcome.info, verdict=outcome.verdict)
+        info = self._fresh_info(outcome.info, verdict=outcome.verdict)
         if self.render_mode == "human":
             self.render()
         return outcome.observation, reward, terminated, truncated, info
@@ -377,6 +377,11 @@ class ReasonEnv(gym.Env):
         if not 0 <= index < bound:
             raise ValueError(f"task_index {index} is out of range [0, {bound})")
         return index
+
+    def _fresh_info(self, extra: dict[str, Any], verdict: dict[str, Any] | None) -> dict:
+        """The info of one reset/step: the common keys, never sharing an object with an
+        earlier info or with the env (users keep infos; a policy must not edit the env)."""
+        return copy.deepcopy(self._common_info(extra, verdict))
 
     def _common_info(self, extra: dict[str, Any], verdict: dict[str, Any] | None) -> dict:
         status = self._status
