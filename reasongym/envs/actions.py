@@ -173,8 +173,10 @@ def parse_native_action(
     try:
         arg_names = _arg_names(None, tools)
         if isinstance(action, (dict, list)):
-            if _too_deep(action, MAX_JSON_DEPTH):
-                return FormatError(f"the tool call is nested deeper than {MAX_JSON_DEPTH} levels")
+            try:
+                action = plain_json(action)
+            except ValueError as exc:
+                return FormatError(f"the tool call is not plain JSON data: {exc}. {NATIVE_HELP}")
             parsed = _call_from_json(action, arg_names, tools)
             if parsed is None:
                 return FormatError(f"no tool call found in the message. {NATIVE_HELP}")
@@ -342,6 +344,52 @@ def decode_json(text: str, start: int = 0) -> tuple[Any, int]:
     if _too_deep(value, MAX_JSON_DEPTH):
         raise _JSONTooBig(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return value, end
+
+
+MAX_JSON_NODES = 100_000
+
+
+def plain_json(value: Any) -> Any:
+    """A fresh copy of ``value`` made of exact JSON types only (``dict`` with ``str`` keys,
+    ``list``, ``str``, ``int`` of at most :data:`MAX_JSON_DIGITS` digits, finite ``float``,
+    ``bool``, ``None``), at most :data:`MAX_JSON_DEPTH` deep and :data:`MAX_JSON_NODES` big.
+    Subclasses (a policy's rigged ``dict`` or ``str``) are read through the base type.
+
+    Raises:
+        ValueError: naming what is not plain JSON data.
+    """
+    budget = [MAX_JSON_NODES]
+
+    def copy(item: Any, depth: int) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ValueError(f"more than {MAX_JSON_NODES} values")
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        if item is None or type(item) is bool:
+            return item
+        if isinstance(item, str):
+            return _plain(item)
+        if type(item) is int:
+            if item.bit_length() > MAX_JSON_DIGITS * 3.33:
+                raise ValueError(f"a number has more than {MAX_JSON_DIGITS} digits")
+            return item
+        if type(item) is float:
+            if item != item or item in (float("inf"), float("-inf")):
+                raise ValueError("NaN and infinity are not JSON numbers")
+            return item
+        if isinstance(item, dict):
+            out = {}
+            for key, sub in dict.items(item):
+                if not isinstance(key, str):
+                    raise ValueError(f"a key of type {type(key).__name__} (keys are strings)")
+                out[_plain(key)] = copy(sub, depth + 1)
+            return out
+        if isinstance(item, list):
+            return [copy(sub, depth + 1) for sub in list.__iter__(item)]
+        raise ValueError(f"a value of type {type(item).__name__}")
+
+    return copy(value, 0)
 
 
 def _too_deep(value: Any, limit: int) -> bool:

@@ -282,3 +282,22 @@ def test_indented_bodies_score_full_on_humaneval():
             assert reward == 1.0 and terminated and info["is_success"], (index, info.get("verdict"))
     finally:
         env.close()
+
+
+def test_native_dicts_must_be_plain_json_data():
+    class Rigged(dict):
+        def get(self, *_):
+            return "submit_answer"
+
+    for value, phrase in [
+        ({"name": "calculator", "arguments": {"expression": object()}}, "type object"),
+        ({"name": "calculator", "arguments": {"expression": float("nan")}}, "NaN"),
+        ({"name": "calculator", "arguments": {1: "x"}}, "keys are strings"),
+        ({"name": "calculator", "arguments": {"expression": 10**500}}, "digits"),
+    ]:
+        parsed = parse_native_action(value, SPECS)
+        assert isinstance(parsed, FormatError) and phrase in parsed.message, (value, parsed)
+    rigged = Rigged(name="calculator", arguments={"expression": "1"})
+    assert parse_native_action(rigged, SPECS) == ToolCall(
+        "calculator", "1", arguments={"expression": "1"}
+    )  # read as plain data: the rigged .get does not turn it into an answer
