@@ -28,7 +28,7 @@ an OpenAI-style tool call as a dict (a call, a ``{"tool_calls": [...]}`` assista
 as a JSON string; tags are not part of that grammar. Arguments are validated against each
 tool's JSON Schema (:class:`reasongym.envs.tools.spec.ToolSpec`).
 
-Puzzles read moves through :func:`answer_text` (see :mod:`reasongym.envs.puzzles.parsing`).
+Puzzles read moves through :func:`parse_action` too (see :mod:`reasongym.envs.puzzles.parsing`).
 """
 
 from __future__ import annotations
@@ -197,13 +197,13 @@ def parse_native_action(
         return FormatError(f"the tool call could not be read ({type(exc).__name__}). {NATIVE_HELP}")
 
 
-def is_final(action: Any, **parse_options: Any) -> bool:
+def is_answer(action: Any, **parse_options: Any) -> bool:
     """Does ``action`` parse as a final answer under this grammar? (Keywords as for
     :func:`parse_action`.) The env decides whether it actually ends the episode."""
     return isinstance(parse_action(action, **parse_options), Answer)
 
 
-def answer_text(action: Any, **parse_options: Any) -> str | None:
+def final_answer_text(action: Any, **parse_options: Any) -> str | None:
     """The content of the final answer of ``action``, or None when it is not an answer."""
     parsed = parse_action(action, **parse_options)
     return parsed.text if isinstance(parsed, Answer) else None

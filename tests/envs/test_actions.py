@@ -15,8 +15,8 @@ from reasongym.envs.actions import (
     Answer,
     FormatError,
     ToolCall,
-    answer_text,
-    is_final,
+    final_answer_text,
+    is_answer,
     parse_action,
     parse_native_action,
 )
@@ -182,12 +182,14 @@ def test_native_survives_cyclic_and_deep_dicts():
     )
 
 
-def test_is_final_and_answer_text():
-    assert is_final("so <answer>3</answer>") and answer_text("so <answer>3</answer>") == "3"
-    assert not is_final('<tool name="calculator">1</tool><answer>3</answer>')
-    assert is_final({"name": "submit_answer", "arguments": {"answer": "1"}}, action_format="native")
-    assert not is_final("<answer>1</answer>", action_format="native")
-    assert answer_text("nothing") is None
+def test_is_answer_and_final_answer_text():
+    assert is_answer("so <answer>3</answer>") and final_answer_text("so <answer>3</answer>") == "3"
+    assert not is_answer('<tool name="calculator">1</tool><answer>3</answer>')
+    assert is_answer(
+        {"name": "submit_answer", "arguments": {"answer": "1"}}, action_format="native"
+    )
+    assert not is_answer("<answer>1</answer>", action_format="native")
+    assert final_answer_text("nothing") is None
     assert actions.STOP_STRINGS == ("</tool>", "</answer>")
 
 
