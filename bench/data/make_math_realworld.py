@@ -179,6 +179,36 @@ def multi_box(rng: random.Random) -> list[Item]:
             f"$\\boxed{{({p}, {q})}} \\quad \\text{{and}} \\quad \\boxed{{({p}, {p})}}$",
         ]
         items.append(Item(gold, same, different, wrap=False))
+        # Multi-part problems: one box per named part, prose in between.
+        d, a1 = rng.randint(2, 6), rng.randint(1, 9)
+        c0 = a1 - d
+        an = f"{d}n {'+' if c0 >= 0 else '-'} {abs(c0)}"
+        sn = f"\\frac{{{d}}}{{2}}n^2 + {_frac(Fraction(2 * a1 - d, 2))}n"
+        gold = f"a_n = {an}, S_n = {sn}"
+        lead = f"(1) With $a_1 = {a1}$ and common difference ${d}$,"
+        same = [
+            f"{lead} $\\boxed{{a_n = {an}}}$.\n\n(2) Summing the first $n$ terms, "
+            f"$\\boxed{{S_n = {sn}}}$.",
+            f"{lead} the general term is $\\boxed{{{an}}}$.\n\n(2) Hence the sum is "
+            f"$\\boxed{{{sn}}}$.",
+        ]
+        different = [
+            f"{lead} $\\boxed{{a_n = {an}}}$.\n\n(2) Summing the first $n$ terms, "
+            f"$\\boxed{{S_n = {d}n^2}}$.",
+            f"(2) Summing the first $n$ terms, $\\boxed{{S_n = {sn}}}$.",
+        ]
+        items.append(Item(gold, same, different, wrap=False))
+        # Roots boxed one at a time, one of them rejected in the prose: not both.
+        items.append(
+            Item(
+                f"{a}, {b}",
+                [f"Both check out: $x = \\boxed{{{a}}}$ and $x = \\boxed{{{b}}}$."],
+                [
+                    f"Trying $x = \\boxed{{{a}}}$ fails the check, so the answer is $\\boxed{{{b}}}$."
+                ],
+                wrap=False,
+            )
+        )
     return items
 
 

@@ -54,10 +54,11 @@ from reasongym.envs.verifiers.math_answer import (
     Scalar,
     Text,
     compare,
+    labelled_parts,
     parse_answer,
 )
 from reasongym.envs.verifiers.math_eval import TooLarge
-from reasongym.envs.verifiers.math_extract import extract_answer, extract_gold
+from reasongym.envs.verifiers.math_extract import extract_answer, extract_gold, last_boxes
 from reasongym.envs.verifiers.math_normalize import normalize_answer
 from reasongym.envs.verifiers.math_sympy import SympyTimeout, sympy_equal
 
@@ -115,13 +116,43 @@ def verify_math(prediction: str, gold: str, *, timeout_s: float = 1.0) -> Verdic
         extracted = extract_answer(pred_text)
         if extracted is None:
             return _verdict(False, "no_answer", None, gold_answer)
-        return _decide(extracted, gold_answer, start + max(timeout_s, 0.0))
+        deadline = start + max(timeout_s, 0.0)
+        verdict = _decide(extracted, gold_answer, deadline)
+        if verdict.correct:
+            return verdict
+        return _multi_part(pred_text, extracted, gold_answer, deadline) or verdict
     except (TooLarge, DeadlineExceeded, SympyTimeout, RecursionError, MemoryError) as exc:
         return _verdict(
             False, "timeout", extracted, gold_answer, reason=str(exc) or type(exc).__name__
         )
     except Exception as exc:  # noqa: BLE001 - a verifier must never crash the env
         return _verdict(False, "error", extracted, gold_answer, reason=repr(exc)[:300])
+
+
+def _multi_part(
+    pred_text: str, extracted: str, gold_answer: str, deadline: float
+) -> Verdict | None:
+    """A gold of k named parts ("a_n = 2n - 1, S_n = n^2") against the last k boxes.
+
+    Multi-part problems are answered one box per part, with prose between the boxes, so the
+    last box alone is one part. Only the last k boxes are read, k from the gold alone: a
+    single-answer gold still reads one box, and extra boxes cannot hedge.
+    """
+    _, gold_parsed = _analyse(gold_answer)
+    labels = labelled_parts(gold_parsed)
+    # Only a gold whose parts are named (a_n = ..., S_n = ...) is read this way: the roots of
+    # an equation boxed one by one with prose between them may have been rejected in it.
+    if labels is None or len(labels) < 2:
+        return None
+    parts = len(labels)
+    boxes = last_boxes(pred_text, parts)
+    if len(boxes) != parts or not all(boxes):
+        return None
+    joined = ", ".join(boxes)
+    if joined == extracted:
+        return None
+    verdict = _decide(joined, gold_answer, deadline)
+    return verdict if verdict.correct else None
 
 
 def _decide(extracted: str, gold_answer: str, deadline: float) -> Verdict:

@@ -172,7 +172,7 @@ _MATRIX_RE = re.compile(
 )
 _EMPTY_SET = {"\\emptyset", "\\varnothing", "\\{\\}", "{}", "\\{ \\}", "\\o"}
 _REAL_NAMES = {"\\mathbb{R}", "\\mathbb R", "\\R", "\\mathbb{R}}", "(-\\infty,\\infty)"}
-_LIST_SEP_RE = re.compile(r",|;|\s+(?:and|or)\s+|\\(?:text\{\s*(?:and|or)\s*\})")
+LIST_SEP_RE = re.compile(r",|;|\s+(?:and|or)\s+|\\(?:text\{\s*(?:and|or)\s*\})")
 _APPROX_RE = re.compile(r"\\approx(?![A-Za-z])|\\simeq(?![A-Za-z])|≈")
 _RATIO_RE = re.compile(r"(?<![:\\]):(?![:=])")
 _CUP_RE = re.compile(r"\\cup(?![A-Za-z])")
@@ -301,7 +301,7 @@ def _parse(s: str, percent: bool, depth: int = 0) -> Answer:
     if matrix:
         return _parse_matrix(matrix.group("body"), depth)
     approx = split_top(s, _APPROX_RE)
-    if len(approx) > 1 and len(split_top(s, _LIST_SEP_RE)) == 1:
+    if len(approx) > 1 and len(split_top(s, LIST_SEP_RE)) == 1:
         # "y = 2/3 \approx 0.67": the exact value before the first \approx is the answer.
         head = approx[0][0].strip()
         if head and not is_label(head):
@@ -316,7 +316,7 @@ def _parse(s: str, percent: bool, depth: int = 0) -> Answer:
     pieces = split_top(s, _CUP_RE)
     if len(pieces) > 1:
         return _parse_union([p for p, _ in pieces], depth)
-    items = [p.strip() for p, _ in split_top(s, _LIST_SEP_RE)]
+    items = [p.strip() for p, _ in split_top(s, LIST_SEP_RE)]
     if len(items) > 1:
         if len(items) > MAX_ITEMS or not all(items):
             return _text_or_unparsed(s)
@@ -892,12 +892,31 @@ def _compare_labelled(g: Answer, p: Answer, ctx: CompareContext) -> Outcome:
     return compare(g, p.value, ctx)[0], "label"
 
 
+_INDEXED_RE = re.compile(r"^([A-Za-z]+|\\[A-Za-z]+)_\{?\d+\}?$")
+
+
 def _labels(seq: Seq) -> dict[str, Answer] | None:
-    """``{label: value}`` when every item is labelled, each label once; else None."""
+    """``{label: value}`` when every item has its own label; else None.
+
+    Labels that differ only by an index (``x_1 = 3, x_2 = 2``: the roots) are
+    interchangeable, so they give no positions either: None.
+    """
     if not seq.items or not all(isinstance(i, Labelled) for i in seq.items):
         return None
     labels = {i.label: i.value for i in seq.items if isinstance(i, Labelled)}
-    return labels if len(labels) == len(seq.items) else None
+    if len(labels) != len(seq.items):
+        return None
+    bases = {m.group(1) if (m := _INDEXED_RE.match(label)) else None for label in labels}
+    if len(bases) == 1 and None not in bases:
+        return None
+    return labels
+
+
+def labelled_parts(answer: Answer) -> dict[str, Answer] | None:
+    """The named parts of a labelled answer (``PQ = 6, RS = 9``), or None."""
+    if isinstance(answer, Labelled):
+        answer = _expand(answer) or answer
+    return _labels(answer) if isinstance(answer, Seq) else None
 
 
 def _unlabelled(seq: Seq) -> Seq:
@@ -914,8 +933,8 @@ def _seqs_equal(g: Seq, p: Seq, ctx: CompareContext) -> Outcome:
             return False, "label"
         g = Seq(tuple(g_labels[k] for k in sorted(g_labels)), "tuple")
         p = Seq(tuple(p_labels[k] for k in sorted(g_labels)), "tuple")
-    elif g_labels is not None or p_labels is not None:
-        # Distinct labels give the values positions: "PQ=6, RS=9" is not "9, 6".
+    elif g_labels is not None:
+        # A gold's distinct labels give its values positions: "PQ=6, RS=9" is not "9, 6".
         g = Seq(_unlabelled(g).items, "tuple" if g.kind == "list" else g.kind)
         p = Seq(_unlabelled(p).items, "tuple" if p.kind == "list" else p.kind)
     else:

@@ -128,6 +128,14 @@ def find_last_boxed(text: str) -> str | None:
     return ", ".join(unique)  # "\\boxed{5} and \\boxed{5}" is just 5
 
 
+def last_boxes(text: str, count: int) -> list[str]:
+    """The contents of the last ``count`` boxes (fewer when the text has fewer)."""
+    if not isinstance(text, str) or count < 1:
+        return []
+    spans = _boxed_spans(text[-_MAX_SCAN:])
+    return [clean_answer(content) for _, _, content in spans[-count:]]
+
+
 def clean_answer(answer: str) -> str:
     """Strip math delimiters, markdown bold and trailing punctuation from an answer span."""
     s = answer.strip()
@@ -164,6 +172,8 @@ def is_bare_answer(text: str) -> bool:
         for w in _WORD_RE.findall(outside)
         if w.lower() not in _MATH_WORDS and not (w.isupper() and len(w) <= 3)
     ]
+    if words and outside != stripped and _MATH_ENV_RE.search(stripped):
+        return False  # "Thus, $AB = 12$.": prose around math
     return len(words) <= 1
 
 
