@@ -156,3 +156,16 @@ def test_contract_checker_reports_a_broken_env():
     env = PaysAfterTheEnd(size=5, observation_mode="onehot", action_mode="discrete", max_turns=3)
     with pytest.raises(ContractViolation, match="after the end paid"):
         check_contract(env)
+
+
+def test_revising_never_pays_the_same_credit_twice():
+    from reasongym.envs.puzzles.arc import ARCEnv, grid_text
+
+    env = ARCEnv(observation_mode="text", max_attempts=3, reward={"partial_credit": True})
+    env.reset(seed=1)
+    expected = [list(row) for row in env.task[2]]
+    wrong = [row[:] for row in expected]
+    wrong[0][0] = (wrong[0][0] + 1) % 10
+    rewards = [env.step(grid_text(wrong))[1] for _ in range(2)]  # the same partial answer twice
+    rewards.append(env.step(grid_text(expected))[1])
+    assert rewards[1] == 0.0 and sum(rewards) == pytest.approx(1.0)

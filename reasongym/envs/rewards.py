@@ -49,9 +49,11 @@ class RewardSpec(BaseModel):
 class AnswerRewardSpec(RewardSpec):
     """Rewards of envs that judge answers (text, code, ARC).
 
-    The reward of a judged answer is ``correct`` when it is correct, else
+    The value of a judged answer is ``correct`` when it is correct, else
     ``incorrect + score * (correct - incorrect)`` with ``partial_credit`` (score in [0, 1],
-    e.g. the fraction of tests passed) or ``incorrect`` without.
+    e.g. the fraction of tests passed) or ``incorrect`` without. With several attempts, each
+    answer is paid only its improvement over the episode's best earlier answer
+    (:meth:`improvement`), so an episode's outcome rewards sum to its best answer's value.
     """
 
     incorrect: float = 0.0
@@ -62,6 +64,18 @@ class AnswerRewardSpec(RewardSpec):
         if self.incorrect > self.correct:
             raise ValueError("incorrect must not pay more than correct")
         return self
+
+    @staticmethod
+    def improvement(value: float, best: float | None) -> tuple[float, float]:
+        """``(pay, new_best)`` for an answer worth ``value`` when the best earlier answer of
+        the episode was worth ``best`` (None: the first answer). Only improvements are paid,
+        so the answers of one episode together earn exactly the value of its best answer:
+        revising (``max_attempts > 1``) never pays the same credit twice."""
+        if best is None:
+            return value, value
+        if value <= best:
+            return 0.0, best
+        return value - best, value
 
     def for_answer(self, score: float, correct: bool) -> float:
         """The outcome part of an answer's reward (``per_step`` is added by the env)."""

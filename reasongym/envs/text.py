@@ -125,6 +125,7 @@ class TextEnvState:
     task: Task | None
     messages: list[dict[str, str]] = field(default_factory=list)
     attempts: int = 0
+    best_outcome: float | None = None  # the best answer's value so far (paid once)
 
 
 class TextTaskEnv(ReasonEnv):
@@ -242,7 +243,7 @@ class TextTaskEnv(ReasonEnv):
 
     def _step(self, action: Any) -> StepOutcome:
         state = self._state
-        text = action if isinstance(action, str) else repr(action)
+        text = actions.action_as_text(action, self.config.max_action_chars)
         state.messages.append(
             {"role": "assistant", "content": clip_text(text, self.config.max_action_chars)}
         )
@@ -264,15 +265,14 @@ class TextTaskEnv(ReasonEnv):
         else:
             verdict = self._judge(parsed.text)
             state.attempts += 1
-            reward = spec.for_answer(verdict.score, verdict.correct)
+            value = spec.for_answer(verdict.score, verdict.correct)
+            reward, state.best_outcome = spec.improvement(value, state.best_outcome)
             success = verdict.correct
             terminated = verdict.correct or state.attempts >= self.config.max_attempts
             reply = self._feedback(verdict, terminated)
 
         reply = clip_text(reply, self.config.max_observation_chars)
         state.messages.append({"role": role, "content": reply})
-        if terminated or self._status.turn >= self.max_turns:  # curricula count ended episodes
-            self.source.end_episode(state.task, success)
         return StepOutcome(
             observation=reply,
             reward=reward + spec.per_step,
@@ -281,6 +281,9 @@ class TextTaskEnv(ReasonEnv):
             is_success=success,
             info=self._extra_info(action=parsed.to_dict()),
         )
+
+    def _episode_ended(self, success: bool) -> None:
+        self.source.end_episode(self._state.task, success)  # curricula count ended episodes
 
     def _judge(self, answer: str) -> Verdict:
         task = self._state.task
@@ -343,13 +346,17 @@ class TextTaskEnv(ReasonEnv):
             "task": asdict(state.task) if state.task is not None else None,
             "messages": copy.deepcopy(state.messages),
             "attempts": state.attempts,
+            "best_outcome": state.best_outcome,
             "source": copy.deepcopy(self.source.snapshot()),
         }
 
     def _restore(self, data: dict[str, Any]) -> None:
         task = Task(**data["task"]) if data["task"] is not None else None
         self._state = TextEnvState(
-            task=task, messages=list(data["messages"]), attempts=int(data["attempts"])
+            task=task,
+            messages=list(data["messages"]),
+            attempts=int(data["attempts"]),
+            best_outcome=data["best_outcome"],
         )
         self.source.restore(copy.deepcopy(data.get("source")))
 

@@ -204,3 +204,11 @@ def test_task_index_is_strict():
     a = env.reset(seed=1, options={"task_index": n - 1})[1]["task_id"]
     b = env.reset(seed=2, options={"task_index": n - 1})[1]["task_id"]
     assert a == b == reasongym.tasks("reasongym/Competition-v0", indices=[n - 1])[0]["task_id"]
+
+
+def test_answers_of_one_episode_earn_the_best_answer_once():
+    env = gym.make("reasongym/Arithmetic-v0", max_attempts=3, reward={"incorrect": -0.5})
+    env.reset(seed=2)
+    rewards = [env.step("<answer>-987654</answer>")[1] for _ in range(2)]
+    rewards.append(env.step(env.unwrapped.oracle_action())[1])
+    assert rewards == [-0.5, 0.0, 1.5] and sum(rewards) == 1.0  # the total is the best answer's

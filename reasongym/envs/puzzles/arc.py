@@ -203,6 +203,7 @@ class ARCEnv(ReasonEnv):
         self._task_id = ""
         self._test_index = 0
         self._attempts_used = 0
+        self._best_outcome: float | None = None
         self._feedback = ""
         self._image_cache: tuple[tuple[str, int], np.ndarray] | None = None
         self._pairs: list[tuple[str, int]] | None = None
@@ -255,6 +256,7 @@ class ARCEnv(ReasonEnv):
             task_index = int(self.np_random.integers(len(pairs)))
         self._task_id, self._test_index = pairs[task_index]
         self._attempts_used = 0
+        self._best_outcome: float | None = None
         self._feedback = ""
         self._status.task_id = self._task_id
         return self._observation(first=True), {"optimal_steps": 1}
@@ -290,6 +292,8 @@ class ARCEnv(ReasonEnv):
                 info={"format_error": problem, "attempts_left": cfg.max_attempts - self._attempts_used},
             )
         verdict = self.verify(answer)
+        value = cfg.reward.for_answer(verdict.score, verdict.correct)
+        paid, self._best_outcome = cfg.reward.improvement(value, self._best_outcome)
         self._attempts_used += 1
         left = cfg.max_attempts - self._attempts_used
         done = verdict.correct or left <= 0
@@ -303,7 +307,7 @@ class ARCEnv(ReasonEnv):
             )
         return StepOutcome(
             observation=self._observation(),
-            reward=cfg.reward.for_answer(verdict.score, verdict.correct) + cfg.reward.per_step,
+            reward=paid + cfg.reward.per_step,
             terminated=done,
             verdict=verdict.to_dict(),
             is_success=verdict.correct,
@@ -401,6 +405,7 @@ class ARCEnv(ReasonEnv):
             "task_id": self._task_id,
             "test_index": self._test_index,
             "attempts_used": self._attempts_used,
+            "best_outcome": self._best_outcome,
             "feedback": self._feedback,
         }
 
@@ -408,6 +413,7 @@ class ARCEnv(ReasonEnv):
         self._task_id = str(data["task_id"])
         self._test_index = int(data["test_index"])
         self._attempts_used = int(data["attempts_used"])
+        self._best_outcome = data["best_outcome"]
         self._feedback = str(data["feedback"])
 
     def _ended_observation(self, message: str) -> Any:
