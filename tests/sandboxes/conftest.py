@@ -42,6 +42,20 @@ def docker_pool():
 
 
 @pytest.fixture(scope="session")
+def docker_exec_pool():
+    """The same pool on the fallback path: each run starts ``python3 main.py``."""
+    problem = docker_problem()
+    if problem:
+        unavailable(problem)
+    from reasongym.sandboxes import DockerSandbox
+
+    sb = DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS, launch="exec")
+    yield sb
+    sb.close()
+    assert docker_ps(f"org.reasongym.pool={sb.pool_id}") == []
+
+
+@pytest.fixture(scope="session")
 def run_dirs_root():
     """A private parent for the process backend's run dirs, so that tests can check that none
     is left behind (other processes on the machine may use the system temp dir too)."""
@@ -73,7 +87,8 @@ def bare_sandbox(run_dirs_root):
 
 
 BACKENDS = [
-    pytest.param("docker", marks=pytest.mark.docker, id="docker"),
+    pytest.param("docker", marks=pytest.mark.docker, id="docker"),  # the fork path (default)
+    pytest.param("docker-exec", marks=pytest.mark.docker, id="docker-exec"),
     pytest.param("bwrap", id="process+bwrap"),
     pytest.param("bare", id="process-bare"),
 ]
@@ -81,8 +96,12 @@ BACKENDS = [
 
 @pytest.fixture(params=BACKENDS)
 def sandbox(request):
-    """Each backend in turn: the Docker pool, the process backend in bwrap, and without."""
-    fixture = {"docker": "docker_pool", "bwrap": "bwrap_sandbox", "bare": "bare_sandbox"}[
-        request.param
-    ]
+    """Each backend in turn: the Docker pool (fork path, then exec path), the process backend
+    in bwrap, and without."""
+    fixture = {
+        "docker": "docker_pool",
+        "docker-exec": "docker_exec_pool",
+        "bwrap": "bwrap_sandbox",
+        "bare": "bare_sandbox",
+    }[request.param]
     return request.getfixturevalue(fixture)

@@ -1,0 +1,184 @@
+"""The Docker fork server: a run is a fork of the warm runner, and must behave like a fresh
+``python3 main.py`` that cannot reach the runner, the earlier runs or the next one."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+
+import pytest
+from sandbox_helpers import HOSTILE_LIMITS, IMAGE
+
+from reasongym.sandboxes import DockerSandbox, Limits
+
+pytestmark = pytest.mark.docker
+
+SCAN_OWN_MEMORY = """
+import ctypes, os, re
+masked = bytearray.fromhex({masked!r})
+for i in range(len(masked)):
+    masked[i] ^= 0x5A  # the needle, built in place: its only copy is this buffer
+needle_at = ctypes.addressof((ctypes.c_char * len(masked)).from_buffer(masked))
+scratch = bytearray(1 << 20)
+view = memoryview(scratch)
+hits = []
+with open('/proc/self/maps') as f:
+    regions = [l.split() for l in f]
+mem = os.open('/proc/self/mem', os.O_RDONLY)
+for r in regions:
+    lo, hi = (int(x, 16) for x in r[0].split('-'))
+    if not r[1].startswith('r') or (len(r) > 5 and r[5] in ('[vvar]', '[vsyscall]', '[vvar_vclock]')):
+        continue
+    at = lo
+    while at < hi:
+        n = min(len(scratch), hi - at)
+        scratch[:n] = bytes(n)
+        try:
+            got = os.preadv(mem, [view[:n]], at)
+        except OSError:
+            break
+        i = scratch.find(masked, 0, got)
+        while i >= 0:
+            if at + i != needle_at:
+                hits.append(hex(at + i))
+            i = scratch.find(masked, i + 1, got)
+        at += got or n
+scratch[:] = bytes(len(scratch))
+print(len(hits))
+"""
+
+
+def masked_hex(token: bytes) -> str:
+    return bytes(b ^ 0x5A for b in token).hex()
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS) as sb:
+        assert sb.launch == "fork"
+        yield sb
+
+
+def test_a_run_cannot_find_an_earlier_runs_data_in_its_memory(pool):
+    token = b"SECRET-" + secrets.token_hex(16).encode()
+    first = pool.run(
+        "import sys\ndata = sys.stdin.buffer.read()\nprint(data[:60].decode())",
+        stdin=token + b"\n" + token * 1000,
+        files={"hidden_tests.py": token * 100},
+    )
+    assert first.ok and first.stdout.startswith(token.decode()), first
+    scan = SCAN_OWN_MEMORY.format(masked=masked_hex(token))
+    r = pool.run(scan, limits=Limits(timeout_s=20))
+    assert r.ok and r.stdout == "0\n", r  # not its stdin, files or output
+    # The scan does find data that is there: this run's own stdin, once it has read it.
+    r = pool.run(
+        "import sys\nkept = sys.stdin.buffer.read()\n" + scan,
+        stdin=token,
+        limits=Limits(timeout_s=20),
+    )
+    assert r.ok and int(r.stdout) >= 1, r
+
+
+def test_the_run_holds_only_its_own_pipes(pool):
+    r = pool.run("import os\nprint(sorted(int(f) for f in os.listdir('/proc/self/fd')))")
+    assert r.ok, r
+    fds = eval(r.stdout)  # noqa: S307 - our own program's output
+    assert fds[:3] == [0, 1, 2] and len(fds) <= 4  # + the fd of the listing itself
+
+
+def test_the_run_cannot_reach_the_runner(pool):
+    code = (
+        "import ctypes, os, signal\n"
+        "out = []\n"
+        "for path in ('/proc/1/mem', '/proc/1/environ', '/proc/1/fd/0'):\n"
+        "    try:\n"
+        "        open(path, 'rb').read(1); out.append('READ ' + path)\n"
+        "    except OSError as e:\n"
+        "        out.append(type(e).__name__)\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "out.append(libc.ptrace(16, 1, None, None))  # PTRACE_ATTACH\n"
+        "for sig in (signal.SIGKILL, signal.SIGSTOP, signal.SIGTERM):\n"
+        "    try:\n"
+        "        os.kill(1, sig); out.append('SIGNALLED')\n"
+        "    except OSError as e:\n"
+        "        out.append(type(e).__name__)\n"
+        "print(out)\n"
+    )
+    r = pool.run(code)
+    assert r.ok, r
+    assert "READ" not in r.stdout and "SIGNALLED" not in r.stdout, r.stdout
+    assert "-1" in r.stdout  # ptrace refused
+    assert pool.run("print('runner fine')").stdout == "runner fine\n"
+
+
+def test_each_run_gets_fresh_interpreter_state(pool):
+    code = (
+        "import random, sys, os\n"
+        "print(random.random(), sys.argv, __name__, os.getcwd(), sorted(os.environ))\n"
+        "import json\n"
+        "json.dumps = None  # a change that must not reach the next run\n"
+        "sys.modules['math'].pi = 3\n"
+    )
+    first, second = pool.run(code), pool.run(code)
+    assert first.ok and second.ok, (first, second)
+    assert first.stdout.split()[0] != second.stdout.split()[0]  # random is reseeded per run
+    assert "['main.py'] __main__ /work" in first.stdout
+    r = pool.run("import json, math\nprint(json.dumps([1]), math.pi > 3.14)")
+    assert r.stdout == "[1] True\n"
+
+
+def test_exit_paths_match_a_fresh_interpreter(pool):
+    cases = {
+        "import sys; sys.exit(7)": (7, ""),
+        "raise SystemExit('bye')": (1, "bye"),
+        "import os, signal; os.kill(os.getpid(), signal.SIGTERM)": (-15, ""),
+        "import atexit; atexit.register(print, 'at exit')": (0, ""),
+        "import threading, time\nthreading.Thread(target=lambda: (time.sleep(0.2), print('thread'))).start()": (
+            0,
+            "",
+        ),
+    }
+    for code, (status, err) in cases.items():
+        r = pool.run(code)
+        assert r.exit_code == status, (code, r)
+        assert err in r.stderr
+    assert pool.run("import atexit; atexit.register(print, 'at exit')").stdout == "at exit\n"
+    r = pool.run(
+        "import threading, time\nthreading.Thread(target=lambda: (time.sleep(0.2), print('thread'))).start()"
+    )
+    assert r.stdout == "thread\n"
+    r = pool.run("1/0")
+    assert 'File "/work/main.py", line 1' in r.stderr and "runner" not in r.stderr, r.stderr
+
+
+def test_waiting_callers_are_served_in_turn():
+    """8 threads on a pool of 2: each gets runs (no thread starves while two hog the pool)."""
+    with DockerSandbox(image=IMAGE, pool_size=2, limits=HOSTILE_LIMITS) as sb:
+        counts = [0] * 8
+        stop = time.monotonic() + 3.0
+        gate = threading.Barrier(8)
+
+        def worker(i: int) -> None:
+            gate.wait()
+            while time.monotonic() < stop:
+                assert sb.run("print(1)").ok
+                counts[i] += 1
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert min(counts) >= 0.5 * max(counts), counts
+
+
+def test_exec_launch_is_the_fallback_switch(monkeypatch):
+    monkeypatch.setenv("REASONGYM_SANDBOX_LAUNCH", "exec")
+    with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS) as sb:
+        assert sb.launch == "exec"
+        r = sb.run("import sys; print(sys.flags.isolated, 'json' in sys.modules)")
+        assert r.stdout == "0 False\n", r  # a fresh `python3 main.py`
+    monkeypatch.setenv("REASONGYM_SANDBOX_LAUNCH", "vm")
+    with pytest.raises(ValueError, match="REASONGYM_SANDBOX_LAUNCH"):
+        DockerSandbox(image=IMAGE, pool_size=1)
