@@ -209,6 +209,37 @@ def final_answer_text(action: Any, **parse_options: Any) -> str | None:
     return parsed.text if isinstance(parsed, Answer) else None
 
 
+#: A clear free-text final answer: "The answer is 12", "Final answer: 12", "answer = 12".
+_FREE_TEXT_ANSWER = re.compile(r"\b(?:final\s+answer|answer)\s*(?:is|:|=)[ \t:]*", re.I)
+
+#: Longest free-text answer taken (a longer "answer" is not a clear one).
+MAX_FREE_TEXT_ANSWER = 200
+
+
+def free_text_answer(action: Any, max_chars: int = MAX_ACTION_CHARS) -> str | None:
+    """The final answer stated in prose ("... so the answer is 12."), or None.
+
+    For envs that grade free text (``answer_mode: free_text``) when an action holds no
+    construct of the grammar. The *last* such statement counts (prose reasons first and
+    concludes last); markdown bold, ``$`` and a final period are stripped. Never raises.
+    """
+    if not isinstance(action, str) or len(action) > max_chars:
+        return None
+    text, last = _plain(action), None
+    for match in _FREE_TEXT_ANSWER.finditer(text):
+        last = match
+    if last is None:
+        return None
+    line = text[last.end() : last.end() + MAX_FREE_TEXT_ANSWER + 1].split("\n", 1)[0]
+    if len(line) > MAX_FREE_TEXT_ANSWER:
+        return None
+    answer = line.strip().strip("*").strip()
+    if answer.endswith(".") and not answer[:-1].rstrip().endswith("."):
+        answer = answer[:-1]
+    answer = answer.strip().strip("$").strip().strip("*").strip()
+    return answer[:MAX_FREE_TEXT_ANSWER] or None
+
+
 def action_as_text(action: Any, max_chars: int = 16_384) -> str:
     """A bounded, printable text of any action, for transcripts and logs. Never raises.
 

@@ -92,6 +92,11 @@ class TextRewardSpec(AnswerRewardSpec):
 
     tool_error: float = Field(default=0.0, le=0.0, description="a tool call that fails; <= 0")
     tool_success: float = Field(default=0.0, description="process reward for a working tool call")
+    free_text_answer: float = Field(
+        default=-0.1,
+        le=0.0,
+        description="added when an answer is read from prose (answer_mode: free_text); <= 0",
+    )
 
 
 class PuzzleRewardSpec(RewardSpec):

@@ -14,7 +14,10 @@ Action:
     ``<answer>...</answer>``, ``\\boxed{...}`` or an OpenAI-style JSON tool call
     (``action_format: tags``, the default); with ``action_format: native`` the prompt leaves
     the tag grammar out and actions are OpenAI-style tool calls (a JSON string or a dict),
-    the final answer being a call of the ``submit_answer`` tool.
+    the final answer being a call of the ``submit_answer`` tool. With ``answer_mode:
+    free_text`` an action that holds no construct but states its final answer in prose
+    ("... so the answer is 12.") is graded too, plus ``reward.free_text_answer`` (<= 0); the
+    default ``answer_mode: tags`` is strict.
 
 Rewards:
     From the ``reward:`` spec (:class:`reasongym.envs.rewards.TextRewardSpec`), every term a
@@ -90,6 +93,12 @@ class TextEnvConfig(EnvConfig):
     max_turns: int = Field(default=6, ge=1, le=10_000, description="the one step limit")
     max_attempts: int = Field(
         default=1, ge=1, description="answers allowed (>1: revise after feedback)"
+    )
+    answer_mode: Literal["tags", "free_text"] = Field(
+        default="tags",
+        description="tags: only the grammar's constructs answer (strict); free_text: an action "
+        "with no construct that states 'The answer is X' is graded too, plus "
+        "reward.free_text_answer",
     )
     action_format: Literal["tags", "native"] = Field(
         default="tags",
@@ -199,7 +208,7 @@ class TextTaskEnv(ReasonEnv):
         if status.terminated or status.truncated or status.turn + 1 >= self.max_turns:
             return True
         try:
-            return isinstance(self._parse(action), Answer)
+            return isinstance(self._parse(action)[0], Answer)
         except Exception:  # noqa: BLE001 - never raise on a policy's action
             return False
 
@@ -212,7 +221,10 @@ class TextTaskEnv(ReasonEnv):
         saying to call tools (native: the specs go to the model as OpenAI ``tools``)."""
         if self.config.action_format == "native":
             return f"{self.config.instructions}\n{actions.NATIVE_HELP}"
-        return f"{self.config.instructions}\n{render_tag_grammar(self.tools)}"
+        prompt = f"{self.config.instructions}\n{render_tag_grammar(self.tools)}"
+        if self.config.answer_mode == "free_text":
+            prompt += " A final answer written as 'The answer is ...' is accepted too."
+        return prompt
 
     def _prompt(self, task: Task) -> str:
         return f"{self.system_prompt()}\n\nProblem:\n{task.question}"
@@ -229,17 +241,27 @@ class TextTaskEnv(ReasonEnv):
         self._status.task_id = str(task.id)
         return prompt, self._extra_info()
 
-    def _parse(self, action: Any) -> Answer | ToolCall | FormatError:
+    def _parse(self, action: Any) -> tuple[Answer | ToolCall | FormatError, bool]:
+        """The parsed action, and whether it is an answer read from prose (free_text mode)."""
         if isinstance(action, (Answer, ToolCall, FormatError)):  # from the tools' callables
-            return action
+            return action, False
         action_format = "native" if isinstance(action, dict) else self.config.action_format
-        return parse_action(
+        parsed = parse_action(
             action,
             self._tool_args,
             action_format=action_format,
             tools=self.tools,
             max_chars=self.config.max_action_chars,
         )
+        if (
+            isinstance(parsed, FormatError)
+            and self.config.answer_mode == "free_text"
+            and action_format == "tags"
+        ):
+            prose = actions.free_text_answer(action, max_chars=self.config.max_action_chars)
+            if prose is not None:
+                return Answer(prose), True
+        return parsed, False
 
     def _step(self, action: Any) -> StepOutcome:
         state = self._state
@@ -247,7 +269,7 @@ class TextTaskEnv(ReasonEnv):
         state.messages.append(
             {"role": "assistant", "content": clip_text(text, self.config.max_action_chars)}
         )
-        parsed = self._parse(action)
+        parsed, from_prose = self._parse(action)
         spec = self.config.reward
         terminated, verdict, role, success = False, None, "user", False
 
@@ -267,6 +289,8 @@ class TextTaskEnv(ReasonEnv):
             state.attempts += 1
             value = spec.for_answer(verdict.score, verdict.correct)
             reward, state.best_outcome = spec.improvement(value, state.best_outcome)
+            if from_prose:  # graded, but not in the asked-for format
+                reward += spec.free_text_answer
             success = verdict.correct
             terminated = verdict.correct or state.attempts >= self.config.max_attempts
             reply = self._feedback(verdict, terminated)
@@ -279,7 +303,7 @@ class TextTaskEnv(ReasonEnv):
             terminated=terminated,
             verdict=verdict.to_dict() if verdict is not None else None,
             is_success=success,
-            info=self._extra_info(action=parsed.to_dict()),
+            info=self._extra_info(action={**parsed.to_dict(), "free_text": from_prose}),
         )
 
     def _episode_ended(self, success: bool) -> None:

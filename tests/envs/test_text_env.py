@@ -212,3 +212,28 @@ def test_answers_of_one_episode_earn_the_best_answer_once():
     rewards = [env.step("<answer>-987654</answer>")[1] for _ in range(2)]
     rewards.append(env.step(env.unwrapped.oracle_action())[1])
     assert rewards == [-0.5, 0.0, 1.5] and sum(rewards) == 1.0  # the total is the best answer's
+
+
+def test_free_text_answer_mode_grades_prose_with_a_penalty():
+    env = gym.make("reasongym/Arithmetic-v0", answer_mode="free_text", reward={"free_text_answer": -0.2})
+    obs, _ = env.reset(seed=0)
+    assert "The answer is" in obs
+    gold = env.unwrapped.get_state()["data"]["task"]["answer"]
+    assert env.unwrapped.is_final(f"Adding up, the answer is {gold}.")
+    _, reward, terminated, _, info = env.step(f"Let me add. 3+4 is not it... the answer is {gold}.")
+    assert terminated and info["is_success"] and reward == pytest.approx(0.8)
+    assert info["action"]["free_text"] is True
+    env.reset(seed=0)
+    _, reward, terminated, _, info = env.step(f"<answer>{gold}</answer> (the answer is 0)")
+    assert reward == 1.0 and info["action"]["free_text"] is False  # tags win, no penalty
+    env.reset(seed=0)
+    _, reward, terminated, _, info = env.step("I have no idea.")
+    assert not terminated and info["action"]["kind"] == "format_error"
+
+
+def test_strict_tags_mode_rejects_prose():
+    env = gym.make("reasongym/Arithmetic-v0")
+    env.reset(seed=0)
+    gold = env.unwrapped.get_state()["data"]["task"]["answer"]
+    _, reward, terminated, _, info = env.step(f"The answer is {gold}.")
+    assert not terminated and reward < 0 and info["action"]["kind"] == "format_error"
