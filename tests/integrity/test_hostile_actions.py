@@ -9,7 +9,7 @@ each step: nothing raised, the step took bounded time, the reward is finite and 
 the env's reward spec can pay (never above full credit), and the observation is in the
 observation space. ``is_final`` is asked too (it must not raise either).
 
-More than 2,000 actions in all (counted by ``test_the_sweep_is_big_enough``). A hang would
+At least 2,000 actions per id (counted by ``test_every_id_got_at_least_2000_actions``). A hang would
 otherwise block the run, so a watchdog (``faulthandler``) aborts with tracebacks after
 :data:`WATCHDOG_S`.
 """
@@ -35,6 +35,15 @@ from hypothesis import strategies as st
 import reasongym
 
 ENV_IDS = sorted(reasongym.list_envs())
+
+
+def _marked(env_id: str) -> Any:
+    """Ids whose answers run in a sandbox are ``slow`` (about 25 s each here)."""
+    sandboxed = gym.spec(env_id).kwargs.get("verifier") == "code_tests"
+    return pytest.param(env_id, marks=pytest.mark.slow) if sandboxed else env_id
+
+
+SWEEP_IDS = [_marked(eid) for eid in ENV_IDS]
 STEP_BOUND_S = 30.0  # a hang detector only (a loaded 2-core machine, Docker runs); see bench/
 WATCHDOG_S = 600
 MB = 1_000_000
@@ -333,8 +342,9 @@ def hostile_native_actions(env_id: str, count: int) -> list[Any]:
     return out
 
 
-def hostile_discrete_actions(n: int) -> list[Any]:
-    return [
+def hostile_discrete_actions(env_id: str, n: int, count: int) -> list[Any]:
+    """Out-of-range, wrong-type and odd-dtype actions for ``Discrete(n)``, then seeded ones."""
+    fixed = [
         -1,
         n,
         n + 1,
@@ -366,6 +376,19 @@ def hostile_discrete_actions(n: int) -> list[Any]:
         np.array([[1, 2]]),
         np.int64(n - 1),
     ]
+    rng = random.Random(zlib.crc32(env_id.encode()) + 2)
+    makers = [
+        lambda: rng.randint(-(2**70), 2**70),
+        lambda: rng.randint(-2, n + 2),
+        lambda: rng.choice([np.int8, np.int32, np.int64, np.uint64, np.float16, np.float64])(
+            rng.randint(0, 120)
+        ),
+        lambda: np.array([rng.randint(0, n)] * rng.randint(0, 3)),
+        lambda: rng.uniform(-1e300, 1e300),
+        lambda: str(rng.randint(0, n)),
+        lambda: _random_json(rng),
+    ]
+    return fixed + [rng.choice(makers)() for _ in range(max(0, count - len(fixed)))]
 
 
 # -- the checks -----------------------------------------------------------------------------
@@ -427,8 +450,11 @@ def _is_text(env: gym.Env) -> bool:
     return not isinstance(env.action_space, spaces.Discrete)
 
 
-TEXT_ACTIONS = 150
-NATIVE_ACTIONS = 40
+# per id: tag-mode (or discrete) actions, plus native tool calls for text-facing ids; every
+# id gets at least 2,000 (the hand-written attacks are part of the tag-mode list)
+TEXT_ACTIONS = 1_700
+NATIVE_ACTIONS = 300
+DISCRETE_ACTIONS = 2_000
 _COUNTED: dict[str, int] = {}
 
 
@@ -439,21 +465,21 @@ def _watchdog():
     faulthandler.cancel_dump_traceback_later()
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", SWEEP_IDS)
 def test_hostile_actions_never_raise_or_overpay(env_id):
     env = _make(env_id)
     try:
         if _is_text(env):
             actions = hostile_text_actions(env_id, TEXT_ACTIONS)
         else:
-            actions = hostile_discrete_actions(env.action_space.n)
+            actions = hostile_discrete_actions(env_id, int(env.action_space.n), DISCRETE_ACTIONS)
         stats = run_actions(env, actions, seed=zlib.crc32(env_id.encode()) % 1000)
     finally:
         env.close()
     _COUNTED[env_id] = _COUNTED.get(env_id, 0) + stats["steps"]
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", SWEEP_IDS)
 def test_hostile_native_tool_calls(env_id):
     probe = _make(env_id)
     text = _is_text(probe)
@@ -468,11 +494,12 @@ def test_hostile_native_tool_calls(env_id):
     _COUNTED[env_id + ":native"] = stats["steps"]
 
 
-def test_the_sweep_is_big_enough():
-    """At least 2,000 hostile actions over the registry (run after the sweeps above)."""
-    if len(_COUNTED) < len(ENV_IDS):
+def test_every_id_got_at_least_2000_actions():
+    """Counted from the sweeps above (run the whole file)."""
+    if not all(eid in _COUNTED for eid in ENV_IDS):
         pytest.skip("run with the sweeps (the whole file) to count")
-    assert sum(_COUNTED.values()) >= 2000, _COUNTED
+    per_id = {eid: _COUNTED[eid] + _COUNTED.get(eid + ":native", 0) for eid in ENV_IDS}
+    assert min(per_id.values()) >= 2000, per_id
 
 
 # -- hypothesis: free-form structure on two quick ids --------------------------------------
