@@ -36,6 +36,7 @@ __all__ = ["Calculator", "CalculatorError", "evaluate", "format_number"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 5.0
+STARTUP_GRACE_S = 10.0  # extra time for the first call of a fresh helper process
 
 
 class Calculator(Tool):
@@ -64,6 +65,10 @@ class Calculator(Tool):
     def __call__(self, argument: str) -> ToolResult:
         if type(argument) is not str:
             return ToolResult("Error: the expression must be a string", ok=False)
+        if len(argument) > self.max_argument_chars:
+            return ToolResult(
+                f"Error: expression longer than {self.max_argument_chars} characters", ok=False
+            )
         budget = self.timeout_s / 2  # the evaluator stops itself well before the kill
         if self.isolated:
             reply = _HELPER.calculate(argument, budget, self.timeout_s)
@@ -90,14 +95,16 @@ class _Helper:
         if self._broken:
             return None
         with self._lock:
-            proc = self._process()
+            proc, fresh = self._process()
             if proc is None:
                 return None
+            # a loaded machine may take a while to start a fresh helper's interpreter
+            wait_s = timeout_s + (STARTUP_GRACE_S if fresh else 0.0)
             request = json.dumps({"expression": expression, "budget_s": budget_s}) + "\n"
             try:
                 proc.stdin.write(request.encode("ascii"))
                 proc.stdin.flush()
-                line = self._read_line(proc, time.monotonic() + timeout_s)
+                line = self._read_line(proc, time.monotonic() + wait_s)
             except (OSError, ValueError):
                 line = None
             if line is None:
@@ -113,9 +120,10 @@ class _Helper:
                 self._kill()
                 return False, "Error: the calculator failed on this expression"
 
-    def _process(self) -> subprocess.Popen | None:
+    def _process(self) -> tuple[subprocess.Popen | None, bool]:
+        """The running helper (started now if needed) and whether it was just started."""
         if self._proc is not None and self._pid == os.getpid() and self._proc.poll() is None:
-            return self._proc
+            return self._proc, False
         if self._pid != os.getpid():
             self._proc = None  # inherited from the parent through fork: not ours to use
         else:
@@ -133,9 +141,9 @@ class _Helper:
         except OSError as exc:
             logger.warning("calculator: no helper process (%s); evaluating in-process", exc)
             self._broken = True
-            return None
+            return None, False
         self._pid, self._buffer = os.getpid(), b""
-        return self._proc
+        return self._proc, True
 
     def _read_line(self, proc: subprocess.Popen, deadline: float) -> bytes | None:
         fd = proc.stdout.fileno()
