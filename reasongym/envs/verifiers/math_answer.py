@@ -95,7 +95,10 @@ class Text:
 
 @dataclass(frozen=True)
 class Choice:
+    """An option letter; ``value`` is what a gold such as ``\\textbf{(B)}\\ 5`` also gives."""
+
     letter: str
+    value: Answer | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,7 @@ _REALS = Intervals((Interval(_NEG_INF, _INF, True, True),))
 # -- parsing --------------------------------------------------------------------------------
 
 _CHOICE_RE = re.compile(r"^\(?([A-J])\)?$|^\(([a-j])\)$")
+_CHOICE_VALUE_RE = re.compile(r"^\(([A-J])\)\s*(?![,)])(\S.*)$")
 _PRED_CHOICE_RE = re.compile(
     r"^(?:(?:option|choice)\s*)?\(?([A-Ja-j])\)?(?:$|[\s.:)\]]|\\)", re.IGNORECASE
 )
@@ -171,7 +175,16 @@ _MATRIX_RE = re.compile(
     re.DOTALL,
 )
 _EMPTY_SET = {"\\emptyset", "\\varnothing", "\\{\\}", "{}", "\\{ \\}", "\\o"}
-_REAL_NAMES = {"\\mathbb{R}", "\\mathbb R", "\\R", "\\mathbb{R}}", "(-\\infty,\\infty)"}
+_REAL_NAMES = {
+    "\\mathbb{R}",
+    "\\mathbb R",
+    "\\R",
+    "\\mathbb{R}}",
+    "(-\\infty,\\infty)",
+    "allrealnumbers",
+    "allreals",
+    "\\text{allrealnumbers}",
+}
 LIST_SEP_RE = re.compile(r",|;|\s+(?:and|or)\s+|\\(?:text\{\s*(?:and|or)\s*\})")
 _APPROX_RE = re.compile(r"\\approx(?![A-Za-z])|\\simeq(?![A-Za-z])|≈")
 _RATIO_RE = re.compile(r"(?<![:\\]):(?![:=])")
@@ -292,6 +305,9 @@ def _parse(s: str, percent: bool, depth: int = 0) -> Answer:
     choice = _CHOICE_RE.match(s)
     if choice:
         return Choice((choice.group(1) or choice.group(2)).upper())
+    choice = _CHOICE_VALUE_RE.match(s)
+    if choice:  # "(B) 5": the option and its value
+        return Choice(choice.group(1), _parse(choice.group(2).strip(), percent, depth))
     compact = s.replace(" ", "")
     if compact in _EMPTY_SET:
         return Seq((), "set")
@@ -460,7 +476,10 @@ def _as_intervals_if_inequalities(seq: Seq) -> Answer:
 
 
 def _relation_to_intervals(rel: Relation) -> Intervals | None:
-    """``x > 2`` / ``2 < x`` / ``-1 <= x < 3`` -> intervals; None when not of that shape."""
+    """``x > 2`` / ``2 < x`` / ``-1 <= x < 3`` / ``x \\ne 2`` -> intervals; None otherwise."""
+    if rel.ops == ("!=",) and isinstance(rel.parts[0], Sym) and not free_symbols(rel.parts[1]):
+        point = rel.parts[1]
+        return Intervals((Interval(_NEG_INF, point, True, True), Interval(point, _INF, True, True)))
     if any(op in ("=", "!=") for op in rel.ops):
         return None
     variables = [i for i, part in enumerate(rel.parts) if free_symbols(part)]
@@ -999,6 +1018,8 @@ def compare(g: Answer, p: Answer, ctx: CompareContext) -> Outcome:
     """
     if isinstance(g, Choice):
         letter = p.letter if isinstance(p, Choice) else pred_choice(ctx.pred_text)
+        if letter is None and g.value is not None:  # "(B) 5" answered with 5
+            return compare(g.value, p, ctx)[0], "choice"
         return letter == g.letter, "choice"
     if isinstance(g, Labelled) or isinstance(p, Labelled):
         return _compare_labelled(g, p, ctx)
@@ -1013,6 +1034,8 @@ def compare(g: Answer, p: Answer, ctx: CompareContext) -> Outcome:
             return g.text == p.text and bool(g.text), "exact"
         return False, "exact"
     if isinstance(p, Choice):
+        if p.value is not None:
+            return compare(g, p.value, ctx)[0], "choice"
         p = Scalar(parse_expr(p.letter), p.letter)
     if isinstance(g, Scalar) and isinstance(p, Scalar):
         return _scalars_equal(g, p)

@@ -318,7 +318,8 @@ class _Parser:
         """A variable/constant letter, or (unless ``single``) a plain-text function word."""
         self.ws()
         word = _WORD_RE.match(self.s, self.i)
-        assert word is not None
+        if word is None:  # a non-ASCII letter
+            raise self.error("unexpected letter")
         text = word.group(0)
         if not single:
             for plain in _PLAIN_WORDS:

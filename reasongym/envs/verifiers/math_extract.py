@@ -63,6 +63,7 @@ _NUMBER_RE = re.compile(
 )
 _WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 _COMMAND_RE = re.compile(r"\\[A-Za-z]+")
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _ENV_NAME_RE = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}")
 _EQUALS_RE = re.compile(r"(?<![<>!=\\])=(?!=)")
 _SINGLE_VAR_RE = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*$")
@@ -172,6 +173,8 @@ def is_bare_answer(text: str) -> bool:
         for w in _WORD_RE.findall(outside)
         if w.lower() not in _MATH_WORDS and not (w.isupper() and len(w) <= 3)
     ]
+    if _CJK_RE.search(outside):  # "答案是 12": a sentence in a script without spaces
+        return False
     if words and outside != stripped and _MATH_ENV_RE.search(stripped):
         return False  # "Thus, $AB = 12$.": prose around math
     return len(words) <= 1

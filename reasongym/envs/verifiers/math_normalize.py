@@ -88,11 +88,11 @@ _TEXT_WRAP_RE = re.compile(
 )
 _OPERATORNAME_RE = re.compile(r"\\operatorname\s*\{([A-Za-z]+)\}")
 _TRAILING_TEXT_UNIT_RE = re.compile(
-    r"^(?P<head>.*?[\d}).|\\pi\s])\s*\\(?:text|mathrm|mbox|textnormal)\s*\{\s*[A-Za-z][A-Za-z .]*\}"
+    r"^(?P<head>.*?[\d}).|\\pi\s])\s*\\(?:text|mathrm|mbox|textnormal)\s*\{\s*[A-Za-z][A-Za-z ./]*(?:\^\d)?\s*\}"
     r"(?:\s*\^\s*\{?\s*[23]\s*\}?)?\s*$"
 )
 _TRAILING_WORD_RE = re.compile(
-    r"^(?P<head>.*?[\d}).])(?P<space>\s*)(?P<word>[A-Za-z]+(?:\s+[A-Za-z]+)?)\.?"
+    r"^(?P<head>.*?[\d}).])(?P<space>\s*)(?P<word>[A-Za-z]+(?:/[A-Za-z]+)?(?:\s+[A-Za-z]+(?:/[A-Za-z]+)?)?)\.?"
     r"(?:\s*\^\s*\{?\s*[23]\s*\}?)?\s*$"
 )
 _THOUSANDS_RE = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")
@@ -136,7 +136,7 @@ def _strip_units(s: str) -> str:
         if (
             match
             and (len(word) > 1 or match.group("space"))
-            and all(w.lower() in UNIT_WORDS for w in word.split())
+            and all(w.lower() in UNIT_WORDS for w in re.split(r"[\s/]+", word))
         ):
             s = match.group("head").strip()
             continue
