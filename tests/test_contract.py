@@ -32,6 +32,8 @@ ENV_IDS = BUILTIN_IDS + EXAMPLE_IDS
 
 def test_example_files_register():
     assert not EXAMPLE_ERROR, EXAMPLE_ERROR
+
+
 CODE_IDS = {"reasongym/HumanEval-v0", "reasongym/CodeProcedural-v0"}
 
 
@@ -84,8 +86,12 @@ def test_max_turns_at_make_is_the_step_limit(env_id):
         env.close()
 
 
-@pytest.mark.parametrize("old", sorted(set(COMMON_RENAMES) - {"max_episode_steps"}))  # gym.make's own
-@pytest.mark.parametrize("env_id", ["reasongym/Arithmetic-v0", "reasongym/Maze-v0", "reasongym/ARC-v0"])
+@pytest.mark.parametrize(
+    "old", sorted(set(COMMON_RENAMES) - {"max_episode_steps"})
+)  # gym.make's own
+@pytest.mark.parametrize(
+    "env_id", ["reasongym/Arithmetic-v0", "reasongym/Maze-v0", "reasongym/ARC-v0"]
+)
 def test_retired_config_names_say_the_new_name(env_id, old):
     with pytest.raises(reasongym.ConfigError) as err:
         gym.make(env_id, **{old: 1})

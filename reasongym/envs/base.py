@@ -38,7 +38,7 @@ Reset options:
     ``reset(options={"task_index": i})`` poses task ``i`` deterministically (whatever the
     seed), in every family. ``options`` must be None or a dict whose only key is
     ``task_index``; the index must be an ``int`` (not a bool, not 1.5) in
-    ``[0, num_tasks)`` (any ``i >= 0`` below 2**63 when ``num_tasks`` is None). Anything else
+    ``[0, num_tasks)`` (any ``i >= 0`` below 2**62 when ``num_tasks`` is None). Anything else
     raises ``ValueError``/``TypeError`` naming the fix (options come from the caller, not the
     policy).
 
@@ -77,7 +77,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from reasongym.errors import ConfigError
 
 #: Upper bound of ``task_index`` for unbounded (procedural) task sets.
-MAX_TASK_INDEX = 2**63
+MAX_TASK_INDEX = 2**62
+
+#: Task sets at least this large are reported as unbounded (``num_tasks`` None).
+UNBOUNDED_TASKS = 2**31
 
 #: The observation text of a step taken after the episode ended.
 EPISODE_OVER = "The episode is over; nothing more is paid. Call reset() to start a new one."
@@ -295,6 +298,11 @@ class ReasonEnv(gym.Env):
         """The observation of a step after the end: ``message`` in text modes."""
         return message
 
+    def _task_index_bound(self) -> int:
+        """``task_index`` must be below this: ``num_tasks``, or a large index space."""
+        total = self.num_tasks
+        return MAX_TASK_INDEX if total is None else total
+
     def _prompt_text(self, observation: Any) -> str:
         """The text of a reset observation (for ``task_row``)."""
         if isinstance(observation, dict):
@@ -368,12 +376,9 @@ class ReasonEnv(gym.Env):
             return None
         index = options["task_index"]
         if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
-            raise TypeError(
-                f"task_index must be an int, got {index!r} ({type(index).__name__})"
-            )
+            raise TypeError(f"task_index must be an int, got {index!r} ({type(index).__name__})")
         index = int(index)
-        limit = self.num_tasks
-        bound = MAX_TASK_INDEX if limit is None else limit
+        bound = self._task_index_bound()
         if not 0 <= index < bound:
             raise ValueError(f"task_index {index} is out of range [0, {bound})")
         return index
@@ -401,4 +406,3 @@ class ReasonEnv(gym.Env):
         generator = getattr(np.random, state["bit_generator"])()
         generator.state = copy.deepcopy(state)
         self._np_random = np.random.Generator(generator)
-

@@ -87,7 +87,9 @@ def _check_attributes(env: ReasonEnv, seed: int, problems: list[str]) -> None:
         if tool.get("type") != "function" or not function.get("name"):
             problems.append(f"tool {spec!r} does not render as an OpenAI function tool")
         if params.get("type") != "object":
-            problems.append(f"tool {function.get('name')!r}: parameters must be a JSON Schema object")
+            problems.append(
+                f"tool {function.get('name')!r}: parameters must be a JSON Schema object"
+            )
         if not callable(spec.fn):
             problems.append(f"tool {function.get('name')!r} has no callable")
         names.add(function.get("name"))
@@ -117,7 +119,9 @@ def _check_reset_options(env: ReasonEnv, seed: int, problems: list[str]) -> None
                 f"{expected.__name__}"
             )
             continue
-        problems.append(f"reset(options={options!r}) was accepted; it must raise {expected.__name__}")
+        problems.append(
+            f"reset(options={options!r}) was accepted; it must raise {expected.__name__}"
+        )
     obs, info = env.reset(seed=seed)
     _check_info(env, info, problems, "reset", turn=0)
     if info.get("verdict") is not None or info.get("is_success") is not False:

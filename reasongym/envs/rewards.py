@@ -40,7 +40,11 @@ class RewardSpec(BaseModel):
     @classmethod
     def _reject_renamed(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            found = [f"reward.{old} is no longer a key: {hint}" for old, hint in cls.renamed.items() if old in data]
+            found = [
+                f"reward.{old} is no longer a key: {hint}"
+                for old, hint in cls.renamed.items()
+                if old in data
+            ]
             if found:
                 raise ValueError("; ".join(found))
         return data

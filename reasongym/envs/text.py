@@ -49,9 +49,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from reasongym.envs import actions
-from reasongym.envs.actions import Answer, FormatError, ToolCall, parse_action
-from reasongym.envs.actions import SUBMIT_ANSWER
-from reasongym.envs.base import COMMON_RENAMES, EnvConfig, ReasonEnv, StepOutcome
+from reasongym.envs.actions import SUBMIT_ANSWER, Answer, FormatError, ToolCall, parse_action
+from reasongym.envs.base import COMMON_RENAMES, UNBOUNDED_TASKS, EnvConfig, ReasonEnv, StepOutcome
 from reasongym.envs.rewards import TextRewardSpec
 from reasongym.envs.tasks import TaskSpec, build_source
 from reasongym.envs.tasks.routing import TaskRouting
@@ -196,7 +195,12 @@ class TextTaskEnv(ReasonEnv):
         return [*(s for s in self._specs if s.name in allowed), self._answer_spec]
 
     @property
-    def num_tasks(self) -> int:
+    def num_tasks(self) -> int | None:
+        """The source's size; None for procedural sources (an index space, not a set)."""
+        total = len(self.source)
+        return None if total >= UNBOUNDED_TASKS else total
+
+    def _task_index_bound(self) -> int:
         return len(self.source)
 
     def is_final(self, action: Any) -> bool:
@@ -390,5 +394,7 @@ class TextTaskEnv(ReasonEnv):
         if self.config.action_format == "native":
             import json
 
-            return json.dumps({"name": SUBMIT_ANSWER, "arguments": {"answer": self._state.task.answer}})
+            return json.dumps(
+                {"name": SUBMIT_ANSWER, "arguments": {"answer": self._state.task.answer}}
+            )
         return f"<answer>{self._state.task.answer}</answer>"

@@ -277,9 +277,12 @@ class ARCEnv(ReasonEnv):
         cfg = self.config
         text = self._answer_text(action)
         if text is None:
-            answer, problem = None, (
-                'call the submit_answer tool: {"name": "submit_answer", "arguments": '
-                '{"answer": "1 2\\n3 4"}}'
+            answer, problem = (
+                None,
+                (
+                    'call the submit_answer tool: {"name": "submit_answer", "arguments": '
+                    '{"answer": "1 2\\n3 4"}}'
+                ),
             )
         else:
             answer = parse_grid(text)
@@ -289,7 +292,10 @@ class ARCEnv(ReasonEnv):
             return StepOutcome(
                 observation=self._observation(),
                 reward=cfg.reward.format_error + cfg.reward.per_step,
-                info={"format_error": problem, "attempts_left": cfg.max_attempts - self._attempts_used},
+                info={
+                    "format_error": problem,
+                    "attempts_left": cfg.max_attempts - self._attempts_used,
+                },
             )
         verdict = self.verify(answer)
         value = cfg.reward.for_answer(verdict.score, verdict.correct)
