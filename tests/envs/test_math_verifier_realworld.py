@@ -120,6 +120,19 @@ KINDS: dict[str, list[tuple[str, str, bool]]] = {
         ("13 percent", "12", False),
         ("4 cm", "40", False),
     ],
+    "options_and_words": [
+        ("\\boxed{B}", "\\textbf{(B)}\\ 5", True),
+        ("\\boxed{5}", "\\textbf{(B)}\\ 5", True),
+        ("\\boxed{C}", "\\textbf{(B)}\\ 5", False),
+        ("\\boxed{x \\neq 2}", "(-\\infty, 2) \\cup (2, \\infty)", True),
+        ("\\boxed{\\text{all real numbers}}", "\\mathbb{R}", True),
+        ("\\boxed{v = 5 \\text{ m/s}}", "5", True),
+        ("\\boxed{9.8 \\, \\text{m/s}^2}", "9.8", True),
+        ("答案是 12", "12", True),
+        ("所以答案是 $\\frac{1}{2}$。", "0.5", True),
+        ("0:0", "3:8", False),
+        ("-3:-8", "3:8", True),
+    ],
     "long_trace": [
         (
             "Step 1: 12 + 30 = 42. Step 2: \\boxed{42} is only a partial sum.\n\n"

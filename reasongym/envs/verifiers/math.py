@@ -28,13 +28,37 @@ exception: the first call in a process that needs the slow path also imports sym
 outside the budget); :func:`~.math_sympy.warm_up` does that import up front. It is thread
 safe; parsed answers are cached (golds recur across samples).
 
-The equivalence rules (decimals vs exact values, percent, intervals, sets vs tuples, ...)
-are listed in :mod:`.math_answer`; what normalisation drops (units, degrees, ...) in
-:mod:`.math_normalize`.
+Soundness: numeric tolerance comes from the gold only (relative 1e-10 of an exact gold's
+value, 1e-6 of a gold written with decimals, none for a zero gold), and floats count only
+when their forward error bounds (:mod:`.math_eval`) fit inside it; an ill-conditioned
+comparison (``x + 10^{300} - 10^{300}``, ``\\sin(10^{300})``) is undecided, goes to the
+exact/symbolic slow path (``evalf(strict=True)`` or a symbolic zero), and is otherwise not
+equal.
+
+The rules for real-world answers, in full in docs/math_verifier.md:
+
+- *one answer*: boxes separated only by separators, "and"/"or", hedging words or variable
+  labels form one answer (``\\boxed{3}\\boxed{7}`` is ``3, 7``); a gold with named parts
+  (``a_n = ..., S_n = ...``) is also read against the last k boxes;
+- *hedge*: several different values where the gold has one are a list, and a list never equals
+  a single value;
+- *order*: tuples ordered, sets/lists/solution sets unordered, a gold's distinct labels
+  (``PQ=6, RS=9``) give positions, indexed labels (``x_1, x_2``) do not; ratios are equal
+  when proportional;
+- *labels* (:mod:`.math_labels`) are dropped when only one side has one, and must agree
+  when both do;
+- ``a \\approx b``: the exact value ``a`` is the answer; inequalities in one quantity (also
+  ``|w|``, ``g(x)``) compare as intervals; decimal commas (``3,75``) read as one number when
+  the other side is one number; LaTeX thousands separators, percent and unit words are
+  dropped (:mod:`.math_normalize`).
+
+The per-kind equivalence rules (decimals vs exact values, percent, intervals, sets vs
+tuples, ...) are listed in :mod:`.math_answer`.
 
 ``details["method"]`` is one of: ``"exact"`` (same canonical string or text), ``"numeric"``,
 ``"symbolic"`` (expressions with variables), ``"set"``, ``"tuple"``, ``"interval"``,
-``"matrix"``, ``"equation"``, ``"choice"``, ``"sympy"`` (slow path), ``"timeout"``,
+``"matrix"``, ``"equation"``, ``"label"``, ``"ratio"``, ``"choice"``, ``"sympy"`` (slow
+path), ``"timeout"``,
 ``"no_answer"`` (nothing extracted), ``"undecided"`` (neither path could decide: incorrect),
 ``"error"`` (an unexpected internal error, reported instead of raised).
 """

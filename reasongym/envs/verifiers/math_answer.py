@@ -860,16 +860,26 @@ def _ratio_value(ratio: Seq) -> Answer:
 
 
 def _ratios_equal(g: Seq, p: Seq, ctx: CompareContext) -> Outcome:
-    """``3:8 == 6:16``: every cross product ``g_i p_0 == p_i g_0`` agrees."""
+    """``3:8 == 6:16``: ``p = c g`` for some ``c != 0`` (so ``0:0`` equals nothing).
+
+    With a pivot ``j`` where the gold term is non-zero, every ``g_i p_j == p_i g_j`` and
+    ``p_j != 0``.
+    """
     if g.kind != p.kind or len(g.items) != len(p.items):
         return False, "ratio"
-    g0, p0 = g.items[0], p.items[0]
-    assert isinstance(g0, Scalar) and isinstance(p0, Scalar)
-    for gi, pi in zip(g.items[1:], p.items[1:], strict=True):
-        assert isinstance(gi, Scalar) and isinstance(pi, Scalar)
+    g_nodes = [i.node for i in g.items if isinstance(i, Scalar)]
+    p_nodes = [i.node for i in p.items if isinstance(i, Scalar)]
+    if len(g_nodes) != len(g.items) or len(p_nodes) != len(p.items):
+        return None, "ratio"
+    pivot = next((j for j, node in enumerate(g_nodes) if _sign(node) not in (0, None)), None)
+    if pivot is None:
+        return None, "ratio"
+    if _sign(p_nodes[pivot]) in (0, None):
+        return (False if _sign(p_nodes[pivot]) == 0 else None), "ratio"
+    for gi, pi in zip(g_nodes, p_nodes, strict=True):
         ctx.check()
-        left = Scalar(Mul((gi.node, p0.node)), "")
-        right = Scalar(Mul((pi.node, g0.node)), "")
+        left = Scalar(Mul((gi, p_nodes[pivot])), "")
+        right = Scalar(Mul((pi, g_nodes[pivot])), "")
         equal = _scalars_equal(left, right)[0]
         if not equal:
             return equal, "ratio"

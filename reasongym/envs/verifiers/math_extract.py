@@ -2,7 +2,10 @@
 
 The rules, in order (the first one that finds something wins):
 
-1. the last ``\\boxed{...}`` / ``\\fbox{...}`` (balanced braces; ``\\boxed 5`` too);
+1. the last ``\\boxed{...}`` / ``\\fbox{...}`` (balanced braces; ``\\boxed 5`` too), joined
+   with the boxes before it when only separators, "and"/"or", hedging words or variable
+   labels stand between them (``\\boxed{3}\\boxed{7}`` is ``"3, 7"``; a hedge such as
+   ``\\boxed{5}`` or ``\\boxed{6}`` becomes a list, which a single gold never equals);
 2. the last ``<answer>...</answer>`` block (its content is searched again with these rules);
 3. the last anchor phrase: "final answer is X", "the answer is X", "Answer: X", "answer = X",
    "the correct option is B";
