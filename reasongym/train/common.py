@@ -35,9 +35,6 @@ from reasongym.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-ANSWER_STOPS = ("</tool>", "</answer>")
-
-
 # -- config ------------------------------------------------------------------------------------
 @dataclass
 class LoraConfig:
@@ -319,8 +316,9 @@ def make_env(config: TaskConfig):
 
 
 def question_of(env: Any, index: int) -> str:
-    """The question text of task ``index`` (what decides whether two tasks are the same)."""
-    return str(env.unwrapped.source[index].question)
+    """The prompt of task ``index`` (what decides whether two tasks are the same), from the
+    env contract's ``task_row``."""
+    return str(env.unwrapped.task_row(index)["prompt"])
 
 
 def held_out_question(question: str, percent: int) -> bool:
@@ -413,8 +411,13 @@ def play_episodes(
     from reasongym.agents.search.chat import chat_prompt
 
     inner = env.unwrapped
-    limit = getattr(getattr(env, "spec", None), "max_episode_steps", None) or max_turns
+    from reasongym.agents import contract
+
+    limit = contract.max_turns(env) or max_turns
     max_turns = min(max_turns, limit)
+    generation = dataclasses.replace(
+        generation, stop=tuple(dict.fromkeys((*generation.stop, *contract.stop_strings(env))))
+    )
     episodes = [Episode(i) for i in task_indices]
     contexts: list[list[Message]] = []
     states: list[Any] = []
@@ -449,7 +452,7 @@ def pass_at_1(lm: Any, env: Any, task_indices: Sequence[int], config: TaskConfig
     if not task_indices:
         return float("nan")
     generation = GenerationConfig(
-        temperature=0.0, max_tokens=config.max_tokens, stop=ANSWER_STOPS, logprobs=False
+        temperature=0.0, max_tokens=config.max_tokens, logprobs=False
     )
     episodes = play_episodes(lm, env, task_indices, generation, config.max_turns)
     return sum(e.success for e in episodes) / len(episodes)
@@ -532,9 +535,7 @@ def best_of_n_trees(
     on each task; returns the search trees (:class:`~reasongym.agents.search.SearchTree`)."""
     from reasongym.agents.search import BestOfN
 
-    generation = GenerationConfig(
-        temperature=temperature, max_tokens=config.max_tokens, stop=ANSWER_STOPS
-    )
+    generation = GenerationConfig(temperature=temperature, max_tokens=config.max_tokens)
     agent = BestOfN(
         lm,
         n=n,

@@ -141,7 +141,6 @@ def train(config: GRPOConfig) -> TrainResult:
             generation = GenerationConfig(
                 temperature=config.temperature,
                 max_tokens=config.tasks.max_tokens,
-                stop=common.ANSWER_STOPS,
                 seed=step_seed,
                 logprobs=False,
             )

@@ -3,7 +3,6 @@ observations, the CLI factory, and the agent over the OpenAI-compatible server."
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 

@@ -39,10 +39,10 @@ def test_training_tasks_never_ask_held_out_questions():
     config = TaskConfig(eval_tasks=300, holdout_question_percent=20)
     env = make_env(config)
     split = TaskSplit.build(config, env)
-    unseen = {env.unwrapped.source[i].question for i in split.unseen_indices}
+    unseen = {env.unwrapped.task_row(i)["prompt"] for i in split.unseen_indices}
     train = split.sample_train(random.Random(0), 500)
     assert unseen and 0.05 < len(split.unseen_indices) / 300 < 0.4
-    assert not unseen & {env.unwrapped.source[i].question for i in train}
+    assert not unseen & {env.unwrapped.task_row(i)["prompt"] for i in train}
     assert min(train) >= config.train_start
 
 

@@ -71,7 +71,7 @@ def test_grpo_runs_checkpoints_and_resumes(tmp_path, tiny_policy, small_tasks):
 def test_dpo_on_exported_pairs_raises_chosen_over_rejected(tmp_path, tiny_policy, small_tasks):
     env = make_env(small_tasks)
     _, info = env.reset(options={"task_index": 2_000_001})
-    answer = env.unwrapped.source[2_000_001].answer
+    answer = env.unwrapped.task_row(2_000_001)["answer"]
     pair = {
         "prompt": info["messages"],
         "chosen": [{"role": "assistant", "content": f"<answer>{answer}</answer>"}],

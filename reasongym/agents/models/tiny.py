@@ -255,9 +255,9 @@ def arithmetic_env(difficulty: int):
 
 
 def _prompt_and_answer(env, index: int) -> tuple[list[dict[str, str]], str, str]:
-    _, info = env.reset(options={"task_index": index})
-    task = env.unwrapped.source[index]
-    return info["messages"], task.question, task.answer
+    """Task ``index`` as (chat, prompt text, gold answer), through the env contract."""
+    row = env.unwrapped.task_row(index)
+    return row["messages"], row["prompt"], row["answer"]
 
 
 def answer_matches(completion: str, gold: str) -> bool:
@@ -280,8 +280,9 @@ def arithmetic_accuracy(
     integers (what the env's math verifier decides for these integer answers)."""
     env = arithmetic_env(difficulty)
     items = [_prompt_and_answer(env, i) for i in task_indices]
+    stops = env.unwrapped.stop_strings
     env.close()
-    config = GenerationConfig(max_tokens=24, stop=("</answer>",), logprobs=False)
+    config = GenerationConfig(max_tokens=24, stop=stops, logprobs=False)
     correct = 0
     for start in range(0, len(items), batch):
         chunk = items[start : start + batch]
@@ -333,7 +334,7 @@ def pretrain_arithmetic(
     model, tokenizer = build_tiny_model(config.model, config.seed)
     lm = tiny_lm(model, tokenizer, config.model)
     env = arithmetic_env(config.difficulty)
-    held_out = {env.unwrapped.source[i].question for i in range(config.holdout_tasks)}
+    held_out = {env.unwrapped.task_row(i)["prompt"] for i in range(config.holdout_tasks)}
     val_indices = range(VALIDATION_START, VALIDATION_START + config.validation_tasks)
     rng = np.random.default_rng(config.seed)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from reasongym.agents.models.base import LanguageModel
 from reasongym.agents.search.base import SearchAgent
-from reasongym.agents.search.tree import Node, SearchTree, best, rank_key
+from reasongym.agents.search.tree import Node, SearchTree, rank_key
 
 
 class BeamSearch(SearchAgent):
@@ -59,5 +59,10 @@ class BeamSearch(SearchAgent):
                 break
         candidates = finished or [n for n in tree.nodes[1:] if not n.children]
         self._evaluate(tree, candidates)  # again: majority vote sees every finished answer now
-        chosen = best(candidates)
+        # at equal guidance, a hypothesis that ends the episode beats one cut by the depth limit
+        chosen = max(
+            candidates,
+            key=lambda n: (rank_key(n)[0], n.final or n.done, rank_key(n)[1]),
+            default=None,
+        )
         tree.chosen = None if chosen is None else chosen.id

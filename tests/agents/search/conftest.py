@@ -9,19 +9,21 @@ import reasongym  # noqa: F401 - registers the ids
 
 
 class CountingEnv:
-    """``gym.make("reasongym/Arithmetic-v0")`` with ``verifier_calls`` counting every verdict."""
+    """``gym.make("reasongym/Arithmetic-v0")`` with ``verifier_calls`` counting every verdict
+    the env hands out (an ``info["verdict"]`` dict), on the real episode and on snapshots."""
 
     def __init__(self, **kwargs):
         self.env = gym.make("reasongym/Arithmetic-v0", **kwargs)
         self.verifier_calls = 0
         inner = self.env.unwrapped
-        verify = inner._verify
+        step = inner.step
 
-        def counted(task, answer):
-            self.verifier_calls += 1
-            return verify(task, answer)
+        def counted(action):
+            out = step(action)
+            self.verifier_calls += isinstance(out[4].get("verdict"), dict)
+            return out
 
-        inner._verify = counted
+        inner.step = counted
 
 
 def play(env: gym.Env, agent, seed: int):
