@@ -170,3 +170,13 @@ def test_tool_specs_pickle_and_call_the_tool():
         assert not py_spec.call({"code": "print(1)\ud800"}).ok  # refused before any sandbox
     finally:
         python.close()
+
+
+def test_build_tool_rejects_unknown_options():
+    from reasongym.envs.tools import build_tool
+
+    assert build_tool("calculator", {"timeout_s": 2}).timeout_s == 2
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['timeout'\]; calculator takes"):
+        build_tool("calculator", {"timeout": 2})
+    with pytest.raises(ValueError, match="unknown tool 'abacus'"):
+        build_tool("abacus")
