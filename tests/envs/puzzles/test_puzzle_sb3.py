@@ -72,8 +72,7 @@ def test_ppo_learns_the_easiest_maze(tmp_path):
 
     config = SB3Config(
         env_id="reasongym/MazeDiscrete-v0",
-        env_kwargs={"size": 5},  # the easiest maze
-        max_episode_steps=20,
+        env_kwargs={"size": 5, "max_turns": 20},  # the easiest maze, a short limit
         steps=6_000,
         seed=0,
         out=tmp_path,
@@ -82,6 +81,6 @@ def test_ppo_learns_the_easiest_maze(tmp_path):
     )
     result = train(config)
     eval_seeds = range(1_000_000, 1_000_100)  # the seeds train() evaluates on (seed 0)
-    random = _random_success(config.env_id, eval_seeds, size=5, max_episode_steps=20)
+    random = _random_success(config.env_id, eval_seeds, size=5, max_turns=20)
     assert 0.1 < random < 0.8  # the task is not trivial for a random policy
     assert result.eval_success >= random + 0.2, (result.eval_success, random)
