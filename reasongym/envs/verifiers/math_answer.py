@@ -188,6 +188,7 @@ _REAL_NAMES = {
 LIST_SEP_RE = re.compile(r",|;|\s+(?:and|or)\s+|\\(?:text\{\s*(?:and|or)\s*\})")
 _APPROX_RE = re.compile(r"\\approx(?![A-Za-z])|\\simeq(?![A-Za-z])|≈")
 _RATIO_RE = re.compile(r"(?<![:\\]):(?![:=])")
+_SET_BUILDER_RE = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*(?:\\mid|\\vert|\||:)\s*(.+)$", re.DOTALL)
 _CUP_RE = re.compile(r"\\cup(?![A-Za-z])")
 _IN_RE = re.compile(r"\\in(?![A-Za-z])")
 _PM_RE = re.compile(r"\\(?:pm|mp)(?![A-Za-z])|±")
@@ -387,6 +388,9 @@ def _parse_bracketed(s: str, depth: int) -> Answer | None:
     for left, right, kind in (("\\{", "\\}", "set"), ("\\langle", "\\rangle", "tuple")):
         if _encloses(s, left, right):
             inner = s[len(left) : len(s) - len(right)].strip()
+            builder = _SET_BUILDER_RE.match(inner) if kind == "set" else None
+            if builder:  # \{x \mid x > 2\}: the condition is the set
+                return _parse(builder.group(1).strip(), False, depth)
             items = [p.strip() for p, _ in split_top(inner, re.compile(","))] if inner else []
             if len(items) > MAX_ITEMS:
                 return Unparsed(s)

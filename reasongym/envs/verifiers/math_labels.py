@@ -22,7 +22,7 @@ _DECORATION_RE = re.compile(
 )
 _PREFIX_RE = re.compile(r"^(?:m\s*)?\\(?:angle|measuredangle|triangle)\s*|^\\#")
 _ATOM_RE = re.compile(
-    r"^(?:[A-Za-z]+|\\[A-Za-z]+)(?:'+|_\{[A-Za-z0-9,]+\}|_[A-Za-z0-9])*"
+    r"^(?:[A-Za-z]+|\\[A-Za-z]+)(?:'+|_\{[^{}=]+\}|_[A-Za-z0-9])*"
     r"(?:\([A-Za-z0-9,]*\))?(?:'+)?$"
 )
 _FRAC_RE = re.compile(r"^\\frac\{([^{}]+)\}\{([^{}]+)\}$")

@@ -95,6 +95,9 @@ _TRAILING_WORD_RE = re.compile(
     r"^(?P<head>.*?[\d}).])(?P<space>\s*)(?P<word>[A-Za-z]+(?:/[A-Za-z]+)?(?:\s+[A-Za-z]+(?:/[A-Za-z]+)?)?)\.?"
     r"(?:\s*\^\s*\{?\s*[23]\s*\}?)?\s*$"
 )
+_CURRENCY_SUFFIX_RE = re.compile(r"\s*(?:€|£|¥|₹|\\euro(?![A-Za-z]))\s*$")
+_APPROX_NOTE_RE = re.compile(r"\s*\(\s*(?:\\approx|\\simeq|≈|approx\.?|approximately)[^()]*\)\s*$")
+_EUROPEAN_RE = re.compile(r"^-?[1-9]\d{0,2}(?:\.\d{3})+,\d+$")
 _THOUSANDS_RE = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")
 # LaTeX thousands "12,\! 345": the comma stays, the negative space and blanks go.
 _LATEX_THOUSANDS_RE = re.compile(r"(?<=\d),\s*\\!\s*(?=\d{3}(?!\d))")
@@ -159,6 +162,8 @@ def normalize_answer(answer: str) -> NormalizedAnswer:
     s = _DOLLAR_RE.sub("", s)
     s = s.replace("\\\\%", "\\%")
     s = _CURRENCY_PREFIX_RE.sub("", s.strip())
+    s = _CURRENCY_SUFFIX_RE.sub("", s)
+    s = _APPROX_NOTE_RE.sub("", s)  # "\\frac23 (\\approx 0.67)": the note is not the answer
     if not _TRIG_RE.search(s):  # inside sin/cos/tan the parser turns degrees into radians
         s = _DEGREE_RE.sub("", s)
     else:
@@ -186,4 +191,6 @@ def normalize_answer(answer: str) -> NormalizedAnswer:
         s = s.replace(",", "")
     elif _SPACED_THOUSANDS_RE.match(s):
         s = s.replace(" ", "")
+    elif _EUROPEAN_RE.match(s):  # 1.234,56
+        s = s.replace(".", "").replace(",", ".")
     return NormalizedAnswer(text=s, percent=percent)
