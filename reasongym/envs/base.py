@@ -32,7 +32,10 @@ After the episode ends:
 Info:
     Every ``reset`` and ``step`` info has ``task_id`` (str), ``turn`` (steps taken),
     ``verdict`` (a ``Verdict.to_dict()`` for a judged answer, else None) and ``is_success``
-    (bool). Text envs add ``messages`` and ``action`` (the parsed action).
+    (bool). Text envs add ``messages`` and ``action`` (the parsed action). Family extras share
+    their names too: ``format_error`` (the message, when an action could not be read),
+    ``attempts_left`` (envs that judge answers), ``optimal_steps`` (puzzles, at reset),
+    ``episode_over`` (a step after the end).
 
 Reset options:
     ``reset(options={"task_index": i})`` poses task ``i`` deterministically (whatever the

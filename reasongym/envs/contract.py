@@ -286,6 +286,8 @@ def _check_info(
         problems.append(f"{where}: info['verdict'] must be a dict or None")
     if not isinstance(info["is_success"], bool):
         problems.append(f"{where}: info['is_success'] must be a bool")
+    if "format_error" in info and not isinstance(info["format_error"], str):
+        problems.append(f"{where}: info['format_error'] must be the message (a string)")
 
 
 def _check_step(

@@ -342,6 +342,9 @@ class TextTaskEnv(ReasonEnv):
         info: dict[str, Any] = {"messages": [dict(m) for m in self._state.messages]}
         info.update(self.source.info(self._state.task))  # "source", "curriculum"
         info["action"] = action
+        info["attempts_left"] = self.config.max_attempts - self._state.attempts
+        if action is not None and action.get("kind") == "format_error":
+            info["format_error"] = action["message"]  # as the puzzles and ARC name it
         return info
 
     def _common_info(self, extra: dict[str, Any], verdict: dict[str, Any] | None) -> dict:

@@ -237,3 +237,11 @@ def test_strict_tags_mode_rejects_prose():
     gold = env.unwrapped.get_state()["data"]["task"]["answer"]
     _, reward, terminated, _, info = env.step(f"The answer is {gold}.")
     assert not terminated and reward < 0 and info["action"]["kind"] == "format_error"
+
+
+def test_format_errors_and_attempts_use_the_names_of_every_family(env):
+    env.reset(seed=0)
+    _, _, _, _, info = env.step("nothing here")
+    assert "no tool call or answer" in info["format_error"] and info["attempts_left"] == 1
+    _, _, _, _, info = env.step("<answer>-1</answer>")
+    assert "format_error" not in info and info["attempts_left"] == 0
