@@ -24,10 +24,12 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 from gymnasium import spaces
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from reasongym.envs.actions import ToolCall, parse_action
 from reasongym.envs.base import COMMON_RENAMES, MAX_TASK_INDEX, EnvConfig, ReasonEnv, StepOutcome
+from reasongym.envs.curriculum import CurriculumSpec
+from reasongym.envs.puzzles.variants import InstancesSpec, PuzzleVariants, check_variants
 from reasongym.envs.puzzles.render import GridRenderer, sprite_size
 from reasongym.envs.rewards import PuzzleRewardSpec
 from reasongym.envs.tools.spec import ToolSpec, move_spec
@@ -64,6 +66,17 @@ class PuzzleConfig(EnvConfig):
     max_turns: int = Field(100, ge=1, le=100_000, description="the one step limit")
     max_observation_chars: int = Field(8192, ge=256, description="max length of text obs")
     max_action_chars: int = Field(8192, ge=16, description="max length of text actions")
+    instances: InstancesSpec | None = Field(
+        None, description="fixed instances from a text file (see envs/puzzles/variants.py)"
+    )
+    curriculum: CurriculumSpec | None = Field(
+        None, description="difficulty knobs per level, e.g. levels: [{scramble: 4}, {scramble: 12}]"
+    )
+
+    @model_validator(mode="after")
+    def _check_variants(self) -> PuzzleConfig:
+        check_variants(self)  # instances parse, curriculum levels are valid knobs
+        return self
 
 
 class PuzzleEnv(ReasonEnv):
@@ -106,6 +119,17 @@ class PuzzleEnv(ReasonEnv):
         self._feedback = ""
         self._plan: list[int] | None = None  # the oracle's cached plan (see ``oracle_action``)
         self._plan_key: bytes = b""
+        self._variants = PuzzleVariants(self)  # instances from a file, curriculum
+
+    @property
+    def num_tasks(self) -> int | None:
+        return self._variants.num_tasks
+
+    def _episode_ended(self, success: bool) -> None:
+        self._variants.end_episode(success)
+
+    def _common_info(self, extra: dict[str, Any], verdict: dict[str, Any] | None) -> dict:
+        return {**super()._common_info(extra, verdict), **self._variants.info()}
 
     @property
     def _steps(self) -> int:
@@ -211,7 +235,7 @@ class PuzzleEnv(ReasonEnv):
         episode_rng = self._np_random
         self._np_random = np.random.Generator(np.random.PCG64(task_index))
         try:
-            self._optimal = int(self._generate())
+            self._optimal = int(self._variants.generate(task_index))
         finally:
             self._np_random = episode_rng
         self._status.task_id = f"{self.title.replace(' ', '-')}-{task_index}"
@@ -304,6 +328,7 @@ class PuzzleEnv(ReasonEnv):
             "optimal_steps": self._optimal,
             "distance": self._distance_before,
             "feedback": self._feedback,
+            "variants": self._variants.snapshot(),
         }
 
     def _restore(self, data: dict[str, Any]) -> None:
@@ -312,6 +337,7 @@ class PuzzleEnv(ReasonEnv):
         self._distance_before = float(data["distance"])
         self._feedback = str(data["feedback"])
         self._plan = None
+        self._variants.restore(data.get("variants"))
 
     def _ended_observation(self, message: str) -> Any:
         if self._obs_mode == "text":
