@@ -27,8 +27,18 @@ without a model, a bare MLP world model, and best-of-N without a pre-filter):
    n-gram vs MiniLM; a leave-3-families-out model for shift. Pre-filter: candidates run in the
    model's order until one passes, vs all N (plain best-of-N) and vs a random order.
 
+5. **Any observation mode** (target: one-step exact *observation* accuracy >= 0.99 in the
+   ``multimodal`` (text + image) and ``text`` modes an LLM agent sees). A conv grid model is
+   trained on the latent boards that ``wm collect`` records from the default multimodal
+   ``Maze-v0`` and ``SlidingPuzzle-v0`` (text actions, ``oracle:0.5``); ``WorldModelEnv``
+   renders its predicted board through the env's own ``observation_from_latent``. Measured in
+   lock step with the real env on held-out episodes: one-step (from the real state) and
+   open-loop k-step exact match of the whole observation (every character of the text and every
+   pixel of the image), against the copy baseline (the board predicted unchanged) in the same
+   run.
+
 Usage:
-    python bench/world_models.py [--json OUT] [--out DIR] [--sections fidelity planning dyna outcome]
+    python bench/world_models.py [--json OUT] [--out DIR] [--sections fidelity planning dyna outcome modes]
         [--seeds 3] [--no-minilm] [--quick]
 
 Runtime: 9-12 minutes on 2 shared cores (one torch thread; the first run verifies 920
@@ -106,6 +116,97 @@ def bench_fidelity(out: Path, quick: bool) -> dict[str, Any]:
                 f"one-step {held['obs_exact']:.4f}, k=20 {held['rollout']['20']['accuracy']}"
             )
         results[env_id] = per_arch
+    return results
+
+
+# -- 5. any observation mode --------------------------------------------------------------------
+MODE_ENVS = (("reasongym/Maze-v0", {}), ("reasongym/SlidingPuzzle-v0", {"scramble": 10}))
+
+
+def _same_obs(a: Any, b: Any) -> bool:
+    if isinstance(a, dict):
+        return a["text"] == b["text"] and np.array_equal(a["image"], b["image"])
+    return a == b
+
+
+def _lockstep(env_id: str, kwargs: dict[str, Any], model: Any, episodes: int, ks: tuple[int, ...]):
+    """One-step and open-loop k-step exact observation match of ``WorldModelEnv`` vs the real
+    env, and of the copy baseline (board predicted unchanged), on held-out ``oracle:0.5``
+    episodes."""
+    import gymnasium as gym
+
+    from reasongym.world_models.env import WorldModelEnv
+    from reasongym.world_models.policies import make_policy
+
+    real = gym.make(env_id, **kwargs)
+    wm = WorldModelEnv(model, env_id, env_kwargs=kwargs)
+    inner = real.unwrapped
+    act = make_policy("oracle:0.5", real, seed=10**6)
+    one = copy_ok = steps = 0
+    rollout_ok = {k: 0 for k in ks}
+    rollout_n = {k: 0 for k in ks}
+    for episode in range(episodes):
+        obs, info = real.reset(seed=5 * 10**6 + episode)
+        start = inner.get_state()
+        actions, real_obs = [], []
+        for t in range(max(ks)):
+            before = inner.latent_state()
+            action = act(obs, info)
+            wm.set_state(inner.get_state())  # one step from the real state
+            obs, _, terminated, truncated, info = real.step(action)
+            wm_obs = wm.step(action)[0]
+            moves = inner.latent_moves(action)
+            baseline = inner.observation_from_latent(before, action=action, legal=False, turn=t + 1)
+            one += _same_obs(wm_obs, obs)
+            copy_ok += _same_obs(baseline, obs) if not isinstance(moves, str) else True
+            steps += 1
+            actions.append(action)
+            real_obs.append(obs)
+            if terminated or truncated:
+                break
+        wm.reset(seed=0)
+        wm.set_state(start)  # open loop: the model's own predictions all along
+        ok = True
+        for t, action in enumerate(actions):
+            ok = ok and _same_obs(wm.step(action)[0], real_obs[t])
+            for k in ks:
+                if t + 1 == k:
+                    rollout_ok[k] += ok
+                    rollout_n[k] += 1
+    real.close()
+    wm.close()
+    rollout = {str(k): rollout_ok[k] / rollout_n[k] if rollout_n[k] else None for k in ks}
+    return {"one_step": one / steps, "copy_baseline": copy_ok / steps, "steps": steps, "rollout": rollout}
+
+
+def bench_modes(out: Path, quick: bool) -> dict[str, Any]:
+    from reasongym.world_models.collect import collect
+    from reasongym.world_models.data import TransitionDataset
+    from reasongym.world_models.grid import GridDynamicsModel, GridModelConfig
+
+    n_train, episodes = (3000, 20) if quick else (20_000, 100)
+    results: dict[str, Any] = {}
+    for env_id, kw in MODE_ENVS:
+        name = env_id.split("/")[1]
+        folder = out / "data" / f"{name}-latent"
+        shutil.rmtree(folder, ignore_errors=True)
+        t0 = time.perf_counter()
+        meta = collect(env_id, "oracle:0.5", n_train, folder, seed=0, env_kwargs=kw)
+        data = TransitionDataset.load(folder)
+        train, val = data.split(0.1, seed=0)
+        model = GridDynamicsModel.for_dataset(data, GridModelConfig(epochs=4 if quick else 20))
+        fit = model.fit(train, val)
+        log(f"{name} latent: {meta.transitions} boards from the multimodal env, fit {fit['seconds']:.0f}s")
+        per_mode = {}
+        for mode in ("multimodal", "text"):
+            per_mode[mode] = _lockstep(env_id, {**kw, "observation_mode": mode}, model, episodes, (1, 5, 20))
+            log(f"{name} {mode}: one-step {per_mode[mode]['one_step']:.4f} (copy {per_mode[mode]['copy_baseline']:.4f})")
+        results[env_id] = {
+            "collect_s": time.perf_counter() - t0 - fit["seconds"],
+            "transitions": meta.transitions,
+            "fit_s": fit["seconds"],
+            "modes": per_mode,
+        }
     return results
 
 
@@ -470,6 +571,21 @@ def print_table(results: dict[str, Any]) -> None:
                 "",
             )
         )
+    modes = results.get("modes")
+    if modes:
+        for env_id, r in modes.items():
+            name = env_id.split("/")[1]
+            for mode, rep in r["modes"].items():
+                roll = rep["rollout"]
+                rows.append(
+                    (
+                        f"fidelity {name} [{mode} observations, latent model]",
+                        f"1-step exact obs {_f(rep['one_step'])} vs copy baseline {_f(rep['copy_baseline'])}; "
+                        f"open-loop k=5 {_f(roll['5'])}, k=20 {_f(roll['20'])} ({rep['steps']} steps)",
+                        ">= 0.99 one-step",
+                        "yes" if rep["one_step"] >= 0.99 else "NO",
+                    )
+                )
     width = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
     width[1] = min(width[1], 110)
     header = ("figure", "measured", "target", "met")
@@ -489,8 +605,8 @@ def main() -> None:
         "--out", type=Path, default=Path("bench/results/world_models"), help="data, models, plots"
     )
     parser.add_argument(
-        "--sections", nargs="+", default=["fidelity", "planning", "dyna", "outcome"],
-        choices=["fidelity", "planning", "dyna", "outcome"],
+        "--sections", nargs="+", default=["fidelity", "planning", "dyna", "outcome", "modes"],
+        choices=["fidelity", "planning", "dyna", "outcome", "modes"],
     )  # fmt: skip
     parser.add_argument("--seeds", type=int, default=3, help="seeds for PPO and Dyna")
     parser.add_argument("--simulations", type=int, default=64, help="MCTS simulations per move")
@@ -519,6 +635,8 @@ def main() -> None:
             results["dyna"] = bench_dyna(args.out, args.seeds, args.quick)
         elif section == "outcome":
             results["outcome"] = bench_outcome(args.out, args.quick, not args.no_minilm)
+        elif section == "modes":
+            results["modes"] = bench_modes(args.out, args.quick)
         timings[section] = time.perf_counter() - t0
         log(f"{section} done in {timings[section]:.0f}s")
     results["timings_s"] = {**timings, "total": time.perf_counter() - start}
