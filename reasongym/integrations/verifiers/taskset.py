@@ -1,0 +1,178 @@
+"""A reasongym id as a ``verifiers`` (0.4, ``verifiers.v1``) environment.
+
+* :class:`ReasonGymTaskset`: the env's tasks (``task_index`` 0..n-1), each prompt being the
+  env's own reset prompt (instructions, the tool grammar, the problem).
+* :class:`ReasonGymEnv`: one episode per task, stepped host-side (like verifiers' own
+  TextArena env): every assistant reply is one ``env.step``; the env's reply (tool output,
+  verifier feedback) is the next user turn; the episode's summed reward is recorded as
+  ``reasongym_reward``, so scores are exactly what ``gym.make(env_id)`` pays.
+* :class:`ReasonGymChatHarness`: a plain chat agent that runs in-process (one model call per
+  turn through verifiers' interception endpoint), so no ``uv``-built program or container
+  is needed to evaluate a chat model.
+
+The env's typed tools are called through its text grammar inside the episode (so every call
+is a scored, counted step), not as a verifiers ``Toolset``: a Toolset is an MCP server shared
+by all rollouts of a worker, whose calls do not pass through the episode; see the README.
+
+Run with verifiers' own entry point (the module is the taskset id)::
+
+    vf-eval reasongym.integrations.verifiers --env.taskset.env-id reasongym/Arithmetic-v0 \\
+        -m MODEL --env.player.client.base-url http://127.0.0.1:8000/v1 ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import verifiers.v1 as vf
+from pydantic import Field
+from verifiers.v1.runtimes import ProgramResult
+
+
+class ReasonGymTasksetConfig(vf.TasksetConfig):
+    """Which env and tasks (``--env.taskset.*`` on the command line)."""
+
+    env_id: str = "reasongym/Arithmetic-v0"
+    """A registered reasongym id."""
+    env_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """``gym.make`` keyword arguments."""
+    num_tasks: int | None = None
+    """How many tasks (task indices 0..num_tasks-1); required for procedural envs."""
+    seed: int = 0
+    """Reset seed of every episode (procedural envs are indexed, so tasks do not depend on it)."""
+
+
+class ReasonGymData(vf.TaskData):
+    env_id: str
+    env_kwargs: dict[str, Any]
+    task_index: int
+    seed: int
+
+
+class ReasonGymTask(vf.Task[ReasonGymData, vf.State, vf.TaskConfig]):
+    @property
+    def key(self) -> str:
+        return f"{self.data.env_id}#{self.data.task_index}"
+
+
+def _make(env_id: str, env_kwargs: dict[str, Any]):
+    import gymnasium as gym
+
+    import reasongym  # noqa: F401 - registers the ids
+
+    return gym.make(env_id, **env_kwargs)
+
+
+def _text(obs: Any) -> str:
+    return str(obs.get("text", "")) if isinstance(obs, dict) else str(obs)
+
+
+def _next_turn(obs: Any, info: dict[str, Any]) -> str:
+    """The env's reply as the next user turn, shown exactly as ``reasongym run``'s LLM agent
+    shows it (tool output as ``"Tool output:\n..."``), so both score the same chat."""
+    from reasongym.agents.search.chat import chat_prompt
+
+    messages = info.get("messages")
+    if isinstance(messages, list) and messages and isinstance(messages[-1], dict):
+        return str(chat_prompt([messages[-1]])[0]["content"])
+    return _text(obs)
+
+
+class ReasonGymTaskset(vf.Taskset[ReasonGymTask, ReasonGymTasksetConfig]):
+    def load(self) -> Iterator[ReasonGymTask]:
+        from reasongym.integrations import contract
+
+        config = self.config
+        env = _make(config.env_id, config.env_kwargs)
+        try:
+            total = contract.num_tasks(env)
+            count = config.num_tasks if config.num_tasks is not None else total
+            if count is None:
+                raise ValueError(
+                    f"{config.env_id} is procedural: set --env.taskset.num-tasks N"
+                )
+            if total is not None:
+                count = min(count, total)
+            for index in range(count):
+                obs, info = env.reset(seed=config.seed, options={"task_index": index})
+                yield ReasonGymTask(
+                    ReasonGymData(
+                        id=str(info.get("task_id") or f"{config.env_id}#{index}"),
+                        name=f"{config.env_id}#{index}",
+                        prompt=_text(obs),
+                        env_id=config.env_id,
+                        env_kwargs=dict(config.env_kwargs),
+                        task_index=index,
+                        seed=config.seed,
+                    ),
+                    config.task,
+                )
+        finally:
+            env.close()
+
+
+class ReasonGymEnvConfig(vf.EnvConfig):
+    # The episode runs host-side and the default harness needs no box, so the agent's
+    # runtime defaults to a local subprocess (verifiers' default is a remote Prime sandbox).
+    player: vf.AgentConfig = vf.AgentConfig(runtime=vf.SubprocessConfig())
+
+
+class ReasonGymEnv(vf.Env[ReasonGymEnvConfig]):
+    async def run(self, task, agents) -> None:
+        data = task.data
+        env = await asyncio.to_thread(_make, data.env_id, data.env_kwargs)
+        total, info = 0.0, {}
+        try:
+            await asyncio.to_thread(
+                env.reset, seed=data.seed, options={"task_index": data.task_index}
+            )
+            async with agents.player.interaction(task) as interaction:
+                segment = await interaction.turn()  # the task's prompt opens the exchange
+                while not segment.terminated:
+                    obs, reward, terminated, truncated, info = await asyncio.to_thread(
+                        env.step, segment.last_reply
+                    )
+                    total += float(reward)
+                    if terminated or truncated:
+                        break
+                    segment = await interaction.turn(_next_turn(obs, info))
+        finally:
+            env.close()
+        trace = interaction.trace
+        trace.record_reward("reasongym_reward", total, 1.0)
+        trace.info["is_success"] = bool(info.get("is_success", False))
+
+
+class ReasonGymChatHarnessConfig(vf.HarnessConfig):
+    pass
+
+
+class ReasonGymChatHarness(vf.Harness[ReasonGymChatHarnessConfig]):
+    """One chat completion per turn, in-process, through the interception endpoint."""
+
+    APPENDS_SYSTEM_PROMPT = True
+    SUPPORTS_RESUME = True
+    EXECUTES_CODE = False
+    NEEDS_CONTAINER = False
+
+    async def launch(self, ctx, trace, runtime, endpoint, secret, mcp_urls, data,
+                     tool_interception_url=None) -> ProgramResult:
+        from openai import AsyncOpenAI
+        from verifiers.v1.dialects.chat import message_to_wire
+
+        system, prompt = self.resolve_prompt(data)
+        messages: list[dict[str, Any]] = []
+        if system:
+            messages.append({"role": "system", "content": system})
+        if isinstance(prompt, str):
+            messages.append({"role": "user", "content": prompt})
+        elif prompt:
+            messages += [message_to_wire(m) for m in prompt]
+        client = AsyncOpenAI(base_url=endpoint, api_key=secret, max_retries=0)
+        try:
+            await client.chat.completions.create(model=ctx.model, messages=messages)
+        finally:
+            await client.close()
+        return ProgramResult(exit_code=0, stdout="", stderr="")
