@@ -3,6 +3,8 @@ determinism rollout and a get_state/set_state round trip."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -10,7 +12,10 @@ from gymnasium.utils.env_checker import check_env, data_equivalence
 
 import reasongym
 
-ENV_IDS = sorted(reasongym.list_envs())
+# The example files of examples/yaml/ (issue 18) are covered like the built-in ids.
+_EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "yaml"
+EXAMPLE_IDS = reasongym.register_yaml(_EXAMPLES) if _EXAMPLES.is_dir() else []
+ENV_IDS = sorted(set(reasongym.list_envs()) | set(EXAMPLE_IDS))
 
 
 def _make(env_id: str) -> gym.Env:
