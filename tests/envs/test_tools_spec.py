@@ -52,6 +52,8 @@ def test_to_openai_is_the_chat_completions_tool_entry():
         "additionalProperties": False,
     }
     assert "<tool" not in entry["function"]["description"]  # the grammar is the prompt's business
+    mcp = Calculator().spec().to_mcp()
+    assert mcp["inputSchema"] == entry["function"]["parameters"] and mcp["name"] == "calculator"
 
 
 def test_tag_grammar_is_rendered_from_the_specs():

@@ -5,7 +5,7 @@ callable. The same spec renders
 
 * the ``<tool>`` tag grammar of a prompt (:func:`render_tag_grammar`),
 * OpenAI ``tools=[...]`` entries for native tool-calling models (:meth:`ToolSpec.to_openai`),
-* and, in the bridges, TRL tool methods and MCP tools.
+* MCP ``tools/list`` entries (:meth:`ToolSpec.to_mcp`), and TRL tool methods in the bridges.
 
 Arguments a policy sends are checked by :meth:`ToolSpec.check_arguments` (a small, strict
 subset of JSON Schema: ``type``, ``properties``, ``required``, ``additionalProperties``,
@@ -89,6 +89,14 @@ class ToolSpec:
                 "description": self.description,
                 "parameters": copy.deepcopy(self.parameters),
             },
+        }
+
+    def to_mcp(self) -> dict[str, Any]:
+        """The MCP ``tools/list`` entry (``inputSchema`` is MCP's name for the schema)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "inputSchema": copy.deepcopy(self.parameters),
         }
 
     def check_arguments(self, arguments: Any) -> str | None:
