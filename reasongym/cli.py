@@ -12,7 +12,7 @@ from typing import Any
 
 # Modules that add subcommands through ``add_subcommands(subparsers)``; imported lazily
 # and skipped if absent so a partial install still has a working CLI.
-SUBCOMMAND_MODULES = ["reasongym.sandboxes.cli", "reasongym.train.sb3", "reasongym.train.cli", "reasongym.world_models.cli", "reasongym.integrations.openenv.cli"]
+SUBCOMMAND_MODULES = ["reasongym.sandboxes.cli", "reasongym.train.cli", "reasongym.world_models.cli", "reasongym.integrations.openenv.cli"]
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -38,7 +38,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from reasongym.registration import check_files
 
     checked = check_files(args.paths)
-    failures = 0
+    failures = canonical_failures = 0
     for item in checked:
         if item.error is not None:
             failures += 1
@@ -49,10 +49,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             from reasongym.envs.tasks.canonical import run_canonical
 
             report = run_canonical(item.file, item.spec, item.kwargs)
-            failures += bool(report.failed)
-            print(report.text(), file=sys.stderr if report.failed else sys.stdout)
-    print(f"{len(checked) - failures} valid, {failures} invalid")
-    return 1 if failures else 0
+            canonical_failures += bool(report.failed)
+            print(report.text(), flush=True)
+    summary = f"{len(checked) - failures} valid, {failures} invalid"
+    if getattr(args, "run_canonical", False):
+        summary += f"; {canonical_failures} file(s) with failing canonical solutions"
+    print(summary)
+    return 1 if failures or canonical_failures else 0
 
 
 # ``reasongym run`` flags that are agent options, by the factory keyword they become.

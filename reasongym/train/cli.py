@@ -1,4 +1,5 @@
-"""``reasongym train expert-iteration|grpo|dpo --config configs/runs/X.yaml [--out DIR]``.
+"""``reasongym train sb3|dyna ENV_ID ...`` and ``reasongym train expert-iteration|grpo|dpo
+--config configs/runs/X.yaml [--out DIR]``.
 
 Each run reads a YAML config (unknown keys are rejected), saves it beside its outputs and
 resumes from its last checkpoint when ``--out`` already holds the same run.
@@ -23,14 +24,21 @@ TRAINERS = {
 
 
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``train expert-iteration|grpo|dpo`` to the ``reasongym`` command's subparsers
-    (joining the ``train`` command if another module already added it)."""
-    train_parser = subparsers.choices.get("train")
-    if train_parser is None:
-        train_parser = subparsers.add_parser("train", help="train agents (sb3, grpo, ...)")
-        train_sub = train_parser.add_subparsers(dest="trainer", required=True)
-    else:
-        train_sub = train_parser._subparsers._group_actions[0]  # argparse keeps it here
+    """Add the ``train`` command with every trainer to the ``reasongym`` command's subparsers.
+
+    This is the one place that builds ``train``: ``sb3`` and ``dyna`` (flags on the command
+    line) and ``expert-iteration``, ``grpo``, ``dpo`` (a run YAML), always in this order, so
+    the result never depends on which modules were imported first.
+    """
+    from reasongym.train.dyna import add_dyna_parser
+    from reasongym.train.sb3 import add_sb3_parser
+
+    train_parser = subparsers.add_parser(
+        "train", help=f"train agents: sb3, dyna, {', '.join(TRAINERS)}"
+    )
+    train_sub = train_parser.add_subparsers(dest="trainer", required=True)
+    add_sb3_parser(train_sub)
+    add_dyna_parser(train_sub)
     for name, (module, _, help_text) in TRAINERS.items():
         p = train_sub.add_parser(name, help=help_text, description=_doc(module))
         p.add_argument("--config", type=Path, required=True, help="run YAML (configs/runs/)")

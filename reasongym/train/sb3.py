@@ -363,17 +363,11 @@ def plot_learning_curve(
 
 # -- command line -----------------------------------------------------------------------------
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``train sb3 ENV_ID ...`` to the ``reasongym`` command's subparsers.
+    """Add the ``train`` command (with ``sb3`` among its trainers): the same as
+    :func:`reasongym.train.cli.add_subcommands`, which builds it."""
+    from reasongym.train.cli import add_subcommands as add_train
 
-    If another module already added ``train``, ``sb3`` joins its subcommands.
-    """
-    train_parser = subparsers.choices.get("train")
-    if train_parser is None:
-        train_parser = subparsers.add_parser("train", help="train agents (sb3, ...)")
-        train_sub = train_parser.add_subparsers(dest="trainer", required=True)
-    else:
-        train_sub = train_parser._subparsers._group_actions[0]  # argparse keeps it here
-    add_sb3_parser(train_sub)
+    add_train(subparsers)
 
 
 def add_env_arguments(p: argparse.ArgumentParser) -> None:

@@ -20,8 +20,8 @@ from typing import Any
 
 
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``wm collect|train|eval``, and ``dyna`` under ``train`` (joining the ``train``
-    command if another module already added it)."""
+    """Add ``wm collect|train|eval`` (``train dyna`` is built with the other trainers by
+    :func:`reasongym.train.cli.add_subcommands`)."""
     from reasongym.world_models.policies import POLICY_HELP
 
     wm = subparsers.add_parser("wm", help="world models: collect data, train, measure fidelity")
@@ -71,15 +71,6 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_eval)
 
-    from reasongym.train.dyna import add_dyna_parser
-
-    train_parser = subparsers.choices.get("train")
-    if train_parser is None:
-        train_parser = subparsers.add_parser("train", help="train agents (sb3, dyna, ...)")
-        train_sub = train_parser.add_subparsers(dest="trainer", required=True)
-    else:
-        train_sub = train_parser._subparsers._group_actions[0]  # argparse keeps it here
-    add_dyna_parser(train_sub)
 
 
 def _json(text: str | None) -> dict[str, Any]:

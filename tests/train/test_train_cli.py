@@ -3,22 +3,39 @@ from __future__ import annotations
 import argparse
 import json
 
-from reasongym.train import cli, sb3
+from reasongym.train import cli
 
 
 def _parser():
     parser = argparse.ArgumentParser(prog="reasongym")
-    sub = parser.add_subparsers(dest="command")
-    sb3.add_subcommands(sub)
-    cli.add_subcommands(sub)  # joins the existing `train` command
+    cli.add_subcommands(parser.add_subparsers(dest="command"))
     return parser
 
 
-def test_train_subcommands_join_sb3(tmp_path):
+def test_one_train_command_holds_every_trainer_in_a_fixed_order(tmp_path):
     parser = _parser()
     args = parser.parse_args(["train", "grpo", "--config", "x.yaml", "--out", str(tmp_path)])
     assert args.trainer_name == "grpo" and args.out == tmp_path
     assert parser.parse_args(["train", "sb3", "reasongym/MazeDiscrete-v0"]).env_id
+    assert parser.parse_args(["train", "dyna", "reasongym/MazeDiscrete-v0"]).func.__name__ == "_cmd_dyna"
+    train = parser._subparsers._group_actions[0].choices["train"]  # test-only introspection
+    trainers = list(train._subparsers._group_actions[0].choices)
+    assert trainers == ["sb3", "dyna", "expert-iteration", "grpo", "dpo"]
+
+
+def test_the_reasongym_command_builds_train_once_whatever_the_import_order():
+    import importlib
+    import sys
+
+    import reasongym.cli
+
+    for name in ("reasongym.world_models.cli", "reasongym.train.sb3", "reasongym.train.dyna"):
+        importlib.import_module(name)  # imported first, as another entry point might
+    parser = reasongym.cli.build_parser()
+    for trainer in ("sb3", "dyna"):
+        args = parser.parse_args(["train", trainer, "reasongym/MazeDiscrete-v0"])
+        assert args.func.__module__ == f"reasongym.train.{trainer}"
+    assert "reasongym.train.cli" in sys.modules
 
 
 def test_train_expert_iteration_from_yaml(tmp_path, capsys):

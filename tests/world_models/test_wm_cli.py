@@ -10,14 +10,14 @@ import pytest
 from reasongym.world_models.cli import add_subcommands
 
 
-def _parser(with_sb3_first: bool = False) -> argparse.ArgumentParser:
+def _parser(with_train: bool = False) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reasongym")
     sub = parser.add_subparsers(dest="command", required=True)
-    if with_sb3_first:
-        from reasongym.train.sb3 import add_subcommands as add_sb3
-
-        add_sb3(sub)
     add_subcommands(sub)
+    if with_train:
+        from reasongym.train.cli import add_subcommands as add_train
+
+        add_train(sub)
     return parser
 
 
@@ -52,8 +52,8 @@ def test_outcome_model_from_collected_answers(tmp_path):
     assert json.loads((model / "model.json").read_text())["kind"] == "outcome"
 
 
-def test_dyna_joins_an_existing_train_command():
-    parser = _parser(with_sb3_first=True)
+def test_dyna_is_a_trainer_of_the_train_command():
+    parser = _parser(with_train=True)
     args = parser.parse_args(["train", "dyna", "reasongym/MazeDiscrete-v0", "--model-steps", "64"])
     assert args.model_steps == 64 and args.func.__name__ == "_cmd_dyna"
     args = parser.parse_args(["train", "sb3", "reasongym/MazeDiscrete-v0"])

@@ -50,13 +50,9 @@ def test_config_checks():
         sb3.SB3Config("reasongym/MazeDiscrete-v0", target_success=0.9, eval_episodes=0)
 
 
-def test_sb3_joins_an_existing_train_command():
+def test_sb3_is_a_trainer_of_the_one_train_command():
     parser = argparse.ArgumentParser(prog="reasongym")
-    sub = parser.add_subparsers(dest="command", required=True)
-    train = sub.add_parser("train")
-    train_sub = train.add_subparsers(dest="trainer", required=True)
-    train_sub.add_parser("other")
-    sb3.add_subcommands(sub)
+    sb3.add_subcommands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["train", "sb3", "reasongym/MazeDiscrete-v0", "--steps", "10"])
     assert args.steps == 10 and args.func is sb3._cmd_train_sb3
 
