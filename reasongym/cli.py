@@ -50,7 +50,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
             report = run_canonical(item.file, item.spec, item.kwargs)
             canonical_failures += bool(report.failed)
-            print(report.text(), flush=True)
+            if report.checked or report.failed:
+                print(report.text(), flush=True)
     summary = f"{len(checked) - failures} valid, {failures} invalid"
     if getattr(args, "run_canonical", False):
         summary += f"; {canonical_failures} file(s) with failing canonical solutions"
@@ -73,6 +74,7 @@ AGENT_FLAGS = {
     "max_revisions": "--max-revisions",
     "guidance": "--guidance",
     "search_mode": "--search-mode",
+    "prm": "--prm",
 }
 
 
@@ -96,6 +98,8 @@ def agent_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
         if "keep_trees" not in valid:
             wrong.append("--export-sft/--export-dpo")
         options["keep_trees"] = True
+    if isinstance(options.get("prm"), str):
+        options["prm"] = load_callable(options["prm"], flag="--prm")
     if wrong:
         takes = sorted(AGENT_FLAGS[n] for n in valid if n in AGENT_FLAGS) or ["none"]
         raise SystemExit(
@@ -103,6 +107,23 @@ def agent_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
             f"its options: {', '.join(takes)}"
         )
     return options
+
+
+def load_callable(spec: str, flag: str) -> Any:
+    """``MODULE:NAME`` -> the callable it names (an error that says how to write it)."""
+    import importlib
+
+    module_name, _, name = spec.partition(":")
+    try:
+        target = getattr(importlib.import_module(module_name), name) if name else None
+    except (ImportError, AttributeError) as exc:
+        raise SystemExit(f"reasongym run: {flag} {spec!r}: {exc}") from None
+    if not callable(target):
+        raise SystemExit(
+            f"reasongym run: {flag} {spec!r} must name a callable as MODULE:FUNCTION "
+            "(e.g. mypkg.rewards:score_steps, taking the chat messages, returning a float)"
+        )
+    return target
 
 
 def parse_tasks(spec: str) -> list[int]:
@@ -299,8 +320,14 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument(
         "--guidance",
         default=None,
-        help=f"what ranks branches: {', '.join(n for n in GUIDANCE_NAMES if n != 'prm')}, or a weighted mix "
+        help=f"what ranks branches: {', '.join(GUIDANCE_NAMES)} (prm needs --prm), or a weighted mix "
         "such as 'logprob:1,self_eval:0.5' (default: verifier in train mode, logprob in eval mode)",
+    )
+    search.add_argument(
+        "--prm",
+        metavar="MODULE:FUNCTION",
+        default=None,
+        help="a process reward model for guidance 'prm': a function of the chat messages returning a float",
     )
     search.add_argument(
         "--search-mode",
