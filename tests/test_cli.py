@@ -85,7 +85,40 @@ def test_run_help_offers_only_guidance_that_builds(capsys):
         main(["run", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     listed = text.split("what ranks branches:")[1].split(", or a weighted mix")[0]
-    names = [n.strip() for n in listed.split(",")]
-    assert "env_feedback" not in names and names
-    for name in names:
-        build_guidance(name)  # every name the help offers can be built from the CLI
+    names = [n.strip() for n in listed.replace("(prm needs --prm)", "").split(",")]
+    assert "env_feedback" not in names and "prm" in names
+    for name in names:  # every name the help offers can be built
+        build_guidance(name, prm=len)
+
+
+def prm_prefers_short_steps(messages):
+    """A process reward model for the test below: shorter last messages score higher."""
+    return 1.0 / (1 + len(str(messages[-1]["content"])))
+
+
+def test_run_builds_prm_guidance_from_the_command_line(tmp_path):
+    import pytest
+
+    from reasongym.agents.models.serve import serve_in_thread
+
+    class Answer:  # a served policy that always answers 0
+        def __new__(cls):
+            from reasongym.agents.models.base import Completion, LanguageModel
+
+            class LM(LanguageModel):
+                def generate(self, prompts, config):
+                    c = Completion("<answer>0</answer>", ("<answer>", "0", "</answer>"), (-0.1,) * 3)
+                    return [[c] * config.n for _ in prompts]
+
+            return LM()
+
+    out = tmp_path / "prm.json"
+    with serve_in_thread(Answer(), model_name="zero") as server:
+        argv = ["run", "reasongym/Arithmetic-v0", "--agent", "bon", "--n", "2", "--base-url", server.base_url,
+                "--guidance", "prm", "--prm", "tests.test_cli:prm_prefers_short_steps", "--episodes", "2",
+                "--json", str(out), "--quiet"]  # fmt: skip
+        assert main(argv) == 0
+        stats = json.loads(out.read_text())["agent_stats"]
+        assert stats["guidance"] == "prm" and stats["prm_calls"] > 0
+        with pytest.raises(SystemExit, match="MODULE:FUNCTION"):
+            main([*argv[: argv.index("--prm")], "--prm", "json", "--quiet"])

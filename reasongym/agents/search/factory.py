@@ -7,9 +7,15 @@ and Ray workers receive the same plain keyword arguments.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from reasongym.agents.models.base import DEFAULT_MAX_TOKENS, GenerationConfig, LanguageModel
+from reasongym.agents.models.base import (
+    DEFAULT_MAX_TOKENS,
+    GenerationConfig,
+    LanguageModel,
+    Message,
+)
 from reasongym.agents.search.base import SearchAgent, SearchMode
 
 SEARCH_AGENTS = ("bon", "beam", "mcts", "revision")
@@ -37,11 +43,17 @@ def _common(
     base_url: str | None,
     temperature: float | None,
     max_tokens: int | None,
-    guidance: str | None,
+    guidance: Any,
     search_mode: SearchMode,
     keep_trees: bool,
     seed: int | None,
+    prm: Callable[[list[Message]], float] | None,
 ) -> tuple[LanguageModel, dict[str, Any]]:
+    lm = policy or load_policy(model, base_url)
+    if prm is not None or (guidance is not None and "prm" in guidance):
+        from reasongym.agents.search.guidance import parse_guidance
+
+        guidance = parse_guidance(guidance or "prm", lm, prm=prm)
     generation = GenerationConfig(
         temperature=SEARCH_TEMPERATURE if temperature is None else float(temperature),
         max_tokens=DEFAULT_MAX_TOKENS if max_tokens is None else int(max_tokens),
@@ -53,7 +65,7 @@ def _common(
         "seed": seed,
         "keep_trees": bool(keep_trees),
     }
-    return policy or load_policy(model, base_url), options
+    return lm, options
 
 
 def make_bon(
@@ -68,6 +80,7 @@ def make_bon(
     search_mode: SearchMode = "eval",
     keep_trees: bool = False,
     seed: int | None = None,
+    prm: Callable[[list[Message]], float] | None = None,
 ) -> SearchAgent:
     """Best-of-N (:class:`~reasongym.agents.search.best_of_n.BestOfN`) with ``n`` samples.
 
@@ -83,6 +96,8 @@ def make_bon(
         search_mode: ``"eval"`` (no verifier access while choosing) or ``"train"``.
         keep_trees: keep every search tree (for ``--export-sft``/``--export-dpo``).
         seed: base seed of sampling.
+        prm: a process reward model ``prm(messages) -> float`` for guidance ``"prm"`` (the
+            default guidance when given; ``reasongym run --prm MODULE:FUNCTION``).
     """
     from reasongym.agents.search.best_of_n import BestOfN
 
@@ -103,6 +118,7 @@ def make_beam(
     search_mode: SearchMode = "eval",
     keep_trees: bool = False,
     seed: int | None = None,
+    prm: Callable[[list[Message]], float] | None = None,
 ) -> SearchAgent:
     """Step-level beam search: ``beam_width`` kept, ``expand`` proposals per node (default
     ``beam_width``); the other arguments as for :func:`make_bon`."""
@@ -126,6 +142,7 @@ def make_mcts(
     search_mode: SearchMode = "eval",
     keep_trees: bool = False,
     seed: int | None = None,
+    prm: Callable[[list[Message]], float] | None = None,
 ) -> SearchAgent:
     """PUCT tree search with ``simulations`` rounds, ``expand`` samples per expansion
     (default 4) and exploration ``c_puct``; the other arguments as for :func:`make_bon`."""
@@ -153,6 +170,7 @@ def make_revision(
     search_mode: SearchMode = "eval",
     keep_trees: bool = False,
     seed: int | None = None,
+    prm: Callable[[list[Message]], float] | None = None,
 ) -> SearchAgent:
     """Sequential revision with up to ``max_revisions`` revisions; the other arguments as
     for :func:`make_bon`."""
@@ -172,6 +190,7 @@ _COMMON_NAMES = (
     "search_mode",
     "keep_trees",
     "seed",
+    "prm",
 )
 
 
