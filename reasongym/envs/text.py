@@ -340,7 +340,6 @@ class TextTaskEnv(ReasonEnv):
 
     def _extra_info(self, action: dict[str, Any] | None = None) -> dict[str, Any]:
         info: dict[str, Any] = {"messages": [dict(m) for m in self._state.messages]}
-        info.update(self.source.info(self._state.task))  # "source", "curriculum"
         info["action"] = action
         info["attempts_left"] = self.config.max_attempts - self._state.attempts
         if action is not None and action.get("kind") == "format_error":
@@ -351,6 +350,7 @@ class TextTaskEnv(ReasonEnv):
         info = super()._common_info(extra, verdict)
         info.setdefault("messages", [dict(m) for m in self._state.messages])
         info.setdefault("action", None)
+        info.update(self.source.info(self._state.task))  # "source", "curriculum" (after this step)
         return info
 
     def render(self) -> str | None:
