@@ -6,7 +6,8 @@ For two programs, ``print(1)`` and a HumanEval check (problem HumanEval/0 from t
   * ``python -S -c pass``: a bare interpreter start on the host, the floor of any design that
     starts an interpreter per run (measured first, so the figures can be read against it:
     this machine's 2 cores are shared, so every latency is under someone else's load);
-  * ``subprocess``: plain ``python3 -c CODE`` on the host, no isolation;
+  * ``subprocess``: plain ``python3 -S -c CODE`` on the host, no isolation (``-S``: this
+    machine's site-packages run a ``.pth`` hook that costs ~100 ms per start);
   * ``docker fork``: reasongym's DockerSandbox, each run a fork of the warm runner (default);
   * ``docker exec``: the same pool with ``launch="exec"``: a ``python3 main.py`` start per
     run, the pre-fork-server path (today's warm pool);
@@ -31,7 +32,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -209,7 +209,7 @@ def main() -> int:
 
     limits = Limits(timeout_s=30, memory_mb=512)
     programs = {"print(1)": ("print(1)", "1\n"), "HumanEval/0 check": (humaneval_program(), "")}
-    host_python = shutil.which("python3") or sys.executable
+    host_python = os.path.realpath(sys.executable)  # not a shim (pyenv): a real interpreter
     results: dict[str, dict[str, dict[int, dict]]] = {}
 
     def record(backend: str, program: str, workers: int, stats: dict) -> None:
@@ -241,7 +241,9 @@ def main() -> int:
                     program,
                     workers,
                     measure(
-                        subprocess_runner([host_python, "-c", code], expected), args.runs, workers
+                        subprocess_runner([host_python, "-S", "-c", code], expected),
+                        args.runs,
+                        workers,
                     ),
                 )
                 for launch, pool in pools.items():

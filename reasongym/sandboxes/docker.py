@@ -175,23 +175,42 @@ class DockerSandbox(Sandbox):
         }
         parts = [given.code, given.stdin, *(data for _, data in given.files)]
         input_mb = sum(len(p) for p in parts) >> 20
-        worker = self._acquire(limits, input_mb)
-        t0 = time.monotonic()
-        try:
-            answer, payload = worker.request(
-                request, timeout=limits.timeout_s + ANSWER_GRACE_S + input_mb / 20, parts=parts
+        for _ in range(self.pool_size + 2):
+            worker = self._acquire(limits, input_mb)
+            t0 = time.monotonic()
+            try:
+                answer, payload = worker.request(
+                    request, timeout=limits.timeout_s + ANSWER_GRACE_S + input_mb / 20, parts=parts
+                )
+            except WorkerTimeout:
+                self._discard(worker)
+                return ExecResult(
+                    "",
+                    "",
+                    None,
+                    timed_out=True,
+                    duration_s=time.monotonic() - t0,
+                    backend=self.name,
+                )
+            except WorkerBroken as exc:
+                self._discard(worker)
+                return self._after_crash(worker, exc, time.monotonic() - t0)
+            except BaseException:  # e.g. KeyboardInterrupt mid-run: the program may still run
+                self._discard(worker)
+                raise
+            if answer.get("op") != "tainted":
+                break
+            # The wipe after its previous run failed; it ran nothing: run it on another one.
+            log.info(
+                "sandbox container %s is tainted (%s); replacing it",
+                worker.short_id,
+                answer.get("error"),
             )
-        except WorkerTimeout:
             self._discard(worker)
-            return ExecResult(
-                "", "", None, timed_out=True, duration_s=time.monotonic() - t0, backend=self.name
+        else:
+            raise SandboxCrashed(
+                "every sandbox container was tainted by the run before; retry the run"
             )
-        except WorkerBroken as exc:
-            self._discard(worker)
-            return self._after_crash(worker, exc, time.monotonic() - t0)
-        except BaseException:  # e.g. KeyboardInterrupt mid-run: the program may still run
-            self._discard(worker)
-            raise
         sizes = (answer.get("stdout"), answer.get("stderr"))
         if (
             answer.get("op") != "result"

@@ -182,3 +182,16 @@ def test_exec_launch_is_the_fallback_switch(monkeypatch):
     monkeypatch.setenv("REASONGYM_SANDBOX_LAUNCH", "vm")
     with pytest.raises(ValueError, match="REASONGYM_SANDBOX_LAUNCH"):
         DockerSandbox(image=IMAGE, pool_size=1)
+
+
+def test_a_run_whose_leftovers_cannot_be_wiped_is_never_followed_on_that_container():
+    """The wipe after a run happens after its answer; if it fails, the next run goes to a
+    fresh container, transparently."""
+    with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS) as sb:
+        (before,) = sb.container_ids
+        deep = "import os\nfor _ in range(1500):\n    os.mkdir('d'); os.chdir('d')\nprint('deep')"
+        r = sb.run(deep, limits=Limits(timeout_s=20, disk_mb=16))
+        assert r.ok and r.stdout == "deep\n", r
+        r = sb.run("import os\nprint(sorted(os.listdir('.')))")
+        assert r.ok and r.stdout == "['main.py']\n", r
+        assert before not in sb.container_ids
