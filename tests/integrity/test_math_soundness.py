@@ -200,6 +200,9 @@ HOSTILE = [
     "\\boxed{1e99999999}",
     "\\boxed{(10^{100})!}",
     "\\boxed{\\sin(" * 5_000 + "1" + ")}" * 5_000,
+    "\\boxed{1" + " " * 9_990 + "%x}",  # quadratic whitespace scans once took 19 s
+    "\\boxed{a" + "\\," * 5_000 + "a}",
+    "\\boxed{" + "x_" * 5_000 + "}",
 ]
 
 

@@ -149,13 +149,14 @@ def _strip_units(s: str) -> str:
 
 def normalize_answer(answer: str) -> NormalizedAnswer:
     """Normalise an extracted answer; see the module docstring for what changes."""
-    s = answer.translate(_UNICODE).strip()
+    # Whitespace runs collapse first: every pattern below then scans in linear time.
+    s = _WS_RE.sub(" ", answer.translate(_UNICODE)).strip()
     s = _LATEX_THOUSANDS_RE.sub(",", s)
     s = _DIGIT_THIN_SPACE_RE.sub("", s)
     s = _BRACED_COMMA_RE.sub(",", s)
     s = _LEFT_RIGHT_RE.sub("", s)
     s = _NEG_SPACE_RE.sub("", s)  # 16,\!386 is 16,386
-    s = _SPACING_RE.sub(" ", s)
+    s = _WS_RE.sub(" ", _SPACING_RE.sub(" ", s))
     s = _FRAC_VARIANT_RE.sub(r"\\frac", s)
     s = _BINOM_VARIANT_RE.sub(r"\\binom", s)
     s = _OPERATORNAME_RE.sub(r"\\\1", s)
