@@ -210,7 +210,7 @@ ATTACKS: dict[str, str] = {
         "                pass\n"
         "    return None\n",
     ),
-    "returns 64 MB": WRONG.replace("    return None\n", "    return 'x' * (64 << 20)\n"),
+    "returns 8 MB": WRONG.replace("    return None\n", "    return 'x' * (8 << 20)\n"),
     "returns a list nested 100,000 deep": WRONG.replace(
         "    return None\n",
         "    v = []\n    for _ in range(100000):\n        v = [v]\n    return v\n",

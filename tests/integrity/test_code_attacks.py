@@ -18,7 +18,7 @@ def task():
 
 
 def _verifier(sandbox) -> CodeTestsVerifier:
-    return CodeTestsVerifier(sandbox=sandbox, timeout_s=3, step_timeout_s=1)
+    return CodeTestsVerifier(sandbox=sandbox, timeout_s=2, step_timeout_s=0.5)
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))

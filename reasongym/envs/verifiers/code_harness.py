@@ -25,6 +25,7 @@ it prints. In order:
 5. At the end the harness alone writes one line to its stdout: the nonce and a JSON report.
 """
 
+import ast
 import base64
 import builtins
 import json
@@ -41,6 +42,11 @@ MAX_NODES = 200_000  # containers + scalars in one value
 MAX_TEXT = 300  # characters of a message kept per test
 STDOUT_TAIL = 2000  # characters of the candidate's output kept
 PR_SET_DUMPABLE, PR_GET_DUMPABLE = 4, 3
+BATCH = "#batch"  # a request that carries many calls; the worker answers each in turn
+MAX_PLAN = 1000  # calls announced ahead in one batch
+MAX_BUFFERED = 32 << 20  # bytes of answers the harness holds before they are asked for
+HARNESS_FILE = "harness.py"  # this file's source, beside main.py (which may be a loader)
+PRELOAD_FILE = "preload.txt"  # stdlib modules to import before the fork (from the task's prompt)
 
 
 class CodecError(Exception):
@@ -212,15 +218,16 @@ def send_frame(fd, obj, deadline=None):
             raise ChannelError("the pipe is closed (%s)" % type(exc).__name__) from None
 
 
-def recv_frame(fd, deadline=None):
-    """One parsed message, or None on a clean end of stream."""
+def recv_frame(fd, deadline=None, sized=False):
+    """One parsed message, or None on a clean end of stream (``(message, bytes)`` if sized)."""
     head = _read_exact(fd, 4, deadline, eof_ok=True)
     if head is None:
-        return None
+        return (None, 0) if sized else None
     size = int.from_bytes(head, "big")
     if size > MAX_FRAME:
         raise ChannelError("a message of %d bytes (the limit is %d)" % (size, MAX_FRAME))
-    return loads(_read_exact(fd, size, deadline, eof_ok=False))
+    msg = loads(_read_exact(fd, size, deadline, eof_ok=False))
+    return (msg, size) if sized else msg
 
 
 def _read_exact(fd, size, deadline, eof_ok):
@@ -276,23 +283,25 @@ def worker_main(req_fd, resp_fd):
         send_frame(resp_fd, ["0", "load_error", _describe(exc)])
         return
     _flush()
-    send_frame(resp_fd, ["0", "loaded", None])
+    names = [k for k, v in list(ns.items()) if type(k) is str and callable(v)][:1000]
+    send_frame(resp_fd, ["0", "loaded", names])
     while True:
         msg = recv_frame(req_fd)
         if msg is None:
             return
         seq, name, args, kwargs = msg
-        reply = _serve_one(ns, name, args, kwargs)
-        _flush()
-        try:
-            send_frame(resp_fd, [seq] + reply)
-        except CodecError as exc:
-            send_frame(resp_fd, [seq, "bad", "%s returned %s" % (name, exc)])
+        calls = args if name == BATCH else [[name, args, kwargs]]
+        for i, (fn_name, fn_args, fn_kwargs) in enumerate(calls):
+            reply_id = "%s.%d" % (seq, i) if name == BATCH else seq
+            reply = _serve_one(ns, fn_name, fn_args, fn_kwargs)
+            _flush()
+            try:
+                send_frame(resp_fd, [reply_id] + reply)
+            except CodecError as exc:
+                send_frame(resp_fd, [reply_id, "bad", "%s returned %s" % (fn_name, exc)])
 
 
 def _serve_one(ns, name, args, kwargs):
-    if name == "":  # is the entry point defined?
-        return ["ok", encode(callable(ns.get(decode(args)[0])))]
     fn = ns.get(name)
     if not callable(fn):
         return ["missing", "the solution does not define a function named %r" % name]
@@ -376,8 +385,53 @@ class Worker:
         self.pid, self.req_fd, self.resp_fd = pid, req_fd, resp_fd
         self.seq = 0
         self.dead = None  # why it can no longer be used
+        self.names = []  # what the worker says it defines (for messages only)
+        self.announced = {}  # call key -> ids of answers to announced calls, in order
+        self.outstanding = set()  # ids asked for and not yet answered
+        self.buffered = {}  # id -> (answer, size) that arrived before it was needed
+        self.buffered_bytes = 0
         for fd in (req_fd, resp_fd):
             os.set_blocking(fd, False)
+
+    def announce(self, calls, deadline):
+        """Send calls the tests will (probably) make, so that the worker answers them back to
+        back instead of one round trip each. ``calls``: ``[name, wire args, wire kwargs]``."""
+        self.seq += 1
+        seq = "%x" % self.seq
+        try:
+            send_frame(self.req_fd, [seq, BATCH, calls, None], deadline)
+        except CodecError:
+            return  # too big to announce: every call goes live
+        except (Deadline, ChannelError):
+            self.kill("stopped reading")
+            return
+        for i, call in enumerate(calls):
+            reply_id = "%s.%d" % (seq, i)
+            self.announced.setdefault(_call_key(*call), []).append(reply_id)
+            self.outstanding.add(reply_id)
+
+    def _answer(self, want, deadline):
+        """The worker's answer ``want``; answers to other ids still expected are kept."""
+        if want in self.buffered:
+            msg, size = self.buffered.pop(want)
+            self.buffered_bytes -= size
+            return msg
+        while True:
+            msg, size = recv_frame(self.resp_fd, deadline, sized=True)
+            if msg is None:
+                return None
+            if type(msg) is not list or len(msg) != 3 or type(msg[1]) is not str:
+                raise ChannelError("a malformed answer")
+            if msg[0] == want:
+                self.outstanding.discard(want)
+                return msg
+            if msg[0] not in self.outstanding:
+                raise ChannelError("an answer to a call never made")
+            self.outstanding.discard(msg[0])
+            self.buffered[msg[0]] = (msg, size)
+            self.buffered_bytes += size
+            if self.buffered_bytes > MAX_BUFFERED:
+                raise ChannelError("more than %d MiB of answers nobody asked for yet" % (MAX_BUFFERED >> 20))
 
     def wait_loaded(self, deadline):
         try:
@@ -392,6 +446,8 @@ class Worker:
             status = self.kill("exited")
             return "the solution exited while loading (%s)" % status
         if type(msg) is list and len(msg) == 3 and msg[0] == "0" and msg[1] == "loaded":
+            if type(msg[2]) is list:
+                self.names = [n for n in msg[2] if type(n) is str]
             return None
         if type(msg) is list and len(msg) == 3 and msg[0] == "0" and msg[1] == "load_error":
             self.kill("failed to load")
@@ -400,11 +456,16 @@ class Worker:
         return "the solution broke the harness protocol while loading"
 
     def call(self, name, args, kwargs, deadline):
-        self.seq += 1
-        seq = "%x" % self.seq  # ids are strings: the protocol has no JSON numbers
+        ids = self.announced.get(_call_key(name, args, kwargs))
         try:
-            send_frame(self.req_fd, [seq, name, args, kwargs], deadline)
-            msg = recv_frame(self.resp_fd, deadline)
+            if ids:
+                seq = ids.pop(0)
+            else:
+                self.seq += 1
+                seq = "%x" % self.seq  # ids are strings: the protocol has no JSON numbers
+                send_frame(self.req_fd, [seq, name, args, kwargs], deadline)
+                self.outstanding.add(seq)
+            msg = self._answer(seq, deadline)
         except Deadline:
             self.kill("timed out")
             raise CandidateFailure("timed out") from None
@@ -417,9 +478,6 @@ class Worker:
         if msg is None:
             status = self.kill("exited")
             raise CandidateFailure("the candidate process exited (%s)" % status)
-        if type(msg) is not list or len(msg) != 3 or msg[0] != seq or type(msg[1]) is not str:
-            self.kill("broke the protocol")
-            raise CandidateFailure("the candidate broke the harness protocol")
         kind, payload = msg[1], msg[2]
         if kind == "ok":
             try:
@@ -454,6 +512,58 @@ class Worker:
         if os.WIFSIGNALED(status):
             return "killed by signal %d" % os.WTERMSIG(status)
         return "exit code %d" % os.WEXITSTATUS(status)
+
+
+def _call_key(name, args, kwargs):
+    return json.dumps([name, args, kwargs], ensure_ascii=True, separators=(",", ":"))
+
+
+# Where a call runs exactly once when its statement runs (no loop, branch, short circuit,
+# nested function, or assert message): only such calls are announced ahead.
+_ONCE = (ast.Module, ast.Assert, ast.Expr, ast.Assign, ast.AnnAssign, ast.Compare, ast.BinOp,
+         ast.UnaryOp, ast.Call, ast.keyword, ast.Tuple, ast.List, ast.Subscript, ast.Attribute,
+         ast.Name, ast.Load, ast.Store, ast.Constant, ast.expr_context, ast.operator,
+         ast.unaryop, ast.cmpop)
+
+
+def plan_calls(steps, entry):
+    """The calls the tests will make, in order: every call of a test step whose calls all
+    have literal arguments and run exactly once, up to the first step that is not so (from
+    there on every call goes live, so none waits behind a call announced for later)."""
+    names = {"candidate", entry}
+    plan = []
+    for step in steps:
+        if not step["test"]:
+            continue
+        try:
+            calls = _step_calls(ast.parse(step["code"]), names, entry)
+        except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError, CodecError):
+            return plan
+        if calls is None or len(plan) + len(calls) > MAX_PLAN:
+            return plan
+        plan += calls
+    return plan
+
+
+def _step_calls(tree, names, entry):
+    found = []
+    todo = [(tree, True)]
+    while todo:
+        node, once = todo.pop()
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names:
+            if not once or any(k.arg is None for k in node.keywords):
+                return None
+            args = [ast.literal_eval(a) for a in node.args]  # ValueError: not a literal
+            kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+            found.append(((node.lineno, node.col_offset), [entry, encode(args), encode(kwargs)]))
+            continue
+        once = once and isinstance(node, _ONCE) and not (isinstance(node, ast.Compare) and len(node.ops) > 1)
+        for field, child in ast.iter_fields(node):
+            skip = isinstance(node, ast.Assert) and field == "msg"
+            for item in child if isinstance(child, list) else [child]:
+                if isinstance(item, ast.AST):
+                    todo.append((item, once and not skip))
+    return [call for _, call in sorted(found, key=lambda item: item[0])]
 
 
 def _start_worker(out_fd, exec_source=None):
@@ -631,6 +741,23 @@ def _safe_sys_path():
     sys.path[:] = kept
 
 
+def _preload():
+    """Import the standard-library modules the task's prompt uses (``preload.txt``, written by
+    the host and read before any candidate code runs), so that the worker inherits them and
+    they are not imported twice."""
+    try:
+        with open(PRELOAD_FILE, encoding="ascii") as f:
+            names = f.read().split()
+    except (OSError, ValueError):
+        return
+    for name in names[:32]:
+        if re.match(r"[A-Za-z_][A-Za-z0-9_]*\Z", name):
+            try:
+                __import__(name)
+            except Exception:  # noqa: BLE001 - only an optimisation
+                pass
+
+
 def _scratch_fd():
     """An unlinked file for the worker's stdout/stderr."""
     for d in ("/tmp", os.getcwd()):
@@ -666,12 +793,13 @@ def _tail(fd):
 def harness_main():
     started = time.monotonic()
     try:
-        with open(os.path.abspath(sys.argv[0]), encoding="utf-8") as f:
+        with open(HARNESS_FILE, encoding="utf-8") as f:  # read before any candidate code runs
             own_source = f.read()
     except OSError:
         own_source = None  # no restarts; a dead worker fails the remaining tests
     problem = _make_non_dumpable()
     _safe_sys_path()
+    _preload()
     out_fd = _scratch_fd()
     first = None if problem else _start_worker(out_fd)
     # Only now, with the candidate's process already apart, do the tests arrive.
@@ -713,14 +841,10 @@ def _run(spec, first, out_fd, own_source, started, results):
             break
     load_deadline = min(time.monotonic() + step_s, run_deadline)
     error = first.wait_loaded(load_deadline)
+    if error is None and entry and entry not in first.names:
+        error = "the solution does not define a function named %r" % entry
     if error is None and entry:
-        try:
-            defined = first.call("", encode([entry]), encode({}), load_deadline)
-        except (CandidateFailure, CandidateRaised) as exc:
-            defined = None
-            error = "the solution did not answer whether it defines %r: %s" % (entry, exc)
-        if error is None and defined is not True:
-            error = "the solution does not define a function named %r" % entry
+        first.announce(plan_calls(spec["steps"], entry), load_deadline)
     if error is not None:
         first.kill("done")
         return error

@@ -41,21 +41,94 @@ not a security boundary (the candidate can read the host's files, e.g. the data 
 
 from __future__ import annotations
 
+import ast
+import base64
 import json
+import logging
 import secrets
+import sys
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger("reasongym.envs")
 MAX_NAME = 200  # characters of a test name in a report
 MAX_ERROR = 2000  # characters of one error message kept from a report
 
 
+def prompt_imports(prompt: str) -> list[str]:
+    """Standard-library modules the prompt imports at top level (the harness preloads them)."""
+    try:
+        tree = ast.parse(prompt)
+    except (SyntaxError, ValueError):
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names += [alias.name.split(".")[0] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module.split(".")[0])
+    return sorted({n for n in names if n in sys.stdlib_module_names})
+
+
 @cache
 def harness_source() -> str:
-    """The program text of a run (the harness and the worker)."""
+    """The source of the harness and the worker (``harness.py`` in every run's work dir)."""
     return Path(__file__).with_name("code_harness.py").read_text(encoding="utf-8")
+
+
+# main.py of a run: loads the harness compiled once for the sandbox's own interpreter (see
+# ``_bytecode``), else compiles harness.py; both files are written before anything runs.
+LOADER = """import sys
+def _harness():
+    try:
+        import marshal
+        with open("harness.bin", "rb") as f:
+            version, _, blob = f.read().partition(b"\\n")
+        if version.decode() == "%s %x" % (sys.implementation.cache_tag, sys.hexversion):
+            return marshal.loads(blob)
+    except Exception:
+        pass
+    with open("harness.py", encoding="utf-8") as f:
+        return compile(f.read(), "harness.py", "exec")
+exec(_harness())
+"""
+
+_COMPILER = """import base64, marshal, sys
+code = compile(open("harness.py", encoding="utf-8").read(), "harness.py", "exec")
+sys.stdout.write("%s %x\\n" % (sys.implementation.cache_tag, sys.hexversion) + base64.b64encode(marshal.dumps(code)).decode())
+"""
+_bytecode_cache: dict[int, bytes | None] = {}
+_bytecode_lock = threading.Lock()
+
+
+def _bytecode(sandbox: Any) -> bytes | None:
+    """``harness.bin`` for ``sandbox``: the harness compiled by the sandbox's interpreter once
+    (compiling ~900 lines on every run would cost more than the rest of the harness), tagged
+    with its version; None when that failed (every run then compiles the source)."""
+    from reasongym.sandboxes import Limits, SandboxError
+
+    key = id(sandbox)
+    with _bytecode_lock:
+        if key in _bytecode_cache:
+            return _bytecode_cache[key]
+    blob = None
+    try:
+        result = sandbox.run(
+            _COMPILER,
+            files={"harness.py": harness_source()},
+            limits=Limits(timeout_s=60, memory_mb=256, output_bytes=8 << 20),
+        )
+        version, _, text = (result.stdout or "").partition("\n")
+        if result.exit_code == 0 and version and text:
+            blob = version.encode() + b"\n" + base64.b64decode(text)
+    except (SandboxError, ValueError) as exc:
+        log.warning("could not precompile the code harness in the sandbox (%s); runs compile it", exc)
+    with _bytecode_lock:
+        _bytecode_cache[key] = blob
+    return blob
 
 
 @dataclass
@@ -171,10 +244,18 @@ def run_tests(sandbox: Any, request: RunRequest) -> tuple[TestsOutcome, Any]:
         "budget_s": max(0.1, request.timeout_s - margin),
     }
     try:
+        files = {
+            "solution.py": request.solution,
+            "preload.txt": "\n".join(prompt_imports(request.prompt)),
+            "harness.py": harness_source(),
+        }
+        blob = _bytecode(sandbox)
+        if blob is not None:
+            files["harness.bin"] = blob
         result = sandbox.run(
-            harness_source(),
+            LOADER,
             stdin=json.dumps(spec, ensure_ascii=True),
-            files={"solution.py": request.solution},
+            files=files,
             limits=Limits(timeout_s=request.timeout_s, memory_mb=request.memory_mb),
         )
     except SandboxError as exc:
