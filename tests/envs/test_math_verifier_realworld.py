@@ -148,6 +148,10 @@ KINDS: dict[str, list[tuple[str, str, bool]]] = {
         ),
         ("We add 3 and 4 to get 7; doubling gives 14.\n\nSo the answer is 14.", "14", True),
         ("<think>maybe 9? no, 12</think>\n\n**Final Answer**\n\\[\\boxed{12}\\]", "12", True),
+        ("<think>so maybe \\boxed{5}</think>\n\nThe answer is 7.", "7", True),
+        ("<think>so maybe \\boxed{5}</think>\n\nThe answer is 7.", "5", False),
+        ("Step 1: \\boxed{12} is the subtotal.\n\nFinal answer: 15", "15", True),
+        ("Step 1: \\boxed{12} is the subtotal.\n\nFinal answer: 15", "12", False),
     ],
 }
 

@@ -49,6 +49,8 @@ _ANCHOR_RE = re.compile(
     r"(?:is\s*:?|would\s+be|should\s+be|will\s+be|:|=|(?=\$|\\\(|\\\[))\s*(?:\*\*)?[ \t]*",
     re.IGNORECASE,
 )
+_END_OF_THOUGHT = ("</think>", "<|end_of_thought|>")
+_FINAL_ANSWER_RE = re.compile(r"\bfinal\s+answer\b\s*(?:\*\*)?\s*(?:is|:|=)", re.IGNORECASE)
 _OPTION_RE = re.compile(
     r"\b(?:option|choice)\s*(?:is\s*)?:?\s*\(?([A-J])\)?(?![A-Za-z])", re.IGNORECASE
 )
@@ -269,8 +271,26 @@ def extract_answer(text: str) -> str | None:
     if not isinstance(text, str) or not text.strip():
         return None
     text = text[-_MAX_SCAN:]
+    # A reasoning model's answer follows its thinking: "<think>...</think> The answer is 7".
+    lowered = text.lower()
+    end = max(
+        (lowered.rfind(marker) + len(marker) for marker in _END_OF_THOUGHT if marker in lowered),
+        default=-1,
+    )
+    if end > 0 and text[end:].strip():
+        found = _extract(text[end:])
+        if found is not None:
+            return found
+    return _extract(text)
+
+
+def _extract(text: str) -> str | None:
     boxed = find_last_boxed(text)
     if boxed is not None:
+        # "... \boxed{12} was the subtotal. Final answer: 15": a later final answer wins.
+        later = _final_answer_after(text, _boxed_spans(text)[-1][1])
+        if later is not None:
+            return later
         boxed = clean_answer(boxed)
         return boxed or None
     tagged = _last_answer_tag(text)
@@ -293,6 +313,15 @@ def extract_answer(text: str) -> str | None:
     stripped = clean_answer(text)
     short = 0 < len(stripped) <= _MAX_TEXT_ANSWER and len(stripped.split()) <= 4
     return stripped if short else None  # "no real solutions"; not a whole sentence
+
+
+def _final_answer_after(text: str, start: int) -> str | None:
+    """An explicit "final answer: X" after ``start`` whose X holds a number or math."""
+    rest = text[start:]
+    if not _FINAL_ANSWER_RE.search(rest):
+        return None
+    anchored = _from_anchor(rest)
+    return anchored if anchored and re.search(r"[\d\\]", anchored) else None
 
 
 def extract_gold(text: str) -> str:
