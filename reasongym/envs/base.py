@@ -389,7 +389,7 @@ class ReasonEnv(gym.Env):
     def _fresh_info(self, extra: dict[str, Any], verdict: dict[str, Any] | None) -> dict:
         """The info of one reset/step: the common keys, never sharing an object with an
         earlier info or with the env (users keep infos; a policy must not edit the env)."""
-        return copy.deepcopy(self._common_info(extra, verdict))
+        return _fresh_copy(self._common_info(extra, verdict))
 
     def _common_info(self, extra: dict[str, Any], verdict: dict[str, Any] | None) -> dict:
         status = self._status
@@ -409,3 +409,21 @@ class ReasonEnv(gym.Env):
         generator = getattr(np.random, state["bit_generator"])()
         generator.state = copy.deepcopy(state)
         self._np_random = np.random.Generator(generator)
+
+
+_IMMUTABLE = (str, int, float, bool, bytes, type(None), np.generic)
+
+
+def _fresh_copy(value: Any) -> Any:
+    """A copy of plain data that shares no container with ``value`` (faster than deepcopy:
+    immutable leaves are kept, arrays copied, anything else deep-copied)."""
+    if isinstance(value, _IMMUTABLE):
+        return value
+    if type(value) is dict:
+        return {key: _fresh_copy(item) for key, item in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_fresh_copy(item) for item in value)
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return copy.deepcopy(value)
+

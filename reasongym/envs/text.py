@@ -339,7 +339,7 @@ class TextTaskEnv(ReasonEnv):
         return f"Incorrect.{report}\nYou may revise your answer ({left} attempt(s) left)."
 
     def _extra_info(self, action: dict[str, Any] | None = None) -> dict[str, Any]:
-        info: dict[str, Any] = {"messages": [dict(m) for m in self._state.messages]}
+        info: dict[str, Any] = {"messages": self._state.messages}  # copied by _fresh_info
         info["action"] = action
         info["attempts_left"] = self.config.max_attempts - self._state.attempts
         if action is not None and action.get("kind") == "format_error":
@@ -348,7 +348,7 @@ class TextTaskEnv(ReasonEnv):
 
     def _common_info(self, extra: dict[str, Any], verdict: dict[str, Any] | None) -> dict:
         info = super()._common_info(extra, verdict)
-        info.setdefault("messages", [dict(m) for m in self._state.messages])
+        info.setdefault("messages", self._state.messages)
         info.setdefault("action", None)
         info.update(self.source.info(self._state.task))  # "source", "curriculum" (after this step)
         return info
