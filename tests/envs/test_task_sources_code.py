@@ -120,6 +120,20 @@ def test_time_budget_bounds_a_whole_answer():
     assert verdict.score == 0.0 and any("budget" in e for e in errors), errors
 
 
+def test_the_task_data_on_the_host_is_out_of_reach(verifier, tmp_path):
+    gold = tmp_path / "gold.txt"
+    gold.write_text("SECRET-GOLD-123")
+    task = _task([{"input": "", "output": "SECRET-GOLD-123"}])
+    verdict = verifier(task, _fenced(f"print(open({str(gold)!r}).read())"))
+    assert not verdict.correct and "runtime error" in verdict.details["tests"][0]["error"]
+
+
+def test_a_long_stderr_does_not_fail_a_right_answer(verifier):
+    task = _task([{"input": "1 2\n", "output": "3"}])
+    noisy = "import sys\nsys.stderr.write('log line\\n' * 20000)\nprint(3)"
+    assert verifier(task, _fenced(noisy)).correct
+
+
 def test_the_program_never_sees_the_expected_output(verifier):
     # a program that echoes everything it can read would pass only if the gold were given to it
     task = _task([{"input": "x\n", "output": "SECRET-GOLD-123"}])
