@@ -68,7 +68,7 @@ LABELS = {
 def arm_config(arm: str, args: argparse.Namespace) -> Any:
     import importlib
 
-    from reasongym.train.common import load_config
+    from reasongym.train.run_config import load_config
 
     module_name, class_name, run = ARMS[arm]
     cls = getattr(importlib.import_module(module_name), class_name)

@@ -56,7 +56,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     import dataclasses
     import importlib
 
-    from reasongym.train.common import load_config
+    from reasongym.train.run_config import load_config
 
     module_name, class_name, _ = TRAINERS[args.trainer_name]
     module = importlib.import_module(module_name)

@@ -27,9 +27,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reasongym.train import common
-from reasongym.train.common import PolicyConfig, TaskConfig
+from reasongym.train.checkpoints import end_step, finish_run, optimizer_step, resume_optimizer_loop
 from reasongym.train.expert_iteration import TrainResult
+from reasongym.train.policy import Policy, load_policy
+from reasongym.train.rollouts import Turn, best_of_n_trees
+from reasongym.train.run_config import (
+    PolicyConfig,
+    TaskConfig,
+    config_error,
+    prepare_run_dir,
+    seed_everything,
+)
+from reasongym.train.run_log import RunLog, progress, set_threads
+from reasongym.train.tasks import TaskSplit, make_env
+from reasongym.train.tokens import encode_turn, target_logprobs
 
 
 @dataclass
@@ -80,18 +91,18 @@ class DPOConfig:
 
     def __post_init__(self) -> None:
         if self.n < 2 or self.search_tasks < 1 or self.batch_size < 1 or self.eval_every < 1:
-            raise common.config_error(
+            raise config_error(
                 "need n >= 2 (pairs need siblings), search_tasks >= 1, batch_size >= 1, "
                 "eval_every >= 1"
             )
 
 
-def make_pairs(policy: common.Policy, env: Any, split: common.TaskSplit, config: DPOConfig):
+def make_pairs(policy: Policy, env: Any, split: TaskSplit, config: DPOConfig):
     """Search the training tasks and export preference pairs (list of TRL-style records)."""
     from reasongym.agents.search import preference_pairs
 
     tasks = split.sample_train(random.Random(config.seed), config.search_tasks)
-    trees = common.best_of_n_trees(
+    trees = best_of_n_trees(
         policy.lm,
         env,
         tasks,
@@ -104,16 +115,16 @@ def make_pairs(policy: common.Policy, env: Any, split: common.TaskSplit, config:
     return preference_pairs(trees, max_pairs_per_node=config.max_pairs_per_node)
 
 
-def dpo_loss(policy: common.Policy, ref: Any, batch: list[tuple[Any, Any]], config: DPOConfig):
+def dpo_loss(policy: Policy, ref: Any, batch: list[tuple[Any, Any]], config: DPOConfig):
     """``(loss, preference accuracy, mean margin)`` of a batch of encoded (chosen, rejected)."""
     import torch
     import torch.nn.functional as F
 
     pad = policy.lm.pad_token_id
     rows = [c for c, _ in batch] + [r for _, r in batch]
-    logp, count = common.target_logprobs(policy.model, rows, pad)  # (2B,)
+    logp, count = target_logprobs(policy.model, rows, pad)  # (2B,)
     with torch.no_grad():
-        ref_logp, _ = common.target_logprobs(ref, rows, pad)
+        ref_logp, _ = target_logprobs(ref, rows, pad)
     b = len(batch)
     margin = (logp[:b] - ref_logp[:b]) - (logp[b:] - ref_logp[b:])  # (B,)
     loss = -F.logsigmoid(config.beta * margin).mean()
@@ -128,51 +139,51 @@ def train(config: DPOConfig) -> TrainResult:
 
     from reasongym.agents.search import write_jsonl
 
-    common.set_threads(config.threads)
-    out = common.prepare_run_dir(config)
-    log = common.RunLog(out, "step", "DPO")
-    env = common.make_env(config.tasks)
-    split = common.TaskSplit.build(config.tasks, env)
-    start_policy = common.load_policy(config.policy)
+    set_threads(config.threads)
+    out = prepare_run_dir(config)
+    log = RunLog(out, "step", "DPO")
+    env = make_env(config.tasks)
+    split = TaskSplit.build(config.tasks, env)
+    start_policy = load_policy(config.policy)
     ref = start_policy.frozen_copy()
 
     pairs_path = out / "pairs.jsonl"
     if config.pairs_file is not None:
         pairs_path = Path(config.pairs_file).expanduser()
         if not pairs_path.is_file():
-            raise common.config_error(f"pairs_file {pairs_path} does not exist", key="pairs_file")
+            raise config_error(f"pairs_file {pairs_path} does not exist", key="pairs_file")
     if pairs_path.is_file():
         pairs = [json.loads(line) for line in pairs_path.read_text().splitlines() if line]
     else:
-        common.seed_everything(config.seed)
+        seed_everything(config.seed)
         pairs = make_pairs(start_policy, env, split, config)
         write_jsonl(pairs, pairs_path)
     encoded = []
     for pair in pairs:
         prompt = pair["prompt"]
-        chosen = common.Turn(prompt, pair["chosen"][0]["content"])
-        rejected = common.Turn(prompt, pair["rejected"][0]["content"])
+        chosen = Turn(prompt, pair["chosen"][0]["content"])
+        rejected = Turn(prompt, pair["rejected"][0]["content"])
         encoded.append(
             (
-                common.encode_turn(start_policy.lm, chosen, add_eos=False),
-                common.encode_turn(start_policy.lm, rejected, add_eos=False),
+                encode_turn(start_policy.lm, chosen, add_eos=False),
+                encode_turn(start_policy.lm, rejected, add_eos=False),
             )
         )
 
-    policy, optimizer, first = common.resume_optimizer_loop(
+    policy, optimizer, first = resume_optimizer_loop(
         out, start_policy, config, log, split, pairs=len(pairs)
     )
-    with common.progress(config.steps, "dpo", config.progress) as bar:
+    with progress(config.steps, "dpo", config.progress) as bar:
         bar.update(first - 1)
         for step in range(first, config.steps + 1 if encoded else first):
             start = time.perf_counter()
             step_seed = config.seed * 1_000_003 + step
-            common.seed_everything(step_seed)
+            seed_everything(step_seed)
             rng = random.Random(step_seed)
             batch = [encoded[rng.randrange(len(encoded))] for _ in range(config.batch_size)]
             policy.model.train()
             loss, accuracy, margin = dpo_loss(policy, ref, batch, config)
-            common.optimizer_step(loss, policy, optimizer)
+            optimizer_step(loss, policy, optimizer)
             policy.model.eval()
             row = {
                 "step": step,
@@ -181,10 +192,10 @@ def train(config: DPOConfig) -> TrainResult:
                 "margin": margin,
                 "seconds": time.perf_counter() - start,
             }
-            common.end_step(step, row, config, out, log, split, policy, optimizer)
+            end_step(step, row, config, out, log, split, policy, optimizer)
             bar.update(1)
 
-    summary = common.finish_run(
+    summary = finish_run(
         out, log, env, "dpo", pairs=len(pairs), optimizer_steps=config.steps if encoded else 0
     )
     return TrainResult(out, log.rows, summary)

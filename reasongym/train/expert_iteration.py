@@ -24,8 +24,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from reasongym.train import common
-from reasongym.train.common import PolicyConfig, TaskConfig
+from reasongym.train.checkpoints import finish_run, latest_checkpoint, save_checkpoint
+from reasongym.train.policy import Policy, load_policy
+from reasongym.train.rollouts import Turn, best_of_n_trees, chat_to_turns, evaluate
+from reasongym.train.run_config import (
+    PolicyConfig,
+    TaskConfig,
+    config_error,
+    prepare_run_dir,
+    seed_everything,
+)
+from reasongym.train.run_log import RunLog, progress, set_threads
+from reasongym.train.tasks import TaskSplit, make_env
+from reasongym.train.tokens import encode_turn, sft_loss
 
 
 @dataclass
@@ -74,15 +85,11 @@ class ExpertIterationConfig:
 
     def __post_init__(self) -> None:
         if self.keep not in ("verified", "all"):
-            raise common.config_error(f"keep must be 'verified' or 'all', got {self.keep!r}")
+            raise config_error(f"keep must be 'verified' or 'all', got {self.keep!r}")
         if self.schedule not in ("constant", "linear"):
-            raise common.config_error(
-                f"schedule must be 'constant' or 'linear', got {self.schedule!r}"
-            )
+            raise config_error(f"schedule must be 'constant' or 'linear', got {self.schedule!r}")
         if self.rounds < 0 or self.n < 1 or self.tasks_per_round < 1 or self.batch_size < 1:
-            raise common.config_error(
-                "need rounds >= 0, n >= 1, tasks_per_round >= 1 and batch_size >= 1"
-            )
+            raise config_error("need rounds >= 0, n >= 1, tasks_per_round >= 1 and batch_size >= 1")
 
 
 @dataclass
@@ -95,7 +102,7 @@ class TrainResult:
     summary: dict[str, Any]
 
 
-def sft_set(trees: list[Any], keep: str, rng: random.Random) -> list[common.Turn]:
+def sft_set(trees: list[Any], keep: str, rng: random.Random) -> list[Turn]:
     """The fine-tuning turns of one round: verified trajectories, or (control) one sampled
     trajectory per tree regardless of its verdict."""
     from reasongym.agents.search import sft_records
@@ -109,12 +116,12 @@ def sft_set(trees: list[Any], keep: str, rng: random.Random) -> list[common.Turn
             ends = [n for n in tree.leaves() if n.parent is not None]
             if ends:
                 chats.append(tree.messages(rng.choice(ends).id))
-    return [turn for chat in chats for turn in common.chat_to_turns(chat)]
+    return [turn for chat in chats for turn in chat_to_turns(chat)]
 
 
 def fine_tune(
-    policy: common.Policy,
-    turns: list[common.Turn],
+    policy: Policy,
+    turns: list[Turn],
     config: ExpertIterationConfig,
     rng: random.Random,
 ) -> tuple[float, int]:
@@ -124,7 +131,7 @@ def fine_tune(
     if not turns:
         return float("nan"), 0
     lm, model = policy.lm, policy.model
-    encoded = [common.encode_turn(lm, t, add_eos=True) for t in turns]
+    encoded = [encode_turn(lm, t, add_eos=True) for t in turns]
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
@@ -138,7 +145,7 @@ def fine_tune(
     order: list[int] = []
     losses, tokens = [], 0
     model.train()
-    with common.progress(config.steps_per_round, "fine-tune", config.progress) as bar:
+    with progress(config.steps_per_round, "fine-tune", config.progress) as bar:
         for _ in range(config.steps_per_round):
             batch = []
             while len(batch) < config.batch_size:  # epochs of shuffled data
@@ -146,7 +153,7 @@ def fine_tune(
                     order = list(range(len(encoded)))
                     rng.shuffle(order)
                 batch.append(encoded[order.pop()])
-            loss = common.sft_loss(model, batch, lm.pad_token_id)
+            loss = sft_loss(model, batch, lm.pad_token_id)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -161,18 +168,18 @@ def fine_tune(
 
 def train(config: ExpertIterationConfig) -> TrainResult:
     """Run (or resume) expert iteration; see the module docstring."""
-    common.set_threads(config.threads)
-    out = common.prepare_run_dir(config)
-    log = common.RunLog(out, "round", f"expert iteration (keep={config.keep})")
-    env = common.make_env(config.tasks)
-    split = common.TaskSplit.build(config.tasks, env)
+    set_threads(config.threads)
+    out = prepare_run_dir(config)
+    log = RunLog(out, "round", f"expert iteration (keep={config.keep})")
+    env = make_env(config.tasks)
+    split = TaskSplit.build(config.tasks, env)
 
-    resumed = common.latest_checkpoint(out)
+    resumed = latest_checkpoint(out)
     if resumed is None:
-        policy = common.load_policy(config.policy)
+        policy = load_policy(config.policy)
         log.truncate_after(-1)
         start = time.perf_counter()
-        metrics = common.evaluate(policy.lm, split)
+        metrics = evaluate(policy.lm, split)
         log.log(
             {
                 "round": 0,
@@ -186,22 +193,22 @@ def train(config: ExpertIterationConfig) -> TrainResult:
                 "seconds": time.perf_counter() - start,
             }
         )
-        common.save_checkpoint(out, "round-0", policy, {"round": 0})
+        save_checkpoint(out, "round-0", policy, {"round": 0})
         first = 1
     else:
         directory, state = resumed
-        policy = common.load_policy(config.policy, directory)
+        policy = load_policy(config.policy, directory)
         log.truncate_after(state["round"])
         first = state["round"] + 1
 
     for round_ in range(first, config.rounds + 1):
         start = time.perf_counter()
         round_seed = config.seed * 1000 + round_
-        common.seed_everything(round_seed)
+        seed_everything(round_seed)
         rng = random.Random(round_seed)
         tasks = split.sample_train(rng, config.tasks_per_round)
         tokens_before = policy.lm.usage.generated_tokens
-        trees = common.best_of_n_trees(
+        trees = best_of_n_trees(
             policy.lm,
             env,
             tasks,
@@ -215,7 +222,7 @@ def train(config: ExpertIterationConfig) -> TrainResult:
         solved = sum(any(n.executed and n.success for n in t.nodes) for t in trees) / len(trees)
         turns = sft_set(trees, config.keep, rng)
         loss, train_tokens = fine_tune(policy, turns, config, rng)
-        metrics = common.evaluate(policy.lm, split)
+        metrics = evaluate(policy.lm, split)
         log.log(
             {
                 "round": round_,
@@ -229,9 +236,9 @@ def train(config: ExpertIterationConfig) -> TrainResult:
                 "seconds": time.perf_counter() - start,
             }
         )
-        common.save_checkpoint(out, f"round-{round_}", policy, {"round": round_})
+        save_checkpoint(out, f"round-{round_}", policy, {"round": round_})
 
-    summary = common.finish_run(
+    summary = finish_run(
         out,
         log,
         env,

@@ -26,9 +26,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reasongym.agents.models.base import GenerationConfig
-from reasongym.train import common
-from reasongym.train.common import PolicyConfig, TaskConfig
+from reasongym.train.checkpoints import end_step, finish_run, optimizer_step, resume_optimizer_loop
 from reasongym.train.expert_iteration import TrainResult
+from reasongym.train.policy import Policy, load_policy
+from reasongym.train.rollouts import Episode, play_episodes
+from reasongym.train.run_config import (
+    PolicyConfig,
+    TaskConfig,
+    config_error,
+    prepare_run_dir,
+    seed_everything,
+)
+from reasongym.train.run_log import RunLog, progress, set_threads
+from reasongym.train.tasks import TaskSplit, make_env
+from reasongym.train.tokens import encode_turn, token_logprobs
 
 
 @dataclass
@@ -69,9 +80,9 @@ class GRPOConfig:
 
     def __post_init__(self) -> None:
         if self.group_size < 2:
-            raise common.config_error(f"group_size must be >= 2, got {self.group_size}")
+            raise config_error(f"group_size must be >= 2, got {self.group_size}")
         if self.steps < 0 or self.tasks_per_step < 1 or self.eval_every < 1:
-            raise common.config_error("need steps >= 0, tasks_per_step >= 1, eval_every >= 1")
+            raise config_error("need steps >= 0, tasks_per_step >= 1, eval_every >= 1")
 
 
 def group_advantages(rewards: list[float], group_size: int) -> list[float]:
@@ -85,7 +96,7 @@ def group_advantages(rewards: list[float], group_size: int) -> list[float]:
     return out
 
 
-def grpo_loss(policy: common.Policy, episodes: list[common.Episode], advantages, ref, beta):
+def grpo_loss(policy: Policy, episodes: list[Episode], advantages, ref, beta):
     """The GRPO loss of a batch of episodes (see the module docstring); returns
     ``(loss, mean KL)``."""
     import torch
@@ -97,11 +108,11 @@ def grpo_loss(policy: common.Policy, episodes: list[common.Episode], advantages,
             continue
         for turn in episode.turns:
             if turn.action:
-                rows.append(common.encode_turn(lm, turn, add_eos=False))
+                rows.append(encode_turn(lm, turn, add_eos=False))
                 owner.append(k)
     if not rows:
         return None, 0.0
-    logp, valid = common.token_logprobs(policy.model, rows, lm.pad_token_id)  # (R, T-1)
+    logp, valid = token_logprobs(policy.model, rows, lm.pad_token_id)  # (R, T-1)
     owner_t = torch.tensor(owner)
     adv = torch.tensor(advantages, dtype=torch.float32)[owner_t]  # (R,)
     # Tokens of an episode's turns share its advantage; normalise by the episode's tokens.
@@ -111,7 +122,7 @@ def grpo_loss(policy: common.Policy, episodes: list[common.Episode], advantages,
     kl_mean = 0.0
     if beta > 0:
         with torch.no_grad():
-            ref_logp, _ = common.token_logprobs(ref, rows, lm.pad_token_id)
+            ref_logp, _ = token_logprobs(ref, rows, lm.pad_token_id)
         diff = ref_logp - logp  # k3 estimator: exp(d) - d - 1 >= 0
         kl = (torch.exp(diff) - diff - 1) * valid
         loss = loss + beta * (kl * weight).sum() / len(episodes)
@@ -122,21 +133,21 @@ def grpo_loss(policy: common.Policy, episodes: list[common.Episode], advantages,
 def train(config: GRPOConfig) -> TrainResult:
     """Run (or resume) GRPO; see the module docstring."""
 
-    common.set_threads(config.threads)
-    out = common.prepare_run_dir(config)
-    log = common.RunLog(out, "step", "GRPO")
-    env = common.make_env(config.tasks)
-    split = common.TaskSplit.build(config.tasks, env)
-    start_policy = common.load_policy(config.policy)
+    set_threads(config.threads)
+    out = prepare_run_dir(config)
+    log = RunLog(out, "step", "GRPO")
+    env = make_env(config.tasks)
+    split = TaskSplit.build(config.tasks, env)
+    start_policy = load_policy(config.policy)
     ref = start_policy.frozen_copy() if config.kl_beta > 0 else None
 
-    policy, optimizer, first = common.resume_optimizer_loop(out, start_policy, config, log, split)
-    with common.progress(config.steps, "grpo", config.progress) as bar:
+    policy, optimizer, first = resume_optimizer_loop(out, start_policy, config, log, split)
+    with progress(config.steps, "grpo", config.progress) as bar:
         bar.update(first - 1)
         for step in range(first, config.steps + 1):
             start = time.perf_counter()
             step_seed = config.seed * 1_000_003 + step
-            common.seed_everything(step_seed)
+            seed_everything(step_seed)
             tasks = split.sample_train(random.Random(step_seed), config.tasks_per_step)
             generation = GenerationConfig(
                 temperature=config.temperature,
@@ -145,7 +156,7 @@ def train(config: GRPOConfig) -> TrainResult:
                 logprobs=False,
             )
             policy.model.eval()
-            episodes = common.play_episodes(
+            episodes = play_episodes(
                 policy.lm,
                 env,
                 [t for t in tasks for _ in range(config.group_size)],
@@ -157,7 +168,7 @@ def train(config: GRPOConfig) -> TrainResult:
             policy.model.train()
             loss, kl = grpo_loss(policy, episodes, advantages, ref, config.kl_beta)
             if loss is not None:
-                common.optimizer_step(loss, policy, optimizer)
+                optimizer_step(loss, policy, optimizer)
             policy.model.eval()
             row = {
                 "step": step,
@@ -168,10 +179,10 @@ def train(config: GRPOConfig) -> TrainResult:
                 "tokens": sum(e.tokens for e in episodes),
                 "seconds": time.perf_counter() - start,
             }
-            common.end_step(step, row, config, out, log, split, policy, optimizer)
+            end_step(step, row, config, out, log, split, policy, optimizer)
             bar.update(1)
 
-    summary = common.finish_run(
+    summary = finish_run(
         out,
         log,
         env,

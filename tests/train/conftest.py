@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reasongym.train.common import PolicyConfig, TaskConfig
+from reasongym.train.run_config import PolicyConfig, TaskConfig
 
 
 @pytest.fixture(autouse=True)

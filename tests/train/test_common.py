@@ -3,9 +3,10 @@ from __future__ import annotations
 import pytest
 
 from reasongym.errors import ConfigError
-from reasongym.train.common import TaskConfig, TaskSplit, load_config, make_env, prepare_run_dir
 from reasongym.train.expert_iteration import ExpertIterationConfig
 from reasongym.train.grpo import group_advantages
+from reasongym.train.run_config import TaskConfig, load_config, prepare_run_dir
+from reasongym.train.tasks import TaskSplit, make_env
 
 
 def test_unknown_keys_are_rejected_with_the_key_named(tmp_path):

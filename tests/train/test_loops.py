@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from reasongym.train import dpo, expert_iteration, grpo
-from reasongym.train.common import make_env
+from reasongym.train.tasks import make_env
 
 
 def _lines(path):
@@ -104,7 +104,8 @@ def test_lora_trains_adapters_only_and_saves_merged_weights(tmp_path, small_task
     pytest.importorskip("peft")
     import torch
 
-    from reasongym.train.common import LoraConfig, PolicyConfig, load_policy
+    from reasongym.train.policy import load_policy
+    from reasongym.train.run_config import LoraConfig, PolicyConfig
 
     policy_config = PolicyConfig(model="tiny-fresh", lora=LoraConfig(r=4))
     config = expert_iteration.ExpertIterationConfig(
