@@ -175,3 +175,13 @@ def test_revising_never_pays_the_same_credit_twice():
     rewards = [env.step(grid_text(wrong))[1] for _ in range(2)]  # the same partial answer twice
     rewards.append(env.step(grid_text(expected))[1])
     assert rewards[1] == 0.0 and sum(rewards) == pytest.approx(1.0)
+
+
+def test_a_rejected_reset_changes_nothing():
+    env = gym.make("reasongym/MazeDiscrete-v0")
+    env.reset(seed=0)
+    env.step(0)
+    before = env.unwrapped.get_state()
+    with pytest.raises(TypeError):
+        env.reset(seed=123, options={"task_index": 2.0})
+    assert env.unwrapped.get_state() == before

@@ -245,8 +245,8 @@ class ReasonEnv(gym.Env):
 
     # -- gymnasium API (the bookkeeping of the contract) ---------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        index = self._task_index_option(options)  # before seeding: a bad call changes nothing
         super().reset(seed=seed)
-        index = self._task_index_option(options)
         self._status = EpisodeStatus(started=True, task_index=index)
         obs, info = self._reset(index)
         return obs, self._fresh_info(info, verdict=None)
