@@ -301,3 +301,58 @@ def test_http_routes_and_openenv_validate(math_server):
         reply = json.loads(r.read())
     assert reply["observation"]["text"] == "42"
     assert reply["done"] is False
+
+
+class _OneInFour:
+    """A policy whose every 4th sample answers right (the rest off by one)."""
+
+    def __new__(cls):
+        import re
+
+        from reasongym.agents.models import LanguageModel
+        from reasongym.agents.models.base import Completion
+        from reasongym.envs.tools.calculator import evaluate
+
+        class OneInFour(LanguageModel):
+            calls = 0
+
+            def generate(self, prompts, config):
+                out = []
+                for prompt in prompts:
+                    text = prompt if isinstance(prompt, str) else " ".join(str(m["content"]) for m in prompt)
+                    found = re.findall(r"Compute ([\d +*/()-]+)\.", text)
+                    value = int(evaluate(found[-1])) if found else 0
+                    row = []
+                    for _ in range(config.n):
+                        OneInFour.calls += 1
+                        answer = f"<answer>{value if OneInFour.calls % 4 == 0 else value + 1}</answer>"
+                        row.append(Completion(answer, tuple(answer), tuple(-0.1 for _ in answer), "stop"))
+                    out.append(row)
+                return out
+
+        return OneInFour()
+
+
+def test_search_agent_branches_on_a_remote_env():
+    from reasongym.agents.search import BestOfN
+
+    def play(env) -> list[tuple[float, bool]]:
+        agent = BestOfN(_OneInFour(), n=4, guidance="verifier", mode="train")
+        agent.bind(env)
+        results = []
+        for seed in range(3):
+            obs, info = env.reset(seed=seed)
+            agent.reset(obs, info)
+            obs, reward, terminated, truncated, info = env.step(agent.act(obs, info))
+            results.append((reward, bool(info["is_success"])))
+        return results
+
+    with served("reasongym/Arithmetic-v0") as (url, _):
+        remote = RemoteEnv(url)
+        try:
+            over_the_wire = play(remote)
+        finally:
+            remote.close()
+    local = play(gym.make("reasongym/Arithmetic-v0"))
+    assert over_the_wire == local
+    assert all(success for _, success in over_the_wire)  # the search found the right sample
