@@ -58,6 +58,34 @@ def test_the_candidate_cannot_reach_the_harness(code_sandbox):
     assert "STDIN b''" in out, out  # fd 0 is /dev/null: the tests are not there
 
 
+MEMORY_SCAN = r'''
+import base64, ctypes, re
+raw = re.compile(("SEC" + "RET_").encode() + rb"(\d{8})")
+found = set()
+for parts in [line.split() for line in open("/proc/self/maps")]:
+    lo, hi = (int(x, 16) for x in parts[0].split("-"))
+    if not parts[1].startswith("r") or hi - lo > (256 << 20) or parts[-1].startswith("[v"):
+        continue
+    blob = ctypes.string_at(lo, hi - lo)
+    found.update(m.group(1) for m in raw.finditer(blob))
+    for run in re.findall(rb"[A-Za-z0-9+/]{40,}", blob):
+        for k in range(4):
+            chunk = run[k:][: (len(run) - k) // 4 * 4]
+            found.update(m.group(1) for m in raw.finditer(base64.b64decode(chunk)))
+print("FOUND", sorted(x.decode() for x in found))
+def f(x):
+    return None
+'''
+
+
+def test_the_candidates_own_memory_holds_no_test_data(code_sandbox):
+    # Its process is forked from the harness (and, under Docker, from the sandbox's server):
+    # neither copy may carry the tests, raw or base64-encoded. The prompt's secret must show.
+    task = _task("assert candidate(1) == 'SECRET_48151623'", prompt="X = 'SECRET_' + '12345678'\n")
+    verdict = _verify(code_sandbox, task, MEMORY_SCAN, timeout_s=10, step_timeout_s=6)
+    assert "FOUND ['12345678']" in verdict.details["stdout"], verdict.details
+
+
 def test_plain_data_round_trips_exactly(code_sandbox):
     values = (
         "(1, [2, 3]), {4, 5}, frozenset({6}), {'k': (7,), 8: None}, b'\\x00\\xff', "

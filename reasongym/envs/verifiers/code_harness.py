@@ -1,7 +1,7 @@
 """The trusted test harness that runs inside the sandbox (standard library only, Python 3.8+).
 
-This file is never imported by reasongym: its source is the program (``main.py``) of a
-sandbox run; :mod:`reasongym.envs.verifiers.code_runner` explains the design and parses what
+This file is never imported by reasongym (the tests import its codec): it is ``harness.py``
+of a sandbox run, started by a small loader as ``main.py``; :mod:`reasongym.envs.verifiers.code_runner` explains the design and parses what
 it prints. In order:
 
 1. The harness makes itself non-dumpable (``prctl(PR_SET_DUMPABLE, 0)``): a process of the
@@ -19,6 +19,8 @@ it prints. In order:
    and runs the tests itself. The proxy sends arguments to the worker and decodes what
    comes back with a bounded, tagged codec into exact built-in types only; anything else
    (another type, a bad frame, a crash, a timeout, an oversized answer) fails that test.
+   Calls the tests will make with literal arguments are announced in one batch first
+   (``plan_calls``), so that most answers need no round trip of their own.
 4. A worker that hangs, crashes or breaks the protocol is killed and, while time remains,
    replaced by a fresh interpreter (fork + exec, so none of the harness's memory survives)
    for the following tests.

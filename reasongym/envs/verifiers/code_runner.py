@@ -28,11 +28,21 @@ Design (the threat: the candidate is adversarial code written by the policy bein
 - **Per-call limits and restarts.** Every call has the step's deadline; a worker that hangs,
   dies or breaks the protocol is killed and replaced by a fresh interpreter (fork + exec,
   so none of the harness's memory survives) for the following tests while time remains.
+- **Few round trips.** Calls with literal arguments that run exactly once per test step
+  (``assert candidate([1, 2]) == 3``: most HumanEval asserts) are announced to the worker
+  in one batch, up to the first step that is not like that; the worker answers them back
+  to back and the harness takes each answer when the test makes that call. Arguments only,
+  never the expected values, leave the harness. Everything else is one call, one answer.
 - **The host trusts nothing either** (:func:`read_report`): the report must be exactly one
   nonce-tagged line, well-formed, naming the task's own tests in order with the right
   types; anything else (missing, extra, malformed, early exit, killed harness, sandbox
   error) fails every test with a message. Score = passed / total of the task's tests, in
   [0, 1].
+
+Cost: ``main.py`` is a 12-line loader; the harness (``harness.py``) is compiled once per
+sandbox by the sandbox's own interpreter and shipped as ``harness.bin`` (marshal, tagged with
+the interpreter version; any mismatch falls back to compiling the source), and the stdlib
+modules the prompt imports are imported before the fork, so the worker inherits them.
 
 Backends: the same program runs on every ``Sandbox`` through ``Sandbox.run`` only. Under
 Docker and bubblewrap the candidate also cannot see the host; the bare process backend is
