@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 
 import pytest
 from sandbox_helpers import host_processes_with
@@ -86,6 +87,9 @@ def test_daemon_with_an_empty_environment_does_not_outlive_the_run(sandbox):
     )
     r = sandbox.run(code)
     assert r.ok and r.stdout == "parent done\n", r
+    deadline = time.monotonic() + 5  # bwrap: the kernel takes its pid namespace down async
+    while host_processes_with(token) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert host_processes_with(token) == []
 
 
