@@ -46,13 +46,14 @@ import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from reasongym.envs import actions
 from reasongym.envs.actions import SUBMIT_ANSWER, Answer, FormatError, ToolCall, parse_action
 from reasongym.envs.base import COMMON_RENAMES, UNBOUNDED_TASKS, EnvConfig, ReasonEnv, StepOutcome
 from reasongym.envs.rewards import TextRewardSpec
 from reasongym.envs.tasks import TaskSpec, build_source
+from reasongym.envs.tasks.specs import check_verifier_fits
 from reasongym.envs.tasks.routing import TaskRouting
 from reasongym.envs.tools import TOOL_FACTORIES, build_tool
 from reasongym.envs.tools.spec import ToolSpec, render_tag_grammar, submit_answer_spec
@@ -124,6 +125,11 @@ class TextEnvConfig(EnvConfig):
         if len(set(value)) != len(value):
             raise ValueError("a tool is listed twice")
         return value
+
+    @model_validator(mode="after")
+    def _verifier_fits_tasks(self) -> TextEnvConfig:
+        check_verifier_fits(self.task, self.verifier)  # e.g. code_tests on math problems
+        return self
 
 
 @dataclass

@@ -445,3 +445,19 @@ def test_mixture_sampling_uses_only_the_env_rng():
     first = [make().sample(np.random.default_rng(11)).id for _ in range(3)]
     np.random.seed(1)
     assert first == [make().sample(np.random.default_rng(11)).id for _ in range(3)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "phrase"),
+    [
+        ("{task: {source: procedural, generator: arithmetic}, verifier: code_tests}", "question/answer"),
+        ("{task: {source: champ}, verifier: program_io}", "question/answer"),
+        ("{task: {source: code_procedural}, verifier: math}", "code_tests"),
+        ("{task: {source: mixture, parts: [{weight: 1, task: {source: procedural, generator: arithmetic}, verifier: code_tests}]}}", "parts[0]"),
+    ],
+)
+def test_a_verifier_that_cannot_grade_the_tasks_is_a_config_error(tmp_path, kwargs, phrase):
+    path = _yaml(tmp_path, f"id: test/Vf{_uid()}-v0\ndescription: x\nkwargs: {kwargs}\n")
+    with pytest.raises(ConfigError) as err:
+        validate_file(path)
+    assert phrase in _problems(err), _problems(err)

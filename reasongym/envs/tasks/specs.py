@@ -280,3 +280,28 @@ TaskSpec = Annotated[
     | MixtureSpec,
     Field(discriminator="source"),
 ]
+
+
+#: Sources whose tasks are code with tests for ``code_tests`` (code_jsonl rows name their own).
+_FUNCTION_TEST_SOURCES = frozenset({"humaneval", "code_procedural"})
+
+
+def check_verifier_fits(task: Any, verifier: str) -> None:
+    """Raise ValueError when a verifier cannot grade a source's tasks (e.g. ``code_tests``
+    on math problems), for the env's default and for every mixture part."""
+    parts = task.parts if isinstance(task, MixtureSpec) else None
+    pairs = [(f"parts[{i}]", p.task, p.verifier or verifier) for i, p in enumerate(parts)] if parts else [("task", task, verifier)]
+    problems = []
+    for where, spec, name in pairs:
+        source = spec.source
+        if source == "code_jsonl":
+            continue  # each row names the verifier of its test style
+        if source in _FUNCTION_TEST_SOURCES and name != "code_tests":
+            problems.append(f"{where}: {source} tasks are graded by verifier code_tests, not {name!r}")
+        elif source not in _FUNCTION_TEST_SOURCES and name in ("code_tests", "program_io"):
+            problems.append(
+                f"{where}: verifier {name!r} grades code against tests, but {source} tasks are "
+                "question/answer; use math or exact (code problems: source code_jsonl)"
+            )
+    if problems:
+        raise ValueError("; ".join(problems))
