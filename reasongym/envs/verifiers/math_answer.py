@@ -189,6 +189,7 @@ LIST_SEP_RE = re.compile(r",|;|\s+(?:and|or)\s+|\\(?:text\{\s*(?:and|or)\s*\})")
 _APPROX_RE = re.compile(r"\\approx(?![A-Za-z])|\\simeq(?![A-Za-z])|≈")
 _RATIO_RE = re.compile(r"(?<![:\\]):(?![:=])")
 _SET_BUILDER_RE = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*(?:\\mid|\\vert|\||:)\s*(.+)$", re.DOTALL)
+_PART_MARK_RE = re.compile(r"^\(((?:\d{1,2}|[IVX]{1,4}|[ivx]{1,4}))\)\s*(?=\S)")
 _CUP_RE = re.compile(r"\\cup(?![A-Za-z])")
 _IN_RE = re.compile(r"\\in(?![A-Za-z])")
 _PM_RE = re.compile(r"\\(?:pm|mp)(?![A-Za-z])|±")
@@ -337,6 +338,16 @@ def _parse(s: str, percent: bool, depth: int = 0) -> Answer:
     if len(items) > 1:
         if len(items) > MAX_ITEMS or not all(items):
             return _text_or_unparsed(s)
+        enumerated = [_PART_MARK_RE.match(i) for i in items]
+        if all(enumerated):  # "(1) 2; (2) 5": numbered parts are labels
+            return Seq(
+                tuple(
+                    Labelled(m.group(1), _parse(i[m.end() :].strip(), False, depth))
+                    for m, i in zip(enumerated, items, strict=True)
+                    if m is not None
+                ),
+                "list",
+            )
         return _as_intervals_if_inequalities(
             Seq(_spliced(_parse(i, False, depth) for i in items), "list")
         )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 UNIT_WORDS = frozenset(
     """
@@ -98,6 +99,7 @@ _TRAILING_WORD_RE = re.compile(
 _CURRENCY_SUFFIX_RE = re.compile(r"\s*(?:€|£|¥|₹|\\euro(?![A-Za-z]))\s*$")
 _APPROX_NOTE_RE = re.compile(r"\s*\(\s*(?:\\approx|\\simeq|≈|approx\.?|approximately)[^()]*\)\s*$")
 _EUROPEAN_RE = re.compile(r"^-?[1-9]\d{0,2}(?:\.\d{3})+,\d+$")
+_REPEATING_RE = re.compile(r"(\d*)\.(\d{0,12})\\(?:overline|bar|dot)\s*\{(\d{1,12})\}")
 _THOUSANDS_RE = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")
 # LaTeX thousands "12,\! 345": the comma stays, the negative space and blanks go.
 _LATEX_THOUSANDS_RE = re.compile(r"(?<=\d),\s*\\!\s*(?=\d{3}(?!\d))")
@@ -147,10 +149,20 @@ def _strip_units(s: str) -> str:
     return s
 
 
+def _repeating_fraction(match: re.Match[str]) -> str:
+    """``0.1\\overline{6}`` -> ``\\frac{1}{6}``: a repeating decimal is an exact value."""
+    whole, fixed, period = match.group(1) or "0", match.group(2), match.group(3)
+    value = Fraction(int(whole + fixed), 10 ** len(fixed)) + Fraction(
+        int(period), (10 ** len(period) - 1) * 10 ** len(fixed)
+    )
+    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
 def normalize_answer(answer: str) -> NormalizedAnswer:
     """Normalise an extracted answer; see the module docstring for what changes."""
     # Whitespace runs collapse first: every pattern below then scans in linear time.
     s = _WS_RE.sub(" ", answer.translate(_UNICODE)).strip()
+    s = _REPEATING_RE.sub(_repeating_fraction, s)
     s = _LATEX_THOUSANDS_RE.sub(",", s)
     s = _DIGIT_THIN_SPACE_RE.sub("", s)
     s = _BRACED_COMMA_RE.sub(",", s)
