@@ -149,12 +149,18 @@ class ProcessSandbox(Sandbox):
                 names = []  # no --file: the launcher unpacks the archive
                 tail = [self.python, "-E", "-s", "-c", _launcher_source()]
                 tail.append(json.dumps({"archive_fd": fds[0], "python": self.python}))
+            status_r, status_w = os.pipe()  # bwrap says there when the program itself exited
+            os.set_blocking(status_r, False)
+            fds.append(status_w)
             try:
                 cmd = self._bwrap_command(names, fds[: len(names)], limits, tail)
+                cmd[1:1] = ["--json-status-fd", str(status_w)]
                 env.update(HOME="/work", TMPDIR="/tmp")
-                return self._execute(cmd, "/", env, given.stdin, limits, marker, fds, None)
+                return self._execute(
+                    cmd, "/", env, given.stdin, limits, marker, fds, None, status_r
+                )
             finally:
-                for fd in fds:
+                for fd in [*fds, status_r]:
                     os.close(fd)
         stage = Path(tempfile.mkdtemp(prefix="reasongym-run-", dir=self.tmp_root))
         work, tmp = stage / "work", stage / "tmp"  # a private TMPDIR beside the work dir
@@ -234,6 +240,7 @@ class ProcessSandbox(Sandbox):
         marker: str,
         fds: list[int],
         supervised: bool | None,
+        bwrap_status: int | None = None,
     ) -> ExecResult:
         # Supervised (bare) runs drop to the run's uid in the launcher, which stays root.
         drop = self._uid != os.geteuid() and not supervised
@@ -291,6 +298,13 @@ class ProcessSandbox(Sandbox):
             code = -signal.SIGKILL
         stdout, _ = clip_output(out, limits.output_bytes)
         stderr, _ = clip_output(err, limits.output_bytes)
+        if bwrap_status is not None and not timed_out:
+            status = _read_available(bwrap_status)
+            if b'"exit-code"' not in status and stderr.startswith("bwrap:"):
+                # bwrap failed before the program started: not the program's exit 1.
+                raise SandboxStartError(
+                    f"bubblewrap could not start the run: {stderr.strip()[-500:]}"
+                )
         oom = not timed_out and code != 0 and bool(_MEMORY_ERROR.search(stderr[-2000:]))
         return ExecResult(
             stdout=stdout,
@@ -302,6 +316,19 @@ class ProcessSandbox(Sandbox):
             duration_s=end - start,
             backend=self.name,
         )
+
+
+def _read_available(fd: int) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @functools.cache

@@ -173,3 +173,18 @@ def test_ten_thousand_files(sandbox):
         limits=Limits(timeout_s=30, disk_mb=64),
     )
     assert r.ok and r.stdout == "10000 1237\n", r
+
+
+def test_bubblewrap_failing_to_start_is_the_sandboxes_error_not_exit_1(bwrap_sandbox, monkeypatch):
+    from reasongym.sandboxes import SandboxStartError, process
+
+    real = process._bwrap_base_args
+    monkeypatch.setattr(
+        process, "_bwrap_base_args", lambda py: [*real(py), "--ro-bind", "/no/such/dir", "/x"]
+    )
+    with pytest.raises(SandboxStartError, match="bubblewrap could not start"):
+        bwrap_sandbox.run("print(1)")
+    monkeypatch.undo()
+    # ... while a program that prints what bwrap would and exits 1 is just that program.
+    r = bwrap_sandbox.run("import sys\nsys.stderr.write('bwrap: fake\\n')\nsys.exit(1)")
+    assert r.exit_code == 1 and r.stderr == "bwrap: fake\n"
