@@ -44,7 +44,9 @@ from reasongym.safe_yaml import load_yaml_file
 DEFAULT_ENTRY_POINT = "reasongym.envs.text:TextTaskEnv"
 #: ASCII only, so a look-alike (e.g. a Cyrillic letter) can never pass for a real id.
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*/[A-Za-z0-9_][A-Za-z0-9_.-]*?-v\d{1,6}$")
-ENTRY_POINT_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
+ENTRY_POINT_PATTERN = re.compile(
+    r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
+)
 MAX_ID_CHARS = 128
 #: The namespace of the built-in files (compared case-insensitively).
 RESERVED_NAMESPACE = "reasongym"
@@ -58,7 +60,9 @@ class EnvFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(description="namespace/Name-vN, e.g. myproject/Fractions-v0 (ASCII)")
-    description: str = Field(min_length=1, max_length=500, description="one line shown by `reasongym list`")
+    description: str = Field(
+        min_length=1, max_length=500, description="one line shown by `reasongym list`"
+    )
     entry_point: str = DEFAULT_ENTRY_POINT
     max_episode_steps: int | None = Field(default=None, gt=0, le=1_000_000)
     kwargs: dict[str, Any] = Field(default_factory=dict)
@@ -155,12 +159,16 @@ def load_entry_point(entry_point: str) -> type:
         try:
             module = importlib.import_module(module_name)
         except Exception as exc:  # a user module may raise anything while importing
-            raise ValueError(f"cannot import {entry_point!r}: {type(exc).__name__}: {exc}") from None
+            raise ValueError(
+                f"cannot import {entry_point!r}: {type(exc).__name__}: {exc}"
+            ) from None
     else:
         module = sys.modules[module_name]
     cls = getattr(module, attr, None)
     if cls is None:
-        raise ValueError(f"cannot import {entry_point!r}: module {module_name!r} has no attribute {attr!r}")
+        raise ValueError(
+            f"cannot import {entry_point!r}: module {module_name!r} has no attribute {attr!r}"
+        )
     if not (isinstance(cls, type) and issubclass(cls, ReasonEnv)):
         raise ValueError(
             f"{entry_point!r} is not a reasongym environment: an entry point must be a subclass "
@@ -207,8 +215,11 @@ def validate_file(path: str | Path, *, deep: bool = True) -> tuple[EnvFile, dict
     env_id = raw.get("id")
     if isinstance(env_id, str) and is_reserved(env_id) and not _is_builtin_file(path):
         problems.append(
-            ("id", f"the {RESERVED_NAMESPACE!r} namespace is reserved for the files shipped with "
-             "reasongym; use your own, e.g. 'myproject/Name-v0'")
+            (
+                "id",
+                f"the {RESERVED_NAMESPACE!r} namespace is reserved for the files shipped with "
+                "reasongym; use your own, e.g. 'myproject/Name-v0'",
+            )
         )
     entry_point = raw.get("entry_point", DEFAULT_ENTRY_POINT)
     cls = None
@@ -217,18 +228,25 @@ def validate_file(path: str | Path, *, deep: bool = True) -> tuple[EnvFile, dict
             cls = load_entry_point(entry_point)
         except ValueError as exc:
             problems.append(("entry_point", str(exc)))
-    if raw.get("max_episode_steps") is not None and cls is not None and "max_turns" in getattr(
-        getattr(cls, "Config", None), "model_fields", {}
+    if (
+        raw.get("max_episode_steps") is not None
+        and cls is not None
+        and "max_turns" in getattr(getattr(cls, "Config", None), "model_fields", {})
     ):  # one step limit: the env's own (E1, issue 13)
         problems.append(
-            ("max_episode_steps", "this env's step limit is kwargs.max_turns (one source of "
-             "truth, overridable with gym.make(id, max_turns=N)); move the value there")
+            (
+                "max_episode_steps",
+                "this env's step limit is kwargs.max_turns (one source of "
+                "truth, overridable with gym.make(id, max_turns=N)); move the value there",
+            )
         )
     kwargs = raw.get("kwargs", {})
     validated: dict[str, Any] = {}
     if cls is not None and isinstance(kwargs, dict):
         try:
-            config = cls.Config.model_validate(kwargs, context={"base_dir": path.parent, "deep": deep})
+            config = cls.Config.model_validate(
+                kwargs, context={"base_dir": path.parent, "deep": deep}
+            )
         except ValidationError as exc:
             problems += _problems(exc, "kwargs")
         else:
@@ -288,7 +306,10 @@ def yaml_files(path: str | Path) -> list[Path]:
             if p.suffix in (".yaml", ".yml") and p.is_file():
                 found.append(p)
                 if len(found) > MAX_FILES:
-                    raise ConfigError(str(path), [("", f"holds more than {MAX_FILES} YAML files; name a smaller folder")])
+                    raise ConfigError(
+                        str(path),
+                        [("", f"holds more than {MAX_FILES} YAML files; name a smaller folder")],
+                    )
         return sorted(found)
     if not path.exists():
         raise ConfigError(str(path), [("", "no such file or folder")])
@@ -323,7 +344,9 @@ def check_files(paths: list[str | Path], *, deep: bool = True) -> list[CheckedFi
                 out.append(CheckedFile(file, None, {}, exc))
                 continue
             if spec.id in seen:
-                error = ConfigError(str(file), [("id", f"{spec.id!r} is also declared in {seen[spec.id]}")])
+                error = ConfigError(
+                    str(file), [("id", f"{spec.id!r} is also declared in {seen[spec.id]}")]
+                )
                 out.append(CheckedFile(file, None, {}, error))
                 continue
             seen[spec.id] = file

@@ -48,7 +48,9 @@ def _check_graph(root: yaml.Node, file: str, max_nodes: int, max_depth: int) -> 
             if key in size:
                 continue
             if key in on_path:
-                raise ConfigError(file, [("", "an anchor refers to itself (recursive YAML is not accepted)")])
+                raise ConfigError(
+                    file, [("", "an anchor refers to itself (recursive YAML is not accepted)")]
+                )
             if depth > max_depth:
                 raise ConfigError(file, [("", f"nested deeper than {max_depth} levels")])
             if isinstance(node, yaml.ScalarNode):
@@ -67,8 +69,13 @@ def _check_graph(root: yaml.Node, file: str, max_nodes: int, max_depth: int) -> 
         if total > max_nodes:
             raise ConfigError(
                 file,
-                [("", f"expands to more than {max_nodes} YAML nodes (anchors/aliases included); "
-                  "an environment file should be small")],
+                [
+                    (
+                        "",
+                        f"expands to more than {max_nodes} YAML nodes (anchors/aliases included); "
+                        "an environment file should be small",
+                    )
+                ],
             )
         size[key] = total
 
@@ -96,7 +103,9 @@ def load_yaml_text(
             raise ConfigError(file, [("", f"not valid YAML: {exc}")]) from None
         except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
             # e.g. an integer with more digits than Python converts
-            raise ConfigError(file, [("", f"a value cannot be read: {type(exc).__name__}: {str(exc)[:200]}")]) from None
+            raise ConfigError(
+                file, [("", f"a value cannot be read: {type(exc).__name__}: {str(exc)[:200]}")]
+            ) from None
     finally:
         loader.dispose()
 
@@ -117,7 +126,9 @@ def load_yaml_file(
     file = str(path)
     try:
         if path.stat().st_size > max_bytes:
-            raise ConfigError(file, [("", f"file is {path.stat().st_size} bytes; the limit is {max_bytes}")])
+            raise ConfigError(
+                file, [("", f"file is {path.stat().st_size} bytes; the limit is {max_bytes}")]
+            )
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
     except FileNotFoundError:
@@ -131,5 +142,7 @@ def load_yaml_file(
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(file, [("", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]) from None
+        raise ConfigError(
+            file, [("", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
+        ) from None
     return load_yaml_text(text, file, max_nodes=max_nodes, max_depth=max_depth)

@@ -47,7 +47,9 @@ def test_register_valid_file_and_make(tmp_path):
 def test_jsonl_path_is_relative_to_yaml(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    (data / "qa.jsonl").write_text(json.dumps({"question": "2+2?", "answer": "4", "id": "q1"}) + "\n")
+    (data / "qa.jsonl").write_text(
+        json.dumps({"question": "2+2?", "answer": "4", "id": "q1"}) + "\n"
+    )
     name = f"Jsonl{_uid()}"
     path = _write(
         tmp_path,
@@ -71,16 +73,56 @@ def test_jsonl_path_is_relative_to_yaml(tmp_path):
 @pytest.mark.parametrize(
     ("body", "key", "phrase"),
     [
-        ("id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: procedural, generator: arithmetic}, verifer: math}\n", "kwargs.verifer", "unknown key"),
-        ("id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: procedural, generator: arithmetic}, max_turns: many}\n", "kwargs.max_turns", "integer"),
-        ("id: Bad Name\ndescription: x\nkwargs: {task: {source: procedural, generator: arithmetic}}\n", "id", "namespace/Name-vN"),
-        ("id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: jsonl, path: missing.jsonl}}\n", "kwargs.task.jsonl.path", "does not exist"),
-        ("id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: procedural, generator: nope}}\n", "kwargs.task.procedural.generator", "unknown generator"),
-        ("id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: ftp}}\n", "kwargs.task", "source"),
-        ("id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: procedural, generator: arithmetic}, tools: [abacus]}\n", "kwargs.tools", "unknown tool"),
-        ("id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: reasoning_gym, dataset: no_such_dataset}}\n", "kwargs.task.reasoning_gym.dataset", "unknown reasoning-gym dataset"),
-        ("id: test/Bad-v0\ndescription: x\nentry_point: nowhere.module:Env\n", "entry_point", "cannot import"),
-        ("id: test/Bad-v0\ndescription: x\nentry_point: gymnasium.envs.classic_control:CartPoleEnv\n", "entry_point", "ReasonEnv"),
+        (
+            "id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: procedural, generator: arithmetic}, verifer: math}\n",
+            "kwargs.verifer",
+            "unknown key",
+        ),
+        (
+            "id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: procedural, generator: arithmetic}, max_turns: many}\n",
+            "kwargs.max_turns",
+            "integer",
+        ),
+        (
+            "id: Bad Name\ndescription: x\nkwargs: {task: {source: procedural, generator: arithmetic}}\n",
+            "id",
+            "namespace/Name-vN",
+        ),
+        (
+            "id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: jsonl, path: missing.jsonl}}\n",
+            "kwargs.task.jsonl.path",
+            "does not exist",
+        ),
+        (
+            "id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: procedural, generator: nope}}\n",
+            "kwargs.task.procedural.generator",
+            "unknown generator",
+        ),
+        (
+            "id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: ftp}}\n",
+            "kwargs.task",
+            "source",
+        ),
+        (
+            "id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: procedural, generator: arithmetic}, tools: [abacus]}\n",
+            "kwargs.tools",
+            "unknown tool",
+        ),
+        (
+            "id: test/Bad-v0\ndescription: x\nkwargs: {task: {source: reasoning_gym, dataset: no_such_dataset}}\n",
+            "kwargs.task.reasoning_gym.dataset",
+            "unknown reasoning-gym dataset",
+        ),
+        (
+            "id: test/Bad-v0\ndescription: x\nentry_point: nowhere.module:Env\n",
+            "entry_point",
+            "cannot import",
+        ),
+        (
+            "id: test/Bad-v0\ndescription: x\nentry_point: gymnasium.envs.classic_control:CartPoleEnv\n",
+            "entry_point",
+            "ReasonEnv",
+        ),
         ("id: test/Bad-v0\nkwargs: {}\n", "description", "missing"),
         ("id: test/Bad-v0\ndescription: x\ncolour: red\n", "colour", "unknown key"),
         ("- just\n- a list\n", "<root>", "mapping"),
@@ -110,13 +152,19 @@ def test_duplicate_id_rejected(tmp_path):
 
 def test_builtin_ids_cannot_be_shadowed(tmp_path):
     with pytest.raises(ConfigError, match="reserved"):
-        reasongym.register_yaml(_write(tmp_path, "dup.yaml", _valid("Math").replace("test/Math-v0", "reasongym/Math-v0")))
+        reasongym.register_yaml(
+            _write(
+                tmp_path, "dup.yaml", _valid("Math").replace("test/Math-v0", "reasongym/Math-v0")
+            )
+        )
 
 
 def test_folder_with_one_bad_file_registers_nothing(tmp_path):
     name = f"Good{_uid()}"
     _write(tmp_path, "a.yaml", _valid(name))
-    _write(tmp_path, "b.yaml", "id: test/Broken-v0\ndescription: x\nkwargs: {task: {source: nope}}\n")
+    _write(
+        tmp_path, "b.yaml", "id: test/Broken-v0\ndescription: x\nkwargs: {task: {source: nope}}\n"
+    )
     with pytest.raises(ConfigError):
         reasongym.register_yaml(tmp_path)
     assert f"test/{name}-v0" not in gym.registry
@@ -133,7 +181,11 @@ def test_duplicate_within_folder(tmp_path):
 def test_validate_cli(tmp_path, capsys):
     good = _write(tmp_path, "good.yaml", _valid(f"V{_uid()}"))
     assert cli_main(["validate", str(good)]) == 0
-    bad = _write(tmp_path, "bad.yaml", "id: test/Bad-v0\ndescription: x\nkwargs: {max_turns: 0, task: {source: champ}}\n")
+    bad = _write(
+        tmp_path,
+        "bad.yaml",
+        "id: test/Bad-v0\ndescription: x\nkwargs: {max_turns: 0, task: {source: champ}}\n",
+    )
     assert cli_main(["validate", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert str(bad) in err and "kwargs.max_turns" in err

@@ -32,15 +32,21 @@ class CurriculumSpec(BaseModel):
     )
     schedule: Literal["episodes", "success_rate"] = "episodes"
     episodes_per_level: int = Field(default=100, ge=1, le=10**9, description="schedule episodes")
-    window: int = Field(default=20, ge=1, le=10_000, description="schedule success_rate: episodes judged")
+    window: int = Field(
+        default=20, ge=1, le=10_000, description="schedule success_rate: episodes judged"
+    )
     promote_at: float = Field(default=0.8, gt=0, le=1, description="success rate that promotes")
-    demote_below: float | None = Field(default=None, ge=0, lt=1, description="success rate that demotes")
+    demote_below: float | None = Field(
+        default=None, ge=0, lt=1, description="success rate that demotes"
+    )
     start_level: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> CurriculumSpec:
         if self.start_level >= len(self.levels):
-            raise ValueError(f"start_level {self.start_level} is past the last level ({len(self.levels) - 1})")
+            raise ValueError(
+                f"start_level {self.start_level} is past the last level ({len(self.levels) - 1})"
+            )
         if self.demote_below is not None and self.demote_below >= self.promote_at:
             raise ValueError("demote_below must be lower than promote_at")
         return self

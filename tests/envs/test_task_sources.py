@@ -32,7 +32,10 @@ def _yaml(tmp_path: Path, body: str, name: str = "env.yaml") -> Path:
 def _register(tmp_path: Path, kwargs: str, **extra: str) -> str:
     env_id = f"test/Src{_uid()}-v0"
     head = "".join(f"{k}: {v}\n" for k, v in extra.items())
-    path = _yaml(tmp_path, f"id: {env_id}\ndescription: x\n{head}kwargs:\n{textwrap.indent(textwrap.dedent(kwargs), '  ')}")
+    path = _yaml(
+        tmp_path,
+        f"id: {env_id}\ndescription: x\n{head}kwargs:\n{textwrap.indent(textwrap.dedent(kwargs), '  ')}",
+    )
     (registered,) = reasongym.register_yaml(path)
     return registered
 
@@ -45,8 +48,18 @@ def _problems(excinfo) -> str:
 @pytest.mark.parametrize(
     ("example", "questions"),
     [
-        ("CsvMath-v0", ["What is 17 * 3?", "What is 2/3 + 1/6? Give a fraction.", "Solve for x: 2x + 3 = 11."]),
-        ("JsonMath-v0", ["How many minutes are in 3.5 hours?", "What is the square root of 144?", "What is 15% of 80?"]),
+        (
+            "CsvMath-v0",
+            ["What is 17 * 3?", "What is 2/3 + 1/6? Give a fraction.", "Solve for x: 2x + 3 = 11."],
+        ),
+        (
+            "JsonMath-v0",
+            [
+                "How many minutes are in 3.5 hours?",
+                "What is the square root of 144?",
+                "What is 15% of 80?",
+            ],
+        ),
         ("ParquetMath-v0", ["What is 7 + 8?", "What is 9 * 9?", "What is 2^10?"]),
         ("HfDiskMath-v0", ["What is 3 + 4?", "What is 12 / 4?"]),
     ],
@@ -65,7 +78,10 @@ def test_data_file_examples_pose_their_rows_and_the_oracle_solves_them(example, 
 
 def test_extra_columns_go_to_meta_and_fields_rename_columns(tmp_path):
     (tmp_path / "rows.csv").write_text("prob,sol,level\nWhat is 1+1?,2,easy\n")
-    env_id = _register(tmp_path, "task: {source: csv, path: rows.csv, fields: {question: prob, answer: sol}}\nverifier: exact")
+    env_id = _register(
+        tmp_path,
+        "task: {source: csv, path: rows.csv, fields: {question: prob, answer: sol}}\nverifier: exact",
+    )
     env = gym.make(env_id)
     obs, _ = env.reset(seed=0)
     assert "What is 1+1?" in obs
@@ -87,7 +103,10 @@ def test_every_bad_row_is_reported_at_once_with_file_and_line(tmp_path):
     ]
     data = tmp_path / "rows.jsonl"
     data.write_text("\n".join(lines) + "\n")
-    path = _yaml(tmp_path, f"id: test/Rows{_uid()}-v0\ndescription: x\nkwargs: {{task: {{source: jsonl, path: rows.jsonl}}}}\n")
+    path = _yaml(
+        tmp_path,
+        f"id: test/Rows{_uid()}-v0\ndescription: x\nkwargs: {{task: {{source: jsonl, path: rows.jsonl}}}}\n",
+    )
     with pytest.raises(ConfigError) as err:
         reasongym.register_yaml(path)
     message = _problems(err)
@@ -101,12 +120,28 @@ def test_every_bad_row_is_reported_at_once_with_file_and_line(tmp_path):
 @pytest.mark.parametrize(
     ("files", "task", "phrase"),
     [
-        ({"a.csv": "x,y\n1,2\n"}, "{source: csv, path: a.csv, fields: {question: problem, answer: y}}", "no column 'problem'"),
-        ({"a.csv": "question,answer\nq,1,extra\n"}, "{source: csv, path: a.csv}", "more values than header"),
+        (
+            {"a.csv": "x,y\n1,2\n"},
+            "{source: csv, path: a.csv, fields: {question: problem, answer: y}}",
+            "no column 'problem'",
+        ),
+        (
+            {"a.csv": "question,answer\nq,1,extra\n"},
+            "{source: csv, path: a.csv}",
+            "more values than header",
+        ),
         ({"a.json": '{"items": []}'}, "{source: json, path: a.json}", "expected a list of rows"),
-        ({"a.parquet": "not parquet"}, "{source: parquet, path: a.parquet}", "not a readable Parquet file"),
+        (
+            {"a.parquet": "not parquet"},
+            "{source: parquet, path: a.parquet}",
+            "not a readable Parquet file",
+        ),
         ({}, "{source: jsonl, path: missing.jsonl}", "does not exist"),
-        ({"a.csv": "question,answer\nq,1\n"}, "{source: csv, path: a.csv, fields: {question: q, colour: c}}", "colour"),
+        (
+            {"a.csv": "question,answer\nq,1\n"},
+            "{source: csv, path: a.csv, fields: {question: q, colour: c}}",
+            "colour",
+        ),
         ({"a.csv": "question,answer\nq,1\n"}, "{source: csv, path: a.csv, split: train}", "split"),
     ],
 )
@@ -134,18 +169,37 @@ def test_hf_disk_folder_with_splits_needs_a_split(tmp_path):
 def test_code_row_mistakes_are_all_reported_with_lines(tmp_path):
     rows = [
         {"id": "ok", "prompt": "p", "entry_point": "f", "tests": ["assert f() == 1"]},
-        {"id": "both", "prompt": "p", "entry_point": "f", "tests": ["assert f()"], "io_tests": [{"input": "", "output": "1"}]},
+        {
+            "id": "both",
+            "prompt": "p",
+            "entry_point": "f",
+            "tests": ["assert f()"],
+            "io_tests": [{"input": "", "output": "1"}],
+        },
         {"id": "noentry", "prompt": "p", "tests": ["assert f()"]},
         {"id": "syntax", "prompt": "p", "entry_point": "f", "tests": ["assert f( =="]},
         {"id": "typo", "prompt": "p", "entry_point": "f", "test": ["assert f()"]},
         {"id": "ok", "prompt": "p", "io_tests": [{"input": "", "output": "1"}]},
-        {"id": "cmp", "prompt": "p", "io_tests": [{"input": "", "output": "1"}], "compare": "fuzzy"},
-        {"id": "time", "prompt": "p", "io_tests": [{"input": "", "output": "1"}], "time_limit_s": 0},
+        {
+            "id": "cmp",
+            "prompt": "p",
+            "io_tests": [{"input": "", "output": "1"}],
+            "compare": "fuzzy",
+        },
+        {
+            "id": "time",
+            "prompt": "p",
+            "io_tests": [{"input": "", "output": "1"}],
+            "time_limit_s": 0,
+        },
         {"id": "name", "prompt": "p", "entry_point": "import", "tests": ["assert 1"]},
     ]
     data = tmp_path / "code.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    path = _yaml(tmp_path, f"id: test/Code{_uid()}-v0\ndescription: x\nkwargs: {{task: {{source: code_jsonl, path: code.jsonl}}, verifier: code_tests}}\n")
+    path = _yaml(
+        tmp_path,
+        f"id: test/Code{_uid()}-v0\ndescription: x\nkwargs: {{task: {{source: code_jsonl, path: code.jsonl}}, verifier: code_tests}}\n",
+    )
     with pytest.raises(ConfigError) as err:
         validate_file(path)
     message = _problems(err)
@@ -174,7 +228,11 @@ def test_code_rows_become_the_tasks_the_verifiers_grade():
     assert [s["test"] for s in add.meta["steps"]] == [True, True, True]
     assert "prompt" not in add.meta  # prose prompt: not prepended to the answer
     assert palindrome.meta["prompt"].startswith("def is_palindrome")  # HumanEval-style stub
-    assert palindrome.meta["steps"][0] == {"name": "setup", "code": "CASES = [('Abba', True), ('abc', False), ('', True)]", "test": False}
+    assert palindrome.meta["steps"][0] == {
+        "name": "setup",
+        "code": "CASES = [('Abba', True), ('abc', False), ('', True)]",
+        "test": False,
+    }
     assert palindrome.answer.startswith("```python\ndef is_palindrome")  # stub + body
     assert program.meta["verifier"] == "program_io"
     assert program.meta["compare"] == {"mode": "whitespace", "tolerance": 1e-6}
@@ -184,8 +242,12 @@ def test_code_rows_become_the_tasks_the_verifiers_grade():
 def test_the_row_schema_document_is_current():
     from reasongym.envs.tasks.code_rows import code_row_schema
 
-    shipped = json.loads((Path(__file__).resolve().parents[2] / "docs" / "code_row.schema.json").read_text())
-    assert shipped == code_row_schema(), "regenerate docs/code_row.schema.json (see docs/yaml_tasks.md)"
+    shipped = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs" / "code_row.schema.json").read_text()
+    )
+    assert shipped == code_row_schema(), (
+        "regenerate docs/code_row.schema.json (see docs/yaml_tasks.md)"
+    )
 
 
 def test_csv_code_rows_hold_tests_as_json_text(tmp_path):
@@ -195,7 +257,10 @@ def test_csv_code_rows_hold_tests_as_json_text(tmp_path):
         'id,prompt,entry_point,tests\nsq,"Write sq(x).",sq,"[""assert sq(2) == 4"", ""assert sq(0) == 0""]"\n'
     )
     tasks, errors = load_code(tmp_path / "code.csv")
-    assert not errors and [s["code"] for s in tasks[0].meta["steps"]] == ["assert sq(2) == 4", "assert sq(0) == 0"]
+    assert not errors and [s["code"] for s in tasks[0].meta["steps"]] == [
+        "assert sq(2) == 4",
+        "assert sq(0) == 0",
+    ]
 
 
 # -- mixtures ---------------------------------------------------------------------------------
@@ -240,7 +305,9 @@ def test_mixture_parts_have_their_own_tools_and_verifier():
 
 
 def test_tasks_enumerates_a_finite_mixture_once_each(tmp_path):
-    (tmp_path / "a.jsonl").write_text("".join(json.dumps({"question": f"a{i}", "answer": str(i)}) + "\n" for i in range(3)))
+    (tmp_path / "a.jsonl").write_text(
+        "".join(json.dumps({"question": f"a{i}", "answer": str(i)}) + "\n" for i in range(3))
+    )
     (tmp_path / "b.csv").write_text("question,answer\nb0,0\nb1,1\n")
     env_id = _register(
         tmp_path,
@@ -275,8 +342,13 @@ def test_mixture_mistakes_are_reported_together(tmp_path):
     with pytest.raises(ConfigError) as err:
         validate_file(path)
     keys = [key for key, _ in err.value.problems]
-    for key in ("kwargs.task.mixture.parts.0.weight", "kwargs.task.mixture.parts.1.task.procedural.generator",
-                "kwargs.task.mixture.parts.1.verifier", "kwargs.task.mixture.parts.1.tools", "kwargs.max_turns"):
+    for key in (
+        "kwargs.task.mixture.parts.0.weight",
+        "kwargs.task.mixture.parts.1.task.procedural.generator",
+        "kwargs.task.mixture.parts.1.verifier",
+        "kwargs.task.mixture.parts.1.tools",
+        "kwargs.max_turns",
+    ):
         assert key in keys, keys
 
 
@@ -306,7 +378,13 @@ def test_success_rate_curriculum_promotes_and_set_state_restores_it():
         _, _, terminated, _, info = fresh.step("<answer>wrong</answer>")
         assert terminated
         _, info = fresh.reset()
-    assert info["curriculum"] == {"level": 0, "value": 1, "levels": 4, "episodes": 10, "success_rate": 0.0}
+    assert info["curriculum"] == {
+        "level": 0,
+        "value": 1,
+        "levels": 4,
+        "episodes": 10,
+        "success_rate": 0.0,
+    }
 
 
 def test_episode_curriculum_counts_ended_episodes_not_resets(tmp_path):
@@ -322,7 +400,13 @@ def test_episode_curriculum_counts_ended_episodes_not_resets(tmp_path):
     env.reset(seed=1)
     for _ in range(5):
         _, info = env.reset()  # abandoned: not counted
-    assert info["curriculum"] == {"level": 0, "value": 1, "levels": 2, "episodes": 0, "success_rate": None}
+    assert info["curriculum"] == {
+        "level": 0,
+        "value": 1,
+        "levels": 2,
+        "episodes": 0,
+        "success_rate": None,
+    }
     for _ in range(2):
         env.step("no answer here")  # truncated after one turn: counted
         _, info = env.reset()
@@ -331,7 +415,14 @@ def test_episode_curriculum_counts_ended_episodes_not_resets(tmp_path):
 
 def test_puzzle_curriculum_changes_knobs_not_spaces():
     reasongym.register_yaml(EXAMPLES / "curriculum")
-    env = gym.make("examples/SlidingCurriculum-v0", curriculum={"schedule": "episodes", "episodes_per_level": 1, "levels": [{"scramble": 2}, {"scramble": 30}]})
+    env = gym.make(
+        "examples/SlidingCurriculum-v0",
+        curriculum={
+            "schedule": "episodes",
+            "episodes_per_level": 1,
+            "levels": [{"scramble": 2}, {"scramble": 30}],
+        },
+    )
     space = env.observation_space
     _, info = env.reset(seed=0)
     assert info["curriculum"]["level"] == 0 and info["optimal_steps"] <= 2
@@ -366,13 +457,18 @@ def test_puzzle_curriculum_mistakes(tmp_path, curriculum, phrase):
 
 
 def test_procedural_curriculum_levels_are_difficulties(tmp_path):
-    path = _yaml(tmp_path, f"id: test/Cur{_uid()}-v0\ndescription: x\nkwargs: {{task: {{source: procedural, generator: arithmetic, curriculum: {{levels: [1, 11]}}}}}}\n")
+    path = _yaml(
+        tmp_path,
+        f"id: test/Cur{_uid()}-v0\ndescription: x\nkwargs: {{task: {{source: procedural, generator: arithmetic, curriculum: {{levels: [1, 11]}}}}}}\n",
+    )
     with pytest.raises(ConfigError, match=r"levels\[1\] = 11"):
         validate_file(path)
 
 
 # -- puzzles from files --------------------------------------------------------------------------
-@pytest.mark.parametrize(("example", "count"), [("SokobanLevels-v0", 3), ("SudokuGrids-v0", 3), ("MazeFile-v0", 2)])
+@pytest.mark.parametrize(
+    ("example", "count"), [("SokobanLevels-v0", 3), ("SudokuGrids-v0", 3), ("MazeFile-v0", 2)]
+)
 def test_puzzle_instances_from_files_are_a_frozen_set(example, count):
     reasongym.register_yaml(EXAMPLES / "puzzles")
     env = gym.make(f"examples/{example}")
@@ -416,7 +512,9 @@ def test_bad_puzzle_instances_name_file_and_line(tmp_path, puzzle, size, text, p
     )
     with pytest.raises(ConfigError) as err:
         validate_file(path)
-    assert f"{tmp_path / 'levels.txt'}:3:" in _problems(err) and phrase in _problems(err), _problems(err)
+    assert f"{tmp_path / 'levels.txt'}:3:" in _problems(err) and phrase in _problems(err), (
+        _problems(err)
+    )
 
 
 def test_instances_are_refused_for_puzzles_without_a_format(tmp_path):
@@ -436,10 +534,12 @@ def test_mixture_sampling_uses_only_the_env_rng():
     from reasongym.envs.types import Task
 
     def make():
-        return MixtureSource([
-            Part("a", 1.0, ListSource([Task(f"a{i}", "q", "1") for i in range(5)])),
-            Part("b", 1.0, ListSource([Task(f"b{i}", "q", "1") for i in range(5)])),
-        ])
+        return MixtureSource(
+            [
+                Part("a", 1.0, ListSource([Task(f"a{i}", "q", "1") for i in range(5)])),
+                Part("b", 1.0, ListSource([Task(f"b{i}", "q", "1") for i in range(5)])),
+            ]
+        )
 
     np.random.seed(0)
     first = [make().sample(np.random.default_rng(11)).id for _ in range(3)]
@@ -450,10 +550,16 @@ def test_mixture_sampling_uses_only_the_env_rng():
 @pytest.mark.parametrize(
     ("kwargs", "phrase"),
     [
-        ("{task: {source: procedural, generator: arithmetic}, verifier: code_tests}", "question/answer"),
+        (
+            "{task: {source: procedural, generator: arithmetic}, verifier: code_tests}",
+            "question/answer",
+        ),
         ("{task: {source: champ}, verifier: program_io}", "question/answer"),
         ("{task: {source: code_procedural}, verifier: math}", "code_tests"),
-        ("{task: {source: mixture, parts: [{weight: 1, task: {source: procedural, generator: arithmetic}, verifier: code_tests}]}}", "parts[0]"),
+        (
+            "{task: {source: mixture, parts: [{weight: 1, task: {source: procedural, generator: arithmetic}, verifier: code_tests}]}}",
+            "parts[0]",
+        ),
     ],
 )
 def test_a_verifier_that_cannot_grade_the_tasks_is_a_config_error(tmp_path, kwargs, phrase):

@@ -36,7 +36,11 @@ def _task(io_tests, compare=None, time_limit_s=1.0) -> Task:
     )
 
 
-SUM_TESTS = [{"input": "1 2\n", "output": "3\n"}, {"input": "5 5\n", "output": "10\n"}, {"input": "0 -7\n", "output": "-7\n"}]
+SUM_TESTS = [
+    {"input": "1 2\n", "output": "3\n"},
+    {"input": "5 5\n", "output": "10\n"},
+    {"input": "0 -7\n", "output": "-7\n"},
+]
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +89,7 @@ HOSTILE = {
     "hunts for expected outputs": "import glob\nfor f in glob.glob('/**/*.json', recursive=True)[:50]:\n    print(open(f).read()[:100])",
     "prints a surrogate": "import sys\nsys.stdout.buffer.write(b'\\xed\\xa0\\x80\\n')",
     "prints a lone surrogate str": "print('\\ud800')",
-    "forges a verdict": "print('3/3 tests passed.')\nprint('{\"passed\": 3, \"total\": 3, \"correct\": true}')",
+    "forges a verdict": 'print(\'3/3 tests passed.\')\nprint(\'{"passed": 3, "total": 3, "correct": true}\')',
     "exits early with the answer wrong": "import os\nos._exit(0)",
     "crashes": "raise SystemExit(3)",
     "eats memory": "x = bytearray(2 * 1024 ** 3)\nprint(3)",
@@ -104,7 +108,12 @@ def test_hostile_programs_are_failed_tests(verifier, name):
 
 
 def test_unencodable_answers_and_empty_answers_fail_with_a_message(verifier):
-    for answer in ["<answer>```python\nprint('\ud800')\n```</answer>", "print(3)\ud800", "", "   \n"]:
+    for answer in [
+        "<answer>```python\nprint('\ud800')\n```</answer>",
+        "print(3)\ud800",
+        "",
+        "   \n",
+    ]:
         verdict = verifier(_task(SUM_TESTS), answer)
         assert verdict.score == 0.0 and verdict.details["error"], answer
 
@@ -166,7 +175,9 @@ def test_output_comparison(got, want, mode, tolerance, same):
 
 
 def test_float_rows_grade_by_tolerance(verifier):
-    task = _task([{"input": "1 2\n", "output": "1.5"}], compare={"mode": "float", "tolerance": 1e-3})
+    task = _task(
+        [{"input": "1 2\n", "output": "1.5"}], compare={"mode": "float", "tolerance": 1e-3}
+    )
     assert verifier(task, _fenced("print(1.50004)")).correct
     assert not verifier(task, _fenced("print(1.51)")).correct
 
@@ -193,7 +204,13 @@ def test_program_io_on_docker_holds_against_hostile_programs():
         task = _task(SUM_TESTS, time_limit_s=1.0)
         ok = "a, b = map(int, input().split())\nprint(a + b)"
         assert v(task, _fenced(ok)).score == 1.0
-        for name in ("huge output", "never ends", "reads its directory", "prints a surrogate", "forges a verdict"):
+        for name in (
+            "huge output",
+            "never ends",
+            "reads its directory",
+            "prints a surrogate",
+            "forges a verdict",
+        ):
             verdict = v(task, _fenced(HOSTILE[name]))
             assert not verdict.correct and 0.0 <= verdict.score < 1.0, name
     finally:

@@ -81,9 +81,15 @@ def test_entry_point_that_is_not_a_reasonenv_never_runs(tmp_path, marker_module,
     assert not marker.exists(), marker.read_text()
 
 
-@pytest.mark.parametrize("entry_point", ["subprocess:Popen", "os:system", "builtins:eval", "pty:spawn"])
+@pytest.mark.parametrize(
+    "entry_point", ["subprocess:Popen", "os:system", "builtins:eval", "pty:spawn"]
+)
 def test_standard_library_entry_points_are_refused(tmp_path, entry_point):
-    path = _write(tmp_path, "std.yaml", f"id: test/Std{_uid()}-v0\ndescription: x\nentry_point: {entry_point}\n")
+    path = _write(
+        tmp_path,
+        "std.yaml",
+        f"id: test/Std{_uid()}-v0\ndescription: x\nentry_point: {entry_point}\n",
+    )
     with pytest.raises(ConfigError, match="standard-library") as err:
         validate_file(path)
     assert str(path) in str(err.value)
@@ -95,7 +101,9 @@ def test_billion_laughs_is_refused_before_building_objects(tmp_path):
         refs = ", ".join([f"*a{i - 1}"] * 10)
         lines.append(f"a{i}: &a{i} [{refs}]")
     path = tmp_path / "laughs.yaml"  # 10**10 "lol"s once expanded, in about 1 KB
-    path.write_text("\n".join(lines) + f"\nid: test/Laughs{_uid()}-v0\ndescription: x\nkwargs: {{task: *a9}}\n")
+    path.write_text(
+        "\n".join(lines) + f"\nid: test/Laughs{_uid()}-v0\ndescription: x\nkwargs: {{task: *a9}}\n"
+    )
     assert len(path.read_bytes()) < 1500
     with pytest.raises(ConfigError, match="expands to more than") as err:
         reasongym.register_yaml(path)
@@ -127,7 +135,10 @@ def test_huge_file_is_refused_unread(tmp_path):
     [
         ("a: &a [*a]\n", "refers to itself"),
         ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nest"),
-        ("id: test/Int-v0\ndescription: x\nmax_episode_steps: " + "9" * 10_000 + "\n", "cannot be read"),
+        (
+            "id: test/Int-v0\ndescription: x\nmax_episode_steps: " + "9" * 10_000 + "\n",
+            "cannot be read",
+        ),
         ("id: test/Bin-v0\ndescription: \xff\xfe\n", "UTF-8"),
         ("id: !!python/object/apply:os.system [echo hi]\n", "not valid YAML"),
     ],
@@ -137,7 +148,9 @@ def test_hostile_yaml_shapes_are_config_errors(tmp_path, text, phrase):
     path.write_bytes(text.encode("utf-8") if "\xff" not in text else text.encode("latin-1"))
     with pytest.raises(ConfigError) as err:
         validate_file(path)
-    assert phrase in str(err.value).replace("nesting", "nest").replace("nested", "nest"), str(err.value)
+    assert phrase in str(err.value).replace("nesting", "nest").replace("nested", "nest"), str(
+        err.value
+    )
     assert str(path) in str(err.value)
 
 
@@ -158,7 +171,11 @@ def test_hostile_yaml_shapes_are_config_errors(tmp_path, text, phrase):
 )
 def test_ids_are_ascii_gymnasium_ids_outside_the_reserved_namespace(tmp_path, env_id, phrase):
     before = gym.spec("reasongym/Math-v0")
-    path = _write(tmp_path, "id.yaml", f"id: '{env_id}'\ndescription: x\nkwargs: {{task: {{source: champ}}}}\n")
+    path = _write(
+        tmp_path,
+        "id.yaml",
+        f"id: '{env_id}'\ndescription: x\nkwargs: {{task: {{source: champ}}}}\n",
+    )
     with pytest.raises(ConfigError) as err:
         reasongym.register_yaml(path, replace=True)
     assert "  id:" in str(err.value) and phrase in str(err.value), str(err.value)
@@ -204,7 +221,9 @@ def _good(name: str) -> str:
 def test_folder_reports_every_bad_file_and_registers_none(tmp_path):
     good = f"Good{_uid()}"
     _write(tmp_path, "a_good.yaml", _good(good))
-    b = _write(tmp_path, "b_bad.yaml", "id: test/B-v0\ndescription: x\nkwargs: {task: {source: nope}}\n")
+    b = _write(
+        tmp_path, "b_bad.yaml", "id: test/B-v0\ndescription: x\nkwargs: {task: {source: nope}}\n"
+    )
     c = _write(tmp_path, "c_bad.yaml", "id: reasongym/C-v0\ndescription: x\n")
     with pytest.raises(ConfigError) as err:
         reasongym.register_yaml(tmp_path)

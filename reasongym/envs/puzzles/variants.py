@@ -64,7 +64,9 @@ class InstancesSpec(BaseModel):
         if not value.is_absolute() and base is not None:
             value = Path(base) / value
         if not value.is_file():
-            raise ValueError(f"instances file {str(value)!r} does not exist (paths are relative to the YAML file)")
+            raise ValueError(
+                f"instances file {str(value)!r} does not exist (paths are relative to the YAML file)"
+            )
         if value.stat().st_size > MAX_FILE_BYTES:
             raise ValueError(f"instances file {str(value)!r} is larger than {MAX_FILE_BYTES} bytes")
         return value.resolve()
@@ -102,7 +104,9 @@ def _sokoban(lines: list[str], n: int) -> dict[str, Any]:
         for c in range(n):
             ch = row[c] if c < len(row) else "#"
             if ch not in "#- .$*@+_":
-                raise ValueError(f"row {r + 1} column {c + 1}: unknown character {ch!r} (use # - . $ * @ +)")
+                raise ValueError(
+                    f"row {r + 1} column {c + 1}: unknown character {ch!r} (use # - . $ * @ +)"
+                )
             cells.append("#" if ch == "#" else "-")
             if ch in ".*+":
                 goals.append((r, c))
@@ -114,7 +118,9 @@ def _sokoban(lines: list[str], n: int) -> dict[str, Any]:
     if len(players) != 1:
         raise ValueError(f"a level needs exactly one player (@ or +), found {len(players)}")
     if not boxes or len(boxes) != len(goals):
-        raise ValueError(f"a level needs as many goals as boxes (>= 1): {len(boxes)} boxes, {len(goals)} goals")
+        raise ValueError(
+            f"a level needs as many goals as boxes (>= 1): {len(boxes)} boxes, {len(goals)} goals"
+        )
     _closed([[ch == "#" for ch in row] for row in walls], players[0], "player")
     return {"walls": walls, "goals": goals, "boxes": boxes, "player": players[0]}
 
@@ -199,7 +205,9 @@ def _maze(lines: list[str], n: int) -> dict[str, Any]:
         cells = []
         for c, ch in enumerate(row):
             if ch not in "#. SGA":
-                raise ValueError(f"row {r + 1} column {c + 1}: unknown character {ch!r} (use # . S G)")
+                raise ValueError(
+                    f"row {r + 1} column {c + 1}: unknown character {ch!r} (use # . S G)"
+                )
             cells.append(ch == "#")
             if ch in "SA":
                 start = (r, c)
@@ -212,7 +220,12 @@ def _maze(lines: list[str], n: int) -> dict[str, Any]:
     start = start or (1, 1)
     if wall[start[0]][start[1]] or wall[want_goal[0]][want_goal[1]]:
         raise ValueError("the start and the goal must be floor")
-    if any(wall[r][c] is False for r in range(n) for c in range(n) if r in (0, n - 1) or c in (0, n - 1)):
+    if any(
+        wall[r][c] is False
+        for r in range(n)
+        for c in range(n)
+        if r in (0, n - 1) or c in (0, n - 1)
+    ):
         raise ValueError("the border of a maze must be wall")
     if want_goal not in _closed(wall, start, "agent"):
         raise ValueError("the goal cannot be reached from the start")
@@ -264,7 +277,9 @@ def load_instances(config: Any) -> list[dict[str, Any]]:
             problems.append(f"{path}: more than {MAX_INSTANCES} instances")
             break
     if problems:
-        shown = problems[:12] + ([f"... and {len(problems) - 12} more"] if len(problems) > 12 else [])
+        shown = problems[:12] + (
+            [f"... and {len(problems) - 12} more"] if len(problems) > 12 else []
+        )
         raise ValueError(f"{len(problems)} bad instance(s):\n    " + "\n    ".join(shown))
     if not boards:
         raise ValueError(f"{path} holds no instances")
@@ -278,24 +293,35 @@ def level_configs(config: Any) -> list[Any]:
     out = []
     for i, level in enumerate(spec.levels):
         if not isinstance(level, dict):
-            raise ValueError(f"curriculum.levels[{i}]: a puzzle level is a mapping of knobs, e.g. {{scramble: 8}}")
+            raise ValueError(
+                f"curriculum.levels[{i}]: a puzzle level is a mapping of knobs, e.g. {{scramble: 8}}"
+            )
         for key in level:
             if key in FIXED_KEYS:
-                raise ValueError(f"curriculum.levels[{i}].{key}: a level may not change {key!r} (it fixes the spaces)")
+                raise ValueError(
+                    f"curriculum.levels[{i}].{key}: a level may not change {key!r} (it fixes the spaces)"
+                )
             if key not in type(config).model_fields:
-                raise ValueError(f"curriculum.levels[{i}].{key}: unknown key; knobs are {sorted(set(type(config).model_fields) - FIXED_KEYS)}")
+                raise ValueError(
+                    f"curriculum.levels[{i}].{key}: unknown key; knobs are {sorted(set(type(config).model_fields) - FIXED_KEYS)}"
+                )
         try:
             out.append(type(config).model_validate({**base, **level}))
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise ValueError(f"curriculum.levels[{i}]{'.' + where if where else ''}: {first['msg']}") from None
+            raise ValueError(
+                f"curriculum.levels[{i}]{'.' + where if where else ''}: {first['msg']}"
+            ) from None
     return out
 
 
 def check_variants(config: Any) -> None:
     """Validate ``instances`` / ``curriculum`` of a puzzle config (called by PuzzleConfig)."""
-    if getattr(config, "instances", None) is not None and getattr(config, "curriculum", None) is not None:
+    if (
+        getattr(config, "instances", None) is not None
+        and getattr(config, "curriculum", None) is not None
+    ):
         raise ValueError("use either instances (a fixed set) or curriculum (generated), not both")
     if getattr(config, "instances", None) is not None:
         load_instances(config)
@@ -310,7 +336,9 @@ class PuzzleVariants:
         self.env = env
         self.base_config = env.config
         self.instances = load_instances(env.config) if env.config.instances is not None else None
-        self.curriculum = Curriculum(env.config.curriculum) if env.config.curriculum is not None else None
+        self.curriculum = (
+            Curriculum(env.config.curriculum) if env.config.curriculum is not None else None
+        )
         self.configs = level_configs(env.config) if self.curriculum is not None else []
         shape = (env.grid_shape, env.num_codes, env.num_actions)
         for i, cfg in enumerate(self.configs):

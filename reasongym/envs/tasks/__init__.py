@@ -24,7 +24,11 @@ def _file_tasks(spec: JsonlSpec | CodeFileSpec) -> ListSource:
     try:
         if isinstance(spec, CodeFileSpec):
             tasks, errors = load_code(
-                spec.path, spec.format, fields=spec.fields, split=spec.split, instructions=spec.instructions
+                spec.path,
+                spec.format,
+                fields=spec.fields,
+                split=spec.split,
+                instructions=spec.instructions,
             )
         else:
             tasks, errors = load_qa(spec.path, spec.source, fields=spec.fields, split=spec.split)
@@ -45,7 +49,9 @@ def build_source(spec: TaskSpec) -> TaskSource:
         if spec.curriculum is not None:
             from reasongym.envs.tasks.curriculum_source import CurriculumSource
 
-            return CurriculumSource(spec.curriculum, lambda level: ProceduralSource(names, int(level)))
+            return CurriculumSource(
+                spec.curriculum, lambda level: ProceduralSource(names, int(level))
+            )
         return ProceduralSource(names, spec.difficulty)
     if isinstance(spec, JsonlSpec | CodeFileSpec):
         return _file_tasks(spec)
@@ -67,7 +73,9 @@ def build_source(spec: TaskSpec) -> TaskSource:
         if spec.curriculum is not None:
             from reasongym.envs.tasks.curriculum_source import CurriculumSource
 
-            return CurriculumSource(spec.curriculum, lambda level: CodeProceduralSource(int(level), spec.families))
+            return CurriculumSource(
+                spec.curriculum, lambda level: CodeProceduralSource(int(level), spec.families)
+            )
         return CodeProceduralSource(spec.difficulty, spec.families)
     if isinstance(spec, MixtureSpec):
         from reasongym.envs.tasks.mixture import MixtureSource, Part

@@ -45,14 +45,18 @@ def _finite_tasks(source: Any, max_tasks: int) -> list[Any]:
         out = []
         for k, part in enumerate(source.parts):
             if not is_unbounded(part.source):
-                out += [source._tag(k, part.source[i]) for i in range(min(len(part.source), max_tasks))]
+                out += [
+                    source._tag(k, part.source[i]) for i in range(min(len(part.source), max_tasks))
+                ]
         return out
     if is_unbounded(source):
         return []
     return [source[i] for i in range(min(len(source), max_tasks))]
 
 
-def run_canonical(file: Path, spec: Any, kwargs: dict[str, Any], *, max_tasks: int = 10_000) -> CanonicalReport:
+def run_canonical(
+    file: Path, spec: Any, kwargs: dict[str, Any], *, max_tasks: int = 10_000
+) -> CanonicalReport:
     """Grade each task that has ``meta["canonical_solution"]`` with the verifier the env
     would use for it, and record the ones that do not pass."""
     from reasongym.envs.text import TextTaskEnv

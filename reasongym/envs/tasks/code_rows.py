@@ -69,7 +69,10 @@ class CompareSpec(_Row):
         "tolerance of the expected value",
     )
     tolerance: float = Field(
-        default=1e-6, gt=0, le=1, description="float mode: |got - want| <= tolerance * max(1, |want|)"
+        default=1e-6,
+        gt=0,
+        le=1,
+        description="float mode: |got - want| <= tolerance * max(1, |want|)",
     )
 
 
@@ -96,15 +99,37 @@ class CodeRow(_Row):
     """One code problem (a row of a ``code_jsonl`` file); see the module docstring."""
 
     id: str = Field(min_length=1, max_length=200, description="unique within the file")
-    prompt: str = Field(min_length=1, max_length=MAX_CODE_CHARS, description="the problem shown to the agent")
+    prompt: str = Field(
+        min_length=1, max_length=MAX_CODE_CHARS, description="the problem shown to the agent"
+    )
     entry_point: str | None = Field(default=None, description="function tests: the function's name")
-    tests: list[str] | None = Field(default=None, description="function tests: one assert statement (or block) per test")
-    setup: str | None = Field(default=None, max_length=MAX_CODE_CHARS, description="function tests: code run once before the tests")
-    starter_code: str | None = Field(default=None, max_length=MAX_CODE_CHARS, description="code shown and prepended to the answer")
-    canonical_solution: str | None = Field(default=None, max_length=MAX_CODE_CHARS, description="a reference solution (the oracle's answer)")
-    io_tests: list[IOTest] | None = Field(default=None, description="program tests: stdin -> expected stdout")
-    compare: CompareSpec | Literal["exact", "whitespace", "float"] = Field(default="exact", description="program tests")
-    tolerance: float | None = Field(default=None, gt=0, le=1, description="shorthand for compare.tolerance")
+    tests: list[str] | None = Field(
+        default=None, description="function tests: one assert statement (or block) per test"
+    )
+    setup: str | None = Field(
+        default=None,
+        max_length=MAX_CODE_CHARS,
+        description="function tests: code run once before the tests",
+    )
+    starter_code: str | None = Field(
+        default=None,
+        max_length=MAX_CODE_CHARS,
+        description="code shown and prepended to the answer",
+    )
+    canonical_solution: str | None = Field(
+        default=None,
+        max_length=MAX_CODE_CHARS,
+        description="a reference solution (the oracle's answer)",
+    )
+    io_tests: list[IOTest] | None = Field(
+        default=None, description="program tests: stdin -> expected stdout"
+    )
+    compare: CompareSpec | Literal["exact", "whitespace", "float"] = Field(
+        default="exact", description="program tests"
+    )
+    tolerance: float | None = Field(
+        default=None, gt=0, le=1, description="shorthand for compare.tolerance"
+    )
     time_limit_s: float = Field(default=2.0, gt=0, le=60, description="wall-clock limit per test")
     difficulty: int | None = Field(default=None, ge=0, le=100)
     tags: list[str] = Field(default_factory=list)
@@ -123,7 +148,9 @@ class CodeRow(_Row):
     @field_validator("entry_point")
     @classmethod
     def _identifier(cls, value: str | None) -> str | None:
-        if value is not None and (not value.isidentifier() or keyword.iskeyword(value) or not value.isascii()):
+        if value is not None and (
+            not value.isidentifier() or keyword.iskeyword(value) or not value.isascii()
+        ):
             raise ValueError(f"{value!r} is not a Python function name")
         return value
 
@@ -164,7 +191,9 @@ class CodeRow(_Row):
         if io:
             for key in ("entry_point", "setup", "starter_code"):
                 if getattr(self, key) is not None:
-                    raise ValueError(f"'{key}' applies to function tests; a program test row has none")
+                    raise ValueError(
+                        f"'{key}' applies to function tests; a program test row has none"
+                    )
         elif self.compare != "exact" or self.tolerance is not None:
             raise ValueError("'compare'/'tolerance' apply to program tests (io_tests)")
         if self.setup is not None:
@@ -193,7 +222,8 @@ class CodeRow(_Row):
         except (SyntaxError, RecursionError, MemoryError, ValueError):
             return None
         defines = any(
-            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == self.entry_point
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.name == self.entry_point
             for node in module.body
         )
         return self.prompt if defines else None
@@ -221,7 +251,10 @@ def row_to_task(row: CodeRow, instructions: str | None = None) -> Task:
         steps: list[dict[str, Any]] = []
         if row.setup:
             steps.append({"name": "setup", "code": row.setup, "test": False})
-        steps += [{"name": f"test{i + 1}", "code": code, "test": True} for i, code in enumerate(row.tests or [])]
+        steps += [
+            {"name": f"test{i + 1}", "code": code, "test": True}
+            for i, code in enumerate(row.tests or [])
+        ]
         meta.update({"entry_point": row.entry_point, "steps": steps, "verifier": "code_tests"})
         if stub:
             meta["prompt"] = stub

@@ -19,7 +19,9 @@ _CACHE_SIZE = 8
 MAX_TEXT = 1_000_000
 
 
-def _key(kind: str, path: Path, fmt: str, fields: dict[str, str] | None, split: str | None, extra: Any) -> tuple:
+def _key(
+    kind: str, path: Path, fmt: str, fields: dict[str, str] | None, split: str | None, extra: Any
+) -> tuple:
     try:
         st = path.stat()
         stamp = (st.st_size, st.st_mtime_ns)
@@ -54,7 +56,10 @@ def _unique_ids(pairs: list[tuple[str, Task]], errors: list[RowError]) -> list[T
 def _qa_task(where: str, index: int, stem: str, row: dict[str, Any]) -> Task:
     question = row.get("question")
     if not isinstance(question, str) or not question.strip():
-        raise RowError(where, "expected a non-empty 'question' string (map your column with fields: {question: ...})")
+        raise RowError(
+            where,
+            "expected a non-empty 'question' string (map your column with fields: {question: ...})",
+        )
     if "answer" not in row or row["answer"] is None:
         raise RowError(where, "missing key 'answer' (map your column with fields: {answer: ...})")
     answer = row["answer"]

@@ -20,7 +20,13 @@ from reasongym.errors import ConfigError
 
 FileFormat = Literal["jsonl", "json", "csv", "parquet", "hf_disk"]
 FORMATS: tuple[str, ...] = ("jsonl", "json", "csv", "parquet", "hf_disk")
-_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+_SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".parquet": "parquet",
+}
 #: Rows reported per file before "... and N more" (a broken file should not flood the screen).
 MAX_REPORTED = 12
 #: Rows read from one file at most (a safety bound for files from strangers).
@@ -79,10 +85,18 @@ def _read_json(path: Path) -> Iterator[tuple[str, Any]]:
         yield str(path), RowError(str(path), str(exc))
         return
     if isinstance(data, dict):
-        lists = [key for key in ("data", "rows", "examples", "problems") if isinstance(data.get(key), list)]
+        lists = [
+            key
+            for key in ("data", "rows", "examples", "problems")
+            if isinstance(data.get(key), list)
+        ]
         if not lists:
-            yield str(path), RowError(
-                str(path), "expected a list of rows, or an object with a 'data' (or 'rows') list"
+            yield (
+                str(path),
+                RowError(
+                    str(path),
+                    "expected a list of rows, or an object with a 'data' (or 'rows') list",
+                ),
             )
             return
         data = data[lists[0]]
@@ -127,11 +141,15 @@ def _read_hf_disk(path: Path, split: str | None) -> Iterator[tuple[str, Any]]:
     try:
         import datasets
     except ImportError:
-        raise ValueError("reading a datasets folder needs datasets: pip install 'reasongym[data]'") from None
+        raise ValueError(
+            "reading a datasets folder needs datasets: pip install 'reasongym[data]'"
+        ) from None
     try:
         data = datasets.load_from_disk(str(path))
     except Exception as exc:  # not a save_to_disk folder, or a corrupt one
-        raise ValueError(f"{path} is not a folder written by datasets' save_to_disk: {exc}") from None
+        raise ValueError(
+            f"{path} is not a folder written by datasets' save_to_disk: {exc}"
+        ) from None
     if isinstance(data, datasets.DatasetDict):
         if split is None:
             if len(data) != 1:
@@ -193,11 +211,18 @@ def read_rows(
                 errors.append(row)
                 continue
             if not isinstance(row, dict):
-                errors.append(RowError(where, f"expected an object (a row), got {type(row).__name__}"))
+                errors.append(
+                    RowError(where, f"expected an object (a row), got {type(row).__name__}")
+                )
                 continue
             missing = [col for col in mapping.values() if col not in row]
             if missing:
-                errors.append(RowError(where, f"no column {missing[0]!r} (named in 'fields'); it has {sorted(map(str, row))[:12]}"))
+                errors.append(
+                    RowError(
+                        where,
+                        f"no column {missing[0]!r} (named in 'fields'); it has {sorted(map(str, row))[:12]}",
+                    )
+                )
                 continue
             renamed = {ours: row[theirs] for ours, theirs in mapping.items()}
             mapped_cols = set(mapping.values())

@@ -32,7 +32,9 @@ class TaskRouting:
 
     def verifier_for(self, task: Task | None) -> str:
         name = task.meta.get("verifier") if task is not None else None
-        return name if isinstance(name, str) and name in self.verifier_names else self.default_verifier
+        return (
+            name if isinstance(name, str) and name in self.verifier_names else self.default_verifier
+        )
 
     def tools_for(self, task: Task | None) -> list[str]:
         """The tool names task ``task`` may use (all of them before the first reset)."""

@@ -19,7 +19,9 @@ class _Spec(BaseModel):
 def _difficulty_levels(value: CurriculumSpec | None) -> CurriculumSpec | None:
     for i, level in enumerate(value.levels if value else []):
         if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 10:
-            raise ValueError(f"levels[{i}] = {level!r}: a level of a procedural source is a difficulty, an int in 1..10")
+            raise ValueError(
+                f"levels[{i}] = {level!r}: a level of a procedural source is a difficulty, an int in 1..10"
+            )
     return value
 
 
@@ -29,7 +31,9 @@ def _resolve_path(value: Path, info: ValidationInfo, *, folder_ok: bool = False)
         value = Path(base) / value
     if not (value.is_file() or (folder_ok and value.is_dir())):
         what = "file or folder" if folder_ok else "file"
-        raise ValueError(f"{what} {str(value)!r} does not exist (paths are relative to the YAML file)")
+        raise ValueError(
+            f"{what} {str(value)!r} does not exist (paths are relative to the YAML file)"
+        )
     return value.resolve()
 
 
@@ -41,9 +45,13 @@ class ProceduralSpec(_Spec):
     """Generated math problems; a list of generators mixes them uniformly."""
 
     source: Literal["procedural"]
-    generator: str | list[str] = Field(description="one of reasongym.envs.tasks.generators.GENERATORS")
+    generator: str | list[str] = Field(
+        description="one of reasongym.envs.tasks.generators.GENERATORS"
+    )
     difficulty: int = Field(default=1, ge=1, le=10)
-    curriculum: CurriculumSpec | None = Field(default=None, description="levels: difficulties 1..10")
+    curriculum: CurriculumSpec | None = Field(
+        default=None, description="levels: difficulties 1..10"
+    )
 
     @field_validator("curriculum")
     @classmethod
@@ -83,9 +91,13 @@ class JsonlSpec(_Spec):
     @model_validator(mode="after")
     def _rows(self, info: ValidationInfo) -> JsonlSpec:
         if self.source == "hf_disk" and not self.path.is_dir():
-            raise ValueError(f"hf_disk: {str(self.path)!r} must be a folder written by save_to_disk")
+            raise ValueError(
+                f"hf_disk: {str(self.path)!r} must be a folder written by save_to_disk"
+            )
         if self.source != "hf_disk" and self.path.is_dir():
-            raise ValueError(f"{str(self.path)!r} is a folder; use source: hf_disk for a datasets folder")
+            raise ValueError(
+                f"{str(self.path)!r} is a folder; use source: hf_disk for a datasets folder"
+            )
         if _deep(info):
             from reasongym.envs.tasks.file_sources import load_qa
 
@@ -104,7 +116,8 @@ class CodeFileSpec(_Spec):
     source: Literal["code_jsonl"]
     path: Path = Field(description="relative to the YAML file that names it")
     format: Literal["auto", "jsonl", "json", "csv", "parquet", "hf_disk"] = Field(
-        default="auto", description="auto: from the suffix (.jsonl, .json, .csv, .parquet, a folder)"
+        default="auto",
+        description="auto: from the suffix (.jsonl, .json, .csv, .parquet, a folder)",
     )
     fields: dict[str, str] = Field(default_factory=dict, description="our key -> the file's column")
     split: str | None = None
@@ -122,7 +135,9 @@ class CodeFileSpec(_Spec):
 
         for key in value:
             if key not in CodeRow.model_fields:
-                raise ValueError(f"fields: {key!r} is not a row key; choose from {sorted(CodeRow.model_fields)}")
+                raise ValueError(
+                    f"fields: {key!r} is not a row key; choose from {sorted(CodeRow.model_fields)}"
+                )
         return value
 
     @model_validator(mode="after")
@@ -132,7 +147,11 @@ class CodeFileSpec(_Spec):
 
             try:
                 tasks, errors = load_code(
-                    self.path, self.format, fields=self.fields, split=self.split, instructions=self.instructions
+                    self.path,
+                    self.format,
+                    fields=self.fields,
+                    split=self.split,
+                    instructions=self.instructions,
                 )
             except ValueError as exc:
                 raise ValueError(str(exc)) from None
@@ -163,7 +182,9 @@ class ReasoningGymSpec(_Spec):
 
         names = dataset_names()
         if names and value not in names:
-            raise ValueError(f"unknown reasoning-gym dataset {value!r}; e.g. {sorted(names)[:8]} ...")
+            raise ValueError(
+                f"unknown reasoning-gym dataset {value!r}; e.g. {sorted(names)[:8]} ..."
+            )
         return value
 
 
@@ -185,8 +206,12 @@ class CodeProceduralSpec(_Spec):
 
     source: Literal["code_procedural"]
     difficulty: int = Field(default=1, ge=1, le=10)
-    families: list[str] | None = Field(default=None, description="subset of code_procedural.FAMILIES")
-    curriculum: CurriculumSpec | None = Field(default=None, description="levels: difficulties 1..10")
+    families: list[str] | None = Field(
+        default=None, description="subset of code_procedural.FAMILIES"
+    )
+    curriculum: CurriculumSpec | None = Field(
+        default=None, description="levels: difficulties 1..10"
+    )
 
     @field_validator("curriculum")
     @classmethod
@@ -224,8 +249,12 @@ class MixturePart(_Spec):
 
     weight: float = Field(gt=0, le=1e6, description="relative sampling weight")
     task: LeafTaskSpec
-    name: str | None = Field(default=None, max_length=100, description="info['source'] (default: part<i>-<source>)")
-    verifier: str | None = Field(default=None, description="a name in VERIFIERS; default: the env's")
+    name: str | None = Field(
+        default=None, max_length=100, description="info['source'] (default: part<i>-<source>)"
+    )
+    verifier: str | None = Field(
+        default=None, description="a name in VERIFIERS; default: the env's"
+    )
     tools: list[str] | None = Field(default=None, description="tool names; default: the env's")
 
     @field_validator("verifier")
@@ -290,14 +319,20 @@ def check_verifier_fits(task: Any, verifier: str) -> None:
     """Raise ValueError when a verifier cannot grade a source's tasks (e.g. ``code_tests``
     on math problems), for the env's default and for every mixture part."""
     parts = task.parts if isinstance(task, MixtureSpec) else None
-    pairs = [(f"parts[{i}]", p.task, p.verifier or verifier) for i, p in enumerate(parts)] if parts else [("task", task, verifier)]
+    pairs = (
+        [(f"parts[{i}]", p.task, p.verifier or verifier) for i, p in enumerate(parts)]
+        if parts
+        else [("task", task, verifier)]
+    )
     problems = []
     for where, spec, name in pairs:
         source = spec.source
         if source == "code_jsonl":
             continue  # each row names the verifier of its test style
         if source in _FUNCTION_TEST_SOURCES and name != "code_tests":
-            problems.append(f"{where}: {source} tasks are graded by verifier code_tests, not {name!r}")
+            problems.append(
+                f"{where}: {source} tasks are graded by verifier code_tests, not {name!r}"
+            )
         elif source not in _FUNCTION_TEST_SOURCES and name in ("code_tests", "program_io"):
             problems.append(
                 f"{where}: verifier {name!r} grades code against tests, but {source} tasks are "

@@ -133,12 +133,18 @@ class ProgramIOVerifier:
         want = str(test["output"])
         # enough room for the right answer (and some noise), never unbounded
         out_bytes = min(64 << 20, max(64 * 1024, 2 * len(want.encode("utf-8", "replace")) + 4096))
-        limits = Limits(timeout_s=limit_s, memory_mb=max(32, self.memory_mb), output_bytes=out_bytes)
+        limits = Limits(
+            timeout_s=limit_s, memory_mb=max(32, self.memory_mb), output_bytes=out_bytes
+        )
         started = time.monotonic()
         try:
             result = self._get_sandbox().run(code, stdin=str(test.get("input", "")), limits=limits)
         except Exception as exc:  # noqa: BLE001 - the sandbox failing is a failed test, never a crash
-            return False, f"could not be run ({type(exc).__name__}: {_clip(str(exc), 120)})", time.monotonic() - started
+            return (
+                False,
+                f"could not be run ({type(exc).__name__}: {_clip(str(exc), 120)})",
+                time.monotonic() - started,
+            )
         used = time.monotonic() - started
         if result.timed_out:
             return False, f"time limit exceeded ({limit_s:g} s)", used
@@ -165,7 +171,9 @@ class ProgramIOVerifier:
 
         tests = task.meta.get("io_tests")
         if not tests:
-            raise ValueError(f"task {task.id} has no io_tests; use verifier code_tests, math or exact")
+            raise ValueError(
+                f"task {task.id} has no io_tests; use verifier code_tests, math or exact"
+            )
         compare = task.meta.get("compare") or {}
         compare = {
             "mode": str(compare.get("mode", "exact")),
@@ -184,7 +192,11 @@ class ProgramIOVerifier:
             details["error"] = "the answer holds no program"
         if details["error"] is not None:
             details["tests"] = [
-                {"name": str(t.get("name") or f"test{i + 1}"), "passed": False, "error": details["error"]}
+                {
+                    "name": str(t.get("name") or f"test{i + 1}"),
+                    "passed": False,
+                    "error": details["error"],
+                }
                 for i, t in enumerate(tests)
             ]
         else:
@@ -193,7 +205,11 @@ class ProgramIOVerifier:
                 name = str(test.get("name") or f"test{i + 1}")
                 if budget <= 0.05:
                     details["tests"].append(
-                        {"name": name, "passed": False, "error": "not run: the answer's time budget is spent"}
+                        {
+                            "name": name,
+                            "passed": False,
+                            "error": "not run: the answer's time budget is spent",
+                        }
                     )
                     continue
                 passed, reason, used = self._run_one(code, test, min(limit_s, budget), compare)
