@@ -24,15 +24,11 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import resource
 import statistics
 import sys
 import tempfile
-import textwrap
-import threading
 import time
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -121,7 +117,9 @@ def legacy_attack(backend: str, code: str) -> dict:
     from reasongym.envs.tasks.humaneval import load_humaneval
 
     sandbox = _sandbox(backend)
-    score, _ = legacy_verify(sandbox, load_humaneval()[TARGET], f"```python\n{code}```", timeout_s=3)
+    score, _ = legacy_verify(
+        sandbox, load_humaneval()[TARGET], f"```python\n{code}```", timeout_s=3
+    )
     return {"reward": score, "success": score >= 1.0}
 
 
@@ -148,7 +146,9 @@ def code_rows(backends: list[str]) -> list[dict]:
     for name, code in ATTACKS.items():
         row = {"attack": name, "results": {}}
         for backend in backends:
-            status, value, secs = guarded(code_attack, "reasongym/HumanEval-v0", backend, answer(code), TARGET)
+            status, value, secs = guarded(
+                code_attack, "reasongym/HumanEval-v0", backend, answer(code), TARGET
+            )
             row["results"][f"HumanEval-v0 ({backend})"] = _judge(status, value, secs)
         if "surrogate" not in name:  # the old runner raised before running it
             status, value, secs = guarded(legacy_attack, backends[0], code)
@@ -161,7 +161,9 @@ def code_rows(backends: list[str]) -> list[dict]:
         row = {"attack": name + " (procedural task)", "results": {}}
         for backend in backends:
             code = template.replace("{entry}", entry)
-            status, value, secs = guarded(code_attack, "reasongym/CodeProcedural-v0", backend, answer(code), 0)
+            status, value, secs = guarded(
+                code_attack, "reasongym/CodeProcedural-v0", backend, answer(code), 0
+            )
             row["results"][f"CodeProcedural-v0 ({backend})"] = _judge(status, value, secs)
         rows.append(row)
     return rows
@@ -292,26 +294,87 @@ def yaml_reserved() -> dict:
 def other_rows() -> list[dict]:
     cases: list[tuple[str, str, object, tuple]] = []
     for gold in GOLDS:
-        cases.append((rf"math: \boxed{{{SIN}}} vs gold {gold}", "verify_math", verify_math_case, (SIN, gold)))
-        cases.append((rf"math: \boxed{{{CANCEL}}} vs gold {gold}", "verify_math", verify_math_case, (CANCEL, gold)))
-    cases.append((rf"math: \boxed{{{SIN}}} as an answer", "Math-v0", env_step, ("reasongym/Math-v0", rf"<answer>\boxed{{{SIN}}}</answer>")))
+        cases.append(
+            (rf"math: \boxed{{{SIN}}} vs gold {gold}", "verify_math", verify_math_case, (SIN, gold))
+        )
+        cases.append(
+            (
+                rf"math: \boxed{{{CANCEL}}} vs gold {gold}",
+                "verify_math",
+                verify_math_case,
+                (CANCEL, gold),
+            )
+        )
+    cases.append(
+        (
+            rf"math: \boxed{{{SIN}}} as an answer",
+            "Math-v0",
+            env_step,
+            ("reasongym/Math-v0", rf"<answer>\boxed{{{SIN}}}</answer>"),
+        )
+    )
     for expr in CALCULATOR:
         action = f'<tool name="calculator">{expr}</tool>'
-        cases.append((f"calculator: {expr}", "Math-v0", step_never_raises, ("reasongym/Math-v0", action)))
+        cases.append(
+            (f"calculator: {expr}", "Math-v0", step_never_raises, ("reasongym/Math-v0", action))
+        )
     for call in JSON_CALLS:
         label = call if len(call) < 60 else call[:40] + f"... ({len(call)} chars)"
-        cases.append((f"JSON tool call: {label}", "Math-v0", step_never_raises, ("reasongym/Math-v0", call)))
-    cases.append(("lone surrogate in a python tool call", "HumanEval-v0", step_never_raises,
-                  ("reasongym/HumanEval-v0", '<tool name="python">print("\ud800")</tool>', {"sandbox": {"backend": "process"}})))
-    cases.append(("lone surrogate in an answer", "Math-v0", step_never_raises, ("reasongym/Math-v0", "<answer>\ud800</answer>")))
-    cases.append(("Sudoku: \\boxed{111...1} of 1 MB", "Sudoku-v0", step_never_raises,
-                  ("reasongym/Sudoku-v0", "\\boxed{" + "1" * (1 << 20) + "}")))
-    cases.append(("YAML: entry_point subprocess:Popen, shell: true", "register_yaml", yaml_popen, ()))
-    cases.append(("YAML: entry_point naming a non-env module attribute", "register_yaml", yaml_import_module, ()))
+        cases.append(
+            (f"JSON tool call: {label}", "Math-v0", step_never_raises, ("reasongym/Math-v0", call))
+        )
+    cases.append(
+        (
+            "lone surrogate in a python tool call",
+            "HumanEval-v0",
+            step_never_raises,
+            (
+                "reasongym/HumanEval-v0",
+                '<tool name="python">print("\ud800")</tool>',
+                {"sandbox": {"backend": "process"}},
+            ),
+        )
+    )
+    cases.append(
+        (
+            "lone surrogate in an answer",
+            "Math-v0",
+            step_never_raises,
+            ("reasongym/Math-v0", "<answer>\ud800</answer>"),
+        )
+    )
+    cases.append(
+        (
+            "Sudoku: \\boxed{111...1} of 1 MB",
+            "Sudoku-v0",
+            step_never_raises,
+            ("reasongym/Sudoku-v0", "\\boxed{" + "1" * (1 << 20) + "}"),
+        )
+    )
+    cases.append(
+        ("YAML: entry_point subprocess:Popen, shell: true", "register_yaml", yaml_popen, ())
+    )
+    cases.append(
+        (
+            "YAML: entry_point naming a non-env module attribute",
+            "register_yaml",
+            yaml_import_module,
+            (),
+        )
+    )
     cases.append(("YAML: 1 KB billion laughs", "register_yaml", yaml_laughs, ()))
     cases.append(("YAML: 50 MB file", "register_yaml", yaml_huge, ()))
-    cases.append(("YAML: look-alike id reasongym/\u041cath-v0 (Cyrillic)", "register_yaml", yaml_lookalike, ()))
-    cases.append(("YAML: a user file in the reasongym/ namespace", "register_yaml", yaml_reserved, ()))
+    cases.append(
+        (
+            "YAML: look-alike id reasongym/\u041cath-v0 (Cyrillic)",
+            "register_yaml",
+            yaml_lookalike,
+            (),
+        )
+    )
+    cases.append(
+        ("YAML: a user file in the reasongym/ namespace", "register_yaml", yaml_reserved, ())
+    )
     rows = []
     for label, where, fn, args in cases:
         status, value, secs = isolated(fn, *args, timeout_s=20.0)
@@ -332,7 +395,9 @@ def cost(backend: str, n_tasks: int, pool_size: int) -> dict:
     tasks = load_humaneval().tasks
     step = max(1, len(tasks) // n_tasks)
     sample = tasks[::step][:n_tasks]
-    sandbox = get_sandbox(backend, pool_size=pool_size) if backend == "docker" else get_sandbox(backend)
+    sandbox = (
+        get_sandbox(backend, pool_size=pool_size) if backend == "docker" else get_sandbox(backend)
+    )
     verifier = CodeTestsVerifier(sandbox=sandbox)
     runners = {
         "old runner (insecure baseline)": lambda t: legacy_verify(sandbox, t, t.answer)[0],
@@ -388,7 +453,12 @@ def print_table(title: str, rows: list[dict]) -> None:
             if col in row["results"]:
                 print(f"{row['attack']:{width}s} | {row['results'][col]}")
         print()
-    broken = sum(1 for r in rows for c, v in r["results"].items() if v.startswith("BROKEN") and not c.startswith("old"))
+    broken = sum(
+        1
+        for r in rows
+        for c, v in r["results"].items()
+        if v.startswith("BROKEN") and not c.startswith("old")
+    )
     total = sum(1 for r in rows for c in r["results"] if not c.startswith("old"))
     print(f"held: {total - broken}/{total} (old-runner column excluded)")
 
@@ -396,7 +466,9 @@ def print_table(title: str, rows: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", choices=["code", "other", "cost"], default=None)
-    parser.add_argument("--backends", default="docker,process", help="code sandboxes, comma-separated")
+    parser.add_argument(
+        "--backends", default="docker,process", help="code sandboxes, comma-separated"
+    )
     parser.add_argument("--tasks", type=int, default=60, help="HumanEval tasks in the cost section")
     parser.add_argument("--pool-size", type=int, default=2)
     parser.add_argument("--json", default=None, help="also write the results here")
@@ -414,10 +486,14 @@ def main() -> None:
         for backend in backends:
             res = cost(backend, args.tasks, args.pool_size)
             out["cost"][backend] = res
-            print(f"\n## cost of a HumanEval check ({backend}, {args.tasks} canonical solutions, pool {args.pool_size})\n")
+            print(
+                f"\n## cost of a HumanEval check ({backend}, {args.tasks} canonical solutions, pool {args.pool_size})\n"
+            )
             print(f"{'runner':32s} | {'p50 ms':>8s} | {'p90 ms':>8s} | {'checks/s':>8s} | not 1.0")
             for name, r in res.items():
-                print(f"{name:32s} | {r['p50_ms']:8.1f} | {r['p90_ms']:8.1f} | {r['checks_per_s']:8.2f} | {r['not_full_score']}")
+                print(
+                    f"{name:32s} | {r['p50_ms']:8.1f} | {r['p90_ms']:8.1f} | {r['checks_per_s']:8.2f} | {r['not_full_score']}"
+                )
             old, new = res["old runner (insecure baseline)"], res["new harness"]
             print(f"p50 ratio new/old: {new['p50_ms'] / old['p50_ms']:.2f}x (target <= 2x)")
     if args.json:

@@ -30,7 +30,9 @@ def test_humaneval_has_164_problems_with_split_tests(humaneval):
 
 
 def test_check_steps_keeps_setup_and_loops():
-    steps = check_steps("X = 1\ndef check(candidate):\n    import math\n    for i in range(3):\n        assert candidate(i) == i\n    assert candidate(X) == 1\n")
+    steps = check_steps(
+        "X = 1\ndef check(candidate):\n    import math\n    for i in range(3):\n        assert candidate(i) == i\n    assert candidate(X) == 1\n"
+    )
     assert [s["test"] for s in steps] == [False, False, True, True]
 
 
@@ -53,7 +55,10 @@ def test_partial_credit_and_report(verifier, humaneval):
     verdict = verifier(task, wrong)
     assert not verdict.correct and 0 < verdict.score < 1
     assert verdict.details["passed"] == 4 and verdict.details["total"] == 7
-    assert "4/7 tests passed" in verdict.details["feedback"] and "assertion failed" in verdict.details["feedback"]
+    assert (
+        "4/7 tests passed" in verdict.details["feedback"]
+        and "assertion failed" in verdict.details["feedback"]
+    )
 
 
 def test_body_only_answer_completes_the_prompt(verifier, humaneval):
@@ -105,7 +110,9 @@ def test_code_env_end_to_end_with_revision():
     env = gym.make("reasongym/CodeProcedural-v0", sandbox={"backend": "process"})
     obs, info = env.reset(seed=0)
     assert info["task_id"].startswith("code/") and "hidden tests" in obs
-    obs, reward, terminated, _, info = env.step("<answer>```python\ndef nothing():\n    pass\n```</answer>")
+    obs, reward, terminated, _, info = env.step(
+        "<answer>```python\ndef nothing():\n    pass\n```</answer>"
+    )
     assert not terminated and reward == 0.0 and "does not define a function" in obs
     assert info["verdict"]["details"]["total"] > 0
     obs, reward, terminated, _, info = env.step(env.unwrapped.oracle_action())

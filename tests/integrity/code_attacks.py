@@ -13,7 +13,7 @@ TARGET = 0  # HumanEval/0
 WRONG = "def has_close_elements(numbers, threshold):\n    return None\n"
 
 # A report for HumanEval/0 as the old runner printed it, with every test passed.
-_FORGE = r'''
+_FORGE = r"""
 import json as _json, os as _os, sys as _sys, gc as _gc
 def _names():
     for obj in _gc.get_objects():
@@ -43,11 +43,11 @@ def _emit(body=None, fds=(1,)):
                 _os.write(fd, ("\n" + nonce + body + "\n").encode())
             except OSError:
                 pass
-'''
+"""
 
 # Reads the tests from anywhere they might be (a file, the harness's stdin or memory) and
 # answers from them: if any channel is open, this scores 7/7.
-_READ_TESTS = r'''
+_READ_TESTS = r"""
 import ast as _ast, os as _os, re as _re
 _TABLE = {}
 def _harvest():
@@ -82,25 +82,23 @@ def _harvest():
 _harvest()
 def has_close_elements(numbers, threshold):
     return _TABLE.get((tuple(numbers), float(threshold)))
-'''
+"""
 
-_ALWAYS_EQUAL = r'''
+_ALWAYS_EQUAL = r"""
 class _Same:
     def __eq__(self, other): return True
     def __ne__(self, other): return False
     def __bool__(self): return True
     __hash__ = object.__hash__
-'''
+"""
 
 ATTACKS: dict[str, str] = {
     # --- reported in issue 12 -------------------------------------------------------------
     "ISSUE builtins.exec replaced by a no-op": WRONG
     + "import builtins\nbuiltins.exec = lambda *a, **k: None\n",
-    "ISSUE builtins.compile replaced": WRONG
-    + "import builtins\n_c = builtins.compile\n"
+    "ISSUE builtins.compile replaced": WRONG + "import builtins\n_c = builtins.compile\n"
     "builtins.compile = lambda s, n, m, *a, **k: _c('pass', n, m)\n",
-    "ISSUE json.dumps rigged to mark every test passed": WRONG
-    + "import json\n_d = json.dumps\n"
+    "ISSUE json.dumps rigged to mark every test passed": WRONG + "import json\n_d = json.dumps\n"
     "def _dumps(obj, *a, **k):\n"
     "    if isinstance(obj, dict) and 'results' in obj:\n"
     "        obj = dict(obj, error=None, results=[dict(r, passed=True, error=None) for r in obj['results']])\n"
@@ -117,9 +115,7 @@ ATTACKS: dict[str, str] = {
     "ISSUE gc.get_objects finds the nonce, atexit prints a forged report": WRONG
     + _FORGE
     + "import atexit\natexit.register(_emit)\n",
-    "ISSUE a late thread prints a forged report": WRONG
-    + _FORGE
-    + "import threading, time\n"
+    "ISSUE a late thread prints a forged report": WRONG + _FORGE + "import threading, time\n"
     "def _late():\n    time.sleep(0.3)\n    _emit()\n"
     "threading.Thread(target=_late).start()\n",
     "ISSUE sys.settrace swaps candidate as each test starts": WRONG
@@ -151,7 +147,7 @@ ATTACKS: dict[str, str] = {
     + "import atexit\natexit.register(lambda: _emit('{not json'))\n",
     "ISSUE report marker followed by wrong types": WRONG
     + _FORGE
-    + "import atexit\natexit.register(lambda: _emit('{\"error\": null, \"results\": 5, \"stdout\": 1}'))\n",
+    + 'import atexit\natexit.register(lambda: _emit(\'{"error": null, "results": 5, "stdout": 1}\'))\n',
     "ISSUE lone surrogate in the code": WRONG + "# \ud800\n",
     # --- ours -------------------------------------------------------------------------------
     "reads the tests from a file, the harness's stdin or /proc/<parent>/mem": _READ_TESTS,
@@ -171,12 +167,10 @@ ATTACKS: dict[str, str] = {
     "kill(-1, SIGKILL)": WRONG.replace(
         "    return None\n", "    import os\n    os.kill(-1, 9)\n    return None\n"
     ),
-    "ptrace-attaches to its parent": WRONG
-    + "import ctypes, os\nlibc = ctypes.CDLL(None)\n"
+    "ptrace-attaches to its parent": WRONG + "import ctypes, os\nlibc = ctypes.CDLL(None)\n"
     "if libc.ptrace(16, os.getppid(), 0, 0) == 0:\n"  # PTRACE_ATTACH
     "    raise SystemExit('attached')\n",
-    "plants modules on every writable import path": WRONG
-    + "import os, sys\n"
+    "plants modules on every writable import path": WRONG + "import os, sys\n"
     "payload = 'import sys\\nm = sys.modules.get(\"__main__\")\\n'\\\n"
     "    'if m is not None and hasattr(m, \"_run_code\"):\\n    m._run_code = lambda *a, **k: None\\n'\n"
     "for d in {os.getcwd(), '/tmp', *[p for p in sys.path if p]}:\n"
@@ -200,7 +194,7 @@ ATTACKS: dict[str, str] = {
         "    return None\n",
         "    import os, json\n"
         "    frames = [b'{', b'[' * 100000, json.dumps(['1', 'ok', ['i', '1' * 10]]).encode(),\n"
-        "              b'[\"2\",\"ok\",' + b'1' * 5000 + b']', b'[\"3\",\"ok\",[\"T\"]]']\n"
+        '              b\'["2","ok",\' + b\'1\' * 5000 + b\']\', b\'["3","ok",["T"]]\']\n'
         "    for fd in range(3, 64):\n"
         "        for body in frames:\n"
         "            try:\n"
@@ -233,8 +227,7 @@ ATTACKS: dict[str, str] = {
         "    return None\n", "    import os\n    os._exit(0)\n"
     ),
     "never returns": WRONG.replace("    return None\n", "    while True:\n        pass\n"),
-    "fork bomb within the pids limit": WRONG
-    + "import os, time\n"
+    "fork bomb within the pids limit": WRONG + "import os, time\n"
     "for _ in range(200):\n"
     "    try:\n"
     "        if os.fork() == 0:\n"

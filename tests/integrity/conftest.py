@@ -20,7 +20,9 @@ IMAGE = "reasongym-sandbox:py3"
 def unavailable(reason: str) -> None:
     """Skip here, fail in CI."""
     if IN_CI:
-        pytest.fail(f"{reason} (CI=true: this must work in CI; see scripts/setup_docker.sh)", pytrace=False)
+        pytest.fail(
+            f"{reason} (CI=true: this must work in CI; see scripts/setup_docker.sh)", pytrace=False
+        )
     pytest.skip(reason)
 
 

@@ -21,7 +21,12 @@ from reasongym.envs.verifiers.code_runner import read_report
 def _task(*tests: str, setup: tuple[str, ...] = (), entry: str = "f", prompt: str = "") -> Task:
     steps = [{"name": f"setup{i}", "code": c, "test": False} for i, c in enumerate(setup)]
     steps += [{"name": f"t{i + 1}", "code": c, "test": True} for i, c in enumerate(tests)]
-    return Task(id="synthetic", question="", answer="", meta={"entry_point": entry, "prompt": prompt, "steps": steps})
+    return Task(
+        id="synthetic",
+        question="",
+        answer="",
+        meta={"entry_point": entry, "prompt": prompt, "steps": steps},
+    )
 
 
 def _verify(sandbox, task: Task, code: str, timeout_s: float = 4, step_timeout_s: float = 1):
@@ -30,7 +35,7 @@ def _verify(sandbox, task: Task, code: str, timeout_s: float = 4, step_timeout_s
     )
 
 
-PROBE = r'''
+PROBE = r"""
 import ctypes, os
 ppid = os.getppid()
 for path in (f"/proc/{ppid}/fd/0", f"/proc/{ppid}/mem", f"/proc/{ppid}/environ", f"/proc/{ppid}/fd"):
@@ -44,7 +49,7 @@ print("FDS", sorted(int(x) for x in os.listdir("/proc/self/fd")))
 print("STDIN", repr(os.read(0, 100)))
 def f(x):
     return x
-'''
+"""
 
 
 def test_the_candidate_cannot_reach_the_harness(code_sandbox):
@@ -58,7 +63,7 @@ def test_the_candidate_cannot_reach_the_harness(code_sandbox):
     assert "STDIN b''" in out, out  # fd 0 is /dev/null: the tests are not there
 
 
-MEMORY_SCAN = r'''
+MEMORY_SCAN = r"""
 import base64, ctypes, re
 raw = re.compile(("SEC" + "RET_").encode() + rb"(\d{8})")
 found = set()
@@ -75,7 +80,7 @@ for parts in [line.split() for line in open("/proc/self/maps")]:
 print("FOUND", sorted(x.decode() for x in found))
 def f(x):
     return None
-'''
+"""
 
 
 def test_the_candidates_own_memory_holds_no_test_data(code_sandbox):
@@ -97,7 +102,9 @@ def test_plain_data_round_trips_exactly(code_sandbox):
         "assert type(r[0][1]) is list and type(r[0]) is tuple and math.copysign(1, r[8]) == -1"
     )
     nan = "r = candidate(float('nan'))\nassert type(r) is float and r != r\nassert candidate(float('-inf')) == -math.inf"
-    verdict = _verify(code_sandbox, _task(check, nan, setup=("import math",)), "def f(x):\n    return x")
+    verdict = _verify(
+        code_sandbox, _task(check, nan, setup=("import math",)), "def f(x):\n    return x"
+    )
     assert verdict.correct, verdict.details["feedback"]
 
 
@@ -119,8 +126,11 @@ def test_stop_iteration_cannot_end_a_test_loop_early(code_sandbox):
 def test_harness_failures_are_not_swallowed_by_except_exception(code_sandbox):
     lenient = "try:\n    assert candidate(1) == 2\nexcept Exception:\n    pass"
     task = _task(lenient, lenient)
-    for code in ("def f(x):\n    while True:\n        pass", "class X:\n    pass\ndef f(x):\n    return X()",
-                 "import os\ndef f(x):\n    os._exit(1)"):
+    for code in (
+        "def f(x):\n    while True:\n        pass",
+        "class X:\n    pass\ndef f(x):\n    return X()",
+        "import os\ndef f(x):\n    os._exit(1)",
+    ):
         verdict = _verify(code_sandbox, task, code, timeout_s=5)
         assert verdict.score == 0, (code, verdict.details["feedback"])
 
@@ -137,7 +147,9 @@ def test_a_hang_fails_one_test_and_the_next_ones_still_count(code_sandbox):
 def test_modules_planted_on_import_paths_do_not_reach_the_harness(code_sandbox):
     # The test imports a module only after the candidate ran; a planted copy that the harness
     # imported would mark every step passed.
-    task = _task("import colorsys\nassert candidate(1) == 2", "import colorsys\nassert candidate(1) == 3")
+    task = _task(
+        "import colorsys\nassert candidate(1) == 2", "import colorsys\nassert candidate(1) == 3"
+    )
     plant = (
         "import os, sys\n"
         "src = 'import sys\\nsys.modules[\"__main__\"]._run_code = lambda *a, **k: None\\n'\n"
@@ -151,21 +163,30 @@ def test_modules_planted_on_import_paths_do_not_reach_the_harness(code_sandbox):
 
 
 def test_prompt_helpers_run_in_the_harness_not_the_candidate(code_sandbox):
-    prompt = "def helper(s):\n    return s[::-1]\n\ndef f(s):\n    \"\"\"Undo helper.\"\"\"\n"
+    prompt = 'def helper(s):\n    return s[::-1]\n\ndef f(s):\n    """Undo helper."""\n'
     task = _task("assert candidate(helper('abc')) == 'abc'", prompt=prompt)
     # The candidate redefines helper; the test must still use the task's own.
     cheat = "def helper(s):\n    return s\ndef f(s):\n    return s"
     assert _verify(code_sandbox, task, cheat).score == 0
-    assert _verify(code_sandbox, task, "    return s[::-1]\n").correct  # a body completing the prompt
+    assert _verify(
+        code_sandbox, task, "    return s[::-1]\n"
+    ).correct  # a body completing the prompt
 
 
 # --- codec (the harness's decoder is the trust boundary) --------------------------------------
 
 plain = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text() | st.binary(),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.tuples(inner, inner)
-    | st.dictionaries(st.text(max_size=3) | st.integers(), inner, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text()
+    | st.binary(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=3) | st.integers(), inner, max_size=3)
+    ),
     max_leaves=20,
 )
 
@@ -220,7 +241,11 @@ def test_encoder_refuses_anything_but_exact_builtins():
 
 NONCE = "@@N@@"
 NAMES = ["test1", "test2"]
-GOOD = {"error": None, "stdout": "", "results": [{"name": n, "passed": True, "error": None} for n in NAMES]}
+GOOD = {
+    "error": None,
+    "stdout": "",
+    "results": [{"name": n, "passed": True, "error": None} for n in NAMES],
+}
 
 
 def _line(report) -> str:
@@ -242,7 +267,14 @@ def test_a_well_formed_report_is_accepted():
         _line({**GOOD, "results": GOOD["results"] * 500}),
         _line({**GOOD, "results": GOOD["results"][:1]}),
         _line({**GOOD, "results": [dict(r, name="x") for r in GOOD["results"]]}),
-        _line({**GOOD, "results": [dict(r, name=n) for r, n in zip(GOOD["results"], NAMES[::-1])]}),
+        _line(
+            {
+                **GOOD,
+                "results": [
+                    dict(r, name=n) for r, n in zip(GOOD["results"], NAMES[::-1], strict=True)
+                ],
+            }
+        ),
         _line({**GOOD, "results": [dict(r, passed=1) for r in GOOD["results"]]}),
         _line({**GOOD, "results": [dict(r, passed="yes") for r in GOOD["results"]]}),
         _line({**GOOD, "results": [dict(r, error="x") for r in GOOD["results"]]}),
@@ -256,8 +288,12 @@ def test_a_bad_report_is_refused(stdout):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                    lambda x: st.lists(x, max_size=3) | st.dictionaries(st.text(max_size=6), x, max_size=4)))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda x: st.lists(x, max_size=3) | st.dictionaries(st.text(max_size=6), x, max_size=4),
+    )
+)
 def test_report_parsing_never_raises_and_never_overcounts(report):
     outcome = read_report(_line(report), NONCE, NAMES)
     assert isinstance(outcome, str) or 0 <= outcome.passed <= len(NAMES)

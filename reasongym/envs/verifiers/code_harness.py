@@ -27,6 +27,8 @@ it prints. In order:
 5. At the end the harness alone writes one line to its stdout: the nonce and a JSON report.
 """
 
+# ruff: noqa: UP031 - %-formatting keeps this standalone program plain for any Python 3.8+
+
 import ast
 import base64
 import builtins
@@ -433,7 +435,9 @@ class Worker:
             self.buffered[msg[0]] = (msg, size)
             self.buffered_bytes += size
             if self.buffered_bytes > MAX_BUFFERED:
-                raise ChannelError("more than %d MiB of answers nobody asked for yet" % (MAX_BUFFERED >> 20))
+                raise ChannelError(
+                    "more than %d MiB of answers nobody asked for yet" % (MAX_BUFFERED >> 20)
+                )
 
     def wait_loaded(self, deadline):
         try:
@@ -522,10 +526,30 @@ def _call_key(name, args, kwargs):
 
 # Where a call runs exactly once when its statement runs (no loop, branch, short circuit,
 # nested function, or assert message): only such calls are announced ahead.
-_ONCE = (ast.Module, ast.Assert, ast.Expr, ast.Assign, ast.AnnAssign, ast.Compare, ast.BinOp,
-         ast.UnaryOp, ast.Call, ast.keyword, ast.Tuple, ast.List, ast.Subscript, ast.Attribute,
-         ast.Name, ast.Load, ast.Store, ast.Constant, ast.expr_context, ast.operator,
-         ast.unaryop, ast.cmpop)
+_ONCE = (
+    ast.Module,
+    ast.Assert,
+    ast.Expr,
+    ast.Assign,
+    ast.AnnAssign,
+    ast.Compare,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Call,
+    ast.keyword,
+    ast.Tuple,
+    ast.List,
+    ast.Subscript,
+    ast.Attribute,
+    ast.Name,
+    ast.Load,
+    ast.Store,
+    ast.Constant,
+    ast.expr_context,
+    ast.operator,
+    ast.unaryop,
+    ast.cmpop,
+)
 
 
 def plan_calls(steps, entry):
@@ -559,7 +583,11 @@ def _step_calls(tree, names, entry):
             kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
             found.append(((node.lineno, node.col_offset), [entry, encode(args), encode(kwargs)]))
             continue
-        once = once and isinstance(node, _ONCE) and not (isinstance(node, ast.Compare) and len(node.ops) > 1)
+        once = (
+            once
+            and isinstance(node, _ONCE)
+            and not (isinstance(node, ast.Compare) and len(node.ops) > 1)
+        )
         for field, child in ast.iter_fields(node):
             skip = isinstance(node, ast.Assert) and field == "msg"
             for item in child if isinstance(child, list) else [child]:
@@ -623,7 +651,9 @@ class Pool:
         self.worker = _start_worker(self.out_fd, self.source)
         problem = self.worker.wait_loaded(deadline)
         if problem:
-            raise CandidateFailure("not run: the candidate process %s earlier; restarting it: %s" % (why, problem))
+            raise CandidateFailure(
+                "not run: the candidate process %s earlier; restarting it: %s" % (why, problem)
+            )
         return self.worker
 
 
@@ -669,7 +699,9 @@ class Clock:
     def start(self, seconds):
         self.step_deadline = min(time.monotonic() + seconds, self.run_deadline)
         self.active = True
-        signal.setitimer(signal.ITIMER_REAL, max(0.001, self.step_deadline - time.monotonic()) + 0.05)
+        signal.setitimer(
+            signal.ITIMER_REAL, max(0.001, self.step_deadline - time.monotonic()) + 0.05
+        )
 
     def stop(self):
         self.active = False

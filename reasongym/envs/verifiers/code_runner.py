@@ -135,7 +135,9 @@ def _bytecode(sandbox: Any) -> bytes | None:
         if result.exit_code == 0 and version and text:
             blob = version.encode() + b"\n" + base64.b64decode(text)
     except (SandboxError, ValueError) as exc:
-        log.warning("could not precompile the code harness in the sandbox (%s); runs compile it", exc)
+        log.warning(
+            "could not precompile the code harness in the sandbox (%s); runs compile it", exc
+        )
     with _bytecode_lock:
         _bytecode_cache[key] = blob
     return blob
