@@ -95,7 +95,10 @@ class TextRewardSpec(AnswerRewardSpec):
     """Rewards of text envs: answers plus tool calls."""
 
     tool_error: float = Field(default=0.0, le=0.0, description="a tool call that fails; <= 0")
-    tool_success: float = Field(default=0.0, description="process reward for a working tool call")
+    tool_success: float = Field(
+        default=0.0,
+        description="process reward for a working tool call, once per distinct call",
+    )
     free_text_answer: float = Field(
         default=-0.1,
         le=0.0,

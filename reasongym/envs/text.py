@@ -43,6 +43,7 @@ Registered ids:
 from __future__ import annotations
 
 import copy
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -53,8 +54,8 @@ from reasongym.envs.actions import SUBMIT_ANSWER, Answer, FormatError, ToolCall,
 from reasongym.envs.base import COMMON_RENAMES, UNBOUNDED_TASKS, EnvConfig, ReasonEnv, StepOutcome
 from reasongym.envs.rewards import TextRewardSpec
 from reasongym.envs.tasks import TaskSpec, build_source
-from reasongym.envs.tasks.specs import check_verifier_fits
 from reasongym.envs.tasks.routing import TaskRouting
+from reasongym.envs.tasks.specs import check_verifier_fits
 from reasongym.envs.tools import TOOL_FACTORIES, build_tool
 from reasongym.envs.tools.spec import ToolSpec, render_tag_grammar, submit_answer_spec
 from reasongym.envs.types import Task, ToolResult, Verdict
@@ -140,6 +141,7 @@ class TextEnvState:
     messages: list[dict[str, str]] = field(default_factory=list)
     attempts: int = 0
     best_outcome: float | None = None  # the best answer's value so far (paid once)
+    paid_calls: list[str] = field(default_factory=list)  # tool calls already rewarded
 
 
 class TextTaskEnv(ReasonEnv):
@@ -293,7 +295,13 @@ class TextTaskEnv(ReasonEnv):
         elif isinstance(parsed, ToolCall):
             result = self._tools[parsed.name](parsed.argument)
             reply, role = result.output, "tool"
-            reward = spec.tool_success if result.ok else spec.tool_error
+            reward = spec.tool_error
+            if result.ok:  # a process reward is paid once per distinct call, never farmed
+                call = f"{parsed.name}\0{parsed.argument}".encode("utf-8", "surrogatepass")
+                key = hashlib.sha256(call).hexdigest()
+                reward = 0.0 if key in state.paid_calls else spec.tool_success
+                if key not in state.paid_calls:
+                    state.paid_calls.append(key)
         else:
             verdict = self._judge(parsed.text)
             state.attempts += 1
@@ -384,6 +392,7 @@ class TextTaskEnv(ReasonEnv):
             "messages": copy.deepcopy(state.messages),
             "attempts": state.attempts,
             "best_outcome": state.best_outcome,
+            "paid_calls": list(state.paid_calls),
             "source": copy.deepcopy(self.source.snapshot()),
         }
 
@@ -394,6 +403,7 @@ class TextTaskEnv(ReasonEnv):
             messages=list(data["messages"]),
             attempts=int(data["attempts"]),
             best_outcome=data["best_outcome"],
+            paid_calls=list(data["paid_calls"]),
         )
         self.source.restore(copy.deepcopy(data.get("source")))
 

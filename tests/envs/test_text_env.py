@@ -245,3 +245,10 @@ def test_format_errors_and_attempts_use_the_names_of_every_family(env):
     assert "no tool call or answer" in info["format_error"] and info["attempts_left"] == 1
     _, _, _, _, info = env.step("<answer>-1</answer>")
     assert "format_error" not in info and info["attempts_left"] == 0
+
+
+def test_tool_success_is_paid_once_per_distinct_call():
+    env = gym.make("reasongym/Arithmetic-v0", max_turns=6, reward={"tool_success": 0.1})
+    env.reset(seed=0)
+    rewards = [env.step(f'<tool name="calculator">{expr}</tool>')[1] for expr in ("1+1", "1+1", "2+2", "\ud800")]
+    assert rewards[:3] == [0.1, 0.0, 0.1] and rewards[3] <= 0.0  # repeating does not farm it
