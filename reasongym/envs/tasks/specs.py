@@ -41,14 +41,9 @@ def _deep(info: ValidationInfo) -> bool:
     return bool((info.context or {}).get("deep", True))
 
 
-class ProceduralSpec(_Spec):
-    """Generated math problems; a list of generators mixes them uniformly."""
+class _DifficultyCurriculum(_Spec):
+    """A generated source whose ``curriculum`` levels are difficulties."""
 
-    source: Literal["procedural"]
-    generator: str | list[str] = Field(
-        description="one of reasongym.envs.tasks.generators.GENERATORS"
-    )
-    difficulty: int = Field(default=1, ge=1, le=10)
     curriculum: CurriculumSpec | None = Field(
         default=None, description="levels: difficulties 1..10"
     )
@@ -57,6 +52,16 @@ class ProceduralSpec(_Spec):
     @classmethod
     def _levels(cls, value: CurriculumSpec | None) -> CurriculumSpec | None:
         return _difficulty_levels(value)
+
+
+class ProceduralSpec(_DifficultyCurriculum):
+    """Generated math problems; a list of generators mixes them uniformly."""
+
+    source: Literal["procedural"]
+    generator: str | list[str] = Field(
+        description="one of reasongym.envs.tasks.generators.GENERATORS"
+    )
+    difficulty: int = Field(default=1, ge=1, le=10)
 
     @field_validator("generator")
     @classmethod
@@ -201,7 +206,7 @@ class HumanEvalSpec(_Spec):
     source: Literal["humaneval"]
 
 
-class CodeProceduralSpec(_Spec):
+class CodeProceduralSpec(_DifficultyCurriculum):
     """Generated function-writing tasks with hidden tests."""
 
     source: Literal["code_procedural"]
@@ -209,14 +214,6 @@ class CodeProceduralSpec(_Spec):
     families: list[str] | None = Field(
         default=None, description="subset of code_procedural.FAMILIES"
     )
-    curriculum: CurriculumSpec | None = Field(
-        default=None, description="levels: difficulties 1..10"
-    )
-
-    @field_validator("curriculum")
-    @classmethod
-    def _levels(cls, value: CurriculumSpec | None) -> CurriculumSpec | None:
-        return _difficulty_levels(value)
 
     @field_validator("families")
     @classmethod

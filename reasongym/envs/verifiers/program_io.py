@@ -73,19 +73,6 @@ def outputs_match(got: str, want: str, mode: str = "exact", tolerance: float = 1
     return True
 
 
-def io_failure_report(details: dict[str, Any], max_failures: int = 3) -> str:
-    """A short report an agent can act on."""
-    if details.get("error"):
-        return f"Error: {details['error']}"
-    lines = [f"{details['passed']}/{details['total']} tests passed."]
-    failed = [t for t in details["tests"] if not t["passed"]]
-    for test in failed[:max_failures]:
-        lines.append(f"- {test['name']}: {test['error']}")
-    if len(failed) > max_failures:
-        lines.append(f"- ... and {len(failed) - max_failures} more failures")
-    return "\n".join(lines)
-
-
 class ProgramIOVerifier:
     """Scores a program by the fraction of stdin/stdout tests it passes.
 
@@ -167,7 +154,7 @@ class ProgramIOVerifier:
         return False, reason, used
 
     def __call__(self, task: Task, answer: str) -> Verdict:
-        from reasongym.envs.verifiers.code import extract_code
+        from reasongym.envs.verifiers.code import extract_code, failure_report
 
         tests = task.meta.get("io_tests")
         if not tests:
@@ -216,7 +203,7 @@ class ProgramIOVerifier:
                 budget -= used
                 details["tests"].append({"name": name, "passed": passed, "error": reason})
         details["passed"] = sum(1 for t in details["tests"] if t["passed"])
-        details["feedback"] = io_failure_report(details)
+        details["feedback"] = failure_report(details)
         score = min(1.0, max(0.0, details["passed"] / total))
         return Verdict(correct=details["passed"] == total, score=score, details=details)
 
