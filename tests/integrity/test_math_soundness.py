@@ -135,10 +135,30 @@ def test_crafted_cancellation_never_matches_a_different_gold(
 @st.composite
 def answers(draw: st.DrawFn) -> str:
     """Well-formed answers of the kinds the verifier reads."""
-    kind = draw(st.sampled_from(["value", "poly", "tuple", "set", "interval", "decimal"]))
+    kinds = ["value", "poly", "tuple", "set", "interval", "decimal", "labelled", "ratio"]
+    kinds += ["union", "inequality", "matrix", "comma", "thousands", "approx", "solutions"]
+    kind = draw(st.sampled_from(kinds))
     if kind == "value":
         return draw(exact_values())[0]
     a, b, c = draw(_SMALL), draw(_POS), draw(_SMALL)
+    if kind == "labelled":
+        return f"PQ = {a}, RS = {draw(exact_values())[0]}"
+    if kind == "ratio":
+        return f"{a}:{b}"
+    if kind == "union":
+        return f"(-\\infty, {a}) \\cup [{a + b}, \\infty)"
+    if kind == "inequality":
+        return f"{a} < x \\le {a + b}"
+    if kind == "matrix":
+        return f"\\begin{{pmatrix}} {a} & {b} \\\\ {c} & {draw(exact_values())[0]} \\end{{pmatrix}}"
+    if kind == "comma":
+        return f"{abs(a)},{b}"
+    if kind == "thousands":
+        return f"{b},\\! {abs(a):03d},\\! {abs(c):03d}"
+    if kind == "approx":
+        return f"\\frac{{{a}}}{{{b}}} \\approx {a / b:.2f}"
+    if kind == "solutions":
+        return f"({a}, {b}); ({c}, {a + b})"
     if kind == "poly":
         return f"{b}x^2+{a}x-{abs(c)}"
     if kind == "tuple":
@@ -231,3 +251,44 @@ def test_random_hostile_tokens_never_raise(pred: str, gold: str) -> None:
     verdict = verify_math(pred, gold, timeout_s=0.2)
     assert isinstance(verdict, Verdict)
     assert verdict.details["method"] != "error", verdict.details
+
+
+_TEMPLATES = [
+    "({0}, {1})",
+    "\\{{{0}, {1}, {2}\\}}",
+    "[{0}, {1})",
+    "PQ = {0}, RS = {1}",
+    "{0}:{1}:{2}",
+    "({0}, {1}); ({2}, {1})",
+    "\\begin{{pmatrix}} {0} & {1} \\\\ {2} & 1 \\end{{pmatrix}}",
+    "x = {0}, y = {1}",
+    "{0}x^2 + {1}x + {2}",
+    "(-\\infty, {0}] \\cup ({1}, \\infty)",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    template=st.sampled_from(_TEMPLATES),
+    values=st.lists(st.integers(1, 30), min_size=3, max_size=3, unique=True).map(sorted),
+    slot=st.integers(0, 2),
+    step=st.sampled_from([1, -1, 7]),
+)
+def test_perturbing_one_value_of_a_structure_breaks_equality(
+    template: str, values: list[int], slot: int, step: int
+) -> None:
+    if f"{{{slot}}}" not in template:
+        return
+    gold = template.format(*values)
+    changed = list(values)
+    changed[slot] += step
+    if sorted(changed) != changed or len(set(changed)) != 3:
+        return  # keep the shapes valid (increasing intervals, distinct set items)
+    pred = template.format(*changed)
+    if template.startswith("{0}:{1}:{2}") and all(
+        c * values[0] == v * changed[0] for c, v in zip(changed, values, strict=True)
+    ):
+        return  # a proportional ratio is the same ratio
+    assert verify_math(gold, gold).correct, gold
+    verdict = verify_math(f"\\boxed{{{pred}}}", gold, timeout_s=0.5)
+    assert not verdict.correct, (pred, gold, verdict.details)
