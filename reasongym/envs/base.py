@@ -20,8 +20,11 @@ Step limit:
 
 Rewards:
     Every number in ``reward:`` is a signed reward that is *added* to the step's reward
-    (penalties are negative: ``format_error: -0.1``, ``per_step: -0.01``). Only the step that
-    solves/answers pays the outcome reward; nothing is paid twice.
+    (penalties are negative: ``format_error: -0.1``, ``per_step: -0.01``; penalty fields
+    reject positive values). Nothing is paid twice: the answers of one episode together earn
+    the value of its best answer (each pays only its improvement), a solving move pays once
+    (it ends the episode), a process reward (``tool_success``) is paid once per distinct call,
+    and rewards are finite (a non-finite term pays 0).
 
 After the episode ends:
     Once a step returned ``terminated`` or ``truncated``, every further ``step`` (with any
