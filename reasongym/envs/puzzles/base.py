@@ -439,6 +439,11 @@ class PuzzleEnv(ReasonEnv):
 
     def _text(self, first: bool) -> str:
         parts = [self._rules()] if first else [self._feedback]
+        if first and self.config.action_format == "native":
+            parts[0] += (
+                f' Send your move(s) as a call of the {MOVE_TOOL} tool: {{"name": "{MOVE_TOOL}", '
+                '"arguments": {"move": "..."}}.'
+            )
         parts.append(f"Current board (after {self._steps} moves):\n{self._ascii()}")
         if self._solved():
             parts.append("The puzzle is solved.")
