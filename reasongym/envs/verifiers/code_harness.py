@@ -611,7 +611,7 @@ def _start_worker(out_fd, exec_source=None):
             keep = sorted((req_r, resp_w))
             os.closerange(3, keep[0])
             os.closerange(keep[0] + 1, keep[1])
-            os.closerange(keep[1] + 1, 1 << 16)
+            os.closerange(keep[1] + 1, max(1 << 16, os.sysconf("SC_OPEN_MAX")))
             if exec_source is None:
                 worker_main(req_r, resp_w)
             else:
@@ -877,8 +877,9 @@ def _run(spec, first, out_fd, own_source, started, results):
     error = first.wait_loaded(load_deadline)
     if error is None and entry and entry not in first.names:
         error = "the solution does not define a function named %r" % entry
-    if error is None and entry:
-        first.announce(plan_calls(spec["steps"], entry), load_deadline)
+    plan = plan_calls(spec["steps"], entry) if error is None and entry else []
+    if plan:
+        first.announce(plan, load_deadline)
     if error is not None:
         first.kill("done")
         return error
