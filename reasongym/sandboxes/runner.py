@@ -20,13 +20,13 @@ tests use, so a run costs a fork, not an interpreter start (``launch="exec"`` st
   state; the runner's own data from earlier runs is zeroed before it forks.
 
 After the program exits (or times out) the runner kills every other process in the container
-(PID 1 with CAP_KILL: nothing escapes, whatever session it moved to) and answers; then, before
-it reads the next request, a helper forked as uid 1000 empties ``/work``, ``/tmp``,
+(PID 1 with CAP_KILL: nothing escapes, whatever session it moved to) and answers. The next
+run's child, as uid 1000 and before it takes any input, empties ``/work``, ``/tmp`` and
 ``/dev/shm`` and removes every SysV shared memory segment, message queue and semaphore set and
-every POSIX message queue. A run that leaves a process behind, times out or is OOM-killed is
-reported so that the host replaces the container; when the wipe fails, the runner answers the
-next run with ``tainted`` (the host reruns it on another container) and exits: no run sees
-another's leftovers, in memory, files or IPC.
+every POSIX message queue (one fork per run, not two). A run that leaves a process behind,
+times out or is OOM-killed is reported so that the host replaces the container; when the wipe
+fails, the runner answers ``tainted`` without running anything (the host reruns the run on
+another container) and exits: no run sees another's leftovers, in memory, files or IPC.
 
 Why PID 1: ``kill(-1, SIGKILL)`` from init reaches every process in the container, and init
 ignores signals it has no handler for from inside its namespace.
@@ -221,6 +221,24 @@ def _become_sandbox_user():
     os.setgroups([])
     os.setresgid(SANDBOX_GID, SANDBOX_GID, SANDBOX_GID)
     os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
+
+
+class Tainted(Exception):
+    """What an earlier run left could not be removed: this container must not run again."""
+
+
+def _wipe_all():
+    """(As uid 1000.) Remove every IPC object and empty the scratch dirs; raise Tainted when
+    something is left."""
+    try:
+        _remove_ipc()
+        wiped = all([_wipe(d) for d in SCRATCH_DIRS])
+    except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on a very deep tree
+        raise Tainted(f"the leftovers of an earlier run could not be removed ({exc!r})") from None
+    if not wiped:
+        raise Tainted("files of an earlier run could not be removed")
+    if _ipc_left():
+        raise Tainted("IPC objects of an earlier run could not be removed")
 
 
 def _clean_up():
@@ -603,6 +621,7 @@ def _prepare_child(req, code, files, ends, ready_w):
     # The uid switch made us non-dumpable (the kernel's rule for changed credentials); a
     # fresh interpreter is dumpable: it may read its own /proc/self/mem, trace its children.
     _libc().prctl(4, 1, 0, 0, 0)
+    _wipe_all()  # the previous run's leftovers (its processes are gone): before any input
     os.chdir(WORK_DIR)
     _write_files(files, code)
     os.environ.clear()
@@ -649,7 +668,8 @@ def _start_forked(req, payload, code, files):
             os.close(ready_w)
         except BaseException as exc:  # noqa: BLE001 - tell the runner, never run the program
             try:
-                os.write(ready_w, (f"E{type(exc).__name__}: {exc}").encode()[:2000])
+                kind = "T" if isinstance(exc, Tainted) else "E"
+                os.write(ready_w, (f"{kind}{type(exc).__name__}: {exc}").encode()[:2000])
             finally:
                 os._exit(SETUP_FAILED)
         run_main(source, os.path.join(WORK_DIR, MAIN_FILE))
@@ -667,6 +687,8 @@ def _start_forked(req, payload, code, files):
         child.wait()
         for stream in (child.stdin, child.stdout, child.stderr):
             stream.close()
+        if note[:1] == b"T":
+            raise Tainted(note[1:].decode(errors="replace"))
         raise RuntimeError(
             "could not set up the run: " + (note[1:].decode(errors="replace") or "no answer")
         )
@@ -678,15 +700,22 @@ def _start_exec(req, code, files):
     import subprocess
 
     pid = os.fork()
-    if pid == 0:  # write the files as the sandbox user
+    if pid == 0:  # as the sandbox user: wipe what the previous run left, write the files
         status = 1
         try:
             _become_sandbox_user()
+            try:
+                _wipe_all()
+            except Tainted:
+                status = 2
+                raise
             _write_files(files, code)
             status = 0
         finally:
             os._exit(status)
     _, status = os.waitpid(pid, 0)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 2:
+        raise Tainted("what an earlier run left could not be removed")
     if status != 0:
         raise RuntimeError("could not write the run's files")
 
@@ -848,7 +877,6 @@ def main():
     _preload()
     stream = Stream(0)
     timeout = FIRST_REQUEST_TIMEOUT_S
-    dirty = None  # why the wipe after the last run failed: the container must not serve again
     while True:
         line = stream.header(timeout)
         if line is None:
@@ -862,9 +890,6 @@ def main():
             if payload is None:
                 return
             op = req.get("op")
-            if dirty is not None and op == "run":
-                _send({"op": "tainted", "error": dirty, "id": req.get("id")})
-                return  # the host runs it elsewhere and removes this container
             if op == "ping":
                 resp = {
                     "op": "pong",
@@ -875,7 +900,11 @@ def main():
                     "clean": _clean_up(),
                 }
             elif op == "run":
-                resp, out, err = run(req, payload)
+                try:
+                    resp, out, err = run(req, payload)
+                except Tainted as exc:  # nothing ran: the host runs it elsewhere
+                    _send({"op": "tainted", "error": str(exc), "id": req.get("id")})
+                    return  # and this container goes away
                 parts = (out, err)
             else:
                 resp = {"op": "error", "error": f"unknown op {op!r}"}
@@ -891,10 +920,6 @@ def main():
         for part in parts:
             _zero(part)
         del payload, parts, line
-        # Wiping after answering takes it off the run's latency: nothing runs meanwhile (every
-        # process was killed), and the next request is read only once it is done.
-        if resp.get("op") == "result" and not _clean_up():
-            dirty = "the scratch dirs or IPC objects of the previous run could not be removed"
 
 
 if __name__ == "__main__":
