@@ -20,6 +20,7 @@ What is removed or rewritten, and why it is safe:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -55,8 +56,6 @@ _UNICODE = str.maketrans(
         "\u2229": "\\cap ",
         "\u2205": "\\emptyset ",
         "\u211d": "\\mathbb{R}",
-        "\u00b2": "^2",
-        "\u00b3": "^3",
         "\u00bd": "\\frac{1}{2}",
         "\u2153": "\\frac{1}{3}",
         "\u00bc": "\\frac{1}{4}",
@@ -66,6 +65,10 @@ _UNICODE = str.maketrans(
     }
 )
 
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_SUPERSCRIPT_RE = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
+_SUBSCRIPT_RE = re.compile("[₀₁₂₃₄₅₆₇₈₉]+")
 _LEFT_RIGHT_RE = re.compile(r"\\(?:left|right)\s*\.|\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])")
 _NEG_SPACE_RE = re.compile(r"(?<!\\)\\!")
 _SPACING_RE = re.compile(
@@ -160,8 +163,12 @@ def _repeating_fraction(match: re.Match[str]) -> str:
 
 def normalize_answer(answer: str) -> NormalizedAnswer:
     """Normalise an extracted answer; see the module docstring for what changes."""
+    s = _SUPERSCRIPT_RE.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPTS) + "}", answer)
+    s = _SUBSCRIPT_RE.sub(lambda m: "_{" + m.group(0).translate(_SUBSCRIPTS) + "}", s)
+    # Full-width digits and letters, ligatures: NFKC (after the symbols above kept meaning).
+    s = unicodedata.normalize("NFKC", s.translate(_UNICODE))
     # Whitespace runs collapse first: every pattern below then scans in linear time.
-    s = _WS_RE.sub(" ", answer.translate(_UNICODE)).strip()
+    s = _WS_RE.sub(" ", s).strip()
     s = _REPEATING_RE.sub(_repeating_fraction, s)
     s = _LATEX_THOUSANDS_RE.sub(",", s)
     s = _DIGIT_THIN_SPACE_RE.sub("", s)
