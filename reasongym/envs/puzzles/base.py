@@ -218,6 +218,14 @@ class PuzzleEnv(ReasonEnv):
             )
         ]
 
+    def is_final(self, action: Any) -> bool:
+        """Exact (the move is tried on a snapshot); the oracle's cached plan survives it."""
+        plan, key = self._plan, self._plan_key
+        try:
+            return super().is_final(action)
+        finally:
+            self._plan, self._plan_key = plan, key
+
     def _tool_move(self, move: str) -> ToolResult:
         obs, *_ = self.step(ToolCall(MOVE_TOOL, move))
         return ToolResult(self._prompt_text(obs))
