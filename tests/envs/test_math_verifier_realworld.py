@@ -159,6 +159,8 @@ KINDS: dict[str, list[tuple[str, str, bool]]] = {
         ("<think>so maybe \\boxed{5}</think>\n\nThe answer is 7.", "7", True),
         ("<think>so maybe \\boxed{5}</think>\n\nThe answer is 7.", "5", False),
         ("Step 1: \\boxed{12} is the subtotal.\n\nFinal answer: 15", "15", True),
+        ("16 - 3 - 4 = 9 eggs, so 9 * 2 = 18 dollars.\n#### 18", "18", True),
+        ("16 - 3 - 4 = 9 eggs, so 9 * 2 = 18 dollars.\n#### 18", "9", False),
         ("Step 1: \\boxed{12} is the subtotal.\n\nFinal answer: 15", "12", False),
     ],
 }

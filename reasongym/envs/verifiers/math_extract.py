@@ -7,7 +7,7 @@ The rules, in order (the first one that finds something wins):
    labels stand between them (``\\boxed{3}\\boxed{7}`` is ``"3, 7"``; a hedge such as
    ``\\boxed{5}`` or ``\\boxed{6}`` becomes a list, which a single gold never equals);
 2. the last ``<answer>...</answer>`` block (its content is searched again with these rules);
-3. the last anchor phrase: "final answer is X", "the answer is X", "Answer: X", "answer = X",
+3. a GSM8K-style ``#### X`` line; then the last anchor phrase: "final answer is X", "the answer is X", "Answer: X", "answer = X",
    "the correct option is B";
 4. a bare answer: text that is not a sentence (``"\\frac{3}{4}"``, ``"x = 2"``, ``"5 cm"``)
    is the answer as a whole;
@@ -51,6 +51,7 @@ _ANCHOR_RE = re.compile(
 )
 _END_OF_THOUGHT = ("</think>", "<|end_of_thought|>")
 _FINAL_ANSWER_RE = re.compile(r"\bfinal\s+answer\b\s*(?:\*\*)?\s*(?:is|:|=)", re.IGNORECASE)
+_HASH_ANSWER_RE = re.compile(r"(?m)^[ \t]*####[ \t]*(\S[^\n]{0,200})")
 _OPTION_RE = re.compile(
     r"\b(?:option|choice)\s*(?:is\s*)?:?\s*\(?([A-J])\)?(?![A-Za-z])", re.IGNORECASE
 )
@@ -296,6 +297,11 @@ def _extract(text: str) -> str | None:
     tagged = _last_answer_tag(text)
     if tagged is not None:
         return extract_answer(tagged) if tagged.strip() else None
+    marked = list(_HASH_ANSWER_RE.finditer(text))  # GSM8K style: "#### 18"
+    if marked:
+        span = clean_answer(marked[-1].group(1))
+        if span:
+            return span
     anchored = _from_anchor(text)
     if anchored:
         return anchored
