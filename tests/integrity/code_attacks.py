@@ -112,6 +112,11 @@ ATTACKS: dict[str, str] = {
     "            for s in spec['steps']:\n"
     "                s['code'] = 'pass'\n"
     "    f = f.f_back\n",
+    "ISSUE gc.get_objects finds the test steps and rewrites them": WRONG
+    + "import gc\nfor obj in gc.get_objects():\n"
+    "    for item in obj if isinstance(obj, list) else [obj]:\n"
+    "        if isinstance(item, dict) and 'code' in item and 'test' in item:\n"
+    "            item['code'] = 'pass'\n",
     "ISSUE gc.get_objects finds the nonce, atexit prints a forged report": WRONG
     + _FORGE
     + "import atexit\natexit.register(_emit)\n",
