@@ -227,6 +227,8 @@ def hedge(rng: random.Random) -> list[Item]:
             f"The answer is $\\boxed{{{a} \\text{{ or }} {b}}}$.",
             f"$\\boxed{{{a}}}\\boxed{{{b}}}$",
             f"So the answer is either {a} or {b}.",
+            f"The answer is ${a}$ or ${b}$.",
+            f"The final answer is ${a}$, or possibly ${b}$.",
             f"The answer is {a} or {b}.",
         ]
         same = [

@@ -197,9 +197,17 @@ def _from_anchor(text: str) -> str | None:
     first = lines[0].strip()
     if not first:  # "Answer:\n\n5"
         first = next((line.strip() for line in lines if line.strip()), "")
-    env = _MATH_ENV_RE.match(rest.lstrip())
+    body = rest.lstrip()
+    env = _MATH_ENV_RE.match(body)
     if env:
-        return next(g for g in env.groups() if g is not None).strip() or None
+        # "$5$ or $6$" after the anchor is one (hedged) answer, not the first of them.
+        envs = [env]
+        for following in _MATH_ENV_RE.finditer(body, env.end()):
+            between = body[envs[-1].end() : following.start()]
+            if len(between) > _MAX_JOINER or not _BOX_JOINER_RE.match(between):
+                break
+            envs.append(following)
+        return _joined_math(body, envs) or None
     span = re.split(r"(?<=[^\d\s])\.(?:\s|$)|\.\s", first + " ", maxsplit=1)[0]
     span = clean_answer(span)
     if span and not is_bare_answer(span):  # "The largest $n$ is 34", "... grew 3 hours ago"
@@ -223,13 +231,27 @@ def _from_last_sentence(text: str) -> str | None:
     last = pieces[-1][-_MAX_SENTENCE:]
     envs = list(_MATH_ENV_RE.finditer(last))
     if envs:
-        content = next(g for g in envs[-1].groups() if g is not None).strip()
-        return _rhs_unless_assignment(content)
+        content = _joined_math(last, envs)
+        return content if ", " in content else _rhs_unless_assignment(content)
     if _EQUALS_RE.search(last):
         candidate = clean_answer(_EQUALS_RE.split(last)[-1])
         if candidate and is_bare_answer(candidate) and len(candidate) <= 80:
             return candidate
     return None
+
+
+def _joined_math(text: str, envs: list[re.Match[str]]) -> str:
+    """The last ``$...$`` span, joined with the spans before it that form one answer with it
+    (only separators and "and"/"or" between them, as for boxes): "$2$ and $3$" is "2, 3"."""
+    picked = [envs[-1]]
+    for env in reversed(envs[:-1]):
+        between = text[env.end() : picked[0].start()]
+        if len(between) > _MAX_JOINER or not _BOX_JOINER_RE.match(between):
+            break
+        picked.insert(0, env)
+    contents = [next(g for g in env.groups() if g is not None).strip() for env in picked]
+    unique = [c for i, c in enumerate(contents) if c not in contents[:i]]
+    return ", ".join(unique)
 
 
 def _rhs_unless_assignment(content: str) -> str:
@@ -348,5 +370,5 @@ def extract_gold(text: str) -> str:
         return anchored
     envs = list(_MATH_ENV_RE.finditer(stripped))
     if envs:
-        return next(g for g in envs[-1].groups() if g is not None).strip()
+        return _joined_math(stripped, envs)
     return clean_answer(stripped)
