@@ -185,3 +185,22 @@ def test_a_rejected_reset_changes_nothing():
     with pytest.raises(TypeError):
         env.reset(seed=123, options={"task_index": 2.0})
     assert env.unwrapped.get_state() == before
+
+
+@pytest.mark.parametrize("env_id", [i for i in _text_ids() if i not in CODE_IDS])
+def test_native_action_format_in_every_text_family(env_id):
+    env = gym.make(env_id, action_format="native")
+    env.reset(seed=0)
+    inner = env.unwrapped
+    assert inner.tools and all(spec.to_openai()["type"] == "function" for spec in inner.tools)
+    _, reward, _, _, info = env.step("plain words, no tool call")
+    assert "format_error" in info and reward <= 0
+    ended = False
+    for _ in range(inner.max_turns - 1):
+        obs, reward, terminated, truncated, info = env.step(inner.oracle_action())
+        assert "format_error" not in info, info["format_error"]
+        if terminated or truncated:
+            ended = True
+            break
+    # the answer was read and judged (CHAMP's prose golds do not always verify as themselves)
+    assert ended and (info["is_success"] or info["verdict"] is not None)

@@ -430,8 +430,13 @@ class ARCEnv(ReasonEnv):
         return text if mode == "text" else {"text": text, "image": self._image()}
 
     def solve(self) -> list[str]:
-        """The gold answer as a one-action plan."""
-        return [grid_text(self.task[2])]
+        """The gold answer as a one-action plan (in this env's action format)."""
+        return [self.oracle_action()]
 
     def oracle_action(self) -> str:
-        return grid_text(self.task[2])
+        answer = grid_text(self.task[2])
+        if self.config.action_format == "native":
+            import json
+
+            return json.dumps({"name": "submit_answer", "arguments": {"answer": answer}})
+        return answer
