@@ -12,7 +12,7 @@ trl = pytest.importorskip("trl")
 pytest.importorskip("datasets")
 
 from reasongym.integrations import trl as rg  # noqa: E402
-from tests.integrations.tiny_chat_model import build_tiny_chat_model, tool_call_text  # noqa: E402
+from reasongym.integrations.trl.tiny_model import build_tiny_chat_model, tool_call_text  # noqa: E402
 
 ENV = "reasongym/Arithmetic-v0"
 

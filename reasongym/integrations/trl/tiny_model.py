@@ -1,6 +1,8 @@
-"""A tiny Hugging Face-format chat model built in-process (no hub): a real ``tokenizers``
-tokenizer with a tool-capable chat template and a 2-layer Llama, saved with
-``save_pretrained`` so TRL loads it from a path like any model."""
+"""A tiny Hugging Face-format chat model built in-process (no hub), for smoke tests and
+benchmarks of the TRL bridge: a real ``tokenizers`` tokenizer with a tool-capable chat
+template and a 2-layer Llama, saved with ``save_pretrained`` so TRL loads it from a path
+like any model. Whole tool calls are single tokens ("tool-call vocabulary"), so a policy
+this small can emit valid calls from the first step and RL has something to choose between."""
 
 from __future__ import annotations
 
@@ -23,11 +25,14 @@ def build_tiny_chat_model(directory: Path, calls: list[str], words: list[str] | 
 
     from reasongym.agents.models.smollm2 import tool_chat_template
 
-    words = words or ["the", "answer", "is", "1", "2", "3"]
+    words = words or [*"0123456789", "+", "-", "*", "/", "(", ")", ".", "Compute", "Problem"]
     special = ["<unk>", "<pad>", "<|im_start|>", "<|im_end|>"]
     vocab = {tok: i for i, tok in enumerate(special + words)}
     backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    backend.pre_tokenizer = pre_tokenizers.Sequence([  # words, punctuation and single digits
+        pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation(),
+        pre_tokenizers.Digits(individual_digits=True),
+    ])
     from tokenizers import AddedToken, decoders
 
     backend.decoder = decoders.WordPiece(prefix="##", cleanup=False)  # joins with spaces
