@@ -544,7 +544,7 @@ def gold_format(rng: random.Random) -> list[Item]:
             Item(
                 f"\\text{{({letter})}}",
                 [f"({letter})", letter, f"\\textbf{{({letter})}}"],
-                [other, f"({other})"],
+                [other, f"({other})", f"{letter} or {other}", f"({other}), ({letter})"],
             )
         )
         items.append(

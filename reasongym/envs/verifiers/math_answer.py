@@ -165,6 +165,7 @@ _REALS = Intervals((Interval(_NEG_INF, _INF, True, True),))
 # -- parsing --------------------------------------------------------------------------------
 
 _CHOICE_RE = re.compile(r"^\(?([A-J])\)?$|^\(([a-j])\)$")
+_OTHER_OPTION_RE = re.compile(r"(?<![A-Za-z\\])[A-J](?![A-Za-z])")
 _CHOICE_VALUE_RE = re.compile(r"^\(([A-J])\)\s*(?![,)])(\S.*)$")
 _PRED_CHOICE_RE = re.compile(
     r"^(?:(?:option|choice)\s*)?\(?([A-Ja-j])\)?(?:$|[\s.:)\]]|\\)", re.IGNORECASE
@@ -308,7 +309,11 @@ def _parse(s: str, percent: bool, depth: int = 0) -> Answer:
     if choice:
         return Choice((choice.group(1) or choice.group(2)).upper())
     choice = _CHOICE_VALUE_RE.match(s)
-    if choice:  # "(B) 5": the option and its value
+    if (
+        choice
+        and not _OTHER_OPTION_RE.search(choice.group(2))
+        and len(split_top(choice.group(2), LIST_SEP_RE)) == 1
+    ):  # "(B) 5": the option and its value (but "(A) or (B)" is a hedge)
         return Choice(choice.group(1), _parse(choice.group(2).strip(), percent, depth))
     compact = s.replace(" ", "")
     if compact in _EMPTY_SET:
@@ -1025,10 +1030,16 @@ def _vector(answer: Matrix) -> tuple[Answer, ...] | None:
 
 
 def pred_choice(pred_text: str) -> str | None:
-    """The option letter a prediction names: ``B``, ``(B)``, ``B) 12``, ``Option B``."""
+    """The option letter a prediction names: ``B``, ``(B)``, ``B) 12``, ``Option B``.
+
+    None when a second option letter follows (``A or B``, ``(A), (C)``): a hedge names no
+    option.
+    """
     text = re.sub(r"\\(?:text|textbf|mathrm|mathbf)\s*\{([^{}]*)\}", r"\1", pred_text).strip()
     match = _PRED_CHOICE_RE.match(text)
-    return match.group(1).upper() if match else None
+    if not match or _OTHER_OPTION_RE.search(text, match.end()):
+        return None
+    return match.group(1).upper()
 
 
 def compare(g: Answer, p: Answer, ctx: CompareContext) -> Outcome:
