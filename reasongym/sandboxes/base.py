@@ -19,7 +19,10 @@ class Sandbox(ABC):
     """Runs untrusted Python code. Thread-safe; use as a context manager or call ``close``.
 
     Every run starts in a fresh, empty work dir holding ``main.py`` (the code) and ``files``,
-    runs ``python3 main.py`` there, and leaves no process behind.
+    runs it there as ``python3 main.py`` would (the Docker backend forks it from a warm
+    interpreter by default), and leaves no process, file or IPC object behind for the next
+    run. What the caller passes is checked first (:func:`check_input`): a mistake is a
+    ``ValueError`` that costs nothing.
     """
 
     #: Short name reported in ``ExecResult.backend``.
