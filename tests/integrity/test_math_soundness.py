@@ -292,3 +292,41 @@ def test_perturbing_one_value_of_a_structure_breaks_equality(
     assert verify_math(gold, gold).correct, gold
     verdict = verify_math(f"\\boxed{{{pred}}}", gold, timeout_s=0.5)
     assert not verdict.correct, (pred, gold, verdict.details)
+
+
+_HEDGES = [
+    "\\boxed{{{0}}} or \\boxed{{{1}}}",
+    "\\boxed{{{1}}}\\boxed{{{0}}}",
+    "$\\boxed{{{0}}}$, maybe $\\boxed{{{1}}}$",
+    "\\boxed{{{0} \\text{{ or }} {1}}}",
+    "\\boxed{{{1}, {0}}}",
+    "The answer is ${0}$ or ${1}$.",
+    "The answer is either {0} or {1}.",
+    "<answer>{1} or {0}</answer>",
+    "Final answer: {0}, {1}",
+    "\\boxed{{x = {0} \\text{{ or }} x = {1}}}",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    gold=exact_values(),
+    other=exact_values(),
+    form=st.sampled_from(_HEDGES),
+    letters=st.sampled_from([("A", "B"), ("C", "A"), ("(B)", "(D)")]),
+    use_letters=st.booleans(),
+)
+def test_a_hedge_is_never_correct(
+    gold: tuple[str, float], other: tuple[str, float], form: str, letters, use_letters: bool
+) -> None:
+    """Offering two different answers to a single-answer gold earns nothing."""
+    if use_letters:
+        right, wrong = letters
+        gold_text = right.strip("()")
+    else:
+        (gold_text, gold_value), (wrong, other_value) = gold, other
+        if abs(gold_value - other_value) <= 1e-6 * max(1.0, abs(gold_value)):
+            return
+        right = gold_text
+    verdict = verify_math(form.format(right, wrong), gold_text, timeout_s=0.5)
+    assert not verdict.correct, (form.format(right, wrong), gold_text, verdict.details)
