@@ -239,7 +239,7 @@ class PuzzleEnv(ReasonEnv):
     # -- the episode --------------------------------------------------------------------------
     def _reset(self, task_index: int | None) -> tuple[Any, dict[str, Any]]:
         if task_index is None:
-            task_index = int(self.np_random.integers(MAX_TASK_INDEX))
+            task_index = int(self.np_random.integers(self.num_tasks or MAX_TASK_INDEX))
         episode_rng = self._np_random
         self._np_random = np.random.Generator(np.random.PCG64(task_index))
         try:
