@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import reasongym
-from reasongym.envs.puzzles.arc import ARCEnv
+from reasongym.envs.puzzles.arc import ARCEnv, grid_text
 from reasongym.envs.puzzles.maze import MazeEnv
 
 
@@ -76,7 +76,7 @@ def test_arc_task_index_submit_tool_and_native_answers():
     n = env.num_tasks
     obs, info = env.reset(options={"task_index": n - 1})
     assert "submit_answer" in obs and "<answer>" not in obs
-    answer = env.oracle_action()
+    answer = grid_text(env.task[2])
     _, reward, terminated, _, info = env.step(answer)  # plain text is not a tool call here
     assert "format_error" in info and not terminated
     call = {"name": "submit_answer", "arguments": {"answer": answer}}
