@@ -56,6 +56,8 @@ KINDS: dict[str, list[tuple[str, str, bool]]] = {
         ("The final answer is $5$, or possibly $6$.", "5", False),
         ("Answer: $5$ and $6$", "5, 6", True),
         ("The roots are $x=2$ and $x=3$.", "2, 3", True),
+        ("Thus the solutions are x = 3 and x = -2.", "3, -2", True),
+        ("Thus the solutions are x = 3 and x = -2.", "-2", False),
         ("\\boxed{2, 3}", "The roots are $2$ and $3$.", True),
         ("\\boxed{3}", "The roots are $2$ and $3$.", False),
         ("I first wrote \\boxed{5}, but rechecking the sign it is \\boxed{6}.", "6", True),

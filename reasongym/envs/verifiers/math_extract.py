@@ -52,6 +52,10 @@ _ANCHOR_RE = re.compile(
 _END_OF_THOUGHT = ("</think>", "<|end_of_thought|>")
 _FINAL_ANSWER_RE = re.compile(r"\bfinal\s+answer\b\s*(?:\*\*)?\s*(?:is|:|=)", re.IGNORECASE)
 _HASH_ANSWER_RE = re.compile(r"(?m)^[ \t]*####[ \t]*(\S[^\n]{0,200})")
+_ASSIGN = r"[A-Za-z](?:_\{?\w+\}?)?\s*=\s*[^=,;\s][^=,;]{0,40}?"
+_ASSIGNMENTS_RE = re.compile(
+    rf"(?<![\w\\])({_ASSIGN}(?:\s*(?:,|;|\band\b|\bor\b)\s*{_ASSIGN})+)\s*[.!]?\s*$"
+)
 _OPTION_RE = re.compile(
     r"\b(?:option|choice)\s*(?:is\s*)?:?\s*\(?([A-J])\)?(?![A-Za-z])", re.IGNORECASE
 )
@@ -233,6 +237,9 @@ def _from_last_sentence(text: str) -> str | None:
     if envs:
         content = _joined_math(last, envs)
         return content if ", " in content else _rhs_unless_assignment(content)
+    assignments = _ASSIGNMENTS_RE.search(last[-300:])
+    if assignments:  # "The solutions are x = 3 and x = -2."
+        return assignments.group(1)
     if _EQUALS_RE.search(last):
         candidate = clean_answer(_EQUALS_RE.split(last)[-1])
         if candidate and is_bare_answer(candidate) and len(candidate) <= 80:
