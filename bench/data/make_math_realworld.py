@@ -555,6 +555,113 @@ def gold_format(rng: random.Random) -> list[Item]:
 
 # Hand-written (prediction, gold, label) pairs: shapes seen in model outputs and dataset golds.
 HAND_WRITTEN: list[tuple[str, str, bool]] = [
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nHence, she has 15 apples left.",
+        "15",
+        True,
+    ),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nSo, the total number of marbles is 42.",
+        "42",
+        True,
+    ),
+    ("Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nThe answer is 42 marbles.", "42", True),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nTherefore, the value of $x$ is $5$.",
+        "5",
+        True,
+    ),
+    ("Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nThus, the value of x is 5.", "5", True),
+    ("Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\n**Answer:** 42", "42", True),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nThe final answer is $\\boxed{42}$.",
+        "42",
+        True,
+    ),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nTherefore, $\\boxed{42}$ is the answer.",
+        "42",
+        True,
+    ),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nSo the answer is $\\frac{3}{4}$, which is 0.75.",
+        "\\frac34",
+        True,
+    ),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nThe probability is $\\dfrac{1}{6}$.",
+        "\\frac16",
+        True,
+    ),
+    ("Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nSo $m + n = 3 + 4 = 7$.", "7", True),
+    ("Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nSo $m + n = \\boxed{7}$.", "7", True),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nThe area of the triangle is $24\\text{ cm}^2$.",
+        "24",
+        True,
+    ),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nTherefore, the smallest possible value is $-3$.",
+        "-3",
+        True,
+    ),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nThe sum of all solutions is $-\\frac{b}{a} = 5$.",
+        "5",
+        True,
+    ),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nTherefore there are 120 ways to arrange them, since 5! = 120.",
+        "120",
+        True,
+    ),
+    ("Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nThe answer is: $\\boxed{12}$", "12", True),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\n### Final Answer\nThe number of ways is $\\boxed{12}$.",
+        "12",
+        True,
+    ),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\n## Step 3: Conclude\nThe final answer is: $\\boxed{12}$",
+        "12",
+        True,
+    ),
+    ("Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nThe correct answer is B.", "B", True),
+    ("Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nThe correct option is (C) 12.", "C", True),
+    ("Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nAnswer: C", "C", True),
+    ("Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\n$\\boxed{C}$", "C", True),
+    ("Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nSo x = 3.", "3", True),
+    ("Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nx = 3", "3", True),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nThe solutions are x = 3 and x = -2.",
+        "3, -2",
+        True,
+    ),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nThe answer is $x \\in (1, 3)$.",
+        "(1,3)",
+        True,
+    ),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nThe range of $a$ is $a > 2$.",
+        "(2, \\infty)",
+        True,
+    ),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nTherefore, $a$ must satisfy $a \\geq 2$, i.e. $a \\in [2, +\\infty)$.",
+        "[2, \\infty)",
+        True,
+    ),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nThe maximum value is $\\sqrt{2}$ and is attained at $x = \\frac{\\pi}{4}$.",
+        "\\sqrt2",
+        False,
+    ),
+    (
+        "Let me think. First 3 + 4 = 7. Then 7 * 2 = 14.\n\nIn conclusion, the answer is $\\boxed{\\sqrt{2}}$, attained at $x = \\frac{\\pi}{4}$.",
+        "\\sqrt2",
+        True,
+    ),
     ("\\boxed{x=2}", "2", True),
     ("\\boxed{\\text{C}}", "C", True),
     ("\\boxed{12\\%}", "0.12", True),
