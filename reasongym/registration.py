@@ -187,13 +187,17 @@ def _is_builtin_file(path: Path) -> bool:
         return False
 
 
-def validate_file(path: str | Path, *, deep: bool = True) -> tuple[EnvFile, dict[str, Any]]:
+def validate_file(
+    path: str | Path, *, deep: bool = True, root: str | Path | None = None
+) -> tuple[EnvFile, dict[str, Any]]:
     """Parse and validate one YAML file, gathering every mistake it has.
 
     Args:
         path: the YAML file.
         deep: also run slow checks (e.g. that a reasoning-gym dataset name exists, that every
             row of a data file is well formed).
+        root: the folder being registered (default: the file's own); data paths the file
+            names must stay inside it.
 
     Returns:
         The top-level model and the validated kwargs as plain data.
@@ -245,7 +249,8 @@ def validate_file(path: str | Path, *, deep: bool = True) -> tuple[EnvFile, dict
     if cls is not None and isinstance(kwargs, dict):
         try:
             config = cls.Config.model_validate(
-                kwargs, context={"base_dir": path.parent, "deep": deep}
+                kwargs,
+                context={"base_dir": path.parent, "root": Path(root or path.parent), "deep": deep},
             )
         except ValidationError as exc:
             problems += _problems(exc, "kwargs")
@@ -337,9 +342,10 @@ def check_files(paths: list[str | Path], *, deep: bool = True) -> list[CheckedFi
         except ConfigError as exc:
             out.append(CheckedFile(Path(given), None, {}, exc))
             continue
+        root = Path(given) if Path(given).is_dir() else Path(given).parent
         for file in files:
             try:
-                spec, kwargs = validate_file(file, deep=deep)
+                spec, kwargs = validate_file(file, deep=deep, root=root)
             except ConfigError as exc:
                 out.append(CheckedFile(file, None, {}, exc))
                 continue

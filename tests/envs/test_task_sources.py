@@ -4,6 +4,7 @@ puzzles from files — and every mistake in these keys reported at once, naming 
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 import uuid
 from pathlib import Path
@@ -156,9 +157,10 @@ def test_data_file_mistakes_name_the_file_and_key(tmp_path, files, task, phrase)
 
 
 def test_hf_disk_folder_with_splits_needs_a_split(tmp_path):
+    shutil.copytree(EXAMPLES / "data" / "qa_hf", tmp_path / "qa_hf")
     path = _yaml(
         tmp_path,
-        f"id: test/Hf{_uid()}-v0\ndescription: x\nkwargs: {{task: {{source: hf_disk, path: {EXAMPLES / 'data' / 'qa_hf'}, "
+        f"id: test/Hf{_uid()}-v0\ndescription: x\nkwargs: {{task: {{source: hf_disk, path: qa_hf, "
         "fields: {question: problem, answer: solution}}}\n",
     )
     with pytest.raises(ConfigError, match=r"splits \['test', 'train'\]"):
@@ -567,3 +569,28 @@ def test_a_verifier_that_cannot_grade_the_tasks_is_a_config_error(tmp_path, kwar
     with pytest.raises(ConfigError) as err:
         validate_file(path)
     assert phrase in _problems(err), _problems(err)
+
+
+@pytest.mark.parametrize("where", ["../outside.jsonl", "/proc/self/environ", "link.jsonl", "sub/../../outside.jsonl"])
+def test_a_yaml_file_reads_no_data_outside_its_folder(tmp_path, where):
+    outside = tmp_path / "outside.jsonl"
+    outside.write_text(json.dumps({"question": "secret", "answer": "1"}) + "\n")
+    folder = tmp_path / "envs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "link.jsonl").symlink_to(outside)
+    path = _yaml(folder, f"id: test/Out{_uid()}-v0\ndescription: x\nkwargs: {{task: {{source: jsonl, path: '{where}'}}}}\n")
+    with pytest.raises(ConfigError, match="outside"):
+        reasongym.register_yaml(folder)
+    with pytest.raises(ConfigError, match="outside"):
+        validate_file(path)
+
+
+def test_paths_given_in_code_are_the_callers_own(tmp_path):
+    (tmp_path / "rows.jsonl").write_text(json.dumps({"question": "q?", "answer": "1"}) + "\n")
+    folder = tmp_path / "envs"
+    folder.mkdir()
+    (folder / "own.jsonl").write_text(json.dumps({"question": "own?", "answer": "2"}) + "\n")
+    env_id = _register(folder, "task: {source: jsonl, path: own.jsonl}\nverifier: exact")
+    env = gym.make(env_id, task={"source": "jsonl", "path": str(tmp_path / "rows.jsonl")})
+    obs, _ = env.reset(seed=0)
+    assert "q?" in obs

@@ -60,16 +60,12 @@ class InstancesSpec(BaseModel):
     @field_validator("path")
     @classmethod
     def _resolve(cls, value: Path, info: ValidationInfo) -> Path:
-        base = (info.context or {}).get("base_dir")
-        if not value.is_absolute() and base is not None:
-            value = Path(base) / value
-        if not value.is_file():
-            raise ValueError(
-                f"instances file {str(value)!r} does not exist (paths are relative to the YAML file)"
-            )
+        from reasongym.envs.tasks.files import resolve_data_path
+
+        value = resolve_data_path(value, info.context)
         if value.stat().st_size > MAX_FILE_BYTES:
             raise ValueError(f"instances file {str(value)!r} is larger than {MAX_FILE_BYTES} bytes")
-        return value.resolve()
+        return value
 
 
 # -- instance parsers: text block -> the puzzle's ``_board_state`` dict -----------------------

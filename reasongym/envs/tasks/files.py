@@ -42,6 +42,36 @@ class RowError(Exception):
         self.message = message
 
 
+def resolve_data_path(
+    value: Path, context: dict[str, Any] | None, *, folder_ok: bool = False
+) -> Path:
+    """Resolve a data path named in a YAML file, relative to that file.
+
+    A YAML file may come from a stranger, and whatever it reads ends up in prompts (which
+    may go to a remote model), so a path in a YAML file must stay inside the folder being
+    registered (``context["root"]``, symlinks resolved): no ``..`` escapes, no absolute paths
+    elsewhere (``/proc/self/environ``, ``~/.ssh/...``). Paths given in code (no context,
+    e.g. ``gym.make(id, task={...})``) are the caller's own and are only checked to exist.
+    """
+    context = context or {}
+    base = context.get("base_dir")
+    if not value.is_absolute() and base is not None:
+        value = Path(base) / value
+    resolved = value.resolve()
+    root = context.get("root", base)
+    if root is not None and not resolved.is_relative_to(Path(root).resolve()):
+        raise ValueError(
+            f"{str(value)!r} is outside {str(root)!r}: a YAML file may only read data inside the "
+            "folder it is registered from (pass other paths in code, e.g. gym.make(id, task={...}))"
+        )
+    if not (resolved.is_file() or (folder_ok and resolved.is_dir())):
+        what = "file or folder" if folder_ok else "file"
+        raise ValueError(
+            f"{what} {str(value)!r} does not exist (paths are relative to the YAML file)"
+        )
+    return resolved
+
+
 def detect_format(path: Path) -> str:
     """The format a path's suffix (or being a folder) implies."""
     if path.is_dir():

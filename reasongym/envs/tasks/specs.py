@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from reasongym.envs.curriculum import CurriculumSpec
-from reasongym.envs.tasks.files import row_errors_message
+from reasongym.envs.tasks.files import resolve_data_path, row_errors_message
 from reasongym.envs.tasks.generators import GENERATORS
 
 
@@ -26,15 +26,7 @@ def _difficulty_levels(value: CurriculumSpec | None) -> CurriculumSpec | None:
 
 
 def _resolve_path(value: Path, info: ValidationInfo, *, folder_ok: bool = False) -> Path:
-    base = (info.context or {}).get("base_dir")
-    if not value.is_absolute() and base is not None:
-        value = Path(base) / value
-    if not (value.is_file() or (folder_ok and value.is_dir())):
-        what = "file or folder" if folder_ok else "file"
-        raise ValueError(
-            f"{what} {str(value)!r} does not exist (paths are relative to the YAML file)"
-        )
-    return value.resolve()
+    return resolve_data_path(value, info.context, folder_ok=folder_ok)
 
 
 def _deep(info: ValidationInfo) -> bool:
