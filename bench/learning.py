@@ -36,7 +36,6 @@ checkpoint (a finished arm is only re-read).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -73,8 +72,8 @@ def arm_config(arm: str, args: argparse.Namespace) -> Any:
     module_name, class_name, run = ARMS[arm]
     cls = getattr(importlib.import_module(module_name), class_name)
     config = load_config(cls, RUNS / f"{run}.yaml", out=Path(args.out) / arm)
-    policy = dataclasses.replace(config.policy, model=f"tiny-pretrained:{args.cache}")
-    tasks = dataclasses.replace(config.tasks, eval_tasks=args.eval_tasks)
+    policy = config.policy.model_copy(update={"model": f"tiny-pretrained:{args.cache}"})
+    tasks = config.tasks.model_copy(update={"eval_tasks": args.eval_tasks})
     changes: dict[str, Any] = {
         "policy": policy,
         "tasks": tasks,
@@ -84,7 +83,7 @@ def arm_config(arm: str, args: argparse.Namespace) -> Any:
     if arm in ("ei", "control"):
         changes["rounds"] = args.rounds
         changes["keep"] = "verified" if arm == "ei" else "all"
-    return dataclasses.replace(config, **changes)
+    return config.model_copy(update=changes)
 
 
 def run_arm(arm: str, args: argparse.Namespace) -> dict[str, Any]:

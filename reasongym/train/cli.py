@@ -53,7 +53,6 @@ def _doc(module: str) -> str:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    import dataclasses
     import importlib
 
     from reasongym.train.run_config import load_config
@@ -62,7 +61,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     module = importlib.import_module(module_name)
     config = load_config(getattr(module, class_name), args.config, args.out)
     if args.no_progress:
-        config = dataclasses.replace(config, progress=False)
+        config = config.model_copy(update={"progress": False})
     result = module.train(config)
     summary = {k: v for k, v in result.summary.items() if not isinstance(v, list)}
     print(json.dumps(summary, indent=2))

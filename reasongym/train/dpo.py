@@ -23,10 +23,12 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, model_validator
+
+from reasongym.envs.base import EnvConfig as ConfigModel
 from reasongym.train.checkpoints import end_step, finish_run, optimizer_step, resume_optimizer_loop
 from reasongym.train.expert_iteration import TrainResult
 from reasongym.train.policy import Policy, load_policy
@@ -43,8 +45,7 @@ from reasongym.train.tasks import TaskSplit, make_env
 from reasongym.train.tokens import encode_turn, target_logprobs
 
 
-@dataclass
-class DPOConfig:
+class DPOConfig(ConfigModel):
     """One DPO run (unknown YAML keys are rejected).
 
     Attributes:
@@ -71,8 +72,8 @@ class DPOConfig:
     """
 
     out: Path = Path("runs/dpo")
-    policy: PolicyConfig = field(default_factory=PolicyConfig)
-    tasks: TaskConfig = field(default_factory=TaskConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    tasks: TaskConfig = Field(default_factory=TaskConfig)
     pairs_file: Path | None = None
     search_tasks: int = 512
     n: int = 8
@@ -89,12 +90,14 @@ class DPOConfig:
     threads: int | None = None
     progress: bool = True
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> DPOConfig:
         if self.n < 2 or self.search_tasks < 1 or self.batch_size < 1 or self.eval_every < 1:
-            raise config_error(
+            raise ValueError(
                 "need n >= 2 (pairs need siblings), search_tasks >= 1, batch_size >= 1, "
                 "eval_every >= 1"
             )
+        return self
 
 
 def make_pairs(policy: Policy, env: Any, split: TaskSplit, config: DPOConfig):

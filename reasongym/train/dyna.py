@@ -29,13 +29,16 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, model_validator
 
-@dataclass
-class DynaConfig:
+from reasongym.envs.base import EnvConfig as ConfigModel
+
+
+class DynaConfig(ConfigModel):
     """One Dyna run.
 
     Attributes:
@@ -60,7 +63,7 @@ class DynaConfig:
 
     env_id: str
     out: Path = Path("runs/dyna")
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    env_kwargs: dict[str, Any] = Field(default_factory=dict)
     max_episode_steps: int | None = None
     seed: int = 0
     initial_steps: int = 256
@@ -72,18 +75,25 @@ class DynaConfig:
     eval_episodes: int = 50
     target_success: float | None = 0.9
     val_fraction: float = 0.1
-    model: dict[str, Any] = field(default_factory=lambda: {"epochs": 10})
-    hyperparams: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = Field(default_factory=lambda: {"epochs": 10})
+    hyperparams: dict[str, Any] = Field(default_factory=dict)
     progress: bool = True
 
-    def __post_init__(self) -> None:
-        self.out = Path(self.out)
+    @model_validator(mode="after")
+    def _check(self) -> DynaConfig:
         if min(self.initial_steps, self.steps_per_iter, self.model_steps_per_iter) < 1:
             raise ValueError("initial_steps, steps_per_iter and model_steps_per_iter must be >= 1")
         if self.target_success is not None and self.eval_episodes < 1:
             raise ValueError("target_success needs evaluations: set eval_episodes >= 1")
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError("val_fraction must be in (0, 1)")
+        return self
+
+    def __init__(self, env_id: str | None = None, /, **data: Any):
+        """``env_id`` may be given positionally, as in ``SB3Config("reasongym/MazeDiscrete-v0")``."""
+        if env_id is not None:
+            data["env_id"] = env_id
+        super().__init__(**data)
 
 
 @dataclass
@@ -260,7 +270,7 @@ def train_dyna(config: DynaConfig) -> DynaResult:
         eval_success=success,
         wall_time_s=wall,
     )
-    config_dict = {**asdict(config), "out": str(config.out)}
+    config_dict = config.model_dump(mode="json")
     (out / "summary.json").write_text(
         json.dumps({"config": config_dict, "result": result.to_dict()}, indent=2)
     )

@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import Field, model_validator
+
+from reasongym.envs.base import EnvConfig as ConfigModel
 from reasongym.train.checkpoints import finish_run, latest_checkpoint, save_checkpoint
 from reasongym.train.policy import Policy, load_policy
 from reasongym.train.rollouts import Turn, best_of_n_trees, chat_to_turns, evaluate
 from reasongym.train.run_config import (
     PolicyConfig,
     TaskConfig,
-    config_error,
     prepare_run_dir,
     seed_everything,
 )
@@ -39,8 +41,7 @@ from reasongym.train.tasks import TaskSplit, make_env
 from reasongym.train.tokens import encode_turn, sft_loss
 
 
-@dataclass
-class ExpertIterationConfig:
+class ExpertIterationConfig(ConfigModel):
     """One expert-iteration run (unknown YAML keys are rejected).
 
     Attributes:
@@ -66,8 +67,8 @@ class ExpertIterationConfig:
     """
 
     out: Path = Path("runs/expert-iteration")
-    policy: PolicyConfig = field(default_factory=PolicyConfig)
-    tasks: TaskConfig = field(default_factory=TaskConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    tasks: TaskConfig = Field(default_factory=TaskConfig)
     rounds: int = 3
     tasks_per_round: int = 256
     n: int = 8
@@ -83,13 +84,15 @@ class ExpertIterationConfig:
     threads: int | None = None
     progress: bool = True
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> ExpertIterationConfig:
         if self.keep not in ("verified", "all"):
-            raise config_error(f"keep must be 'verified' or 'all', got {self.keep!r}")
+            raise ValueError(f"keep must be 'verified' or 'all', got {self.keep!r}")
         if self.schedule not in ("constant", "linear"):
-            raise config_error(f"schedule must be 'constant' or 'linear', got {self.schedule!r}")
+            raise ValueError(f"schedule must be 'constant' or 'linear', got {self.schedule!r}")
         if self.rounds < 0 or self.n < 1 or self.tasks_per_round < 1 or self.batch_size < 1:
-            raise config_error("need rounds >= 0, n >= 1, tasks_per_round >= 1 and batch_size >= 1")
+            raise ValueError("need rounds >= 0, n >= 1, tasks_per_round >= 1 and batch_size >= 1")
+        return self
 
 
 @dataclass

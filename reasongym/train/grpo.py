@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import Field, model_validator
+
 from reasongym.agents.models.base import GenerationConfig
+from reasongym.envs.base import EnvConfig as ConfigModel
 from reasongym.train.checkpoints import end_step, finish_run, optimizer_step, resume_optimizer_loop
 from reasongym.train.expert_iteration import TrainResult
 from reasongym.train.policy import Policy, load_policy
@@ -33,7 +35,6 @@ from reasongym.train.rollouts import Episode, play_episodes
 from reasongym.train.run_config import (
     PolicyConfig,
     TaskConfig,
-    config_error,
     prepare_run_dir,
     seed_everything,
 )
@@ -42,8 +43,7 @@ from reasongym.train.tasks import TaskSplit, make_env
 from reasongym.train.tokens import encode_turn, token_logprobs
 
 
-@dataclass
-class GRPOConfig:
+class GRPOConfig(ConfigModel):
     """One GRPO run (unknown YAML keys are rejected).
 
     Attributes:
@@ -64,8 +64,8 @@ class GRPOConfig:
     """
 
     out: Path = Path("runs/grpo")
-    policy: PolicyConfig = field(default_factory=PolicyConfig)
-    tasks: TaskConfig = field(default_factory=TaskConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    tasks: TaskConfig = Field(default_factory=TaskConfig)
     steps: int = 60
     tasks_per_step: int = 16
     group_size: int = 8
@@ -78,11 +78,13 @@ class GRPOConfig:
     threads: int | None = None
     progress: bool = True
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> GRPOConfig:
         if self.group_size < 2:
-            raise config_error(f"group_size must be >= 2, got {self.group_size}")
+            raise ValueError(f"group_size must be >= 2, got {self.group_size}")
         if self.steps < 0 or self.tasks_per_step < 1 or self.eval_every < 1:
-            raise config_error("need steps >= 0, tasks_per_step >= 1, eval_every >= 1")
+            raise ValueError("need steps >= 0, tasks_per_step >= 1, eval_every >= 1")
+        return self
 
 
 def group_advantages(rewards: list[float], group_size: int) -> list[float]:

@@ -3,22 +3,21 @@ a run YAML (unknown keys are errors naming the key), the run folder and seeding.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 import random
-import typing
-from dataclasses import asdict, dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
+from reasongym.envs.base import EnvConfig as ConfigModel
 from reasongym.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class LoraConfig:
+class LoraConfig(ConfigModel):
     """LoRA adapters (``peft``) instead of full fine-tuning.
 
     Attributes:
@@ -36,8 +35,7 @@ class LoraConfig:
     )
 
 
-@dataclass
-class PolicyConfig:
+class PolicyConfig(ConfigModel):
     """Where the starting policy comes from.
 
     Attributes:
@@ -54,13 +52,12 @@ class PolicyConfig:
     """
 
     model: str = "tiny-pretrained:~/.cache/reasongym/tiny-arith-d1"
-    pretrain: dict[str, Any] = field(default_factory=dict)
+    pretrain: dict[str, Any] = Field(default_factory=dict)
     batch_size: int = 128
     lora: LoraConfig | None = None
 
 
-@dataclass
-class TaskConfig:
+class TaskConfig(ConfigModel):
     """The env and how its tasks split into training and held-out evaluation.
 
     Tasks are addressed by index (``env.reset(options={"task_index": i})``).
@@ -98,53 +95,43 @@ def config_error(message: str, file: str | None = None, key: str = "") -> Config
     return ConfigError(file, [(key, message)])
 
 
-def _field_types(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def from_dict(cls: type, data: dict[str, Any], where: str = "config") -> Any:
-    """Build dataclass ``cls`` from plain data; unknown keys are an error (nested dataclasses
-    are built recursively)."""
-    if not isinstance(data, dict):
-        raise config_error(f"expected a mapping, got {type(data).__name__}", key=where)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise config_error(
-            f"unknown key(s) {unknown}; {cls.__name__} accepts {sorted(names)}", key=where
-        )
-    hints = _field_types(cls)
-    kwargs = {}
-    for key, value in data.items():
-        hint = hints[key]
-        nested = [h for h in (hint, *typing.get_args(hint)) if dataclasses.is_dataclass(h)]
-        if nested and isinstance(value, dict):
-            value = from_dict(nested[0], value, f"{where}.{key}".lstrip("."))
-        elif value is not None and (hint is Path or Path in typing.get_args(hint)):
-            value = Path(value)
-        kwargs[key] = value
-    return cls(**kwargs)
+def validation_problems(cls: type, exc: Any) -> list[tuple[str, str]]:
+    """``(key path, message)`` of a pydantic ``ValidationError`` of config model ``cls``, in the
+    words the env configs use (an unknown key lists the valid ones)."""
+    problems = []
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"])
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = f"unknown key; valid keys: {sorted(cls.model_fields)}"
+        problems.append((key, message))
+    return problems
 
 
 def to_dict(config: Any) -> dict[str, Any]:
-    """Plain data of a config dataclass (paths as strings)."""
-    return json.loads(json.dumps(asdict(config), default=str))
+    """Plain data of a config model (paths as strings)."""
+    return config.model_dump(mode="json")
 
 
 def load_config(cls: type, path: str | Path, out: str | Path | None = None) -> Any:
-    """Read a run config of type ``cls`` from YAML; ``out`` overrides the file's ``out``."""
+    """Read a run config of model ``cls`` from YAML; ``out`` overrides the file's ``out``.
+    Every problem (unknown key, bad value, nested ones too) is a ``ConfigError`` naming the
+    file and the key path."""
     import yaml
+    from pydantic import ValidationError
 
     path = Path(path)
     if not path.is_file():
         raise config_error(f"no run config at {path}; see configs/runs/ for examples", str(path))
     data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise config_error(f"expected a mapping, got {type(data).__name__}", str(path))
     if out is not None:
         data["out"] = str(out)
     try:
-        return from_dict(cls, data, "")
-    except ConfigError as exc:
-        raise ConfigError(str(path), exc.problems) from None
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(str(path), validation_problems(cls, exc)) from None
 
 
 def prepare_run_dir(config: Any, resume: bool = True) -> Path:

@@ -20,9 +20,13 @@ import argparse
 import json
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from reasongym.envs.base import EnvConfig as ConfigModel
 
 #: Defaults tuned for the small puzzles (short episodes, tiny observations): SB3's own
 #: defaults (2048-step rollouts) learn far slower on a budget of a few thousand steps.
@@ -43,8 +47,7 @@ DQN_DEFAULTS: dict[str, Any] = {
 }
 
 
-@dataclass
-class SB3Config:
+class SB3Config(ConfigModel):
     """One training run.
 
     Attributes:
@@ -72,24 +75,31 @@ class SB3Config:
     out: Path = Path("runs/sb3")
     seed: int = 0
     n_envs: int = 4
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    env_kwargs: dict[str, Any] = Field(default_factory=dict)
     max_episode_steps: int | None = None
     eval_every: int = 0
     eval_episodes: int = 50
     target_success: float | None = None
-    hyperparams: dict[str, Any] = field(default_factory=dict)
+    hyperparams: dict[str, Any] = Field(default_factory=dict)
     progress_bar: bool = True
     threads: int = 1
     device: str = "cpu"
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> SB3Config:
         if self.algo not in ("ppo", "dqn"):
             raise ValueError(f"algo must be 'ppo' or 'dqn', not {self.algo!r}")
         if self.steps <= 0 or self.n_envs <= 0:
             raise ValueError("steps and n_envs must be positive")
         if self.target_success is not None and self.eval_episodes <= 0:
             raise ValueError("target_success needs evaluations: set eval_episodes > 0")
-        self.out = Path(self.out)
+        return self
+
+    def __init__(self, env_id: str | None = None, /, **data: Any):
+        """``env_id`` may be given positionally, as in ``SB3Config("reasongym/MazeDiscrete-v0")``."""
+        if env_id is not None:
+            data["env_id"] = env_id
+        super().__init__(**data)
 
 
 @dataclass
@@ -305,7 +315,7 @@ def train(config: SB3Config) -> SB3Result:
         evaluations=evaluations,
         wall_time_s=wall,
     )
-    summary = {"config": {**asdict(config), "out": str(config.out)}, "result": result.to_dict()}
+    summary = {"config": config.model_dump(mode="json"), "result": result.to_dict()}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return result
 

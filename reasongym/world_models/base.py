@@ -138,3 +138,12 @@ def load_world_model(folder: str | os.PathLike) -> WorldModel:
     module, _, name = kinds[kind].partition(":")
     cls = getattr(importlib.import_module(module), name)
     return cls.load(folder)
+
+
+def renamed_config_keys(config: dict[str, Any]) -> dict[str, Any]:
+    """A saved model config with the keys of older versions renamed (``lr`` ->
+    ``learning_rate``, the name every training config uses), so old models still load."""
+    config = dict(config)
+    if "lr" in config and "learning_rate" not in config:
+        config["learning_rate"] = config.pop("lr")
+    return config

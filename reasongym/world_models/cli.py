@@ -72,6 +72,25 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_eval)
 
 
+def _model_config(cls: type, **fields: Any) -> Any:
+    """``cls(**fields)``; a bad key or value (from ``--config``) exits with pydantic's message
+    (unknown keys list the valid ones; retired keys name their replacement)."""
+    from pydantic import ValidationError
+
+    try:
+        return cls(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'config'}: "
+            + (
+                f"unknown key; valid keys: {sorted(cls.model_fields)}"
+                if e["type"] == "extra_forbidden"
+                else e["msg"]
+            )
+            for e in exc.errors()
+        )
+        raise SystemExit(f"wm train --config: {problems}") from None
+
 
 def _json(text: str | None) -> dict[str, Any]:
     return json.loads(text) if text else {}
@@ -101,24 +120,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
     import torch
 
     from reasongym.world_models.data import TransitionDataset
+    from reasongym.world_models.grid import GridDynamicsModel, GridModelConfig
+    from reasongym.world_models.outcome import OutcomeModel, OutcomeModelConfig
 
-    torch.set_num_threads(1)
-    dataset = TransitionDataset.load(args.data)
-    train, val = dataset.split(args.val_fraction, seed=args.seed)
     extra = _json(args.config)
     if args.epochs is not None:
         extra["epochs"] = args.epochs
-    if args.model == "grid":
-        from reasongym.world_models.grid import GridDynamicsModel, GridModelConfig
-
-        config = GridModelConfig(
-            arch=args.arch, seed=args.seed, progress=not args.no_progress, **extra
+    if args.model == "grid":  # the config first: a typo fails before any data is read
+        config = _model_config(
+            GridModelConfig, arch=args.arch, seed=args.seed, progress=not args.no_progress, **extra
         )
+    else:
+        config = _model_config(OutcomeModelConfig, encoder=args.encoder, seed=args.seed, **extra)
+    torch.set_num_threads(1)
+    dataset = TransitionDataset.load(args.data)
+    train, val = dataset.split(args.val_fraction, seed=args.seed)
+    if args.model == "grid":
         model = GridDynamicsModel.for_dataset(dataset, config)
     else:
-        from reasongym.world_models.outcome import OutcomeModel, OutcomeModelConfig
-
-        config = OutcomeModelConfig(encoder=args.encoder, seed=args.seed, **extra)
         model = OutcomeModel(config, dataset.meta.env_id, dataset.meta.env_kwargs)
     summary = model.fit(train, val)
     model.save(args.out)

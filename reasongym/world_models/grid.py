@@ -41,8 +41,10 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import model_validator
 
-from reasongym.world_models.base import Prediction, WorldModel
+from reasongym.envs.base import EnvConfig as ConfigModel
+from reasongym.world_models.base import Prediction, WorldModel, renamed_config_keys
 from reasongym.world_models.data import TransitionDataset
 from reasongym.world_models.progress import progress_bar
 
@@ -107,8 +109,7 @@ class GridSpec:
         return eye[codes.reshape(len(codes), -1)].reshape(len(codes), -1)  # (B, H*W*K)
 
 
-@dataclass
-class GridModelConfig:
+class GridModelConfig(ConfigModel):
     """How a ``GridDynamicsModel`` is built and trained.
 
     Attributes:
@@ -122,7 +123,7 @@ class GridModelConfig:
             needed), so that a small dataset (the first Dyna iterations) still gets enough
             gradient steps.
         batch_size: transitions per gradient step.
-        lr: Adam learning rate (cosine-decayed to 5% over the ``fit`` call).
+        learning_rate: Adam learning rate (cosine-decayed to 5% over the ``fit`` call).
         seed: seeds weight init and batch order.
         threads: torch CPU threads while fitting (1 is fastest for these small nets).
         max_reward_classes: above this many distinct rewards, reward is a regression.
@@ -132,6 +133,8 @@ class GridModelConfig:
         progress: show a progress bar over epochs.
     """
 
+    renamed: ClassVar[dict[str, str]] = {"lr": "use learning_rate (as every training config)"}
+
     arch: Literal["conv", "mlp"] = "conv"
     channels: int = 32
     blocks: int = 2
@@ -139,7 +142,7 @@ class GridModelConfig:
     epochs: int = 20
     min_epoch_samples: int = 4096
     batch_size: int = 128
-    lr: float = 5e-3
+    learning_rate: float = 5e-3
     seed: int = 0
     threads: int = 1
     max_reward_classes: int = 32
@@ -147,13 +150,15 @@ class GridModelConfig:
     max_seconds: float | None = None
     progress: bool = False
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> GridModelConfig:
         if self.arch not in ("conv", "mlp"):
             raise ValueError(f"arch must be 'conv' or 'mlp', not {self.arch!r}")
         if min(self.channels, self.head_hidden, self.epochs, self.batch_size) < 1:
             raise ValueError("channels, head_hidden, epochs and batch_size must be >= 1")
-        if self.blocks < 0 or self.lr <= 0:
-            raise ValueError("blocks must be >= 0 and lr > 0")
+        if self.blocks < 0 or self.learning_rate <= 0:
+            raise ValueError("blocks must be >= 0 and learning_rate > 0")
+        return self
 
 
 @dataclass
@@ -243,7 +248,7 @@ class GridDynamicsModel(WorldModel):
             raise ValueError("cannot fit on an empty dataset")
         net = self.net
         net.train()
-        optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+        optimizer = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
         epoch_size = max(n, cfg.min_epoch_samples)
         steps_per_epoch = (epoch_size + cfg.batch_size - 1) // cfg.batch_size
         total = steps_per_epoch * cfg.epochs
@@ -417,7 +422,7 @@ class GridDynamicsModel(WorldModel):
             folder,
             {
                 "spec": asdict(self.spec),
-                "config": asdict(self.config),
+                "config": self.config.model_dump(mode="json"),
                 "reward_values": self.reward_values,
             },
         )
@@ -430,7 +435,10 @@ class GridDynamicsModel(WorldModel):
         s = manifest["spec"]
         spec = GridSpec(tuple(s["grid_shape"]), s["num_codes"], s["num_actions"])
         model = cls(
-            spec, GridModelConfig(**manifest["config"]), manifest["env_id"], manifest["env_kwargs"]
+            spec,
+            GridModelConfig(**renamed_config_keys(manifest["config"])),
+            manifest["env_id"],
+            manifest["env_kwargs"],
         )
         model.reward_values = manifest["reward_values"]
         n_rewards = 1 if model.reward_values is None else len(model.reward_values)

@@ -30,15 +30,17 @@ import os
 import re
 import time
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import model_validator
 
 from reasongym.envs.actions import Answer, parse_action
+from reasongym.envs.base import EnvConfig as ConfigModel
 from reasongym.envs.verifiers.code import extract_code
-from reasongym.world_models.base import Prediction, WorldModel
+from reasongym.world_models.base import Prediction, WorldModel, renamed_config_keys
 from reasongym.world_models.data import TransitionDataset
 
 NOT_SIMULATED = (
@@ -195,8 +197,7 @@ class OutcomeExamples:
 
 
 # -- the model ----------------------------------------------------------------------------------
-@dataclass
-class OutcomeModelConfig:
+class OutcomeModelConfig(ConfigModel):
     """How an ``OutcomeModel`` is built and trained.
 
     Attributes:
@@ -207,12 +208,15 @@ class OutcomeModelConfig:
         min_epoch_samples: an epoch draws at least this many pairs (whole reshuffled passes),
             so small datasets still get enough gradient steps between validation checks.
         batch_size: pairs per gradient step.
-        lr, weight_decay: AdamW settings.
+        learning_rate, weight_decay: AdamW settings (``learning_rate``, as in the training
+            configs).
         patience: stop when the validation loss has not improved for this many epochs.
         threshold: P(correct) at or above which an answer is predicted correct.
         seed: seeds init and batch order.
         threads: torch CPU threads while fitting.
     """
+
+    renamed: ClassVar[dict[str, str]] = {"lr": "use learning_rate (as every training config)"}
 
     encoder: Literal["ngram", "minilm"] = "ngram"
     hidden: int = 64
@@ -220,18 +224,20 @@ class OutcomeModelConfig:
     epochs: int = 200
     min_epoch_samples: int = 512
     batch_size: int = 64
-    lr: float = 1e-3
+    learning_rate: float = 1e-3
     weight_decay: float = 1e-3
     patience: int = 20
     threshold: float = 0.5
     seed: int = 0
     threads: int = 1
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> OutcomeModelConfig:
         if self.encoder not in ("ngram", "minilm"):
             raise ValueError(f"encoder must be 'ngram' or 'minilm', not {self.encoder!r}")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError("threshold must be in (0, 1)")
+        return self
 
 
 class OutcomeModel(WorldModel):
@@ -314,7 +320,7 @@ class OutcomeModel(WorldModel):
             xv, yv = x, y
         self.net = _build_head(x.shape[1], cfg)
         optimizer = torch.optim.AdamW(
-            self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay
+            self.net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay
         )
         generator = torch.Generator().manual_seed(cfg.seed)
         best_loss, best_state, best_epoch, epoch = float("inf"), None, 0, 0
@@ -399,7 +405,7 @@ class OutcomeModel(WorldModel):
         return self._save_torch(
             folder,
             {
-                "config": asdict(self.config),
+                "config": self.config.model_dump(mode="json"),
                 "temperature": self.temperature,
                 "reward_correct": self.reward_correct,
                 "reward_incorrect": self.reward_incorrect,
@@ -413,7 +419,9 @@ class OutcomeModel(WorldModel):
 
         manifest = cls._read_own_manifest(folder)
         model = cls(
-            OutcomeModelConfig(**manifest["config"]), manifest["env_id"], manifest["env_kwargs"]
+            OutcomeModelConfig(**renamed_config_keys(manifest["config"])),
+            manifest["env_id"],
+            manifest["env_kwargs"],
         )
         model.temperature = manifest["temperature"]
         model.reward_correct = manifest["reward_correct"]

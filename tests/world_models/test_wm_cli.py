@@ -77,3 +77,24 @@ def test_plugs_into_the_reasongym_command(monkeypatch):
     assert args.func.__name__ == "_cmd_collect"
     args = parser.parse_args(["train", "dyna", "reasongym/MazeDiscrete-v0"])
     assert args.func.__name__ == "_cmd_dyna"
+
+
+def test_world_model_configs_say_learning_rate_like_the_training_configs(tmp_path, sliding_model):
+    from pydantic import BaseModel
+
+    from reasongym.train.grpo import GRPOConfig
+    from reasongym.world_models.base import load_world_model
+    from reasongym.world_models.grid import GridModelConfig
+    from reasongym.world_models.outcome import OutcomeModelConfig
+
+    for cls in (GridModelConfig, OutcomeModelConfig, GRPOConfig):  # one style, one name
+        assert issubclass(cls, BaseModel) and "learning_rate" in cls.model_fields
+        assert "lr" not in cls.model_fields
+    # a model saved before the rename still loads
+    folder = sliding_model.save(tmp_path / "old")
+    manifest = json.loads((folder / "model.json").read_text())
+    manifest["config"]["lr"] = manifest["config"].pop("learning_rate")
+    (folder / "model.json").write_text(json.dumps(manifest))
+    assert load_world_model(folder).config.learning_rate == sliding_model.config.learning_rate
+    with pytest.raises(SystemExit, match="lr is no longer a key: use learning_rate"):
+        _run("wm", "train", str(tmp_path), "--out", str(tmp_path / "m"), "--config", '{"lr": 0.1}')
