@@ -147,7 +147,7 @@ class TextEnvState:
 class TextTaskEnv(ReasonEnv):
     """A multi-turn text task with tools and a verifier (see the module docstring)."""
 
-    metadata = {"render_modes": ["ansi", "human"]}
+    metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
     Config = TextEnvConfig
     config: TextEnvConfig
 
