@@ -424,7 +424,9 @@ class Worker:
             msg, size = recv_frame(self.resp_fd, deadline, sized=True)
             if msg is None:
                 return None
-            if type(msg) is not list or len(msg) != 3 or type(msg[1]) is not str:
+            if type(msg) is not list or len(msg) != 3 or type(msg[0]) is not str:
+                raise ChannelError("a malformed answer")
+            if type(msg[1]) is not str:
                 raise ChannelError("a malformed answer")
             if msg[0] == want:
                 self.outstanding.discard(want)
@@ -559,10 +561,16 @@ def plan_calls(steps, entry):
     names = {"candidate", entry}
     plan = []
     for step in steps:
+        try:
+            tree = ast.parse(step["code"])
+        except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError):
+            return plan
         if not step["test"]:
+            if any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(tree)):
+                return plan  # a setup step that calls the candidate: live from here on
             continue
         try:
-            calls = _step_calls(ast.parse(step["code"]), names, entry)
+            calls = _step_calls(tree, names, entry)
         except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError, CodecError):
             return plan
         if calls is None or len(plan) + len(calls) > MAX_PLAN:
@@ -593,6 +601,9 @@ def _step_calls(tree, names, entry):
             for item in child if isinstance(child, list) else [child]:
                 if isinstance(item, ast.AST):
                     todo.append((item, once and not skip))
+    refs = sum(1 for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in names)
+    if refs != len(found):
+        return None  # the candidate is also used some other way (f = candidate; map(...))
     return [call for _, call in sorted(found, key=lambda item: item[0])]
 
 
