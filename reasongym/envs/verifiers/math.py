@@ -14,9 +14,10 @@ Pipeline (each step in its own module):
    extraction.
 2. :mod:`.math_normalize` canonicalises the string (units, degrees, percent, thousands, ...).
 3. :mod:`.math_answer` reads it into a structure (number/expression, set, tuple, interval,
-   matrix, equation, choice, text) with the parser of :mod:`.math_expr`, and decides
-   equivalence with exact rationals and bounded float evaluation (:mod:`.math_eval`). Most
-   pairs end here, in tens of microseconds, without sympy.
+   matrix, equation, label, ratio, choice, text) with the parser of :mod:`.math_expr`;
+   :mod:`.math_compare` decides equivalence between structures and :mod:`.math_numeric`
+   between numbers and expressions, with exact rationals and floats carrying error bounds
+   (:mod:`.math_eval`). Most pairs end here, in tens of microseconds, without sympy.
 4. Only when step 3 cannot read or decide an answer does :mod:`.math_sympy` try
    latex2sympy2_extended + sympy, bounded in time.
 
@@ -53,7 +54,7 @@ The rules for real-world answers, in full in docs/math_verifier.md:
   dropped (:mod:`.math_normalize`).
 
 The per-kind equivalence rules (decimals vs exact values, percent, intervals, sets vs
-tuples, ...) are listed in :mod:`.math_answer`.
+tuples, ...) are listed in :mod:`.math_numeric` and :mod:`.math_compare`.
 
 ``details["method"]`` is one of: ``"exact"`` (same canonical string or text), ``"numeric"``,
 ``"symbolic"`` (expressions with variables), ``"set"``, ``"tuple"``, ``"interval"``,
@@ -73,17 +74,16 @@ from typing import Any
 from reasongym.envs.types import Verdict
 from reasongym.envs.verifiers.math_answer import (
     Answer,
-    CompareContext,
     DeadlineExceeded,
     Scalar,
     Text,
-    compare,
-    labelled_parts,
     parse_answer,
 )
+from reasongym.envs.verifiers.math_compare import compare, labelled_parts
 from reasongym.envs.verifiers.math_eval import TooLarge
 from reasongym.envs.verifiers.math_extract import extract_answer, extract_gold, last_boxes
 from reasongym.envs.verifiers.math_normalize import normalize_answer
+from reasongym.envs.verifiers.math_numeric import CompareContext
 from reasongym.envs.verifiers.math_sympy import SympyTimeout, sympy_equal
 
 __all__ = ["verify_math", "extract_answer"]
