@@ -3,7 +3,19 @@
 :func:`compare` dispatches on the two answers' kinds (:mod:`.math_answer`): options, labels,
 ratios, sets/lists/tuples, intervals, relations, matrices; numbers and expressions go to
 :mod:`.math_numeric`. Its rules (what counts as one answer, when order matters, when a label
-is dropped) are written down in docs/math_verifier.md.
+is dropped) are written down in docs/math_verifier.md; in short:
+
+- sets and bare lists ignore order, tuples do not; ``(a, b)`` is a pair that also equals the
+  open interval; intervals must agree on every endpoint and on open/closed ends
+  (an infinite end is always open); a singleton set equals its element;
+- ``x = 2`` equals ``2``; ``y = 2x+1`` equals ``2x+1``; two equations are equivalent when
+  ``lhs - rhs`` of one is a non-zero constant multiple of the other's;
+  single-variable inequalities compare as intervals (``x > 2 == (2, \\infty)``);
+- multiple choice: the gold is a letter A-J; the prediction's leading letter
+  (``B``, ``(B)``, ``B) 12``, ``\\text{(B)}``) must match.
+- labels are dropped when only one side has one and must agree when both do; a gold's
+  distinct labels give its values positions; ratios are equal when proportional (non-zero
+  factor); a hedge (several values where the gold has one) is a list, never a single value.
 """
 
 from __future__ import annotations

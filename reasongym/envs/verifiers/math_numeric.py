@@ -2,7 +2,6 @@
 
 Rules (the documented behaviour of ``verify_math``; the full list is docs/math_verifier.md):
 
-
 - numbers: exact rationals compare exactly (``0.5 == 1/2 == \\frac{1}{2}``; ``1234567`` never
   equals ``1234568``). A decimal literal matches an irrational or non-terminating value when
   it has at least 6 significant digits and is within one unit of its last digit
@@ -16,14 +15,6 @@ Rules (the documented behaviour of ``verify_math``; the full list is docs/math_v
 - expressions with variables: equal when they certainly agree (as above) at three or more of
   six fixed points where the evaluation is well conditioned (mixed signs, so
   ``\\sqrt{x^2} != x``); any certain disagreement is decisive. Odd roots of negatives are real;
-- sets and bare lists ignore order, tuples do not; ``(a, b)`` is a pair that also equals the
-  open interval; intervals must agree on every endpoint and on open/closed ends
-  (an infinite end is always open); a singleton set equals its element;
-- ``x = 2`` equals ``2``; ``y = 2x+1`` equals ``2x+1``; two equations are equivalent when
-  ``lhs - rhs`` of one is a non-zero constant multiple of the other's;
-  single-variable inequalities compare as intervals (``x > 2 == (2, \\infty)``);
-- multiple choice: the gold is a letter A-J; the prediction's leading letter
-  (``B``, ``(B)``, ``B) 12``, ``\\text{(B)}``) must match.
 """
 
 from __future__ import annotations
