@@ -257,3 +257,108 @@ def test_registering_the_same_file_twice_is_a_no_op(tmp_path):
         reasongym.register_yaml(path)
     assert reasongym.register_yaml(path, replace=True) == [f"test/{name}-v0"]
     assert gym.spec(f"test/{name}-v0").kwargs["verifier"] == "exact"
+
+
+# -- generated hostile files: whatever the bytes, validation answers with a ConfigError -----
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_GOOD = (
+    "id: test/Fuzz-v0\ndescription: fuzz\nkwargs:\n"
+    "  task: {source: jsonl, path: rows.jsonl}\n  verifier: math\n  max_turns: 3\n"
+)
+_YAML_BITS = st.sampled_from(
+    [
+        "&a ",
+        "*a",
+        "<<: *a",
+        "!!python/object:os.system",
+        "!!binary",
+        "[",
+        "]",
+        "{",
+        "}",
+        ": ",
+        "- ",
+        "\n  ",
+        "\t",
+        "\x00",
+        "\ud800",
+        "\u041c",
+        "9" * 5000,
+        "~",
+        "? ",
+        "|\n",
+        "'",
+        '"',
+        "source: mixture",
+        "parts: [",
+        "curriculum: {levels: [",
+        "entry_point: os:system\n",
+    ]
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    cut=st.integers(min_value=0, max_value=len(_GOOD)),
+    insert=st.lists(_YAML_BITS, max_size=6),
+    tail=st.text(max_size=40),
+)
+def test_mutated_files_give_a_config_error_or_a_valid_spec(tmp_path, cut, insert, tail):
+    (tmp_path / "rows.jsonl").write_text('{"question": "q", "answer": "1"}\n')
+    path = tmp_path / "fuzz.yaml"
+    text = _GOOD[:cut] + "".join(insert) + _GOOD[cut:] + tail
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    try:
+        validate_file(path)
+    except ConfigError as exc:
+        assert str(path) in str(exc)
+
+
+_ROW_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_ROW_KEYS = st.sampled_from(
+    [
+        "id",
+        "prompt",
+        "entry_point",
+        "tests",
+        "setup",
+        "io_tests",
+        "compare",
+        "tolerance",
+        "time_limit_s",
+        "canonical_solution",
+        "starter_code",
+        "meta",
+        "input",
+        "output",
+        "question",
+        "answer",
+    ]
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(st.dictionaries(_ROW_KEYS, _ROW_VALUES, max_size=8), min_size=1, max_size=4))
+def test_generated_rows_are_tasks_or_row_errors(tmp_path, rows):
+    import json
+
+    from reasongym.envs.tasks.file_sources import load_code, load_qa
+
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    for load in (load_code, load_qa):
+        tasks, errors = load(path)
+        assert len(tasks) + len(errors) == len(rows)
+        assert all(str(path) in e.where for e in errors)

@@ -2,11 +2,12 @@
 
 ``load_qa(...)`` and ``load_code(...)`` return the tasks and one ``RowError`` per bad row, so
 YAML validation can report every bad row at once (``file:line: problem``); building an env
-calls them again (a small cache keyed by the file's path, size and mtime makes that free).
+calls them again (a small cache keyed by the file's path and content hash makes that cheap).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -19,15 +20,30 @@ _CACHE_SIZE = 8
 MAX_TEXT = 1_000_000
 
 
-def _key(
-    kind: str, path: Path, fmt: str, fields: dict[str, str] | None, split: str | None, extra: Any
-) -> tuple:
+def _stamp(path: Path) -> tuple | None:
+    """What identifies a file's content: its hash (files up to 256 MB), else size and mtime."""
     try:
         st = path.stat()
-        stamp = (st.st_size, st.st_mtime_ns)
+        if path.is_file() and st.st_size <= 256 << 20:
+            digest = hashlib.blake2b(digest_size=16)
+            with path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+            return ("hash", digest.hexdigest())
+        return ("stat", st.st_size, st.st_mtime_ns)
     except OSError:
-        stamp = None
-    return (kind, str(path), stamp, fmt, tuple(sorted((fields or {}).items())), split, extra)
+        return None
+
+
+def _key(
+    kind: str,
+    path: Path,
+    fmt: str,
+    fields: dict[str, str] | None,
+    split: str | None,
+    extra: Any,
+) -> tuple:
+    return (kind, str(path), _stamp(path), fmt, tuple(sorted((fields or {}).items())), split, extra)
 
 
 def _cached(key: tuple, build):

@@ -262,6 +262,8 @@ def read_rows(
             rows.append((where, renamed))
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise ValueError(f"{path} is not a readable CSV file: {exc}") from None
     except OSError as exc:
         raise ValueError(f"{path} cannot be read: {exc}") from None
     return rows, errors
