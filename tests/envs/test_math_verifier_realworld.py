@@ -150,6 +150,8 @@ KINDS: dict[str, list[tuple[str, str, bool]]] = {
         ("3 × 10⁸", "300000000", True),
         ("10⁻³", "0.001", True),
         ("１２", "12", True),
+        ("\\boxed{\\emptyset}", "\\text{No solution}", True),
+        ("\\boxed{\\{1\\}}", "\\text{No solution}", False),
         ("0:0", "3:8", False),
         ("-3:-8", "3:8", True),
     ],

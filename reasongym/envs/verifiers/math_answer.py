@@ -139,6 +139,13 @@ _MATRIX_RE = re.compile(
     r"\\end\{(?P=env)\}$",
     re.DOTALL,
 )
+_NO_SOLUTION = {
+    "nosolution",
+    "nosolutions",
+    "norealsolution",
+    "norealsolutions",
+    "thereisnosolution",
+}
 _EMPTY_SET = {"\\emptyset", "\\varnothing", "\\{\\}", "{}", "\\{ \\}", "\\o"}
 _REAL_NAMES = {
     "\\mathbb{R}",
@@ -280,7 +287,7 @@ def _parse(s: str, percent: bool, depth: int = 0) -> Answer:
     ):  # "(B) 5": the option and its value (but "(A) or (B)" is a hedge)
         return Choice(choice.group(1), _parse(choice.group(2).strip(), percent, depth))
     compact = s.replace(" ", "")
-    if compact in _EMPTY_SET:
+    if compact in _EMPTY_SET or canonical_text(s) in _NO_SOLUTION:
         return Seq((), "set")
     if s in _REAL_NAMES or compact in _REAL_NAMES:
         return _REALS
