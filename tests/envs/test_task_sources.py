@@ -594,3 +594,22 @@ def test_paths_given_in_code_are_the_callers_own(tmp_path):
     env = gym.make(env_id, task={"source": "jsonl", "path": str(tmp_path / "rows.jsonl")})
     obs, _ = env.reset(seed=0)
     assert "q?" in obs
+
+
+def _example_ids() -> list[str]:
+    return sorted(reasongym.register_yaml(EXAMPLES))
+
+
+@pytest.mark.parametrize("env_id", _example_ids())
+def test_example_envs_pickle_with_their_sources(env_id):
+    import pickle
+
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    copy = pickle.loads(pickle.dumps(env))
+    first, second = env.reset(seed=3)[0], copy.reset(seed=3)[0]
+    if isinstance(first, dict):
+        first, second = first["text"], second["text"]
+    assert first == second
+    env.close()
+    copy.close()

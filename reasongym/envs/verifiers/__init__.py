@@ -26,22 +26,25 @@ class _FunctionVerifier:
         pass
 
 
+def _verify_math(task: Task, answer: str) -> Verdict:
+    from reasongym.envs.verifiers.math import verify_math
+
+    return verify_math(answer, task.answer)
+
+
+def _verify_exact(task: Task, answer: str) -> Verdict:
+    from reasongym.envs.verifiers.exact import verify_exact
+
+    return verify_exact(answer, task.answer)
+
+
+# module-level functions (not closures), so an env holding them pickles (vector envs, Ray)
 def _math(_options: dict[str, Any]) -> Verifier:
-    def verify(task: Task, answer: str) -> Verdict:
-        from reasongym.envs.verifiers.math import verify_math
-
-        return verify_math(answer, task.answer)
-
-    return _FunctionVerifier(verify)
+    return _FunctionVerifier(_verify_math)
 
 
 def _exact(_options: dict[str, Any]) -> Verifier:
-    def verify(task: Task, answer: str) -> Verdict:
-        from reasongym.envs.verifiers.exact import verify_exact
-
-        return verify_exact(answer, task.answer)
-
-    return _FunctionVerifier(verify)
+    return _FunctionVerifier(_verify_exact)
 
 
 def _code_tests(options: dict[str, Any]) -> Verifier:
