@@ -26,7 +26,10 @@ import time
 import urllib.request
 
 ENVS = {
-    "reasongym/Math-v0": ['<tool name="calculator">37*41</tool>', '<tool name="calculator">2**10-1</tool>'],
+    "reasongym/Math-v0": [
+        '<tool name="calculator">37*41</tool>',
+        '<tool name="calculator">2**10-1</tool>',
+    ],
     "reasongym/Maze-v0": ["up", "down", "left", "right"],
 }
 
@@ -64,7 +67,9 @@ def start(kind: str, env_id: str, sessions: int) -> tuple[subprocess.Popen, str]
     raise RuntimeError(f"{kind} server for {env_id} did not start")
 
 
-async def drive(url: str, sessions: int, steps: int, actions: list[str]) -> tuple[float, list[float]]:
+async def drive(
+    url: str, sessions: int, steps: int, actions: list[str]
+) -> tuple[float, list[float]]:
     """Run ``steps`` steps spread over ``sessions`` sockets; (wall seconds, step latencies)."""
     from websockets.asyncio.client import connect
 
@@ -76,7 +81,9 @@ async def drive(url: str, sessions: int, steps: int, actions: list[str]) -> tupl
             await ws.send(json.dumps({"type": "reset", "data": {"seed": index}}))
             await ws.recv()
             for k in range(per):
-                message = json.dumps({"type": "step", "data": {"action": actions[k % len(actions)]}})
+                message = json.dumps(
+                    {"type": "step", "data": {"action": actions[k % len(actions)]}}
+                )
                 t0 = time.perf_counter()
                 await ws.send(message)
                 reply = json.loads(await ws.recv())
@@ -134,31 +141,51 @@ def main() -> int:
                 asyncio.run(drive(url, 1, 50, actions))  # warm-up
                 for n in counts:
                     wall, lat = asyncio.run(drive(url, n, args.steps, actions))
-                    rows.append({
-                        "env": env_id, "server": kind, "sessions": n,
-                        "steps_per_s": len(lat) / wall,
-                        "p50_ms": 1000 * pct(lat, 0.5), "p99_ms": 1000 * pct(lat, 0.99),
-                        "overhead_p50_ms": 1000 * (pct(lat, 0.5) - base),
-                        "local_p50_ms": 1000 * base,
-                    })
+                    rows.append(
+                        {
+                            "env": env_id,
+                            "server": kind,
+                            "sessions": n,
+                            "steps_per_s": len(lat) / wall,
+                            "p50_ms": 1000 * pct(lat, 0.5),
+                            "p99_ms": 1000 * pct(lat, 0.99),
+                            "overhead_p50_ms": 1000 * (pct(lat, 0.5) - base),
+                            "local_p50_ms": 1000 * base,
+                        }
+                    )
                     r = rows[-1]
-                    print(f"{env_id:20s} {kind:10s} {n:3d} sessions  {r['steps_per_s']:8.0f} steps/s  "
-                          f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
-                          f"overhead p50 {r['overhead_p50_ms']:6.2f} ms", flush=True)
+                    print(
+                        f"{env_id:20s} {kind:10s} {n:3d} sessions  {r['steps_per_s']:8.0f} steps/s  "
+                        f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
+                        f"overhead p50 {r['overhead_p50_ms']:6.2f} ms",
+                        flush=True,
+                    )
             finally:
                 proc.terminate()
                 proc.wait(timeout=20)
     print()
-    print(f"{'env':20s} {'sessions':>8s} {'reasongym st/s':>15s} {'openenv st/s':>13s} {'ratio':>6s} "
-          f"{'rg p50/p99 ms':>15s} {'oe p50/p99 ms':>15s} {'rg overhead p50':>16s}")
+    print(
+        f"{'env':20s} {'sessions':>8s} {'reasongym st/s':>15s} {'openenv st/s':>13s} {'ratio':>6s} "
+        f"{'rg p50/p99 ms':>15s} {'oe p50/p99 ms':>15s} {'rg overhead p50':>16s}"
+    )
     for env_id in ENVS:
         for n in counts:
-            ours = next(r for r in rows if r["env"] == env_id and r["server"] == "reasongym" and r["sessions"] == n)
-            peer = next(r for r in rows if r["env"] == env_id and r["server"] == "openenv" and r["sessions"] == n)
-            print(f"{env_id:20s} {n:8d} {ours['steps_per_s']:15.0f} {peer['steps_per_s']:13.0f} "
-                  f"{ours['steps_per_s'] / peer['steps_per_s']:6.2f} "
-                  f"{ours['p50_ms']:7.2f}/{ours['p99_ms']:<7.2f} {peer['p50_ms']:7.2f}/{peer['p99_ms']:<7.2f} "
-                  f"{ours['overhead_p50_ms']:13.2f} ms")
+            ours = next(
+                r
+                for r in rows
+                if r["env"] == env_id and r["server"] == "reasongym" and r["sessions"] == n
+            )
+            peer = next(
+                r
+                for r in rows
+                if r["env"] == env_id and r["server"] == "openenv" and r["sessions"] == n
+            )
+            print(
+                f"{env_id:20s} {n:8d} {ours['steps_per_s']:15.0f} {peer['steps_per_s']:13.0f} "
+                f"{ours['steps_per_s'] / peer['steps_per_s']:6.2f} "
+                f"{ours['p50_ms']:7.2f}/{ours['p99_ms']:<7.2f} {peer['p50_ms']:7.2f}/{peer['p99_ms']:<7.2f} "
+                f"{ours['overhead_p50_ms']:13.2f} ms"
+            )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)

@@ -59,12 +59,18 @@ def greedy_pass_at_1(model, tokenizer, env_cls, indices, max_turns: int = 3) -> 
     for index in indices:
         messages = [{"role": "user", "content": env.reset(task_index=index)}]
         for _ in range(max_turns):
-            ids = tokenizer.apply_chat_template(messages, tools=tools, add_generation_prompt=True,
-                                                return_tensors="pt", return_dict=True)
+            ids = tokenizer.apply_chat_template(
+                messages,
+                tools=tools,
+                add_generation_prompt=True,
+                return_tensors="pt",
+                return_dict=True,
+            )
             with torch.no_grad():
-                out = model.generate(**ids, max_new_tokens=4, do_sample=False,
-                                     pad_token_id=tokenizer.pad_token_id)
-            text = tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=False)
+                out = model.generate(
+                    **ids, max_new_tokens=4, do_sample=False, pad_token_id=tokenizer.pad_token_id
+                )
+            text = tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=False)
             prompt = tokenizer.decode(ids["input_ids"][0], skip_special_tokens=False)
             parsed = tokenizer.parse_response(text, prefix=prompt)
             calls = parsed.get("tool_calls") or []
@@ -73,8 +79,10 @@ def greedy_pass_at_1(model, tokenizer, env_cls, indices, max_turns: int = 3) -> 
             fn = calls[0]["function"]
             method = getattr(env, fn["name"], None)
             reply = method(**fn["arguments"]) if method else "unknown tool"
-            messages += [{"role": "assistant", "content": "", "tool_calls": calls[:1]},
-                         {"role": "tool", "name": fn["name"], "content": str(reply)}]
+            messages += [
+                {"role": "assistant", "content": "", "tool_calls": calls[:1]},
+                {"role": "tool", "name": fn["name"], "content": str(reply)},
+            ]
             if env._done:
                 break
         wins += bool(env.info.get("is_success"))
@@ -124,48 +132,91 @@ def run_trl(args, out: Path) -> dict:
             step_times.append((time.perf_counter() - self.t0, env_time["s"] - self.e0))
 
     config = GRPOConfig(
-        output_dir=str(out / "trl"), max_steps=args.steps, per_device_train_batch_size=args.batch,
-        num_generations=args.group, max_completion_length=8, max_tool_calling_iterations=3,
-        logging_steps=1, report_to="none", save_strategy="no", use_cpu=True, bf16=False,
-        learning_rate=args.lr, seed=0, beta=0.0, temperature=1.0,
+        output_dir=str(out / "trl"),
+        max_steps=args.steps,
+        per_device_train_batch_size=args.batch,
+        num_generations=args.group,
+        max_completion_length=8,
+        max_tool_calling_iterations=3,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        use_cpu=True,
+        bf16=False,
+        learning_rate=args.lr,
+        seed=0,
+        beta=0.0,
+        temperature=1.0,
     )
-    train_rows = rg.dataset(ENV_ID, range(TRAIN_START, TRAIN_START + args.steps * args.batch),
-                            task=TASK)
-    trainer = GRPOTrainer(model=model, processing_class=tokenizer, args=config,
-                          train_dataset=train_rows, environment_factory=TimedEnv,
-                          callbacks=[StepClock()])
+    train_rows = rg.dataset(
+        ENV_ID, range(TRAIN_START, TRAIN_START + args.steps * args.batch), task=TASK
+    )
+    trainer = GRPOTrainer(
+        model=model,
+        processing_class=tokenizer,
+        args=config,
+        train_dataset=train_rows,
+        environment_factory=TimedEnv,
+        callbacks=[StepClock()],
+    )
     t0 = time.perf_counter()
     trainer.train()
     wall = time.perf_counter() - t0
     after = greedy_pass_at_1(trainer.model.eval(), tokenizer, TimedEnv, holdout)
-    curve = [h["rewards/TimedEnv/mean"] for h in trainer.state.log_history
-             if "rewards/TimedEnv/mean" in h]
+    curve = [
+        h["rewards/TimedEnv/mean"]
+        for h in trainer.state.log_history
+        if "rewards/TimedEnv/mean" in h
+    ]
     share = sum(e for _, e in step_times) / max(1e-9, sum(s for s, _ in step_times))
     torch.set_num_threads(torch.get_num_threads())
-    return {"trainer": "TRL GRPOTrainer + environment_factory", "steps": args.steps,
-            "steps_per_s": args.steps / wall, "pass@1_before": before, "pass@1_after": after,
-            "reward_first": curve[0] if curve else None, "reward_last": curve[-1] if curve else None,
-            "env_time_share": share, "curve": curve}
+    return {
+        "trainer": "TRL GRPOTrainer + environment_factory",
+        "steps": args.steps,
+        "steps_per_s": args.steps / wall,
+        "pass@1_before": before,
+        "pass@1_after": after,
+        "reward_first": curve[0] if curve else None,
+        "reward_last": curve[-1] if curve else None,
+        "env_time_share": share,
+        "curve": curve,
+    }
 
 
 def run_repo(args, out: Path) -> dict:
     from reasongym.train.grpo import GRPOConfig, train
 
-    config = GRPOConfig.model_validate({
-        "out": str(out / "repo-grpo"),
-        "policy": {"model": "tiny-pretrained:~/.cache/reasongym/tiny-arith-d1"},
-        "tasks": {"env_id": ENV_ID, "env_kwargs": {"task": TASK}, "eval_tasks": args.holdout,
-                  "max_turns": 4, "max_tokens": 24},
-        "steps": args.steps, "tasks_per_step": args.batch // args.group or 1,
-        "group_size": args.group, "learning_rate": 1e-4, "eval_every": args.steps,
-        "checkpoint_every": args.steps, "seed": 0,
-    })
+    config = GRPOConfig.model_validate(
+        {
+            "out": str(out / "repo-grpo"),
+            "policy": {"model": "tiny-pretrained:~/.cache/reasongym/tiny-arith-d1"},
+            "tasks": {
+                "env_id": ENV_ID,
+                "env_kwargs": {"task": TASK},
+                "eval_tasks": args.holdout,
+                "max_turns": 4,
+                "max_tokens": 24,
+            },
+            "steps": args.steps,
+            "tasks_per_step": args.batch // args.group or 1,
+            "group_size": args.group,
+            "learning_rate": 1e-4,
+            "eval_every": args.steps,
+            "checkpoint_every": args.steps,
+            "seed": 0,
+        }
+    )
     t0 = time.perf_counter()
     result = train(config)
     wall = time.perf_counter() - t0
     summary = json.loads((out / "repo-grpo" / "summary.json").read_text())
-    return {"trainer": "reasongym train grpo", "steps": args.steps, "steps_per_s": args.steps / wall,
-            "summary": summary, "result": str(result)[:200]}
+    return {
+        "trainer": "reasongym train grpo",
+        "steps": args.steps,
+        "steps_per_s": args.steps / wall,
+        "summary": summary,
+        "result": str(result)[:200],
+    }
 
 
 def plot(curve: list[float], path: Path) -> None:
@@ -201,14 +252,20 @@ def main() -> int:
         rows.append(run_repo(args, out))
     (out / "results.json").write_text(json.dumps(rows, indent=2))
     trl_row = rows[0]
-    print(f"\n{'trainer':42s} {'steps':>5s} {'steps/s':>8s} {'pass@1 before':>14s} "
-          f"{'pass@1 after':>13s} {'reward 1st/last':>16s} {'env share':>9s}")
-    print(f"{trl_row['trainer']:42s} {trl_row['steps']:5d} {trl_row['steps_per_s']:8.3f} "
-          f"{trl_row['pass@1_before']:14.3f} {trl_row['pass@1_after']:13.3f} "
-          f"{trl_row['reward_first']:7.3f}/{trl_row['reward_last']:<8.3f} {trl_row['env_time_share']:9.1%}")
+    print(
+        f"\n{'trainer':42s} {'steps':>5s} {'steps/s':>8s} {'pass@1 before':>14s} "
+        f"{'pass@1 after':>13s} {'reward 1st/last':>16s} {'env share':>9s}"
+    )
+    print(
+        f"{trl_row['trainer']:42s} {trl_row['steps']:5d} {trl_row['steps_per_s']:8.3f} "
+        f"{trl_row['pass@1_before']:14.3f} {trl_row['pass@1_after']:13.3f} "
+        f"{trl_row['reward_first']:7.3f}/{trl_row['reward_last']:<8.3f} {trl_row['env_time_share']:9.1%}"
+    )
     for row in rows[1:]:
-        print(f"{row['trainer']:42s} {row['steps']:5d} {row['steps_per_s']:8.3f}  summary: "
-              f"{json.dumps(row['summary'])[:200]}")
+        print(
+            f"{row['trainer']:42s} {row['steps']:5d} {row['steps_per_s']:8.3f}  summary: "
+            f"{json.dumps(row['summary'])[:200]}"
+        )
     print(f"learning curve: {out / 'trl_learning_curve.png'}")
     return 0
 

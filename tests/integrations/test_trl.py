@@ -22,8 +22,11 @@ def test_factory_class_follows_trls_protocol():
 
     cls = rg.environment_factory(ENV)
     env = cls()  # no arguments, as TRL builds it
-    tools = [n for n, _ in inspect.getmembers(cls, inspect.isfunction)
-             if not n.startswith("_") and n not in ("reset", "get_reward")]
+    tools = [
+        n
+        for n, _ in inspect.getmembers(cls, inspect.isfunction)
+        if not n.startswith("_") and n not in ("reset", "get_reward")
+    ]
     assert set(tools) >= {"calculator", "submit_answer"}
     schema = get_json_schema(env.calculator)["function"]
     assert schema["parameters"]["required"] == ["expression"]
@@ -44,8 +47,13 @@ def test_factory_class_follows_trls_protocol():
 def test_hostile_tool_arguments_never_raise_and_never_pay():
     env = rg.environment_factory(ENV)()
     env.reset(task_index=0)
-    for bad in ({"expression": "__import__('os').system('id')"}, {"expression": "9**9**9**9"},
-                {"expression": None}, {"wrong": 1}, {"expression": ["1"]}):
+    for bad in (
+        {"expression": "__import__('os').system('id')"},
+        {"expression": "9**9**9**9"},
+        {"expression": None},
+        {"wrong": 1},
+        {"expression": ["1"]},
+    ):
         reply = env._call_tool("calculator", bad)
         assert isinstance(reply, str)
     assert env.get_reward() <= 0
@@ -84,13 +92,24 @@ def test_grpo_trainer_runs_through_environment_factory(tmp_path):
             return value
 
     args = GRPOConfig(
-        output_dir=str(tmp_path / "out"), max_steps=2, per_device_train_batch_size=4,
-        num_generations=4, max_completion_length=12, logging_steps=1, report_to="none",
-        save_strategy="no", use_cpu=True, bf16=False, learning_rate=1e-3,
-        max_tool_calling_iterations=2, seed=0, dataloader_num_workers=0,
+        output_dir=str(tmp_path / "out"),
+        max_steps=2,
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=12,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        use_cpu=True,
+        bf16=False,
+        learning_rate=1e-3,
+        max_tool_calling_iterations=2,
+        seed=0,
+        dataloader_num_workers=0,
     )
     trainer = GRPOTrainer(
-        model=str(model_dir), args=args,
+        model=str(model_dir),
+        args=args,
         train_dataset=rg.dataset(ENV, range(16)),
         environment_factory=CountingEnv,
     )

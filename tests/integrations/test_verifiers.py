@@ -23,7 +23,9 @@ TASKS = 8
 
 
 def _vf_eval() -> str:
-    found = shutil.which("vf-eval", path=str(Path(sys.executable).parent)) or shutil.which("vf-eval")
+    found = shutil.which("vf-eval", path=str(Path(sys.executable).parent)) or shutil.which(
+        "vf-eval"
+    )
     if found is None:
         pytest.skip("vf-eval (verifiers' CLI) is not on PATH")
     return found
@@ -45,21 +47,62 @@ def test_taskset_loads_through_verifiers_own_loader():
 def test_vf_eval_rewards_match_reasongym_run(tmp_path):
     exe = _vf_eval()
     with serve_in_thread(CalculatorThenAnswer(), model_name="scripted") as server:
-        argv = ["run", ENV, "--agent", "llm", "--base-url", server.base_url, "--model",
-                "scripted", "--tasks", f"0:{TASKS}", "--quiet", "--json", str(tmp_path / "run.json")]
+        argv = [
+            "run",
+            ENV,
+            "--agent",
+            "llm",
+            "--base-url",
+            server.base_url,
+            "--model",
+            "scripted",
+            "--tasks",
+            f"0:{TASKS}",
+            "--quiet",
+            "--json",
+            str(tmp_path / "run.json"),
+        ]
         assert main(argv) == 0
         env = {**os.environ, "OPENAI_API_KEY": "unused", "PRIME_API_KEY": ""}
         result = subprocess.run(
-            [exe, "reasongym-env", "--env.taskset.env-id", ENV,
-             "--env.taskset.num-tasks", str(TASKS), "-m", "scripted",
-             "--client.base-url", server.base_url, "--client.api-key-var", "OPENAI_API_KEY",
-             "--no-push", "-o", str(tmp_path / "vf"), "--clean", "true", "-c", "4"],
-            env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path,
+            [
+                exe,
+                "reasongym-env",
+                "--env.taskset.env-id",
+                ENV,
+                "--env.taskset.num-tasks",
+                str(TASKS),
+                "-m",
+                "scripted",
+                "--client.base-url",
+                server.base_url,
+                "--client.api-key-var",
+                "OPENAI_API_KEY",
+                "--no-push",
+                "-o",
+                str(tmp_path / "vf"),
+                "--clean",
+                "true",
+                "-c",
+                "4",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=tmp_path,
         )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    ours = {r["task_id"]: r["reward"] for r in json.loads((tmp_path / "run.json").read_text())["results"]}
-    traces = [json.loads(line) for f in (tmp_path / "vf").rglob("traces.jsonl")
-              for line in f.read_text().splitlines() if line.strip()]
+    ours = {
+        r["task_id"]: r["reward"]
+        for r in json.loads((tmp_path / "run.json").read_text())["results"]
+    }
+    traces = [
+        json.loads(line)
+        for f in (tmp_path / "vf").rglob("traces.jsonl")
+        for line in f.read_text().splitlines()
+        if line.strip()
+    ]
     assert len(traces) == TASKS
     theirs = {t["task"]["data"]["id"]: _reward(t) for t in traces}
     assert theirs == ours

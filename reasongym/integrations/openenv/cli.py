@@ -13,7 +13,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(build_image(tag=args.tag, offline=True))
         return 0
     if not args.env_id:
-        raise SystemExit("reasongym serve: give an ENV_ID (e.g. reasongym/Math-v0) or --build-image")
+        raise SystemExit(
+            "reasongym serve: give an ENV_ID (e.g. reasongym/Math-v0) or --build-image"
+        )
     from reasongym.integrations.openenv.server import ServeConfig, serve
 
     config = ServeConfig(
@@ -22,8 +24,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         max_sessions=args.max_sessions,
         idle_timeout_s=args.idle_timeout or None,
     )
-    print(f"serving {config.env_id} on http://{args.host}:{args.port} "
-          f"(WebSocket /ws, up to {config.max_sessions} sessions)", flush=True)
+    print(
+        f"serving {config.env_id} on http://{args.host}:{args.port} "
+        f"(WebSocket /ws, up to {config.max_sessions} sessions)",
+        flush=True,
+    )
     serve(config, host=args.host, port=args.port)
     return 0
 
@@ -36,10 +41,17 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--max-sessions", type=int, default=64, help="concurrent WebSocket sessions")
-    p.add_argument("--idle-timeout", type=float, default=600.0,
-                   help="close sessions idle this many seconds (0: never)")
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=600.0,
+        help="close sessions idle this many seconds (0: never)",
+    )
     p.add_argument("--env-kwargs", default=None, help="JSON kwargs for gym.make")
-    p.add_argument("--build-image", action="store_true",
-                   help="build the server image (offline, like the sandbox image) and exit")
+    p.add_argument(
+        "--build-image",
+        action="store_true",
+        help="build the server image (offline, like the sandbox image) and exit",
+    )
     p.add_argument("--tag", default="reasongym-serve:latest", help="image tag for --build-image")
     p.set_defaults(func=_cmd_serve)

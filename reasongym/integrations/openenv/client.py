@@ -82,8 +82,12 @@ class RemoteEnv(gym.Env):
         fields = data["observation"]
         obs = codec.decode_observation(fields, self._kind)
         reward = float(data.get("reward") or 0.0)
-        return obs, reward, bool(fields.get("terminated")), bool(fields.get("truncated")), dict(
-            fields.get("info") or {}
+        return (
+            obs,
+            reward,
+            bool(fields.get("terminated")),
+            bool(fields.get("truncated")),
+            dict(fields.get("info") or {}),
         )
 
     # -- gymnasium API -------------------------------------------------------------------------
@@ -118,8 +122,12 @@ class RemoteEnv(gym.Env):
 
     def call_tool(self, name: str, **arguments: Any) -> dict[str, Any]:
         """MCP ``tools/call`` on this session (a step of the env); the JSON-RPC result."""
-        rpc = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-               "params": {"name": name, "arguments": arguments}}
+        rpc = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": name, "arguments": arguments},
+        }
         data = self._call({"type": "mcp", "data": rpc})["data"]
         if "error" in data:
             raise RemoteEnvError(data["error"]["message"], str(data["error"]["code"]))

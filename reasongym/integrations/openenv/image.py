@@ -66,8 +66,18 @@ def collect_wheels(directory: Path, say: Callable[[str], None] = print) -> None:
     source = REPO_ROOT if (REPO_ROOT / "pyproject.toml").is_file() else Path("reasongym")
     target = f"{source}[docker]" if source != Path("reasongym") else "reasongym[docker]"
     extra = ["fastapi>=0.110", "uvicorn>=0.30", "websockets>=13", "pillow>=10"]
-    cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
-           "--wheel-dir", str(directory), target, *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--wheel-dir",
+        str(directory),
+        target,
+        *extra,
+    ]
     say("collecting wheels: " + " ".join(cmd))
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -98,15 +108,28 @@ def _base_image(client, docker, say: Callable[[str], None]) -> str:
     if not tarball.is_file() or tarball.stat().st_size == 0:
         mmdebstrap = shutil.which("mmdebstrap")
         if mmdebstrap is None:
-            raise RuntimeError("building the serve image offline needs mmdebstrap: "
-                               "`sudo apt-get install mmdebstrap`")
+            raise RuntimeError(
+                "building the serve image offline needs mmdebstrap: "
+                "`sudo apt-get install mmdebstrap`"
+            )
         cache.mkdir(parents=True, exist_ok=True)
         partial = tarball.with_suffix(".partial.tar")
-        cmd = [mmdebstrap, "--variant=essential", f"--include={BASE_PACKAGES}",
-               *sandbox_build._SLIM, suite, str(partial)]
+        cmd = [
+            mmdebstrap,
+            "--variant=essential",
+            f"--include={BASE_PACKAGES}",
+            *sandbox_build._SLIM,
+            suite,
+            str(partial),
+        ]
         say("making the base rootfs: " + " ".join(cmd))
-        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=sandbox_build.MMDEBSTRAP_TIMEOUT_S)
+        proc = subprocess.run(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=sandbox_build.MMDEBSTRAP_TIMEOUT_S,
+        )
         if proc.returncode != 0:
             partial.unlink(missing_ok=True)
             raise RuntimeError(f"mmdebstrap failed:\n{proc.stderr[-3000:]}")
@@ -116,10 +139,10 @@ def _base_image(client, docker, say: Callable[[str], None]) -> str:
     return ref
 
 
-def build_image(tag: str = DEFAULT_TAG, offline: bool = True,
-                say: Callable[[str], None] = print) -> str:
+def build_image(
+    tag: str = DEFAULT_TAG, offline: bool = True, say: Callable[[str], None] = print
+) -> str:
     """Build the serving image; returns its id (see the module docstring)."""
-    from reasongym.sandboxes import build as sandbox_build
     from reasongym.sandboxes import engine
 
     docker = engine.docker_sdk()
@@ -132,8 +155,13 @@ def build_image(tag: str = DEFAULT_TAG, offline: bool = True,
         collect_wheels(context / "wheels", say)
         say(f"building {tag} FROM {base} (network off during the build)")
         image, logs = client.images.build(
-            path=str(context), tag=tag, buildargs={"BASE": base}, rm=True, forcerm=True,
-            pull=False, network_mode="none",
+            path=str(context),
+            tag=tag,
+            buildargs={"BASE": base},
+            rm=True,
+            forcerm=True,
+            pull=False,
+            network_mode="none",
         )
         for chunk in logs:
             if "error" in chunk:

@@ -50,15 +50,15 @@ class ReasonGymEnvironment(Environment):
         self.env = gym.make(env_id, **env_kwargs)
         self._state = State(episode_id=None, step_count=0)
 
-    def _observation(self, obs: Any, reward: Any, terminated: bool, truncated: bool,
-                     info: dict) -> ReasonGymObservation:
+    def _observation(
+        self, obs: Any, reward: Any, terminated: bool, truncated: bool, info: dict
+    ) -> ReasonGymObservation:
         data = codec.payload(obs, reward, terminated, truncated, info)
-        return ReasonGymObservation(
-            **data["observation"], reward=data["reward"], done=data["done"]
-        )
+        return ReasonGymObservation(**data["observation"], reward=data["reward"], done=data["done"])
 
-    def reset(self, seed: int | None = None, episode_id: str | None = None,
-              **kwargs: Any) -> ReasonGymObservation:
+    def reset(
+        self, seed: int | None = None, episode_id: str | None = None, **kwargs: Any
+    ) -> ReasonGymObservation:
         options = dict(kwargs.get("options") or {})
         if "task_index" in kwargs:
             options["task_index"] = kwargs["task_index"]
@@ -66,8 +66,9 @@ class ReasonGymEnvironment(Environment):
         self._state = State(episode_id=episode_id, step_count=0)
         return self._observation(obs, None, False, False, info)
 
-    def step(self, action: ReasonGymAction, timeout_s: float | None = None,
-             **kwargs: Any) -> ReasonGymObservation:
+    def step(
+        self, action: ReasonGymAction, timeout_s: float | None = None, **kwargs: Any
+    ) -> ReasonGymObservation:
         obs, reward, terminated, truncated, info = self.env.step(action.action)
         self._state.step_count += 1
         return self._observation(obs, reward, terminated, truncated, info)

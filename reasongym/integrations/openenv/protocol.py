@@ -52,12 +52,10 @@ def parse_reset(data: Any) -> tuple[int | None, dict[str, Any], str | None]:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ProtocolError("reset data must be an object, e.g. {\"seed\": 0}")
+        raise ProtocolError('reset data must be an object, e.g. {"seed": 0}')
     unknown = sorted(set(data) - RESET_KEYS)
     if unknown:
-        raise ProtocolError(
-            f"unknown reset key {unknown[0]!r}; accepted: {sorted(RESET_KEYS)}"
-        )
+        raise ProtocolError(f"unknown reset key {unknown[0]!r}; accepted: {sorted(RESET_KEYS)}")
     seed = data.get("seed")
     if seed is not None and (
         isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED
@@ -142,7 +140,7 @@ class Protocol:
 
     async def step(self, session: Session, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
-            raise ProtocolError("step data must be an object, e.g. {\"action\": \"...\"}")
+            raise ProtocolError('step data must be an object, e.g. {"action": "..."}')
         kind = data.get("type")
         if kind == "list_tools":
             tools = [
@@ -175,8 +173,10 @@ class Protocol:
                 "observation": {
                     "tool_name": str(name)[:80],
                     "result": None,
-                    "error": {"error_type": "tool_not_found" if not tool else "invalid_args",
-                              "message": reason},
+                    "error": {
+                        "error_type": "tool_not_found" if not tool else "invalid_args",
+                        "message": reason,
+                    },
                 },
                 "reward": None,
                 "done": session.done,

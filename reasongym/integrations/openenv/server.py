@@ -99,7 +99,6 @@ def create_app(config: ServeConfig):
     app.state.manager = manager
     app.state.config = config
 
-
     async def oneshot(fn) -> Any:
         async with http_slots:
             session = await manager.open()
@@ -118,8 +117,9 @@ def create_app(config: ServeConfig):
         body = await _json_body(request)
         if isinstance(body, JSONResponse):
             return body
-        body = {k: v for k, v in body.items() if k in ("seed", "task_index", "options",
-                                                       "episode_id")}
+        body = {
+            k: v for k, v in body.items() if k in ("seed", "task_index", "options", "episode_id")
+        }
         try:
             reply = await oneshot(lambda s: protocol.handle(s, {"type": "reset", "data": body}))
         except CapacityError as exc:
@@ -177,7 +177,7 @@ def create_app(config: ServeConfig):
     async def mcp(request: Request) -> Any:
         try:
             rpc = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
             return rpc_error(None, -32700, "Parse error")
         if not isinstance(rpc, dict) or rpc.get("jsonrpc") != "2.0":
             return rpc_error(None, -32600, "Invalid Request: expected a JSON-RPC 2.0 object")
@@ -228,7 +228,9 @@ def create_app(config: ServeConfig):
                 pass
             return
         except Exception as exc:  # noqa: BLE001 - a failing env factory is the client's error
-            await websocket.send_text(json.dumps(error(f"cannot build env: {exc}", "FACTORY_ERROR")))
+            await websocket.send_text(
+                json.dumps(error(f"cannot build env: {exc}", "FACTORY_ERROR"))
+            )
             await websocket.close(code=1011)
             return
 
@@ -250,12 +252,14 @@ def create_app(config: ServeConfig):
                 if len(raw) > config.max_message_bytes:
                     reply = error(
                         f"message of {len(raw)} characters exceeds the server's "
-                        f"{config.max_message_bytes}", "VALIDATION_ERROR")
+                        f"{config.max_message_bytes}",
+                        "VALIDATION_ERROR",
+                    )
                 else:
                     try:
                         message = json.loads(raw)
-                    except ValueError as exc:
-                        reply = error(f"Invalid JSON: {exc}", "INVALID_JSON")
+                    except (ValueError, RecursionError) as exc:  # RecursionError: deep nesting
+                        reply = error(f"Invalid JSON: {str(exc)[:200]}", "INVALID_JSON")
                     else:
                         reply = await protocol.handle(session, message)
                 if reply is None or session.closed:
@@ -282,11 +286,12 @@ async def _json_body(request: Any) -> Any:
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
         return JSONResponse({"message": f"Invalid JSON: {exc}", "code": "INVALID_JSON"}, 400)
     if not isinstance(body, dict):
-        return JSONResponse({"message": "the body must be a JSON object",
-                             "code": "VALIDATION_ERROR"}, 422)
+        return JSONResponse(
+            {"message": "the body must be a JSON object", "code": "VALIDATION_ERROR"}, 422
+        )
     return body
 
 
@@ -318,8 +323,11 @@ def _schema(env: Any) -> dict[str, Any]:
 
     space = env.action_space
     if isinstance(space, spaces.Discrete):
-        action = {"type": "integer", "minimum": int(space.start),
-                  "maximum": int(space.start + space.n - 1)}
+        action = {
+            "type": "integer",
+            "minimum": int(space.start),
+            "maximum": int(space.start + space.n - 1),
+        }
     else:
         action = {"type": "string", "maxLength": int(getattr(space, "max_length", 0)) or None}
     tools = [v.to_openai() for v in contract.tool_views(env)]

@@ -67,8 +67,9 @@ def reward_function(env_id: str, **env_kwargs: Any):
     kwargs = dict(env_kwargs)
     pool: list[Any] = []
 
-    def reasongym_reward(completions: list[Any], task_index: list[int] | None = None,
-                         **_columns: Any) -> list[float]:
+    def reasongym_reward(
+        completions: list[Any], task_index: list[int] | None = None, **_columns: Any
+    ) -> list[float]:
         if task_index is None:
             raise ValueError(
                 f"reward_function({env_id!r}) needs the dataset's task_index column "

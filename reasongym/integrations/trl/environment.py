@@ -23,8 +23,14 @@ from typing import Any
 
 from reasongym.integrations import contract
 
-_JSON_TYPES = {"string": str, "integer": int, "number": float, "boolean": bool,
-               "array": list, "object": dict}
+_JSON_TYPES = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "array": list,
+    "object": dict,
+}
 _RESERVED = {"reset", "get_reward"}
 
 
@@ -53,14 +59,19 @@ def _tool_method(view: contract.ToolView):
     arg_lines = []
     for name, schema in properties.items():
         if not name.isidentifier() or keyword.iskeyword(name):
-            raise ValueError(f"tool {view.name!r} has an argument {name!r} that is not a Python name")
+            raise ValueError(
+                f"tool {view.name!r} has an argument {name!r} that is not a Python name"
+            )
         kind = schema.get("type") if isinstance(schema, dict) else None
         hint = _JSON_TYPES.get(kind if isinstance(kind, str) else "string", str)
         default = inspect.Parameter.empty if name in required else None
         if default is None:
             hint = hint | None
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                                        annotation=hint))
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=hint
+            )
+        )
         annotations[name] = hint
         desc = (schema.get("description") if isinstance(schema, dict) else None) or name
         arg_lines.append(f"    {name}: {' '.join(str(desc).split())}")
@@ -74,7 +85,9 @@ def _tool_method(view: contract.ToolView):
     method.__annotations__ = annotations
     summary = " ".join(view.description.split()) or f"Call the {view.name} tool."
     doc = f"{summary}\n\nArgs:\n" + "\n".join(arg_lines) if arg_lines else summary
-    method.__doc__ = doc + "\n\nReturns:\n    The environment's reply (tool output or verifier feedback)."
+    method.__doc__ = (
+        doc + "\n\nReturns:\n    The environment's reply (tool output or verifier feedback)."
+    )
     return method
 
 
@@ -185,13 +198,19 @@ def environment_factory(env_id: str, *, multimodal: bool = False, **env_kwargs: 
             raise ValueError(f"{env_id}: tool name {view.name!r} cannot be a TRL tool method")
         namespace[view.name] = _tool_method(view)
     if "submit_answer" not in names:  # an env from before the typed answer tool
-        namespace["submit_answer"] = _tool_method(contract.ToolView(
-            name="submit_answer",
-            description="Submit your final answer; the episode ends when it is correct.",
-            parameters={"type": "object", "properties": {"answer": {
-                "type": "string", "description": "the final answer only"}},
-                "required": ["answer"]},
-        ))
+        namespace["submit_answer"] = _tool_method(
+            contract.ToolView(
+                name="submit_answer",
+                description="Submit your final answer; the episode ends when it is correct.",
+                parameters={
+                    "type": "object",
+                    "properties": {
+                        "answer": {"type": "string", "description": "the final answer only"}
+                    },
+                    "required": ["answer"],
+                },
+            )
+        )
         namespace["legacy_answer"] = True
     title = "".join(ch for ch in env_id.split("/")[-1].title() if ch.isalnum())
     return type(f"{title}Env", (ReasonGymToolEnv,), namespace)

@@ -15,8 +15,9 @@ def tool_call_text(name: str, arguments: dict) -> str:
     return f"<tool_call>\n{json.dumps({'name': name, 'arguments': arguments})}\n</tool_call>"
 
 
-def build_tiny_chat_model(directory: Path, calls: list[str], words: list[str] | None = None,
-                          seed: int = 0) -> Path:
+def build_tiny_chat_model(
+    directory: Path, calls: list[str], words: list[str] | None = None, seed: int = 0
+) -> Path:
     """Save a tiny model to ``directory``; each of ``calls`` is one vocabulary token, so a
     near-uniform random policy emits whole tool calls often enough for a few GRPO steps."""
     import torch
@@ -29,27 +30,40 @@ def build_tiny_chat_model(directory: Path, calls: list[str], words: list[str] | 
     special = ["<unk>", "<pad>", "<|im_start|>", "<|im_end|>"]
     vocab = {tok: i for i, tok in enumerate(special + words)}
     backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.Sequence([  # words, punctuation and single digits
-        pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation(),
-        pre_tokenizers.Digits(individual_digits=True),
-    ])
+    backend.pre_tokenizer = pre_tokenizers.Sequence(
+        [  # words, punctuation and single digits
+            pre_tokenizers.WhitespaceSplit(),
+            pre_tokenizers.Punctuation(),
+            pre_tokenizers.Digits(individual_digits=True),
+        ]
+    )
     from tokenizers import AddedToken, decoders
 
     backend.decoder = decoders.WordPiece(prefix="##", cleanup=False)  # joins with spaces
     backend.add_special_tokens(special)
     backend.add_tokens([AddedToken(c, normalized=False, single_word=False) for c in calls])
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=backend, unk_token="<unk>", pad_token="<pad>",
-        bos_token="<|im_start|>", eos_token="<|im_end|>",
+        tokenizer_object=backend,
+        unk_token="<unk>",
+        pad_token="<pad>",
+        bos_token="<|im_start|>",
+        eos_token="<|im_end|>",
     )
     tokenizer.chat_template = tool_chat_template()
     tokenizer.padding_side = "left"
     torch.manual_seed(seed)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=2048,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
     )
     model = LlamaForCausalLM(config)
     directory.mkdir(parents=True, exist_ok=True)

@@ -90,9 +90,7 @@ class ReasonGymTaskset(vf.Taskset[ReasonGymTask, ReasonGymTasksetConfig]):
             total = contract.num_tasks(env)
             count = config.num_tasks if config.num_tasks is not None else total
             if count is None:
-                raise ValueError(
-                    f"{config.env_id} is procedural: set --env.taskset.num-tasks N"
-                )
+                raise ValueError(f"{config.env_id} is procedural: set --env.taskset.num-tasks N")
             if total is not None:
                 count = min(count, total)
             for index in range(count):
@@ -157,8 +155,9 @@ class ReasonGymChatHarness(vf.Harness[ReasonGymChatHarnessConfig]):
     EXECUTES_CODE = False
     NEEDS_CONTAINER = False
 
-    async def launch(self, ctx, trace, runtime, endpoint, secret, mcp_urls, data,
-                     tool_interception_url=None) -> ProgramResult:
+    async def launch(
+        self, ctx, trace, runtime, endpoint, secret, mcp_urls, data, tool_interception_url=None
+    ) -> ProgramResult:
         from openai import AsyncOpenAI
         from verifiers.v1.dialects.chat import message_to_wire
 
