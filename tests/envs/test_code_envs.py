@@ -74,8 +74,10 @@ def test_syntax_error_is_reported(verifier, humaneval):
 
 def test_infinite_loop_times_out_per_test(verifier, humaneval):
     code = "```python\ndef truncate_number(x):\n    while True:\n        pass\n```"
-    verdict = verifier(humaneval[2], code)
-    assert verdict.score == 0 and "timed out" in verdict.details["feedback"]
+    quick = CodeTestsVerifier(sandbox=verifier._get_sandbox(), timeout_s=5, step_timeout_s=0.5)
+    verdict = quick(humaneval[2], code)
+    assert verdict.score == 0 and verdict.details["total"] == 3
+    assert [t["error"] for t in verdict.details["tests"]] == ["timed out"] * 3
 
 
 def test_printed_fake_results_do_not_count(verifier, humaneval):

@@ -154,6 +154,7 @@ ATTACKS: dict[str, str] = {
     + _FORGE
     + 'import atexit\natexit.register(lambda: _emit(\'{"error": null, "results": 5, "stdout": 1}\'))\n',
     "ISSUE lone surrogate in the code": WRONG + "# \ud800\n",
+    "NUL bytes in the code": WRONG + "# \x00\n",
     # --- ours -------------------------------------------------------------------------------
     "reads the tests from a file, the harness's stdin or /proc/<parent>/mem": _READ_TESTS,
     "forged report then os._exit": WRONG + _FORGE + "_emit()\nimport os\nos._exit(0)\n",
