@@ -311,3 +311,66 @@ def test_all_164_canonical_humaneval_solutions_pass(any_code_sandbox):
         if not (verdict.correct and verdict.score == 1.0):
             failures[task.id] = verdict.details["feedback"]
     assert failures == {}
+
+
+# --- host: whatever the sandbox hands back, the verifier returns a bounded verdict ------------
+
+
+class _FakeSandbox:
+    """Answers each run with ``reply(spec)``, where ``spec`` is what the harness would read."""
+
+    def __init__(self, reply):
+        self.reply = reply
+
+    def run(self, code, stdin=None, files=None, limits=None):
+        from reasongym.sandboxes import ExecResult
+
+        if stdin is None:  # the one-off compile run of the harness
+            return ExecResult(stdout="", stderr="", exit_code=1)
+        return self.reply(json.loads(stdin))
+
+    def close(self):
+        pass
+
+
+def _reported(results, error=None):
+    from reasongym.sandboxes import ExecResult
+
+    def reply(spec):
+        report = {"error": error, "stdout": "", "results": results(spec)}
+        return ExecResult(stdout=spec["nonce"] + json.dumps(report) + "\n", stderr="", exit_code=0)
+
+    return reply
+
+
+def _passed(names):
+    return [{"name": n, "passed": True, "error": None} for n in names]
+
+
+def test_the_host_accepts_a_faithful_report_and_refuses_any_other():
+    task = load_humaneval()[0]
+    names = [s["name"] for s in task.meta["steps"] if s["test"]]
+    faithful = CodeTestsVerifier(sandbox=_FakeSandbox(_reported(lambda spec: _passed(names))))
+    assert faithful(task, task.answer).score == 1.0  # so the refusals below are real
+    forged = [
+        lambda spec: _passed(names) * 143,
+        lambda spec: _passed(names[:-1]),
+        lambda spec: _passed([f"t{i}" for i in range(len(names))]),
+        lambda spec: _passed(names[::-1]),
+        lambda spec: [dict(r, passed=1) for r in _passed(names)],
+    ]
+    for results in forged:
+        verdict = CodeTestsVerifier(sandbox=_FakeSandbox(_reported(results)))(task, task.answer)
+        assert verdict.score == 0.0 and not verdict.correct
+        assert "before the tests finished" in verdict.details["feedback"]
+
+
+def test_a_sandbox_that_raises_fails_the_tests_instead():
+    def boom(spec):
+        raise RuntimeError("engine fell over")
+
+    task = load_humaneval()[0]
+    verdict = CodeTestsVerifier(sandbox=_FakeSandbox(boom))(task, task.answer)
+    assert (
+        verdict.score == 0.0 and "the sandbox failed: RuntimeError" in verdict.details["feedback"]
+    )
