@@ -74,7 +74,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 import gymnasium as gym
 import numpy as np
@@ -173,6 +173,15 @@ class StepOutcome:
     verdict: dict[str, Any] | None = None
     is_success: bool = False
     info: dict[str, Any] = field(default_factory=dict)
+
+
+class EnvSnapshot(TypedDict):
+    """What ``get_state`` returns: plain data (JSON-able for the grid families, picklable
+    always), typed by key."""
+
+    status: dict[str, Any]  # EpisodeStatus as a dict: turn, end flags, success, task id/index
+    data: Any  # the family's part (``_snapshot``): transcript, board, attempts, ...
+    rng: dict[str, Any] | None  # the bit generator's state (None before the first reset)
 
 
 class ReasonEnv(gym.Env):
@@ -320,14 +329,14 @@ class ReasonEnv(gym.Env):
         return ""
 
     # -- search support -------------------------------------------------------------------------
-    def get_state(self) -> dict[str, Any]:
+    def get_state(self) -> EnvSnapshot:
         """A deep, plain-data snapshot of the episode: ``{"status", "data", "rng"}`` (the base
         bookkeeping, the family's part, the RNG state); see ``set_state``."""
         status = getattr(self, "_status", None) or EpisodeStatus()
         rng = self._rng_state() if self._np_random is not None else None
-        return {"status": asdict(status), "data": self._snapshot(), "rng": rng}
+        return EnvSnapshot(status=asdict(status), data=self._snapshot(), rng=rng)
 
-    def set_state(self, state: dict[str, Any]) -> None:
+    def set_state(self, state: EnvSnapshot) -> None:
         """Restore a snapshot taken by ``get_state`` (the snapshot is not aliased)."""
         if not isinstance(state, dict) or set(state) != {"status", "data", "rng"}:
             raise TypeError(
