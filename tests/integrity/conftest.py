@@ -7,56 +7,14 @@ provides the engine, the image and bubblewrap.
 
 from __future__ import annotations
 
-import os
-import shutil
-from functools import cache
+import sys
+from pathlib import Path
 
 import pytest
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-IMAGE = "reasongym-sandbox:py3"
-
-
-def unavailable(reason: str) -> None:
-    """Skip here, fail in CI."""
-    if IN_CI:
-        pytest.fail(
-            f"{reason} (CI=true: this must work in CI; see scripts/setup_docker.sh)", pytrace=False
-        )
-    pytest.skip(reason)
-
-
-@cache
-def docker_problem() -> str | None:
-    try:
-        import docker
-    except ImportError:
-        return "the docker SDK is not installed (pip install 'reasongym[docker]')"
-    try:
-        client = docker.from_env(timeout=10)
-        client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure is the reason
-        return f"no Docker engine answers ({exc}); run scripts/setup_docker.sh"
-    try:
-        client.images.get(IMAGE)
-    except docker.errors.ImageNotFound:
-        return f"image {IMAGE} is missing; run `reasongym sandbox build --offline`"
-    finally:
-        client.close()
-    return None
-
-
-@cache
-def bwrap_problem() -> str | None:
-    if shutil.which("bwrap") is None:
-        return "bubblewrap is not installed (apt install bubblewrap)"
-    from reasongym.sandboxes import ProcessSandbox
-
-    try:
-        ProcessSandbox(use_bwrap=True)
-    except Exception as exc:  # noqa: BLE001
-        return str(exc)
-    return None
+# The availability probes and the skip-here/fail-in-CI rule are the sandbox suite's own.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sandboxes"))
+from sandbox_helpers import IMAGE, bwrap_problem, docker_problem, unavailable  # noqa: E402
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
