@@ -69,11 +69,9 @@ def reasongym_verifier() -> tuple[Callable[[str, str], bool], Callable[[], Count
 
 
 def _clear_caches() -> None:
-    from reasongym.envs.verifiers import math as math_module
+    from reasongym.envs.verifiers.math import clear_caches
 
-    math_module._analyse.cache_clear()
-    math_module._gold_answer.cache_clear()
-    math_module._SYMPY_CACHE.clear()
+    clear_caches()
 
 
 def math_verify_verifier() -> Callable[[str, str], bool]:

@@ -86,7 +86,7 @@ from reasongym.envs.verifiers.math_normalize import normalize_answer
 from reasongym.envs.verifiers.math_numeric import CompareContext
 from reasongym.envs.verifiers.math_sympy import SympyTimeout, sympy_equal
 
-__all__ = ["verify_math", "extract_answer"]
+__all__ = ["verify_math", "extract_answer", "clear_caches"]
 
 _DECIMAL_COMMA_RE = re.compile(r"^-?\d+,\d+$")  # thousands were removed by normalisation
 _CACHE_SIZE = 8_192
@@ -105,6 +105,13 @@ def _analyse(answer: str) -> tuple[str, Answer]:
 @lru_cache(maxsize=_CACHE_SIZE)
 def _gold_answer(gold: str) -> str:
     return extract_gold(gold)
+
+
+def clear_caches() -> None:
+    """Forget every parsed answer and slow-path result (for cold-start measurements)."""
+    _analyse.cache_clear()
+    _gold_answer.cache_clear()
+    _SYMPY_CACHE.clear()
 
 
 def _verdict(correct: bool, method: str, extracted: str | None, gold: str, **extra: Any) -> Verdict:
