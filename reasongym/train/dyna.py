@@ -308,49 +308,58 @@ def plot_dyna_curve(iterations: list[dict[str, Any]], path: Path, title: str = "
 
 # -- command line -----------------------------------------------------------------------------
 def add_dyna_parser(train_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the ``dyna`` parser to the subparsers of a ``train`` command."""
+    """Add the ``dyna`` parser to the subparsers of a ``train`` command (options not given keep
+    the ``--config`` YAML's value, else :class:`DynaConfig`'s default)."""
     p = train_subparsers.add_parser(
         "dyna",
         help="Dyna: PPO trained inside a world model refitted on real steps",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        argument_default=argparse.SUPPRESS,
     )
     from reasongym.train.sb3 import add_env_arguments
 
     add_env_arguments(p)
-    p.add_argument("--out", type=Path, default=Path("runs/dyna"), help="run folder")
-    p.add_argument("--initial-steps", type=int, default=256, help="random real steps first")
-    p.add_argument("--steps-per-iter", type=int, default=128, help="real steps per iteration")
-    p.add_argument("--model-steps", type=int, default=8192, help="PPO steps in the model per iter")
-    p.add_argument("--max-real-steps", type=int, default=20_000)
-    p.add_argument("--max-iterations", type=int, default=40)
-    p.add_argument("--eval-episodes", type=int, default=50)
-    p.add_argument("--target-success", type=float, default=0.9, help="stop at this success")
+    p.add_argument("--out", type=Path, help="run folder (default runs/dyna)")
+    p.add_argument("--initial-steps", type=int, help="random real steps first (default 256)")
+    p.add_argument("--steps-per-iter", type=int, help="real steps per iteration (default 128)")
+    p.add_argument(
+        "--model-steps", type=int, help="PPO steps in the model per iteration (default 8192)"
+    )
+    p.add_argument("--max-real-steps", type=int, help="default 20000")
+    p.add_argument("--max-iterations", type=int, help="default 40")
+    p.add_argument("--eval-episodes", type=int, help="default 50")
+    p.add_argument("--target-success", type=float, help="stop at this success (default 0.9)")
     p.add_argument("--model", metavar="JSON", help="GridModelConfig fields, e.g. '{\"epochs\": 5}'")
     p.add_argument("--quiet", action="store_true", help="no per-iteration lines")
-    p.set_defaults(func=_cmd_dyna)
+    p.set_defaults(func=_cmd_dyna, trainer="dyna")
     return p
 
 
+DYNA_FLAGS = {
+    "out": "out",
+    "initial_steps": "initial_steps",
+    "steps_per_iter": "steps_per_iter",
+    "model_steps": "model_steps_per_iter",
+    "max_real_steps": "max_real_steps",
+    "max_iterations": "max_iterations",
+    "eval_episodes": "eval_episodes",
+    "target_success": "target_success",
+}
+
+
 def _cmd_dyna(args: argparse.Namespace) -> int:
-    defaults = DynaConfig.__dataclass_fields__["model"].default_factory()
-    config = DynaConfig(
-        env_id=args.env_id,
-        out=args.out,
-        env_kwargs=json.loads(args.env_kwargs) if args.env_kwargs else {},
-        max_episode_steps=args.max_episode_steps,
-        seed=args.seed,
-        initial_steps=args.initial_steps,
-        steps_per_iter=args.steps_per_iter,
-        model_steps_per_iter=args.model_steps,
-        max_real_steps=args.max_real_steps,
-        max_iterations=args.max_iterations,
-        eval_episodes=args.eval_episodes,
-        target_success=args.target_success,
-        model={**defaults, **(json.loads(args.model) if args.model else {})},
-        hyperparams=json.loads(args.hp) if args.hp else {},
-        progress=not args.quiet,
-    )
+    from reasongym.train.sb3 import ENV_FLAGS, config_from_args
+
+    fixed: dict[str, Any] = {"progress": False} if getattr(args, "quiet", False) else {}
+    if getattr(args, "model", None):
+        try:
+            fields = json.loads(args.model)
+        except json.JSONDecodeError as exc:
+            raise SystemExit(f"train dyna: --model is not JSON: {exc}") from None
+        defaults = DynaConfig.model_fields["model"].default_factory()
+        fixed["model"] = {**defaults, **fields}
+    config = config_from_args(DynaConfig, args, {**ENV_FLAGS, **DYNA_FLAGS}, **fixed)
     result = train_dyna(config)
     print(
         f"Dyna on {config.env_id}: {result.real_steps} real steps, {result.model_steps} model "

@@ -381,12 +381,68 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def add_env_arguments(p: argparse.ArgumentParser) -> None:
-    """The env and algorithm options ``train sb3`` and ``train dyna`` share."""
-    p.add_argument("env_id", help="e.g. reasongym/MazeDiscrete-v0")
+    """The env and algorithm options ``train sb3`` and ``train dyna`` share. Like every
+    option of these two commands they have no argparse default: an option not given keeps the
+    ``--config`` YAML's value, else the config model's default (one source of defaults)."""
+    p.add_argument(
+        "env_id", nargs="?", help="e.g. reasongym/MazeDiscrete-v0 (or env_id in --config)"
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        help="run YAML of the config's fields; options given here override it",
+    )
     p.add_argument("--env-kwargs", metavar="JSON", help="env overrides, e.g. '{\"size\": 5}'")
     p.add_argument("--max-episode-steps", type=int, help="override the time limit")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int)
     p.add_argument("--hp", metavar="JSON", help="PPO/DQN kwargs, e.g. '{\"gamma\": 0.95}'")
+
+
+#: argparse dest -> config field, for the options both commands share (JSON ones decoded).
+ENV_FLAGS = {
+    "env_id": "env_id",
+    "env_kwargs": "env_kwargs",
+    "max_episode_steps": "max_episode_steps",
+    "seed": "seed",
+    "hp": "hyperparams",
+}
+JSON_FLAGS = ("env_kwargs", "hp", "model")
+
+
+def config_from_args(
+    cls: type, args: argparse.Namespace, flags: dict[str, str], **fixed: Any
+) -> Any:
+    """The run config of ``cls``: the ``--config`` YAML (if any), then the options given on
+    the command line (``flags``: dest -> field), then ``fixed``; an invalid result exits
+    with every problem named by key."""
+    from pydantic import ValidationError
+
+    from reasongym.train.run_config import load_config, validation_problems
+
+    command = f"train {args.trainer}"
+    data: dict[str, Any] = {}
+    if getattr(args, "config", None) is not None:
+        data = load_config(cls, args.config).model_dump(mode="json")
+    for dest, name in flags.items():
+        if not hasattr(args, dest) or getattr(args, dest) is None:
+            continue
+        value = getattr(args, dest)
+        if dest in JSON_FLAGS:
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise SystemExit(
+                    f"{command}: --{dest.replace('_', '-')} is not JSON: {exc}"
+                ) from None
+        data[name] = value
+    data.update(fixed)
+    if not data.get("env_id"):
+        raise SystemExit(f"{command}: give an ENV_ID, or a --config YAML with env_id")
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{k or 'config'}: {m}" for k, m in validation_problems(cls, exc))
+        raise SystemExit(f"{command}: {problems}") from None
 
 
 def add_sb3_parser(train_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -396,36 +452,38 @@ def add_sb3_parser(train_subparsers: argparse._SubParsersAction) -> argparse.Arg
         help="Stable-Baselines3 PPO/DQN on a discrete-mode id",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        argument_default=argparse.SUPPRESS,
     )
     add_env_arguments(p)
-    p.add_argument("--algo", choices=["ppo", "dqn"], default="ppo")
-    p.add_argument("--steps", type=int, default=50_000, help="env steps to train (default 50000)")
-    p.add_argument("--out", type=Path, default=Path("runs/sb3"), help="output folder")
-    p.add_argument("--n-envs", type=int, default=4, help="parallel envs for PPO")
-    p.add_argument("--eval-every", type=int, default=0, help="greedy evaluation period (steps)")
-    p.add_argument("--eval-episodes", type=int, default=50, help="episodes per evaluation")
+    p.add_argument("--algo", choices=["ppo", "dqn"], help="default ppo")
+    p.add_argument("--steps", type=int, help="env steps to train (default 50000)")
+    p.add_argument("--out", type=Path, help="output folder (default runs/sb3)")
+    p.add_argument("--n-envs", type=int, help="parallel envs for PPO (default 4)")
+    p.add_argument(
+        "--eval-every", type=int, help="greedy evaluation period in steps (default 0: at the end)"
+    )
+    p.add_argument("--eval-episodes", type=int, help="episodes per evaluation (default 50)")
     p.add_argument("--target-success", type=float, help="stop at this evaluation success rate")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_train_sb3)
+    p.set_defaults(func=_cmd_train_sb3, trainer="sb3")
     return p
 
 
+SB3_FLAGS = {
+    **ENV_FLAGS,
+    "algo": "algo",
+    "steps": "steps",
+    "out": "out",
+    "n_envs": "n_envs",
+    "eval_every": "eval_every",
+    "eval_episodes": "eval_episodes",
+    "target_success": "target_success",
+}
+
+
 def _cmd_train_sb3(args: argparse.Namespace) -> int:
-    config = SB3Config(
-        env_id=args.env_id,
-        algo=args.algo,
-        steps=args.steps,
-        out=args.out,
-        seed=args.seed,
-        n_envs=args.n_envs,
-        env_kwargs=json.loads(args.env_kwargs) if args.env_kwargs else {},
-        max_episode_steps=args.max_episode_steps,
-        eval_every=args.eval_every,
-        eval_episodes=args.eval_episodes,
-        target_success=args.target_success,
-        hyperparams=json.loads(args.hp) if args.hp else {},
-        progress_bar=not args.no_progress,
-    )
+    fixed = {"progress_bar": False} if getattr(args, "no_progress", False) else {}
+    config = config_from_args(SB3Config, args, SB3_FLAGS, **fixed)
     result = train(config)
     print(
         f"{config.algo.upper()} on {config.env_id}: {result.steps} steps, {result.episodes} episodes "

@@ -52,3 +52,45 @@ def test_train_expert_iteration_from_yaml(tmp_path, capsys):
     assert args.func(args) == 0
     assert json.loads((out / "summary.json").read_text())["optimizer_steps"] == 1
     assert "run folder" in capsys.readouterr().out
+
+
+def test_sb3_and_dyna_read_a_run_yaml_like_the_other_trainers(tmp_path, monkeypatch):
+    import pytest
+
+    from reasongym.errors import ConfigError
+    from reasongym.train import dyna, sb3
+
+    seen = []
+
+    def capture(config):
+        seen.append(config)
+        raise _Stop
+
+    monkeypatch.setattr(sb3, "train", capture)
+    monkeypatch.setattr(dyna, "train_dyna", capture)
+    run = tmp_path / "sb3.yaml"
+    run.write_text("env_id: reasongym/MazeDiscrete-v0\nalgo: dqn\nsteps: 1000\nhyperparams: {gamma: 0.9}\n")
+    parser = _parser()
+    with pytest.raises(_Stop):  # flags given override the YAML; the rest keeps it
+        args = parser.parse_args(["train", "sb3", "--config", str(run), "--steps", "64"])
+        args.func(args)
+    config = seen[-1]
+    assert (config.algo, config.steps, config.hyperparams, config.n_envs) == ("dqn", 64, {"gamma": 0.9}, 4)
+    with pytest.raises(_Stop):  # no YAML: the model's defaults, not argparse's
+        args = parser.parse_args(["train", "dyna", "reasongym/MazeDiscrete-v0", "--model", '{"epochs": 2}'])
+        args.func(args)
+    assert seen[-1].model == {"epochs": 2} and seen[-1].initial_steps == 256
+    run.write_text("env_id: reasongym/MazeDiscrete-v0\nlearning_rat: 0.1\n")
+    with pytest.raises(ConfigError, match="learning_rat"):
+        args = parser.parse_args(["train", "sb3", "--config", str(run)])
+        args.func(args)
+    with pytest.raises(SystemExit, match="give an ENV_ID"):
+        args = parser.parse_args(["train", "sb3", "--steps", "5"])
+        args.func(args)
+    with pytest.raises(SystemExit, match="--hp is not JSON"):
+        args = parser.parse_args(["train", "dyna", "reasongym/MazeDiscrete-v0", "--hp", "{"])
+        args.func(args)
+
+
+class _Stop(Exception):
+    """Raised instead of training: the test only looks at the config."""
