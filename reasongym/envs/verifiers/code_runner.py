@@ -39,6 +39,11 @@ Design (the threat: the candidate is adversarial code written by the policy bein
   error) fails every test with a message. Score = passed / total of the task's tests, in
   [0, 1].
 
+What tests can do, so: call ``candidate`` / the entry point with plain-data arguments and
+check the plain data it returns (every HumanEval and CodeProcedural test does). A test that
+needs the candidate's own objects (an instance of a class it defines, a generator, a
+function passed in or returned) cannot pass, by design; such a task needs a different test.
+
 Cost: ``main.py`` is a 12-line loader; the harness (``harness.py``) is compiled once per
 sandbox by the sandbox's own interpreter and shipped as ``harness.bin`` (marshal, tagged with
 the interpreter version; any mismatch falls back to compiling the source), and the stdlib
