@@ -16,10 +16,12 @@ until it is known to be an environment:
 * ``id`` is ASCII in gymnasium's ``namespace/Name-vN`` form; the ``reasongym`` namespace (in
   any letter case) belongs to the files shipped with the package, so a user file can neither
   add to it nor overwrite it;
-* ``entry_point`` must name a :class:`reasongym.envs.base.ReasonEnv` subclass. Naming a module
-  imports it (as ``gym.make`` would): modules of the standard library are refused outright,
-  the rest are imported and the attribute checked before anything is called; ``kwargs`` are
-  always validated by the class's ``Config`` (extra keys are errors);
+* ``entry_point`` must name a :class:`reasongym.envs.base.ReasonEnv` subclass. Modules of
+  the standard library are refused outright; any other module not imported yet is first
+  located and its source read without running it (its parents neither), and it is imported
+  only if that source defines (or imports) the named class at the top level; then the
+  class is checked before anything is called. Naming such a module does import it (as
+  ``gym.make`` would). ``kwargs`` are always validated by the class's ``Config``;
 * every mistake of a file (top-level keys, entry point, kwargs) is reported in one
   :class:`reasongym.ConfigError` naming the file, the key path and the fix; a folder reports
   all its files' errors at once, and registers nothing unless every file is valid.
@@ -27,6 +29,7 @@ until it is known to be an environment:
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import re
@@ -130,6 +133,78 @@ def is_reserved(env_id: str) -> bool:
     return namespace_of(env_id).casefold() == RESERVED_NAMESPACE
 
 
+MAX_MODULE_SOURCE_BYTES = 4 << 20
+
+
+def _find_spec_without_running(module_name: str):
+    """The import spec of ``module_name``, found without executing any module that is not
+    imported yet (``importlib.util.find_spec`` would import the parent packages)."""
+    import importlib.machinery
+
+    parts = module_name.split(".")
+    spec = None
+    for depth in range(1, len(parts) + 1):
+        name = ".".join(parts[:depth])
+        if name in sys.modules:
+            spec = getattr(sys.modules[name], "__spec__", None)
+            continue
+        if depth == 1:
+            spec = importlib.util.find_spec(name)  # a top-level lookup runs no module code
+        else:
+            locations = getattr(spec, "submodule_search_locations", None) if spec else None
+            if not locations:
+                return None
+            spec = importlib.machinery.PathFinder.find_spec(name, list(locations))
+        if spec is None:
+            return None
+    return spec
+
+
+def _defines(tree: ast.Module, attr: str) -> bool:
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == attr:
+            return True
+        if isinstance(node, ast.ImportFrom | ast.Import):
+            if any((alias.asname or alias.name.split(".")[0]) == attr for alias in node.names):
+                return True
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == attr for t in targets):
+                return True
+    return False
+
+
+def _static_check(module_name: str, attr: str) -> str | None:
+    """Before importing a module named by a YAML file, read its source: it must be Python
+    source that defines (or imports) ``attr`` at the top level, so that naming an arbitrary
+    installed module (whose import may do anything) is refused without running it."""
+    try:
+        spec = _find_spec_without_running(module_name)
+    except (ImportError, ValueError) as exc:
+        return f"cannot locate module {module_name!r}: {exc}"
+    if spec is None:
+        return f"no module named {module_name!r} is installed"
+    origin = spec.origin or ""
+    if spec.submodule_search_locations and origin.endswith("__init__.py") is False:
+        return f"{module_name!r} is a namespace package, not a module defining {attr!r}"
+    if not origin.endswith(".py"):
+        return f"{module_name!r} is not Python source ({origin or 'built-in'}); an env class lives in a .py file"
+    try:
+        with open(origin, "rb") as handle:
+            source = handle.read(MAX_MODULE_SOURCE_BYTES + 1)
+        if len(source) > MAX_MODULE_SOURCE_BYTES:
+            return f"{origin} is larger than {MAX_MODULE_SOURCE_BYTES} bytes"
+        tree = ast.parse(source, filename=origin)
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return f"cannot read {origin}: {type(exc).__name__}: {exc}"
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == attr:
+            return f"{attr!r} in {origin} is a function, not an environment class"
+    if not _defines(tree, attr):
+        return f"module {module_name!r} ({origin}) does not define {attr!r}"
+    return None
+
+
 def load_entry_point(entry_point: str) -> type:
     """Import ``'package.module:ClassName'`` and return it if it is a ReasonEnv subclass.
 
@@ -150,12 +225,12 @@ def load_entry_point(entry_point: str) -> type:
             f"{DEFAULT_ENTRY_POINT!r}"
         )
     if module_name not in sys.modules:
-        try:
-            found = importlib.util.find_spec(top) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            raise ValueError(f"cannot import {entry_point!r}: no module named {top!r} is installed")
+        problem = _static_check(module_name, attr)
+        if problem:
+            raise ValueError(
+                f"cannot import {entry_point!r}: {problem} (an entry point names a subclass "
+                "of reasongym.envs.base.ReasonEnv)"
+            )
         try:
             module = importlib.import_module(module_name)
         except Exception as exc:  # a user module may raise anything while importing

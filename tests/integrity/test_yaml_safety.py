@@ -81,6 +81,26 @@ def test_entry_point_that_is_not_a_reasonenv_never_runs(tmp_path, marker_module,
     assert not marker.exists(), marker.read_text()
 
 
+def test_a_module_that_does_not_define_the_class_is_never_imported(tmp_path, monkeypatch):
+    marker = tmp_path / "imported.txt"
+    pkg = tmp_path / "pkgs" / f"rg_side_{uuid.uuid4().hex[:8]}"
+    (pkg / "sub").mkdir(parents=True)
+    # the package, its subpackage and the module all write the marker when imported
+    for init in (pkg / "__init__.py", pkg / "sub" / "__init__.py", pkg / "sub" / "mod.py"):
+        init.write_text(f"open({str(marker)!r}, 'a').write({init.name!r})\nOther = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "pkgs"))
+    for entry in (f"{pkg.name}.sub.mod:Env", f"{pkg.name}.sub.missing:Env", f"{pkg.name}:Env"):
+        path = _write(
+            tmp_path,
+            "side.yaml",
+            f"id: test/Side{_uid()}-v0\ndescription: x\nentry_point: {entry}\n",
+        )
+        with pytest.raises(ConfigError, match="ReasonEnv"):
+            validate_file(path)
+        assert cli_main(["validate", str(path)]) == 1
+    assert not marker.exists(), marker.read_text()
+
+
 @pytest.mark.parametrize(
     "entry_point", ["subprocess:Popen", "os:system", "builtins:eval", "pty:spawn"]
 )

@@ -63,7 +63,7 @@ class InstancesSpec(BaseModel):
         from reasongym.envs.tasks.files import resolve_data_path
 
         value = resolve_data_path(value, info.context)
-        if value.stat().st_size > MAX_FILE_BYTES:
+        if value.stat().st_size > MAX_FILE_BYTES:  # resolve_data_path checked it is a file
             raise ValueError(f"instances file {str(value)!r} is larger than {MAX_FILE_BYTES} bytes")
         return value
 

@@ -57,14 +57,21 @@ def resolve_data_path(
     base = context.get("base_dir")
     if not value.is_absolute() and base is not None:
         value = Path(base) / value
-    resolved = value.resolve()
-    root = context.get("root", base)
-    if root is not None and not resolved.is_relative_to(Path(root).resolve()):
+    try:
+        resolved = value.resolve()
+        root = context.get("root", base)
+        outside = root is not None and not resolved.is_relative_to(Path(root).resolve())
+        exists = resolved.is_file() or (folder_ok and resolved.is_dir())
+    except (OSError, ValueError, RuntimeError) as exc:  # e.g. a name too long, a symlink loop
+        raise ValueError(
+            f"{str(value)[:200]!r} cannot be used as a path: {type(exc).__name__}: {exc}"[:400]
+        ) from None
+    if outside:
         raise ValueError(
             f"{str(value)!r} is outside {str(root)!r}: a YAML file may only read data inside the "
             "folder it is registered from (pass other paths in code, e.g. gym.make(id, task={...}))"
         )
-    if not (resolved.is_file() or (folder_ok and resolved.is_dir())):
+    if not exists:
         what = "file or folder" if folder_ok else "file"
         raise ValueError(
             f"{what} {str(value)!r} does not exist (paths are relative to the YAML file)"
