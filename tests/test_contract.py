@@ -204,3 +204,16 @@ def test_native_action_format_in_every_text_family(env_id):
             break
     # the answer was read and judged (CHAMP's prose golds do not always verify as themselves)
     assert ended and (info["is_success"] or info["verdict"] is not None)
+
+
+def test_a_yaml_time_limit_beside_max_turns_is_refused(tmp_path):
+    path = tmp_path / "Frac-v0.yaml"
+    path.write_text(
+        "id: mine/Frac-v0\ndescription: x\nmax_episode_steps: 6\n"
+        "kwargs: {task: {source: procedural, generator: fractions}, step_cost: 0.1}\n"
+    )
+    with pytest.raises(reasongym.ConfigError) as err:
+        reasongym.register_yaml(path)
+    message = str(err.value)
+    assert "kwargs.max_turns" in message and "per_step" in message  # both, at once
+    assert "mine/Frac-v0" not in reasongym.list_envs()
