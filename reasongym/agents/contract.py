@@ -35,12 +35,9 @@ def stop_strings(env: Any | None) -> tuple[str, ...]:
 
 
 def _grammar_stop_strings() -> tuple[str, ...]:
-    from reasongym.envs import actions
+    from reasongym.envs.actions import STOP_STRINGS
 
-    stops = getattr(actions, "STOP_STRINGS", None)
-    if stops is None:  # before the grammar module exported its stop strings
-        stops = ("</" + "tool>", "</" + "answer>")
-    return tuple(stops)
+    return tuple(STOP_STRINGS)
 
 
 def is_final(env: Any, action: Any) -> bool:
@@ -48,8 +45,7 @@ def is_final(env: Any, action: Any) -> bool:
 
     Never raises: an env whose ``is_final`` fails on a hostile action answers False (the
     action is then executed like any other step, and the env grades it). Envs without
-    ``is_final``: text envs read the action with their own grammar (an answer is final); any
-    other env with ``get_state``/``set_state`` is asked by stepping a snapshot and restoring it.
+    ``is_final`` (envs that are not a ``ReasonEnv``) are asked by stepping a snapshot.
     """
     inner = _inner(env)
     method = getattr(inner, "is_final", None)
@@ -62,20 +58,20 @@ def is_final(env: Any, action: Any) -> bool:
 
 
 def _fallback_is_final(inner: Any, action: Any) -> bool:
-    from reasongym.envs.actions import Answer, parse_action
-
-    if hasattr(inner, "source") and hasattr(inner, "tools"):  # a text env before the contract
-        return isinstance(parse_action(action), Answer)
+    """For envs without ``is_final``: step a snapshot and restore it; an env without
+    snapshots is read with the text grammar (an answer is final)."""
     if not (
         callable(getattr(inner, "get_state", None)) and callable(getattr(inner, "set_state", None))
     ):
+        from reasongym.envs.actions import Answer, parse_action
+
         return isinstance(parse_action(action), Answer)
     snapshot = inner.get_state()
     try:
-        _, _, terminated, _, _ = inner.step(action)
+        _, _, terminated, truncated, _ = inner.step(action)
     finally:
         inner.set_state(snapshot)
-    return bool(terminated)
+    return bool(terminated or truncated)
 
 
 def max_turns(env: Any) -> int | None:
@@ -116,14 +112,7 @@ def openai_tools(env: Any) -> list[dict[str, Any]]:
 
 def num_tasks(env: Any) -> int | None:
     """How many indexed tasks the env has (``env.num_tasks``); None: unbounded or unknown."""
-    inner = _inner(env)
-    value = getattr(inner, "num_tasks", None)
-    if value is None:
-        source = getattr(inner, "source", None)  # a text env before the contract
-        try:
-            value = len(source) if source is not None else None
-        except TypeError:
-            value = None
+    value = getattr(_inner(env), "num_tasks", None)
     return None if value is None else int(value)
 
 
