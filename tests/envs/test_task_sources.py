@@ -571,14 +571,19 @@ def test_a_verifier_that_cannot_grade_the_tasks_is_a_config_error(tmp_path, kwar
     assert phrase in _problems(err), _problems(err)
 
 
-@pytest.mark.parametrize("where", ["../outside.jsonl", "/proc/self/environ", "link.jsonl", "sub/../../outside.jsonl"])
+@pytest.mark.parametrize(
+    "where", ["../outside.jsonl", "/proc/self/environ", "link.jsonl", "sub/../../outside.jsonl"]
+)
 def test_a_yaml_file_reads_no_data_outside_its_folder(tmp_path, where):
     outside = tmp_path / "outside.jsonl"
     outside.write_text(json.dumps({"question": "secret", "answer": "1"}) + "\n")
     folder = tmp_path / "envs"
     (folder / "sub").mkdir(parents=True)
     (folder / "link.jsonl").symlink_to(outside)
-    path = _yaml(folder, f"id: test/Out{_uid()}-v0\ndescription: x\nkwargs: {{task: {{source: jsonl, path: '{where}'}}}}\n")
+    path = _yaml(
+        folder,
+        f"id: test/Out{_uid()}-v0\ndescription: x\nkwargs: {{task: {{source: jsonl, path: '{where}'}}}}\n",
+    )
     with pytest.raises(ConfigError, match="outside"):
         reasongym.register_yaml(folder)
     with pytest.raises(ConfigError, match="outside"):
@@ -613,3 +618,56 @@ def test_example_envs_pickle_with_their_sources(env_id):
     assert first == second
     env.close()
     copy.close()
+
+
+def test_a_curriculum_inside_a_mixture_part_counts_only_its_own_episodes():
+    from reasongym.envs.tasks import build_source
+    from reasongym.envs.tasks.specs import MixtureSpec
+
+    spec = MixtureSpec.model_validate(
+        {
+            "source": "mixture",
+            "parts": [
+                {
+                    "weight": 1,
+                    "name": "cur",
+                    "task": {
+                        "source": "code_procedural",
+                        "curriculum": {"levels": [1, 4], "episodes_per_level": 2},
+                    },
+                },
+                {
+                    "weight": 1,
+                    "name": "plain",
+                    "task": {"source": "procedural", "generator": "arithmetic"},
+                },
+            ],
+        }
+    )
+    source = build_source(spec)
+    rng = np.random.default_rng(0)
+    tasks = {name: None for name in ("cur", "plain")}
+    while None in tasks.values():
+        task = source.sample(rng)
+        tasks[task.meta["source"]] = task
+    assert (
+        "d1" in str(tasks["cur"].meta.get("difficulty", "d1"))
+        or tasks["cur"].meta.get("difficulty") == 1
+    )
+    for _ in range(3):
+        source.end_episode(tasks["plain"], True)  # another part's episodes do not count
+    assert source.info(tasks["cur"])["curriculum"]["level"] == 0
+    for _ in range(2):
+        source.end_episode(tasks["cur"], False)
+    assert source.info(tasks["cur"])["curriculum"] == {
+        "level": 1,
+        "value": 4,
+        "levels": 2,
+        "episodes": 2,
+        "success_rate": None,
+    }
+    state = source.snapshot()
+    fresh = build_source(spec)
+    fresh.restore(state)
+    assert fresh.info(tasks["cur"])["curriculum"]["level"] == 1
+    assert source.info(tasks["plain"]) == {"source": "plain"}
