@@ -217,3 +217,16 @@ def test_a_yaml_time_limit_beside_max_turns_is_refused(tmp_path):
     message = str(err.value)
     assert "kwargs.max_turns" in message and "per_step" in message  # both, at once
     assert "mine/Frac-v0" not in reasongym.list_envs()
+
+
+@pytest.mark.parametrize(
+    ("env_id", "kwargs"),
+    [(i, {"action_format": "native"}) for i in _text_ids() if i not in CODE_IDS]
+    + [("reasongym/Arithmetic-v0", {"answer_mode": "free_text"})],
+)
+def test_variants_keep_the_contract(env_id, kwargs):
+    env = gym.make(env_id, **kwargs)
+    try:
+        check_contract(env, seed=5)
+    finally:
+        env.close()
