@@ -16,6 +16,9 @@ For two programs, ``print(1)`` and a HumanEval check (problem HumanEval/0 from t
     worker reused across runs (its fastest mode that works offline; ``pip install
     'reasongym[bench]'``).
 
+Then CPU per run (container cgroup + this process + dockerd/containerd), which other people's
+load does not inflate the way it inflates latency, and the runs/s it implies on all CPUs.
+
 Then fairness: 8 threads share a pool of 2 for ``--fair-s`` seconds; each thread's run count,
 min/max over threads, and p50/p99 latency (queue included).
 
@@ -153,6 +156,67 @@ def bench_llm_sandbox(code: str, expected: str, runs: int, workers: int) -> dict
             s.close()
 
 
+def container_cpu_s(cid: str) -> float | None:
+    """CPU seconds a container has used (cgroup v1 cpuacct or v2 cpu.stat), None if unknown."""
+    import glob
+
+    for path in glob.glob(f"/sys/fs/cgroup/cpuacct/docker/{cid}*/cpuacct.usage") + glob.glob(
+        f"/sys/fs/cgroup/cpu,cpuacct/docker/{cid}*/cpuacct.usage"
+    ):
+        return int(Path(path).read_text()) / 1e9
+    for path in glob.glob(f"/sys/fs/cgroup/system.slice/docker-{cid}*.scope/cpu.stat"):
+        for row in Path(path).read_text().splitlines():
+            if row.startswith("usage_usec"):
+                return int(row.split()[1]) / 1e6
+    return None
+
+
+def daemons_cpu_s() -> float:
+    """CPU seconds of dockerd, containerd and the shims (they relay every run's bytes)."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() in (
+                    "dockerd",
+                    "containerd",
+                    "containerd-shim",
+                ):
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    total += int(fields[11]) + int(fields[12])
+            except OSError:
+                continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_run(sandbox, code: str, expected: str, runs: int) -> dict | None:
+    """CPU milliseconds one run costs (container + this process + the Docker daemons): a
+    figure that other people's load on the machine does not inflate the way it does latency."""
+    import resource
+
+    (cid,) = sandbox.container_ids
+    one = sandbox_runner(sandbox, code, expected)
+    for _ in range(WARMUP):
+        one()
+    c0, d0 = container_cpu_s(cid), daemons_cpu_s()
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    for _ in range(runs):
+        one()
+    c1, d1 = container_cpu_s(cid), daemons_cpu_s()
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    if c0 is None or c1 is None or sandbox.container_ids != [cid]:
+        return None
+    host = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+    out = {
+        "container_ms": 1000 * (c1 - c0) / runs,
+        "host_ms": 1000 * host / runs,
+        "daemons_ms": 1000 * (d1 - d0) / runs,
+    }
+    out["total_ms"] = sum(out.values())
+    out["max_runs_per_s_on_all_cpus"] = 1000 * (os.cpu_count() or 1) / out["total_ms"]
+    return out
+
+
 def fairness(sandbox_factory: Callable[[], object], code: str, seconds: float) -> dict:
     """FAIR_THREADS threads on one pool of FAIR_POOL for ``seconds``: who got to run."""
     sb = sandbox_factory()
@@ -281,6 +345,15 @@ def main() -> int:
             llm_error = f"{type(exc).__name__}: {exc}"[:2000]
             print(f"llm-sandbox failed: {llm_error}", file=sys.stderr)
 
+    cpu = {}
+    for launch in ("fork", "exec"):
+        with DockerSandbox(image=IMAGE, pool_size=1, limits=limits, launch=launch) as pool:
+            for program, (code, expected) in programs.items():
+                got = cpu_per_run(pool, code, expected, args.runs // 2)
+                if got:
+                    cpu[f"docker {launch}|{program}"] = got
+                    print(f"  cpu docker {launch} {program}: {got}", file=sys.stderr, flush=True)
+
     fair = {}
     for launch in ("fork", "exec"):
         fair[launch] = fairness(
@@ -299,6 +372,20 @@ def main() -> int:
     print(f"floor: `python -S -c pass` p50 {floor['p50_ms']:.2f} ms (same run)")
     print_table(results, programs)
     print_fairness(fair)
+    if cpu:
+        print(
+            "\nCPU per run (ms): container + this process + Docker daemons; not inflated by queueing"
+        )
+        print(
+            "| backend | program | container | host | daemons | total | runs/s if all CPUs did only this |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        for key, c in cpu.items():
+            backend, program = key.split("|")
+            print(
+                f"| {backend} | {program} | {c['container_ms']:.2f} | {c['host_ms']:.2f} | "
+                f"{c['daemons_ms']:.2f} | {c['total_ms']:.2f} | {c['max_runs_per_s_on_all_cpus']:.0f} |"
+            )
     verdicts = targets(results, fair, floor)
     for line in verdicts:
         print(line)
@@ -315,6 +402,7 @@ def main() -> int:
                     "floor_python_S_pass": floor,
                     "results": results,
                     "fairness": fair,
+                    "cpu_per_run": cpu,
                     "targets": verdicts,
                     "llm_sandbox_error": llm_error,
                 },

@@ -16,7 +16,8 @@ Standard library only (it runs on the interpreter the program runs on). ``CONFIG
   files die with the run instead of persisting on the host;
 * ``uid``/``gid``: drop the program to them (the launcher itself stays root when it is, so
   a program running as nobody cannot signal it);
-* ``work``: the work dir's path (bound back at its place inside the private ``/tmp``).
+* ``work``: the work dir's path (bound back at its place inside the private ``/tmp``);
+* ``nproc``: the program's RLIMIT_NPROC, set after the uid switch.
 """
 
 import json
@@ -115,11 +116,15 @@ def _kill_tree(me):
                 pass
 
 
-def _exec_program(python, uid, gid):
+def _exec_program(python, uid, gid, nproc=None):
     if uid is not None and os.getuid() != uid:
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
+    if nproc is not None:  # after the switch: RLIMIT_NPROC counts the new uid's processes
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     os.execv(python, [python, "-E", "-s", "main.py"])
 
 
@@ -145,7 +150,9 @@ def main(argv):
         try:
             os.setsid()
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            _exec_program(python, uid, gid)
+            _exec_program(python, uid, gid, config.get("nproc"))
+        except BaseException as exc:  # noqa: BLE001 - say why, as a shell would
+            os.write(2, f"sandbox launcher: could not start the program: {exc!r}\n".encode())
         finally:
             os._exit(127)
 

@@ -182,6 +182,7 @@ class ProcessSandbox(Sandbox):
                 "python": self.python,
                 "work": str(work),
                 "scratch_mb": limits.disk_mb,
+                "nproc": self._nproc(limits),
             }
             cmd = [self.python, "-E", "-s", "-c", _launcher_source(), json.dumps(config)]
             return self._execute(cmd, str(work), env, given.stdin, limits, marker, [], True)
@@ -215,8 +216,13 @@ class ProcessSandbox(Sandbox):
         cmd += ["--remount-ro", "/", "--chdir", "/work", "--", *tail]
         return cmd
 
-    def _preexec(self, limits: Limits):
-        nproc = limits.pids + _tasks_of(self._uid) + (4 if self._bwrap else 0)
+    def _nproc(self, limits: Limits) -> int:
+        return limits.pids + _tasks_of(self._uid) + (4 if self._bwrap else 0)
+
+    def _preexec(self, limits: Limits, supervised: bool | None):
+        # Supervised runs set RLIMIT_NPROC in the launcher's child after its uid switch: set
+        # before it, the switch to a uid already over the limit would make execve fail.
+        nproc = None if supervised else self._nproc(limits)
         mem = (limits.memory_mb + (16 if self._bwrap else 0)) << 20
         cpu = limits.cpu_time_s
         fsize = limits.disk_mb << 20
@@ -224,7 +230,8 @@ class ProcessSandbox(Sandbox):
         def setup() -> None:  # after setsid and the uid/gid switch; only async-signal-safe calls
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
             resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+            if nproc is not None:
+                resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
@@ -258,7 +265,7 @@ class ProcessSandbox(Sandbox):
                 user=self._uid if drop else None,
                 group=self._gid if drop else None,
                 extra_groups=[] if drop else None,
-                preexec_fn=self._preexec(limits),
+                preexec_fn=self._preexec(limits, supervised),
             )
         except OSError as exc:
             raise SandboxStartError(f"could not start {cmd[0]}: {exc}") from None
