@@ -121,3 +121,17 @@ def test_grpo_trainer_runs_through_environment_factory(tmp_path):
     assert max(seen["rewards"]) > 0  # the env paid for its tool calls ...
     total = sum(h["rewards/CountingEnv/mean"] for h in logged) * 4
     assert total == pytest.approx(sum(seen["rewards"]))  # ... and TRL logged what it paid
+
+
+def test_puzzle_tools_return_images_as_content_blocks():
+    from PIL import Image
+
+    cls = rg.environment_factory("reasongym/Maze-v0", multimodal=True)
+    tools = {n for n, _ in inspect.getmembers(cls, inspect.isfunction)} - {"reset", "get_reward"}
+    assert {t for t in tools if not t.startswith("_")} == {"move"}  # the puzzle's own typed tool
+    env = cls()
+    first = env.reset(seed=0)
+    assert isinstance(first[0]["image"], Image.Image) and first[1]["type"] == "text"
+    reply = env.move(move="up")
+    assert [block["type"] for block in reply] == ["image", "text"]
+    assert isinstance(rg.environment_factory("reasongym/Maze-v0")().reset(seed=0), str)

@@ -21,6 +21,7 @@ import inspect
 import keyword
 from typing import Any
 
+from reasongym.agents import contract as agent_contract
 from reasongym.integrations import contract
 
 _JSON_TYPES = {
@@ -189,6 +190,7 @@ def environment_factory(env_id: str, *, multimodal: bool = False, **env_kwargs: 
     probe = gym.make(env_id, **kwargs)
     try:
         views = contract.tool_views(probe)
+        typed = bool(agent_contract.tools(probe))  # False: an env from before typed tools
     finally:
         probe.close()
     namespace: dict[str, Any] = {"env_id": env_id, "env_kwargs": kwargs, "multimodal": multimodal}
@@ -197,7 +199,7 @@ def environment_factory(env_id: str, *, multimodal: bool = False, **env_kwargs: 
         if view.name in _RESERVED or view.name.startswith("_") or not view.name.isidentifier():
             raise ValueError(f"{env_id}: tool name {view.name!r} cannot be a TRL tool method")
         namespace[view.name] = _tool_method(view)
-    if "submit_answer" not in names:  # an env from before the typed answer tool
+    if not typed and "submit_answer" not in names:  # a text env from before typed tools
         namespace["submit_answer"] = _tool_method(
             contract.ToolView(
                 name="submit_answer",
