@@ -74,7 +74,8 @@ def test_daemonised_child_does_not_outlive_the_run(sandbox):
         "    os.setsid()\n"
         "    if os.fork() == 0:\n"
         "        os.closerange(0, 3)\n"
-        f"        os.execv('/bin/sleep', ['sleep', '{token}'])\n"
+        # an empty environment: no marker variable to find it by
+        f"        os.execve('/bin/sleep', ['sleep', '{token}'], {{}})\n"
         "    os._exit(0)\n"
         "os.wait()\n"
         "print('parent done')\n"
