@@ -330,3 +330,16 @@ def test_a_hedge_is_never_correct(
         right = gold_text
     verdict = verify_math(form.format(right, wrong), gold_text, timeout_s=0.5)
     assert not verdict.correct, (form.format(right, wrong), gold_text, verdict.details)
+
+
+@pytest.mark.parametrize(
+    "pred, correct",
+    [
+        ("\\boxed{17 = 5}", False),
+        ("\\boxed{1 = 2 = 3 = 4 = 5}", False),
+        ("\\boxed{2 + 3 = 5}", True),
+        ("\\boxed{\\sqrt{25} = 5}", True),
+    ],
+)
+def test_a_false_equation_gives_nothing(pred: str, correct: bool) -> None:
+    assert verify_math(pred, "5").correct == correct

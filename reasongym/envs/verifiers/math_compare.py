@@ -43,7 +43,7 @@ from reasongym.envs.verifiers.math_answer import (
     sign_of,
     spliced,
 )
-from reasongym.envs.verifiers.math_expr import Div, Mul, parse_expr
+from reasongym.envs.verifiers.math_expr import Div, Mul, free_symbols, parse_expr
 from reasongym.envs.verifiers.math_labels import tuple_label_parts
 from reasongym.envs.verifiers.math_numeric import (
     CompareContext,
@@ -357,6 +357,11 @@ def _compare_relation(g: Answer, p: Answer, ctx: CompareContext) -> Outcome:
         return False, "equation"
     assert isinstance(p, Relation)
     if all(op == "=" for op in p.ops) and isinstance(g, (Scalar, Seq, Matrix)):
+        if not free_symbols(p.parts[0]):
+            # "2 + 3 = 5" gives 5; "17 = 5" is a false statement and gives nothing.
+            lhs, rhs = Scalar(p.parts[0], ""), Scalar(p.parts[-1], "")
+            if scalars_equal(lhs, rhs)[0] is not True:
+                return False, "equation"
         return compare(g, _rhs_answer(p), ctx)[0], "equation"
     intervals = relation_to_intervals(p)
     g_int = _as_intervals(g)
