@@ -144,6 +144,15 @@ def test_a_hang_fails_one_test_and_the_next_ones_still_count(code_sandbox):
     assert verdict.score == pytest.approx(2 / 3)
 
 
+def test_announced_answers_nobody_took_do_not_block_a_later_live_call(code_sandbox):
+    # t1's second call is announced but never made (the first raises), and its answer is
+    # bigger than a pipe; t2's call is live with arguments bigger than a pipe.
+    task = _task("assert candidate(0) + candidate(1) == 0", "assert candidate([0] * 50000) == 3")
+    code = "def f(x):\n    if x == 0:\n        raise ValueError\n    return 'x' * 100000 if x == 1 else 3"
+    verdict = _verify(code_sandbox, task, code, timeout_s=6, step_timeout_s=2)
+    assert [t["passed"] for t in verdict.details["tests"]] == [False, True], verdict.details
+
+
 def test_modules_planted_on_import_paths_do_not_reach_the_harness(code_sandbox):
     # The test imports a module only after the candidate ran; a planted copy that the harness
     # imported would mark every step passed.

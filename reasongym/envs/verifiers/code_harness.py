@@ -415,7 +415,9 @@ class Worker:
             self.outstanding.add(reply_id)
 
     def _answer(self, want, deadline):
-        """The worker's answer ``want``; answers to other ids still expected are kept."""
+        """The worker's answer ``want``, or None at the end of its stream. Answers to other
+        ids still expected are kept for later; ``want=None`` keeps the next one and returns
+        True."""
         if want in self.buffered:
             msg, size = self.buffered.pop(want)
             self.buffered_bytes -= size
@@ -428,7 +430,7 @@ class Worker:
                 raise ChannelError("a malformed answer")
             if type(msg[1]) is not str:
                 raise ChannelError("a malformed answer")
-            if msg[0] == want:
+            if msg[0] == want and want is not None:
                 self.outstanding.discard(want)
                 return msg
             if msg[0] not in self.outstanding:
@@ -440,6 +442,8 @@ class Worker:
                 raise ChannelError(
                     "more than %d MiB of answers nobody asked for yet" % (MAX_BUFFERED >> 20)
                 )
+            if want is None:
+                return True
 
     def wait_loaded(self, deadline):
         try:
@@ -469,6 +473,10 @@ class Worker:
             if ids:
                 seq = ids.pop(0)
             else:
+                # The worker answers in order, so a live call waits for what was announced
+                # anyway; taking those answers first means neither side blocks on a full pipe.
+                while self.outstanding and self._answer(None, deadline) is not None:
+                    pass
                 self.seq += 1
                 seq = "%x" % self.seq  # ids are strings: the protocol has no JSON numbers
                 send_frame(self.req_fd, [seq, name, args, kwargs], deadline)
