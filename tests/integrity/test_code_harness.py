@@ -153,6 +153,15 @@ def test_announced_answers_nobody_took_do_not_block_a_later_live_call(code_sandb
     assert [t["passed"] for t in verdict.details["tests"]] == [False, True], verdict.details
 
 
+def test_a_report_of_many_long_failures_still_fits_the_output_cap(code_sandbox):
+    tests = [f"assert candidate({i}) == {i}" for i in range(200)]
+    code = "def f(x):\n    if x % 2:\n        raise ValueError('\u00e9' * 5000)\n    return x"
+    verdict = _verify(code_sandbox, _task(*tests), code, timeout_s=10)
+    assert verdict.details["passed"] == 100 and verdict.details["total"] == 200, verdict.details[
+        "error"
+    ]
+
+
 def test_modules_planted_on_import_paths_do_not_reach_the_harness(code_sandbox):
     # The test imports a module only after the candidate ran; a planted copy that the harness
     # imported would mark every step passed.

@@ -45,6 +45,7 @@ MAX_DEPTH = 100  # nesting of one value
 MAX_NODES = 200_000  # containers + scalars in one value
 MAX_TEXT = 300  # characters of a message kept per test
 STDOUT_TAIL = 2000  # characters of the candidate's output kept
+REPORT_BYTES = 60_000  # the report line stays under the sandbox's default 64 KiB output cap
 PR_SET_DUMPABLE, PR_GET_DUMPABLE = 4, 3
 BATCH = "#batch"  # a request that carries many calls; the worker answers each in turn
 MAX_PLAN = 1000  # calls announced ahead in one batch
@@ -865,12 +866,19 @@ def harness_main():
         error = _run(spec, first, out_fd, own_source, started, results)
     for name in names[len(results) :]:
         results.append({"name": name, "passed": False, "error": error or "not run"})
-    budget = max(60, 40000 // max(1, len(names)))
-    for r in results:
-        if r["error"] is not None:
-            r["error"] = r["error"][:budget]
     report = {"error": error, "results": results, "stdout": _tail(out_fd)}
-    line = "\n" + spec["nonce"] + json.dumps(report, ensure_ascii=True) + "\n"
+    budget = max(60, 40000 // max(1, len(names)))
+    while True:  # the report must fit the sandbox's output cap (64 KiB by default)
+        for r in results:
+            if r["error"] is not None:
+                r["error"] = r["error"][:budget]
+        line = "\n" + spec["nonce"] + json.dumps(report, ensure_ascii=True) + "\n"
+        if len(line) <= REPORT_BYTES or budget <= 8:
+            break
+        budget //= 2
+        report["stdout"] = report["stdout"][-budget:]
+        if report["error"] is not None:
+            report["error"] = report["error"][: max(budget, 200)]
     data = line.encode("ascii")
     while data:
         data = data[os.write(1, data) :]
