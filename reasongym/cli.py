@@ -34,11 +34,38 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate_data_file(path: Path) -> int:
+    """Check one data file's rows; print the outcome; return 1 if it has problems."""
+    from reasongym.envs.tasks.file_sources import check_data_file
+
+    try:
+        kind, good, errors = check_data_file(path)
+    except ValueError as exc:
+        print(f"FAIL {path}: {exc}", file=sys.stderr)
+        return 1
+    if errors:
+        lines = [f"FAIL {path}: {len(errors)} bad row(s)"]
+        lines += [f"  {e.where}: {e.message}" for e in errors[:50]]
+        if len(errors) > 50:
+            lines.append(f"  ... and {len(errors) - 50} more")
+        print("\n".join(lines), file=sys.stderr)
+        return 1
+    if not good:
+        print(f"FAIL {path}: holds no rows", file=sys.stderr)
+        return 1
+    print(f"ok   {path}: {good} {kind}")
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from reasongym.envs.tasks.file_sources import DATA_SUFFIXES
     from reasongym.registration import check_files
 
-    checked = check_files(args.paths)
+    data = [p for p in args.paths if Path(p).suffix.lower() in DATA_SUFFIXES and Path(p).is_file()]
     failures = canonical_failures = 0
+    for path in data:  # a data file on its own: every row checked, each bad one named
+        failures += _validate_data_file(Path(path))
+    checked = check_files([p for p in args.paths if p not in data])
     for item in checked:
         if item.error is not None:
             failures += 1
@@ -52,7 +79,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             canonical_failures += bool(report.failed)
             if report.checked or report.failed:
                 print(report.text(), flush=True)
-    summary = f"{len(checked) - failures} valid, {failures} invalid"
+    summary = f"{len(checked) + len(data) - failures} valid, {failures} invalid"
     if getattr(args, "run_canonical", False):
         summary += f"; {canonical_failures} file(s) with failing canonical solutions"
     print(summary)

@@ -199,3 +199,18 @@ def test_builtin_files_validate_deeply():
     for file in yaml_files(builtin_config_dir()):
         spec, kwargs = validate_file(file)
         assert gym.spec(spec.id).kwargs == kwargs, f"{file}: normalising its kwargs changes them"
+
+
+def test_validate_checks_a_data_file_on_its_own(tmp_path, capsys):
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"question": "q", "answer": "1"}\n')
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "q"}\nnot json\n{"question": "q", "answer": 2}\n')
+    code = tmp_path / "code.jsonl"
+    code.write_text('{"id": "a", "prompt": "p", "entry_point": "f", "tests": ["assert f("]}\n')
+    assert cli_main(["validate", str(good)]) == 0
+    assert "1 question/answer rows" in capsys.readouterr().out
+    assert cli_main(["validate", str(bad), str(code)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:1:" in err and f"{bad}:2:" in err and f"{bad}:3:" not in err
+    assert f"{code}:1:" in err and "not valid Python" in err

@@ -137,3 +137,22 @@ def load_code(
         return tuple(tasks), tuple(errors)
 
     return _cached(_key("code", path, fmt, fields, split, instructions), build)
+
+
+DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet")
+
+
+def check_data_file(path: Path) -> tuple[str, int, list[RowError]]:
+    """Check a data file on its own (``reasongym validate rows.jsonl``): code rows when any
+    row has ``tests`` / ``io_tests``, else question/answer rows.
+
+    Returns:
+        ``(kind, number of good rows, row errors)``.
+
+    Raises:
+        ValueError: the file as a whole cannot be read.
+    """
+    rows, _ = read_rows(path)
+    code = any(isinstance(r, dict) and ("tests" in r or "io_tests" in r) for _, r in rows)
+    tasks, errors = (load_code if code else load_qa)(path)
+    return ("code problems" if code else "question/answer rows"), len(tasks), list(errors)
