@@ -12,7 +12,7 @@ from typing import Any
 
 # Modules that add subcommands through ``add_subcommands(subparsers)``; imported lazily
 # and skipped if absent so a partial install still has a working CLI.
-SUBCOMMAND_MODULES = ["reasongym.sandboxes.cli", "reasongym.train.cli", "reasongym.world_models.cli", "reasongym.integrations.openenv.cli"]
+SUBCOMMAND_MODULES = ["reasongym.demo", "reasongym.sandboxes.cli", "reasongym.train.cli", "reasongym.world_models.cli", "reasongym.integrations.openenv.cli"]
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

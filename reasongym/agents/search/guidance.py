@@ -182,13 +182,16 @@ class SelfEvaluation(Guidance):
 def answer_text(action: Any) -> str | None:
     """What a final action answers, for comparing answers across branches: the content of an
     ``<answer>``/``\\boxed{}`` when the action has one, else the whole action (a puzzle move,
-    an ARC grid), stripped. None for a non-string action."""
+    an ARC grid), stripped; a prose conclusion ("so the answer is 12") counts as its answer
+    (envs with ``answer_mode: free_text`` grade it). None for a non-string action."""
     if not isinstance(action, str):
         return None
-    from reasongym.envs.actions import Answer, parse_action
+    from reasongym.envs.actions import Answer, free_text_answer, parse_action
 
     parsed = parse_action(action)
-    return parsed.text if isinstance(parsed, Answer) else action.strip()
+    if isinstance(parsed, Answer):
+        return parsed.text
+    return free_text_answer(action) or action.strip()
 
 
 def normalize_answer(text: str) -> str:

@@ -47,6 +47,9 @@ class PuzzleConfig(EnvConfig):
     """Options shared by every grid puzzle (each puzzle adds its difficulty knobs)."""
 
     renamed = COMMON_RENAMES
+    #: The easiest setting of this puzzle's difficulty knobs (where an RL agent with default
+    #: hyper-parameters learns; see bench/baselines.py): the first rung of a curriculum.
+    easiest: ClassVar[dict[str, Any]] = {}
 
     observation_mode: ObservationMode = Field(
         "multimodal",

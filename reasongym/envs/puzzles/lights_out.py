@@ -30,7 +30,7 @@ one-hot, discrete).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -41,6 +41,7 @@ from reasongym.envs.puzzles.render import framed
 
 
 class LightsOutConfig(PuzzleConfig):
+    easiest: ClassVar[dict[str, Any]] = {"presses": 1}
     size: int = Field(5, ge=2, le=10, description="board side")
     presses: int = Field(6, ge=1, description="random distinct presses that make the instance")
 

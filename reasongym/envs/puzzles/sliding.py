@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -45,6 +45,7 @@ ILLEGAL = 4  # internal move for "move N" with tile N not next to the gap
 
 
 class SlidingPuzzleConfig(PuzzleConfig):
+    easiest: ClassVar[dict[str, Any]] = {"scramble": 1}
     size: int = Field(3, ge=2, le=5, description="board side: 3 = 8-puzzle, 4 = 15-puzzle")
     scramble: int = Field(20, ge=1, le=500, description="random moves away from solved")
     solver_budget: int = Field(

@@ -34,7 +34,7 @@ When every box is on a goal. A box pushed into a dead end does not end the episo
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -48,6 +48,7 @@ _ASCII = "-#.$*@+"
 
 
 class SokobanConfig(PuzzleConfig):
+    easiest: ClassVar[dict[str, Any]] = {"boxes": 1, "depth": 1}
     size: int = Field(7, ge=5, le=12, description="grid side, border walls included")
     boxes: int = Field(2, ge=1, le=4, description="number of boxes (and goals)")
     depth: int = Field(
