@@ -73,6 +73,7 @@ def test_dataset_and_single_turn_reward_function():
     assert multi[0]["environment"] == "math" and multi[0]["prompt"][-1]["content"] == ""
 
 
+@pytest.mark.slow
 def test_grpo_trainer_runs_through_environment_factory(tmp_path):
     from trl import GRPOConfig, GRPOTrainer
 

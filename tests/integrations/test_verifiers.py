@@ -44,6 +44,7 @@ def test_taskset_loads_through_verifiers_own_loader():
     assert environment_class("reasongym-env").__name__ == "ReasonGymEnv"
 
 
+@pytest.mark.slow
 def test_vf_eval_rewards_match_reasongym_run(tmp_path):
     exe = _vf_eval()
     with serve_in_thread(CalculatorThenAnswer(), model_name="scripted") as server:
