@@ -195,3 +195,13 @@ def test_a_run_whose_leftovers_cannot_be_wiped_is_never_followed_on_that_contain
         r = sb.run("import os\nprint(sorted(os.listdir('.')))")
         assert r.ok and r.stdout == "['main.py']\n", r
         assert before not in sb.container_ids
+
+
+def test_a_run_leaving_a_flood_of_files_does_not_cost_the_next_run_its_time():
+    with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS) as sb:
+        (before,) = sb.container_ids
+        flood = "import os\nfor i in range(30000):\n    open(f'/tmp/f{i}', 'w').close()\nprint('flooded')"
+        r = sb.run(flood, limits=Limits(timeout_s=30))
+        assert r.ok and r.stdout == "flooded\n", r
+        assert sb.run("print('next')").stdout == "next\n"
+        assert before not in sb.container_ids  # replaced, not wiped on the next run's time
