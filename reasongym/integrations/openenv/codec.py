@@ -133,6 +133,6 @@ def payload(obs: Any, reward: float | None, terminated: bool, truncated: bool, i
     fields["truncated"] = bool(truncated)
     return {
         "observation": fields,
-        "reward": None if reward is None else float(reward),
+        "reward": None if reward is None or not math.isfinite(float(reward)) else float(reward),
         "done": bool(terminated or truncated),
     }
