@@ -900,12 +900,12 @@ def _run(spec, first, out_fd, own_source, started, results):
                 continue
             _run_code(text, "prompt", ns, clock, step_s)
             break
+    plan = plan_calls(spec["steps"], entry) if entry else []  # while the worker loads
     load_deadline = min(time.monotonic() + step_s, run_deadline)
     error = first.wait_loaded(load_deadline)
     if error is None and entry and entry not in first.names:
         error = "the solution does not define a function named %r" % entry
-    plan = plan_calls(spec["steps"], entry) if error is None and entry else []
-    if plan:
+    if plan and error is None:
         first.announce(plan, load_deadline)
     if error is not None:
         first.kill("done")
