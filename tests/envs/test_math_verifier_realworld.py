@@ -20,6 +20,8 @@ KINDS: dict[str, list[tuple[str, str, bool]]] = {
         ("3,76", "3.75", False),
         ("\\boxed{2, 5}", "2,5", True),  # against a two-item gold it stays a list
         ("\\boxed{3,7}", "3, 7", True),
+        ("Le taux est de 12,5 %.", "0.125", True),
+        ("\\boxed{4{,}5 \\text{ kg}}", "4.5", True),
     ],
     "thousands": [
         ("\\boxed{12,\\! 345,\\! 600}", "12345600", True),

@@ -88,6 +88,8 @@ from reasongym.envs.verifiers.math_sympy import SympyTimeout, sympy_equal
 
 __all__ = ["verify_math", "extract_answer", "clear_caches"]
 
+# The one comma of such an answer as written, with what normalisation dropped (%, units).
+_DECIMAL_MARK_RE = re.compile(r"\{,\}|,")
 _DECIMAL_COMMA_RE = re.compile(r"^-?\d+,\d+$")  # thousands were removed by normalisation
 _CACHE_SIZE = 8_192
 _MAX_ANSWER_CHARS = 10_000  # longer "answers" are garbage; bound the work spent on them
@@ -192,9 +194,9 @@ def _decide(extracted: str, gold_answer: str, deadline: float) -> Verdict:
     # A decimal comma ("3,75") reads as one number when the other side is one number.
     gold_comma, pred_comma = _DECIMAL_COMMA_RE.match(gold_norm), _DECIMAL_COMMA_RE.match(pred_norm)
     if pred_comma and not gold_comma and isinstance(gold_parsed, Scalar):
-        pred_norm, pred_parsed = _analyse(pred_norm.replace(",", "."))
+        pred_norm, pred_parsed = _analyse(_DECIMAL_MARK_RE.sub(".", extracted))
     elif gold_comma and not pred_comma and isinstance(pred_parsed, Scalar):
-        gold_norm, gold_parsed = _analyse(gold_norm.replace(",", "."))
+        gold_norm, gold_parsed = _analyse(_DECIMAL_MARK_RE.sub(".", gold_answer))
     if gold_norm and gold_norm.replace(" ", "") == pred_norm.replace(" ", ""):
         return _verdict(True, "exact", extracted, gold_answer)
     ctx = CompareContext(pred_text=pred_norm, deadline=deadline)

@@ -67,7 +67,7 @@ _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\$])|\n")
 _NUMBER_RE = re.compile(
     r"-?\\[dt]?frac\{[^{}]*\}\{[^{}]*\}"
     r"|-?\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?%?"
-    r"|-?\d+,\d+(?![\d,])%?"  # a decimal comma: "il reste 4,5 kg"
+    r"|-?\d+,\d+(?![\d,])(?:\s?%)?"  # a decimal comma: "il reste 4,5 kg", "12,5 %"
     r"|-?\d+(?:\.\d+)?(?:/\d+)?%?"
     r"|-?\.\d+%?"
 )
