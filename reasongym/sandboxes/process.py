@@ -107,6 +107,10 @@ class ProcessSandbox(Sandbox):
             self.name = "process+bwrap"
         else:
             _warn_once(problem or "use_bwrap=False")
+        # Bare runs as root get private /tmp, /dev/shm and IPC namespaces when this works here.
+        self._private_ns = (
+            self._bwrap is None and os.geteuid() == 0 and _probe_private_ns(self.python, tmp_root)
+        )
         self.tmp_root = tmp_root
         self._closed = False
         self._live: set[subprocess.Popen] = set()
@@ -173,10 +177,10 @@ class ProcessSandbox(Sandbox):
             root = os.geteuid() == 0
             if self._uid != os.geteuid():
                 _chown_tree(stage, self._uid, self._gid)
-            env.update(HOME=str(work), TMPDIR="/tmp" if root else str(tmp))
+            env.update(HOME=str(work), TMPDIR="/tmp" if self._private_ns else str(tmp))
             config = {
                 "supervise": True,
-                "isolate": root,
+                "isolate": self._private_ns,
                 "uid": self._uid if root else None,
                 "gid": self._gid if root else None,
                 "python": self.python,
@@ -538,6 +542,43 @@ def _probe_bwrap(bwrap: str, python: str, uid: int) -> str | None:
             problem = f"bwrap failed: {problem} (are unprivileged user namespaces disabled?)"
         _bwrap_probe[key] = problem
     return _bwrap_probe[key]
+
+
+_private_ns_probe: dict[tuple[str, str | None], bool] = {}
+
+
+def _probe_private_ns(python: str, tmp_root: str | None) -> bool:
+    """True when the launcher can give a bare run its own mount and IPC namespaces (cached)."""
+    key = (python, tmp_root)
+    if key not in _private_ns_probe:
+        stage = Path(tempfile.mkdtemp(prefix="reasongym-probe-", dir=tmp_root))
+        ok = False
+        try:
+            (stage / MAIN_FILE).write_text("import os\nprint(os.readlink('/proc/self/ns/ipc'))\n")
+            config = {"supervise": True, "isolate": True, "python": python, "work": str(stage)}
+            proc = subprocess.run(
+                [python, "-E", "-s", "-c", _launcher_source(), json.dumps(config)],
+                cwd=stage,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            ok = (
+                proc.returncode == 0
+                and not proc.stderr
+                and (proc.stdout.strip() not in ("", os.readlink("/proc/self/ns/ipc")))
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        finally:
+            _rmtree_forcibly(stage)
+        if not ok:
+            log.warning(
+                "ProcessSandbox without bubblewrap: no private mount/IPC namespaces here, so "
+                "/tmp, /dev/shm and SysV/POSIX IPC of a run are shared with the host"
+            )
+        _private_ns_probe[key] = ok
+    return _private_ns_probe[key]
 
 
 def _warn_once(why: str) -> None:
