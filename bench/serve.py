@@ -56,7 +56,7 @@ def start(kind: str, env_id: str, sessions: int) -> tuple[subprocess.Popen, str]
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-c", SERVER, kind, env_id, str(port), str(sessions)])
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # openenv's app imports gradio: slow on a busy machine
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"{url}/health", timeout=1).read()

@@ -229,7 +229,7 @@ def plot(curve: list[float], path: Path) -> None:
     ax.plot(range(1, len(curve) + 1), curve, marker="o", ms=3)
     ax.set_xlabel("GRPO step (TRL)")
     ax.set_ylabel("mean episode reward")
-    ax.set_title(f"{ENV_ID} d1, tool use via environment_factory")
+    ax.set_title(f"{ENV_ID} (d1): TRL GRPO with tool calls", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
