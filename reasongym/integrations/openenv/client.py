@@ -97,7 +97,7 @@ class RemoteEnv(gym.Env):
         if seed is not None:
             data["seed"] = int(seed)
         if options:
-            data["options"] = dict(options)
+            data["options"] = codec.to_jsonable(dict(options))  # numpy ints from vector envs
         reply = self._call({"type": "reset", "data": data})
         obs, _, _, _, info = self._result(reply["data"])
         return obs, info
