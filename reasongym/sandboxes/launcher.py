@@ -11,9 +11,10 @@ Standard library only (it runs on the interpreter the program runs on). ``CONFIG
   group or environment it moves to, is re-parented here when orphaned and killed when the
   program ends (or when the host sends SIGTERM on a timeout); the launcher's exit status is
   the program's;
-* ``isolate``: (as root) first unshare a mount and an IPC namespace with a private tmpfs on
-  ``/tmp`` and ``/dev/shm`` and a private ``/dev/mqueue``: SysV IPC, POSIX queues and scratch
-  files die with the run instead of persisting on the host;
+* ``isolate``: first unshare a mount and an IPC namespace (not root: inside a new user
+  namespace that maps only our own ids) with a private tmpfs on ``/tmp`` and ``/dev/shm`` and
+  a private ``/dev/mqueue``: SysV IPC, POSIX queues and scratch files die with the run
+  instead of persisting on the host;
 * ``uid``/``gid``: drop the program to them (the launcher itself stays root when it is, so
   a program running as nobody cannot signal it);
 * ``work``: the work dir's path (bound back at its place inside the private ``/tmp``);
@@ -27,6 +28,7 @@ import sys
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
 MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -60,8 +62,18 @@ def _isolate(libc, work, scratch_mb):
         if libc.mount(src, target.encode(), fstype, flags, data) != 0:
             raise OSError(ctypes.get_errno(), f"mount {target}: {os.strerror(ctypes.get_errno())}")
 
-    if libc.unshare(CLONE_NEWNS | CLONE_NEWIPC) != 0:
+    uid, gid = os.getuid(), os.getgid()
+    user_ns = CLONE_NEWUSER if uid != 0 else 0  # not root: a user namespace grants the mounts
+    if libc.unshare(CLONE_NEWNS | CLONE_NEWIPC | user_ns) != 0:
         return f"unshare: {os.strerror(ctypes.get_errno())}"
+    if user_ns:  # the same ids inside: files keep their owner, the program keeps no caps
+        for name, text in (
+            ("setgroups", "deny"),
+            ("uid_map", f"{uid} {uid} 1"),
+            ("gid_map", f"{gid} {gid} 1"),
+        ):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
     mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     keep = os.open(work, os.O_RDONLY | os.O_DIRECTORY)  # in the new namespace's tree
     opts = f"size={scratch_mb}m,mode=1777".encode()

@@ -7,9 +7,10 @@ process is root, and a wall-clock timeout.
 Without bubblewrap, a launcher (``launcher.py``) supervises the run: it is the child
 subreaper of everything the program starts, so a process that escapes into a new session,
 double-forks and drops its environment is still re-parented to it and killed when the run
-ends. As root it also gives the run private mount and IPC namespaces (a fresh ``/tmp``,
-``/dev/shm`` and ``/dev/mqueue``; SysV IPC and scratch files die with the run), and stays
-root itself so that the program (``nobody``) cannot signal it.
+ends. Where it can (as root, or as a user with unprivileged user namespaces) it also gives
+the run private mount and IPC namespaces (a fresh ``/tmp``, ``/dev/shm`` and
+``/dev/mqueue``; SysV IPC and scratch files die with the run); as root it stays root itself
+so that the program (``nobody``) cannot signal it.
 
 Where bubblewrap (``bwrap``, Debian's ``bubblewrap``) works, the run goes inside it: new
 user/pid/net/ipc/uts/cgroup namespaces (so only ``lo`` and no way out), read-only system
@@ -107,10 +108,9 @@ class ProcessSandbox(Sandbox):
             self.name = "process+bwrap"
         else:
             _warn_once(problem or "use_bwrap=False")
-        # Bare runs as root get private /tmp, /dev/shm and IPC namespaces when this works here.
-        self._private_ns = (
-            self._bwrap is None and os.geteuid() == 0 and _probe_private_ns(self.python, tmp_root)
-        )
+        # Bare runs get private /tmp, /dev/shm and IPC namespaces when this works here (as
+        # root; as a user, where unprivileged user namespaces are allowed).
+        self._private_ns = self._bwrap is None and _probe_private_ns(self.python, tmp_root)
         self.tmp_root = tmp_root
         self._closed = False
         self._live: set[subprocess.Popen] = set()
