@@ -165,3 +165,53 @@ def test_bubblewrap_failing_to_start_is_the_sandboxes_error_not_exit_1(bwrap_san
     # ... while a program that prints what bwrap would and exits 1 is just that program.
     r = bwrap_sandbox.run("import sys\nsys.stderr.write('bwrap: fake\\n')\nsys.exit(1)")
     assert r.exit_code == 1 and r.stderr == "bwrap: fake\n"
+
+
+AS_A_USER = """
+import os, sys, types
+pkg = types.ModuleType("reasongym")  # just the sandboxes: the rest needs the venv's packages
+pkg.__path__ = [sys.argv[1]]
+sys.modules["reasongym"] = pkg
+from reasongym.sandboxes import ProcessSandbox
+sb = ProcessSandbox(use_bwrap=False, tmp_root=sys.argv[2])
+token = sys.argv[3]
+r = sb.run(
+    "import ctypes, os\\n"
+    f"open('/tmp/{token}', 'w').write('x'); open('/dev/shm/{token}', 'w').write('x')\\n"
+    "ctypes.CDLL(None).shmget(0x5EED, 4096, 0o1600)\\n"
+    "print(os.getuid(), os.readlink('/proc/self/ns/ipc'))"
+)
+print(r.ok, r.stdout.split()[0], r.stdout.split()[1] != os.readlink("/proc/self/ns/ipc"))
+"""
+
+
+def test_bare_backend_as_a_user_keeps_scratch_and_ipc_off_the_host():
+    import shutil
+    import subprocess
+    import tempfile
+
+    import reasongym.sandboxes
+
+    if os.geteuid() != 0 or not shutil.which("setpriv") or not os.path.exists("/usr/bin/python3"):
+        pytest.skip("needs root (to become a plain user with setpriv) and /usr/bin/python3")
+    runs = tempfile.mkdtemp(prefix="reasongym-user-runs-")  # the user must reach it
+    os.chmod(runs, 0o777)
+    token = f"left-{secrets.token_hex(6)}"
+    package = os.path.dirname(os.path.dirname(reasongym.sandboxes.__file__))
+    try:
+        out = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3"]
+            + ["-c", AS_A_USER, package, runs, token],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"PATH": "/usr/bin:/bin", "HOME": runs},
+        )
+    finally:
+        shutil.rmtree(runs, ignore_errors=True)
+    if "no private mount/IPC namespaces" in out.stderr:
+        pytest.skip("unprivileged user namespaces are not allowed here")
+    assert out.returncode == 0 and out.stdout == "True 65534 True\n", out
+    assert not os.path.exists(f"/tmp/{token}") and not os.path.exists(f"/dev/shm/{token}")
+    ipcs = subprocess.run(["ipcs", "-m"], capture_output=True, text=True).stdout
+    assert "0x00005eed" not in ipcs
