@@ -226,8 +226,21 @@ def sympy_equal(gold_latex: str, pred_latex: str, timeout_s: float) -> bool:
 
     def work() -> bool:
         try:
+            _reset_sympy_state()  # whatever an interrupted comparison left behind
             return _sympy_equal(gold_latex, pred_latex)
         except Exception:  # noqa: BLE001 - any parse/compare failure means "not shown equal"
             return False
 
-    return run_bounded(work, timeout_s)
+    try:
+        return run_bounded(work, timeout_s)
+    except SympyTimeout:
+        _reset_sympy_state()  # an alarm may have cut through a `with evaluate(False)` block
+        raise
+
+
+def _reset_sympy_state() -> None:
+    """Restore sympy's global switches to their defaults (evaluate, distribute)."""
+    from sympy.core.parameters import global_parameters
+
+    global_parameters.evaluate = True
+    global_parameters.distribute = True
