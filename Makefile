@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --disable-pip-version-check --progress-bar off
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-EXTRAS ?= test,rl,docker,bench,llm,ray,train,lora,wm,serve,trl,verifiers,data
+EXTRAS ?= test,rl,docker,bench,llm,ray,train,lora,wm,serve,trl,verifiers,data,video
 PYTEST_ARGS ?=
 
 .PHONY: install demo test lint bench docker clean
@@ -21,11 +21,11 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-# SmolLM2-135M (CPU, ~10 tokens/s here) on three Arithmetic problems, at most 2 turns of 96 tokens;
-# the first run converts its GGUF weights once (~40 s) into ~/.cache/reasongym/smollm2.
+# The loop in ~2 minutes on CPU (reasongym/demo.py): SmolLM2-135M on one-digit sums, greedy vs
+# best-of-8 with the verifier vs best-of-8 by majority vote; table, transcript, runs/demo/results.{json,png}.
+# The first run converts SmolLM2's GGUF weights once (~40 s) into ~/.cache/reasongym/smollm2.
 demo: install
-	$(VENV)/bin/reasongym run reasongym/Arithmetic-v0 --agent llm --model smollm2 \
-		--episodes 3 --seed 0 --max-tokens 96 --env-kwargs '{"max_turns": 2}' --json runs/demo.json
+	$(VENV)/bin/reasongym demo --out runs/demo
 
 # Docker tests need an engine and the sandbox image; scripts/setup_docker.sh provides both
 # when it can (root + apt), and the docker tests skip with the reason elsewhere (fail in CI).

@@ -89,12 +89,13 @@ def easiest_kwargs(env_id: str) -> dict[str, Any]:
 
 
 def curriculum_levels(env_id: str, rungs: int = 4) -> list[dict[str, Any]] | None:
-    """Geometric ladder of the easiest knobs up to the id's default values, or None when a knob
-    fixes the observation shape (a curriculum level may not change it)."""
+    """Geometric ladder of the easiest knobs up to the id's default values, or None when every
+    easiest knob is one a curriculum level may not change (``FIXED_KEYS``: ``size`` fixes the
+    observation shape, ``max_turns`` the episode limit); those keep their default values."""
     from reasongym.envs.puzzles.variants import FIXED_KEYS
 
-    easy = easiest_kwargs(env_id)
-    if not easy or any(k in FIXED_KEYS for k in easy):
+    easy = {k: v for k, v in easiest_kwargs(env_id).items() if k not in FIXED_KEYS}
+    if not easy:
         return None
     env = _make(env_id)
     target = {k: getattr(env.unwrapped.config, k) for k in easy}
@@ -171,12 +172,18 @@ def run_job(job: Job, cfg: BenchConfig) -> dict[str, Any]:
     return row
 
 
-def plan(ids: list[str], agents: list[str]) -> list[Job]:
+SETTINGS = ("default", "easiest")
+AGENTS = ("random", "ppo", "dqn", "ppo+curriculum")
+
+
+def plan(ids: list[str], agents: list[str], settings: tuple[str, ...] = SETTINGS) -> list[Job]:
     """Every row of the table, in print order."""
     jobs = []
     for env_id in ids:
         easy = easiest_kwargs(env_id)
         for setting, kwargs in (("default", {}), ("easiest", easy)):
+            if setting not in settings:
+                continue
             for agent in agents:
                 if agent == "ppo+curriculum":
                     levels = curriculum_levels(env_id)
@@ -215,10 +222,35 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _merge(previous: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``previous`` rows with ``new`` ones replacing those of the same id, setting and agent,
+    in table order."""
+    key = lambda r: (r["env_id"], r["setting"], r["agent"])  # noqa: E731
+    merged = {key(r): r for r in previous}
+    merged.update({key(r): r for r in new})
+    return sorted(
+        merged.values(),
+        key=lambda r: (r["env_id"], SETTINGS.index(r["setting"]), AGENTS.index(r["agent"])),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ids", nargs="*", default=None, help="default: every *Discrete-v0 id")
-    parser.add_argument("--agents", default="random,ppo,dqn,ppo+curriculum")
+    parser.add_argument("--agents", default=",".join(AGENTS))
+    parser.add_argument("--settings", default=",".join(SETTINGS))
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="merge these rows into the existing --json (same budget and seeds) instead of replacing it",
+    )
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="run nothing: merge the rows of these result files into --json (same budget and seeds)",
+    )
     parser.add_argument("--budget", type=int, default=BenchConfig.budget)
     parser.add_argument("--eval-every", type=int, default=BenchConfig.eval_every)
     parser.add_argument("--eval-episodes", type=int, default=BenchConfig.eval_episodes)
@@ -234,39 +266,50 @@ def main(argv: list[str] | None = None) -> int:
         final_episodes=args.final_episodes,
         seed=args.seed,
     )
-    jobs = plan(args.ids or discrete_ids(), args.agents.split(","))
+    previous: list[dict[str, Any]] = []
+    commands: list[str] = []
+    minutes = 0.0
+    merging = args.update or bool(args.merge)
+    for source in ([args.json] if merging and args.json.is_file() else []) + list(args.merge):
+        saved = json.loads(source.read_text())
+        if saved["config"] != asdict(cfg):
+            parser.error(f"{source} was made with {saved['config']}, not {asdict(cfg)}")
+        previous = _merge(previous, saved["rows"])
+        made_by = saved.get("commands") or ([saved["command"]] if "command" in saved else [])
+        commands += [c for c in made_by if c not in commands]
+        minutes += float(saved.get("minutes", 0.0))
+    jobs = []
+    if not args.merge:
+        ids = args.ids or discrete_ids()
+        jobs = plan(ids, args.agents.split(","), tuple(args.settings.split(",")))
+        commands.append(
+            "python bench/baselines.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        )
     start = time.perf_counter()
     # the learners first (longest), so the pool's tail is short
     order = sorted(range(len(jobs)), key=lambda i: jobs[i].agent == "random")
     results: dict[int, dict[str, Any]] = {}
-    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {i: pool.submit(run_job, jobs[i], cfg) for i in order}
-        for i in order:
-            results[i] = futures[i].result()
-            r = results[i]
-            print(
-                f"done {r['env_id']} {r['setting']} {r['agent']}: {r['success']:.2f} ({r['seconds']:.0f} s)",
-                flush=True,
-            )
-    rows = [results[i] for i in range(len(jobs))]
-    total = time.perf_counter() - start
-    text = table(rows)
-    command = "python bench/baselines.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    if jobs:
+        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            futures = {i: pool.submit(run_job, jobs[i], cfg) for i in order}
+            for i in order:
+                r = results[i] = futures[i].result()
+                print(
+                    f"done {r['env_id']} {r['setting']} {r['agent']}: "
+                    f"{r['success']:.2f} ({r['seconds']:.0f} s)",
+                    flush=True,
+                )
+    rows = _merge(previous, [results[i] for i in range(len(jobs))])
+    minutes += (time.perf_counter() - start) / 60
+    print(f"\n{table(rows)}\n")
     print(
-        f"\n{text}\n\n{len(rows)} rows in {total / 60:.1f} min; budget {cfg.budget:,} steps; `{command.strip()}`"
+        f"{len(rows)} rows, {minutes:.1f} min of wall time; budget {cfg.budget:,} steps; made by:"
     )
+    for command in commands:
+        print(f"    {command.strip()}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(
-        json.dumps(
-            {
-                "config": asdict(cfg),
-                "command": command.strip(),
-                "minutes": total / 60,
-                "rows": rows,
-            },
-            indent=1,
-        )
-    )
+    data = {"config": asdict(cfg), "commands": commands, "minutes": minutes, "rows": rows}
+    args.json.write_text(json.dumps(data, indent=1))
     print(f"wrote {args.json}")
     return 0
 

@@ -48,7 +48,8 @@ class PuzzleConfig(EnvConfig):
 
     renamed = COMMON_RENAMES
     #: The easiest setting of this puzzle's difficulty knobs (where an RL agent with default
-    #: hyper-parameters learns; see bench/baselines.py): the first rung of a curriculum.
+    #: hyper-parameters learns; see bench/baselines.py). Its keys outside ``FIXED_KEYS`` of
+    #: puzzles/variants.py are the first rung of a curriculum.
     easiest: ClassVar[dict[str, Any]] = {}
 
     observation_mode: ObservationMode = Field(

@@ -41,7 +41,9 @@ from reasongym.envs.puzzles.render import framed
 
 
 class LightsOutConfig(PuzzleConfig):
-    easiest: ClassVar[dict[str, Any]] = {"presses": 1}
+    # one press away, and a short step limit: with 50 turns a random press walks away from the
+    # solution and default PPO never sees a win (bench/baselines.py)
+    easiest: ClassVar[dict[str, Any]] = {"presses": 1, "max_turns": 4}
     size: int = Field(5, ge=2, le=10, description="board side")
     presses: int = Field(6, ge=1, description="random distinct presses that make the instance")
 
