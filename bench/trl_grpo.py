@@ -248,9 +248,10 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     rows = [run_trl(args, out)]
     plot(rows[0]["curve"], out / "trl_learning_curve.png")
+    (out / "results.json").write_text(json.dumps(rows, indent=2))  # kept if the next part dies
     if args.repo_grpo:
         rows.append(run_repo(args, out))
-    (out / "results.json").write_text(json.dumps(rows, indent=2))
+        (out / "results.json").write_text(json.dumps(rows, indent=2))
     trl_row = rows[0]
     print(
         f"\n{'trainer':42s} {'steps':>5s} {'steps/s':>8s} {'pass@1 before':>14s} "
