@@ -35,7 +35,9 @@ without a model, a bare MLP world model, and best-of-N without a pre-filter):
    lock step with the real env on held-out episodes: one-step (from the real state) and
    open-loop k-step exact match of the whole observation (every character of the text and every
    pixel of the image), against the copy baseline (the board predicted unchanged) in the same
-   run.
+   run. Measured 2026-12-01 (``--sections modes``, 14 min on a shared machine): Maze-v0 and
+   SlidingPuzzle-v0, multimodal and text, one-step 1.0000 and k=20 open-loop 1.0000 (about 1,900
+   held-out steps each) vs the copy baseline's 0.26 (maze) and 0.15 (8-puzzle).
 
 Usage:
     python bench/world_models.py [--json OUT] [--out DIR] [--sections fidelity planning dyna outcome modes]
