@@ -1,4 +1,5 @@
-"""Fixtures of the search tests: a real Arithmetic-v0 env whose verifier calls are counted."""
+"""Fixtures of the search tests: a real Arithmetic-v0 env whose verifier calls are counted
+(``play`` lives in ``scripted_lm``: a helper module with a unique name imports reliably)."""
 
 from __future__ import annotations
 
@@ -24,18 +25,6 @@ class CountingEnv:
             return out
 
         inner.step = counted
-
-
-def play(env: gym.Env, agent, seed: int):
-    """One episode as ``reasongym.evaluation.run_episodes`` plays it; returns (success, steps)."""
-    obs, info = env.reset(seed=seed)
-    agent.reset(obs, info)
-    steps, done = 0, False
-    while not done:
-        obs, _, terminated, truncated, info = env.step(agent.act(obs, info))
-        steps += 1
-        done = terminated or truncated
-    return bool(info["is_success"]), steps
 
 
 @pytest.fixture

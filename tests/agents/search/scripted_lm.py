@@ -87,3 +87,15 @@ def tool_output(chat: list[Message]) -> str | None:
     if last["role"] == "user" and last["content"].startswith("Tool output:\n"):
         return last["content"].removeprefix("Tool output:\n")
     return None
+
+
+def play(env, agent, seed: int):
+    """One episode as ``reasongym.evaluation.run_episodes`` plays it; returns (success, steps)."""
+    obs, info = env.reset(seed=seed)
+    agent.reset(obs, info)
+    steps, done = 0, False
+    while not done:
+        obs, _, terminated, truncated, info = env.step(agent.act(obs, info))
+        steps += 1
+        done = terminated or truncated
+    return bool(info["is_success"]), steps

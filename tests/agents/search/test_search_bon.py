@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import play
-from scripted_lm import ScriptedLM, gold, tool_output
+from scripted_lm import ScriptedLM, gold, play, tool_output
 
 from reasongym.agents.models.base import GenerationConfig
 from reasongym.agents.search import BestOfN

@@ -6,8 +6,7 @@ import json
 import math
 
 import pytest
-from conftest import play
-from scripted_lm import ScriptedLM, gold, last_assistant, question, tool_output
+from scripted_lm import ScriptedLM, gold, last_assistant, play, question, tool_output
 
 from reasongym.agents.search import (
     MCTS,

@@ -7,8 +7,7 @@ from collections import deque
 
 import gymnasium as gym
 import pytest
-from conftest import play
-from scripted_lm import ScriptedLM
+from scripted_lm import ScriptedLM, play
 
 import reasongym  # noqa: F401 - registers the ids
 from reasongym.agents.models.base import GenerationConfig

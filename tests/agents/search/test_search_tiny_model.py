@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import play
+from scripted_lm import play
 
 tiny = pytest.importorskip("reasongym.agents.models.tiny")
 torch = pytest.importorskip("torch")

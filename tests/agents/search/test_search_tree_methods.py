@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import play
-from scripted_lm import ScriptedLM, gold, last_assistant, question, tool_output
+from scripted_lm import ScriptedLM, gold, last_assistant, play, question, tool_output
 
 from reasongym.agents.models.base import GenerationConfig
 from reasongym.agents.search import MCTS, BeamSearch, BestOfN, SequentialRevision
