@@ -252,6 +252,23 @@ class WorldModelEnv(ReasonEnv):
         self.reference.close()
 
     # -- ReasonEnv API ----------------------------------------------------------------------
+    def is_final(self, action: Any) -> bool:
+        """Would the model end the episode on ``action`` now (predicted termination, or the
+        step limit)? Asked on a snapshot that is restored; never raises."""
+        if self._state is None:
+            return False
+        if self._state.done:
+            return True
+        saved, steps = self.get_state(), self.model_steps
+        try:
+            _, _, terminated, truncated, _ = self.step(action)
+            return bool(terminated or truncated)
+        except Exception:  # noqa: BLE001 - a policy's action must not crash a search
+            return False
+        finally:
+            self.set_state(saved)
+            self.model_steps = steps
+
     def get_state(self) -> WorldModelState:
         if self._state is None:
             raise RuntimeError("call reset() before get_state()")

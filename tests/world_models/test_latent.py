@@ -86,3 +86,21 @@ def test_wm_collect_on_the_default_multimodal_maze(tmp_path):
     data = TransitionDataset.load(tmp_path)
     assert data.meta.latent and data.obs.shape[1:] == (9, 9) and len(data) == 200
     assert set(np.unique(data.action).tolist()) <= {0, 1, 2, 3}
+
+
+def test_world_model_env_answers_is_final_like_the_env(sliding_model):
+    """Search inside the model asks it which actions end the episode (the env contract)."""
+    real = gym.make(SLIDING_TEXT, scramble=1, observation_mode="text")
+    wm = WorldModelEnv(sliding_model, SLIDING_TEXT, env_kwargs={"scramble": 1, "observation_mode": "text"})
+    real.reset(seed=11)
+    wm.reset(seed=0)
+    wm.set_state(real.unwrapped.get_state())
+    before = wm.get_state()
+    finals = []
+    for move in range(4):
+        action = real.unwrapped.action_of_move(move)
+        finals.append(real.unwrapped.is_final(action))
+        assert wm.is_final(action) == finals[-1]
+    assert any(finals) and not all(finals)  # one move solves a one-move scramble
+    assert np.array_equal(wm.get_state().latent, before.latent) and wm.get_state().steps == before.steps
+    assert wm.is_final({"not": "a move"}) is False
