@@ -65,10 +65,10 @@ class DemoConfig:
     model: str = "smollm2"
     env_id: str = DEMO_ENV
     env_kwargs: dict[str, Any] = field(default_factory=_easy_kwargs)
-    tasks: int = 24
+    tasks: int = 16
     n: int = 8
-    temperature: float = 1.0
-    max_tokens: int = 32
+    temperature: float = 0.7
+    max_tokens: int = 24
     seed: int = 0
     out_dir: Path = Path("runs/demo")
     transcript_task: int | None = None
