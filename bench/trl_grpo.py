@@ -20,6 +20,12 @@ tag grammar through ``TransformersLM``; it cannot drive native tool calls, so it
 the TRL model), pretrained first (a few CPU minutes).
 
     python bench/trl_grpo.py [--steps 30] [--holdout 40] [--out runs/bench-trl] [--repo-grpo]
+
+Measured here (12 steps x 16 rollouts, load average ~16): TRL 0.065 steps/s, ~7 tool calls
+per rollout, train reward 0.30 -> 0.30, held-out pass@1 0.00 -> 0.00, env time 1.3% of each
+step. The from-scratch tiny policy learns nothing in 12 steps (entropy stays ~5.5 nats); the
+``--repo-grpo`` leg did not finish within 40 minutes here (its tiny policy's pretraining on
+the loaded machine), so no side-by-side figures yet.
 """
 
 from __future__ import annotations

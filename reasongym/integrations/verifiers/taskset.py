@@ -158,6 +158,7 @@ class ReasonGymChatHarness(vf.Harness[ReasonGymChatHarnessConfig]):
     async def launch(
         self, ctx, trace, runtime, endpoint, secret, mcp_urls, data, tool_interception_url=None
     ) -> ProgramResult:
+        import httpx
         from openai import AsyncOpenAI
         from verifiers.v1.dialects.chat import message_to_wire
 
@@ -169,7 +170,10 @@ class ReasonGymChatHarness(vf.Harness[ReasonGymChatHarnessConfig]):
             messages.append({"role": "user", "content": prompt})
         elif prompt:
             messages += [message_to_wire(m) for m in prompt]
-        client = AsyncOpenAI(base_url=endpoint, api_key=secret, max_retries=0)
+        # No read timeout (verifiers' own default): a slow local model must not fail the turn;
+        # the rollout's own timeouts bound it.
+        timeout = httpx.Timeout(connect=30.0, read=None, write=None, pool=None)
+        client = AsyncOpenAI(base_url=endpoint, api_key=secret, max_retries=0, timeout=timeout)
         try:
             await client.chat.completions.create(model=ctx.model, messages=messages)
         finally:
