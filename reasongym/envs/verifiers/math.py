@@ -11,7 +11,10 @@ Pipeline (each step in its own module):
 
 1. :mod:`.math_extract` finds the answer in free text (boxed, ``<answer>``, "the answer is",
    bare answers, the last ``=``, the last number); the gold goes through the same, gentler,
-   extraction.
+   extraction, and :mod:`.math_gold` reads a human-written gold into the forms it accepts
+   (``X, or equivalently Y``; ``100 (i.e., all values)``; ``N is the only possible value``;
+   ``C(n, 4)``, ``floor(x)``, ``sum_(i=1)^n``); a statement gold ("The limit does not
+   exist") is matched by normalised text equality with the gold itself.
 2. :mod:`.math_normalize` canonicalises the string (units, degrees, percent, thousands, ...).
 3. :mod:`.math_answer` reads it into a structure (number/expression, set, tuple, interval,
    matrix, equation, label, ratio, choice, text) with the parser of :mod:`.math_expr`;
@@ -59,7 +62,7 @@ tuples, ...) are listed in :mod:`.math_numeric` and :mod:`.math_compare`.
 ``details["method"]`` is one of: ``"exact"`` (same canonical string or text), ``"numeric"``,
 ``"symbolic"`` (expressions with variables), ``"set"``, ``"tuple"``, ``"interval"``,
 ``"matrix"``, ``"equation"``, ``"label"``, ``"ratio"``, ``"choice"``, ``"sympy"`` (slow
-path), ``"timeout"``,
+path), ``"text"`` (a statement gold said back word for word), ``"timeout"``,
 ``"no_answer"`` (nothing extracted), ``"undecided"`` (neither path could decide: incorrect),
 ``"error"`` (an unexpected internal error, reported instead of raised).
 """
@@ -77,11 +80,20 @@ from reasongym.envs.verifiers.math_answer import (
     DeadlineExceeded,
     Scalar,
     Text,
+    Unparsed,
     parse_answer,
 )
 from reasongym.envs.verifiers.math_compare import compare, labelled_parts
 from reasongym.envs.verifiers.math_eval import TooLarge
-from reasongym.envs.verifiers.math_extract import extract_answer, extract_gold, last_boxes
+from reasongym.envs.verifiers.math_extract import (
+    clean_answer,
+    extract_answer,
+    extract_gold,
+    find_last_boxed,
+    last_answer_tag,
+    last_boxes,
+)
+from reasongym.envs.verifiers.math_gold import equivalent_parts, gold_forms, text_key
 from reasongym.envs.verifiers.math_normalize import normalize_answer
 from reasongym.envs.verifiers.math_numeric import CompareContext
 from reasongym.envs.verifiers.math_sympy import SympyTimeout, sympy_equal
@@ -109,10 +121,23 @@ def _gold_answer(gold: str) -> str:
     return extract_gold(gold)
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _gold_forms(gold: str) -> tuple[str, ...]:
+    """The gold's forms (:mod:`.math_gold`), those the fast path reads first: a statement
+    or a form only sympy reads should not spend the time budget before a readable form."""
+    forms = gold_forms(gold, _gold_answer(gold))
+    return tuple(sorted(forms, key=lambda form: _is_statement(_analyse(form)[1])))
+
+
+def _is_statement(parsed: Answer) -> bool:
+    return isinstance(parsed, (Text, Unparsed))
+
+
 def clear_caches() -> None:
     """Forget every parsed answer and slow-path result (for cold-start measurements)."""
     _analyse.cache_clear()
     _gold_answer.cache_clear()
+    _gold_forms.cache_clear()
     _SYMPY_CACHE.clear()
 
 
@@ -147,19 +172,87 @@ def verify_math(prediction: str, gold: str, *, timeout_s: float = 1.0) -> Verdic
     try:
         gold_answer = _gold_answer(gold_text)
         extracted = extract_answer(pred_text)
-        if extracted is None:
-            return _verdict(False, "no_answer", None, gold_answer)
         deadline = start + max(timeout_s, 0.0)
-        verdict = _decide(extracted, gold_answer, deadline)
-        if verdict.correct:
-            return verdict
-        return _multi_part(pred_text, extracted, gold_answer, deadline) or verdict
+        verdict: Verdict | None = None
+        if extracted is not None:
+            verdict = _decide_forms(extracted, _gold_forms(gold_text), deadline)
+            if verdict.correct:
+                return verdict
+            multi = _multi_part(pred_text, extracted, gold_answer, deadline)
+            if multi is not None:
+                return multi
+        if _states_the_gold(pred_text, extracted, gold_text):
+            return _verdict(True, "text", extracted, gold_answer)
+        return verdict or _verdict(False, "no_answer", None, gold_answer)
     except (TooLarge, DeadlineExceeded, SympyTimeout, RecursionError, MemoryError) as exc:
         return _verdict(
             False, "timeout", extracted, gold_answer, reason=str(exc) or type(exc).__name__
         )
     except Exception as exc:  # noqa: BLE001 - a verifier must never crash the env
         return _verdict(False, "error", extracted, gold_answer, reason=repr(exc)[:300])
+
+
+_CONNECTIVE_RE = re.compile(
+    r"^(?:so|thus|therefore|hence|finally|in\s+conclusion|in\s+summary)\b\s*,?\s*", re.I
+)
+_LAST_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n")
+
+
+def _decide_forms(extracted: str, forms: tuple[str, ...], deadline: float) -> Verdict:
+    """The prediction against every form of the gold (:mod:`.math_gold`).
+
+    Each form the prediction offers (``X, or equivalently Y``) must equal one of the gold's
+    forms; a timeout on one form moves on to the next, and a timeout is "not equal".
+    """
+    verdict: Verdict | None = None
+    timed_out: BaseException | None = None
+    for part in equivalent_parts(extracted):
+        part_verdict: Verdict | None = None
+        for form in forms:
+            try:
+                candidate = _decide(part, form, deadline)
+            except (TooLarge, DeadlineExceeded, SympyTimeout, RecursionError) as exc:
+                timed_out = timed_out or exc
+                continue
+            if candidate.correct:
+                part_verdict = candidate
+                break
+            part_verdict = part_verdict or candidate
+        if part_verdict is None or not part_verdict.correct:
+            if timed_out is not None:
+                reason = str(timed_out) or type(timed_out).__name__
+                return _verdict(False, "timeout", extracted, forms[0], reason=reason)
+            return part_verdict or _verdict(False, "undecided", extracted, forms[0])
+        verdict = part_verdict
+    if verdict is None:  # equivalent_parts returns at least one part; never reached
+        return _verdict(False, "undecided", extracted, forms[0])
+    if verdict.details["extracted"] != extracted:
+        return _verdict(True, verdict.details["method"], extracted, forms[0])
+    return verdict
+
+
+def _states_the_gold(pred_text: str, extracted: str | None, gold_text: str) -> bool:
+    """A gold statement ("The limit does not exist") said back word for word.
+
+    Only golds (and gold forms) that read as no value are compared as text, and only with
+    the prediction's answer spans taken whole: its extracted answer, last ``<answer>``, last
+    box, last sentence (a leading "so"/"thus" dropped) or the whole output. Text equality
+    with the gold itself can only accept the gold.
+    """
+    keys = {
+        text_key(form)
+        for form in (gold_text, *_gold_forms(gold_text))
+        if form.strip() and _is_statement(_analyse(form)[1])
+    }
+    keys.discard("")
+    if not keys or not pred_text.strip():
+        return False
+    tail = pred_text[-_MAX_ANSWER_CHARS:]
+    spans = [extracted or "", tail, last_answer_tag(tail) or "", find_last_boxed(tail) or ""]
+    sentences = [p for p in _LAST_SENTENCE_RE.split(tail.strip()) if p.strip()]
+    if sentences:
+        spans.append(_CONNECTIVE_RE.sub("", sentences[-1].strip()))
+    return any(text_key(clean_answer(span)) in keys for span in spans if span.strip())
 
 
 def _multi_part(

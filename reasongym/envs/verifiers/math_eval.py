@@ -429,8 +429,21 @@ def _fact(x: complex) -> complex:
 def _binom(n: complex, k: complex) -> complex:
     if not (_is_real(n) and _is_real(k)):
         raise Undefined("binomial of complex numbers")
-    lg = math.lgamma(n.real + 1) - math.lgamma(k.real + 1) - math.lgamma(n.real - k.real + 1)
-    return complex(math.exp(lg))
+    n_r, k_r = n.real, k.real
+    if _is_integer(k) and 0 <= k_r <= 170:
+        # The falling factorial n (n-1) ... (n-k+1) / k!: a polynomial in n, signed for any n.
+        value = 1.0
+        for i in range(int(k_r)):
+            value *= (n_r - i) / (i + 1)
+        return complex(value)
+    sign = 1.0
+    for x in (n_r + 1, k_r + 1, n_r - k_r + 1):  # the sign of each gamma factor
+        if x <= 0 and x == math.floor(x):
+            raise Undefined("binomial at a pole of the gamma function")
+        if x < 0 and math.floor(-x) % 2 == 0:
+            sign = -sign  # gamma is negative on (-1, 0), (-3, -2), ...
+    lg = math.lgamma(n_r + 1) - math.lgamma(k_r + 1) - math.lgamma(n_r - k_r + 1)
+    return complex(sign * math.exp(lg))
 
 
 def _log(x: Approx, base: Approx) -> Approx:

@@ -547,6 +547,25 @@ def free_symbols(node: Node) -> frozenset[str]:
     return free_symbols(node.arg)
 
 
+_STEP_FUNCTIONS = frozenset({"floor", "ceil", "fact", "binom", "mod", "gcd", "lcm", "round"})
+
+
+def has_step(node: Node) -> bool:
+    """Whether a piecewise-constant function (floor, ceil, factorial, ...) occurs in ``node``:
+    two such expressions can agree at every small sample point and still differ."""
+    if isinstance(node, (Num, Sym, Const)):
+        return False
+    if isinstance(node, Call):
+        return node.name in _STEP_FUNCTIONS or any(has_step(arg) for arg in node.args)
+    if isinstance(node, (Add, Mul)):
+        return any(has_step(arg) for arg in node.args)
+    if isinstance(node, Div):
+        return has_step(node.num) or has_step(node.den)
+    if isinstance(node, Pow):
+        return has_step(node.base) or has_step(node.exp)
+    return has_step(node.arg)
+
+
 def has_decimal(node: Node) -> bool:
     """Whether a decimal literal (an approximation, maybe) occurs in ``node``."""
     if isinstance(node, Num):

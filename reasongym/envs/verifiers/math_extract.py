@@ -173,6 +173,8 @@ def is_bare_answer(text: str) -> bool:
     stripped = text.strip()
     if not stripped or len(stripped) > 300 or "\n" in stripped:
         return False
+    if not re.search(r"\s", stripped) and re.search(r"[\d+\-*/^=()]", stripped):
+        return True  # one token with math in it ("(x+y)(x^2-xy+y^2)") is not a sentence
     outside = _MATH_ENV_RE.sub(" ", stripped)
     outside = _ENV_NAME_RE.sub(" ", outside)
     outside = re.sub(r"\\(?:text|mathrm|textbf|mbox)\s*\{([^{}]*)\}", r" \1 ", outside)
@@ -269,7 +271,7 @@ def _rhs_unless_assignment(content: str) -> str:
     return parts[-1].strip()
 
 
-def _last_answer_tag(text: str) -> str | None:
+def last_answer_tag(text: str) -> str | None:
     """Content of the last ``<answer>...</answer>`` (or of an unclosed last ``<answer>``)."""
     lowered = text.lower()
     close = lowered.rfind("</answer>")
@@ -323,7 +325,7 @@ def _extract(text: str) -> str | None:
             return later
         boxed = clean_answer(boxed)
         return boxed or None
-    tagged = _last_answer_tag(text)
+    tagged = last_answer_tag(text)
     if tagged is not None:
         return extract_answer(tagged) if tagged.strip() else None
     marked = list(_HASH_ANSWER_RE.finditer(text))  # GSM8K style: "#### 18"
@@ -368,7 +370,7 @@ def extract_gold(text: str) -> str:
     if not isinstance(text, str):
         return ""
     stripped = text.strip()[-_MAX_SENTENCE:]
-    if find_last_boxed(stripped) is not None or _last_answer_tag(stripped) is not None:
+    if find_last_boxed(stripped) is not None or last_answer_tag(stripped) is not None:
         return extract_answer(stripped) or stripped
     if is_bare_answer(stripped):
         return clean_answer(stripped)

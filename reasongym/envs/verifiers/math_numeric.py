@@ -42,6 +42,7 @@ from reasongym.envs.verifiers.math_expr import (
     Num,
     free_symbols,
     has_decimal,
+    has_step,
     infinity_sign,
 )
 
@@ -192,20 +193,39 @@ def _functions_equal(g: Node, p: Node, names: list[str]) -> bool | None:
     rel = _LOOSE_REL if has_decimal(g) else _TIGHT_REL
     # Points of size ~1 first; points ten times smaller when those overflow ((x+1)^{1000}).
     for scale in (1.0, 0.1):
-        agreed = 0
-        for env in points_for(names, scale):
-            try:
-                g_val = numeric_value(g, env)
-                p_val = numeric_value(p, env)
-            except Undefined:
-                continue
-            equal = certainly(g_val, p_val, _gold_tol(g_val, rel))
-            if equal is False:
-                return False
-            agreed += equal is True
+        agreed = _agreements(g, p, names, scale, rel)
+        if agreed is None:
+            return False
         if agreed >= _MIN_POINTS:
+            # Step functions are constant on long stretches (\lfloor n/2 \rfloor! is 1 for
+            # 0 <= n < 4): they must also agree at points of size ~10, where they step.
+            if has_step(g) or has_step(p):
+                far = _agreements(g, p, names, _STEP_SCALE, rel)
+                if far is None:
+                    return False
+                if far < 2:
+                    return None
             return True
     return None
+
+
+_STEP_SCALE = 9.7
+
+
+def _agreements(g: Node, p: Node, names: list[str], scale: float, rel: float) -> int | None:
+    """How many sample points certainly agree; None as soon as one certainly disagrees."""
+    agreed = 0
+    for env in points_for(names, scale):
+        try:
+            g_val = numeric_value(g, env)
+            p_val = numeric_value(p, env)
+        except Undefined:
+            continue
+        equal = certainly(g_val, p_val, _gold_tol(g_val, rel))
+        if equal is False:
+            return None
+        agreed += equal is True
+    return agreed
 
 
 def scalars_equal(g: Scalar, p: Scalar) -> Outcome:

@@ -17,6 +17,17 @@ How the time bound works:
    on time, but the worker cannot be killed and runs on in the background until it finishes;
    the guard in step 1 keeps that rare and short. While two such abandoned workers are still
    running, further fallbacks are refused (``method="timeout"``) instead of piling up.
+
+Every timeout resolves to "not equal", also for later comparisons:
+
+- an interrupt can cut through code that updates shared state (sympy's ``evaluate`` switch,
+  its expression cache and the assumptions cached on shared expressions, mpmath's working
+  precision), and an abandoned worker keeps using that state while later comparisons run. So
+  after every timeout that state is rebuilt (:func:`_reset_after_interrupt`; the ANTLR
+  parser's shared DFA is not: its runtime inserts only fully built states, and rebuilding it
+  costs ~0.3 s on the next parse), and a comparison that found "equal" while an abandoned
+  worker was running counts as a timeout: its evidence may come from state the worker was
+  changing underneath it.
 """
 
 from __future__ import annotations
@@ -232,10 +243,32 @@ def sympy_equal(gold_latex: str, pred_latex: str, timeout_s: float) -> bool:
             return False
 
     try:
-        return run_bounded(work, timeout_s)
+        equal = run_bounded(work, timeout_s)
     except SympyTimeout:
-        _reset_sympy_state()  # an alarm may have cut through a `with evaluate(False)` block
+        _reset_after_interrupt()
         raise
+    if equal and _workers_running():
+        raise SympyTimeout("an abandoned sympy worker ran during the comparison")
+    return equal
+
+
+def _workers_running() -> bool:
+    with _abandoned_lock:
+        _abandoned[:] = [t for t in _abandoned if t.is_alive()]
+        return bool(_abandoned)
+
+
+def _reset_after_interrupt() -> None:
+    """Rebuild the shared state an interrupted comparison may have left half updated."""
+    _reset_sympy_state()
+    try:
+        import mpmath
+        from sympy.core.cache import clear_cache
+
+        mpmath.mp.prec = 53  # mpmath's default; workprec() blocks restore it in a finally
+        clear_cache()  # cached expressions carry cached assumptions
+    except ImportError:  # sympy/mpmath not installed: the slow path never ran
+        pass
 
 
 def _reset_sympy_state() -> None:
