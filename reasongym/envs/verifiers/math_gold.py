@@ -93,8 +93,12 @@ def gold_forms(gold: str, extracted: str) -> tuple[str, ...]:
     parts = _equivalent_split(text)
     if len(parts) == 1 or len(_equivalent_split(extracted)) == 1:
         add(extracted)  # "X, or equivalently Y" as a whole is not one of its forms
+        add(_latex_functions(extracted))
     for part in parts:
-        for reading in _readings(part):
+        readings = _readings(part)
+        # A gold of one part is already read by its extraction: only what a rule derived
+        # from it is another form (the raw "\\boxed{5}" or "The answer is $5$." is not).
+        for reading in readings if len(parts) > 1 else readings[1:]:
             add(reading)
             add(_latex_functions(reading))
     return tuple(forms) if forms else (extracted,)
