@@ -93,6 +93,8 @@ def test_gold_forms(gold: str, natural: str, wrong: str) -> None:
         # negated value sentences state no value
         (r"\boxed{2}", "The limit is not equal to 2", False),
         (r"\boxed{3}", "3 is not the only possible value", False),
+        # a value sentence names one value, not the rest of a clause
+        ("5, 20", "The sum, with a margin of 5, is 20", False),
         # C(2, 3) may be a point: not read as a binomial (which would be 0)
         (r"\boxed{0}", "C(2, 3)", False),
         # statements match only word for word

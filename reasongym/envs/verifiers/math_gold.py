@@ -55,6 +55,9 @@ _VALUE_SENTENCE_RES = (
     re.compile(r"\bwith\s+an?\s+[a-z]+\s+of\s+(?P<v>.+)$"),
     re.compile(r"^at\s+(?:least|most)\s+(?P<v>-?\d+(?:\.\d+)?)(?:\s+[a-z][a-z-]*){0,3}$"),
 )
+_CLAUSE_WORD_RE = re.compile(
+    r"\b(?:is|are|was|were|be|if|but|when|for|with|of|the|then|so)\b", re.IGNORECASE
+)
 _FUNCTION_RES = (
     (re.compile(r"(?<![A-Za-z\\])(?:binom|comb)\(([^(),]+),([^(),]+)\)"), r"\\binom{\1}{\2}"),
     (
@@ -182,6 +185,8 @@ def _stated_value(sentence: str) -> str | None:
         if match is None:
             continue
         value = clean_answer(s[match.start("v") : match.end("v")])
+        if _CLAUSE_WORD_RE.search(value):  # "with a margin of 5, is 20": not one value
+            continue
         if value and is_bare_answer(value) and re.search(r"[\d\\(]|^[A-Za-z]$", value):
             return value
     return None
