@@ -18,6 +18,10 @@ A fourth row per id, ``ppo+curriculum``, trains PPO on a ``curriculum:`` (the en
 default agent can use to reach the default difficulty. Ids whose only knob fixes the observation
 shape (Maze's ``size``) have no curriculum row.
 
+Runtime: 34 rows (24 trained); 2026-12-01 on 2 cores shared with other jobs (load average
+15-20) this took 72 minutes, each 20,000-step run 2.5-9 minutes; an idle machine needs a fraction
+of that. ``--ids`` / ``--settings`` / ``--agents`` with ``--update`` re-run part of the table.
+
 Usage:
     python bench/baselines.py [--budget 20000] [--jobs 2] [--json bench/results/baselines.json]
     python bench/baselines.py --ids reasongym/LightsOutDiscrete-v0 --budget 5000   # one id, quick
