@@ -28,7 +28,15 @@ def peer_python(name: str, requirements: list[str]) -> Path:
     if not stamp.exists() or stamp.read_text() != wanted:
         print(f"[bench] installing {' '.join(requirements)} into {root}", file=sys.stderr)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *requirements],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                *requirements,
+            ],
             check=True,
         )
         stamp.write_text(wanted)

@@ -57,7 +57,9 @@ def import_time(python: str, module: str, repeats: int = 5) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tasks", type=int, default=500)
     parser.add_argument("--json", help="write the results as JSON")
     parser.add_argument("--no-peer", action="store_true", help="skip GEM")
@@ -90,23 +92,53 @@ def main() -> None:
         if i % 6 == 0:
             env.reset(options={"task_index": i})
         env.step(f'<tool name="calculator">{i} * 37 + 41 / 3</tool>')
-    rows.append(("reasongym Math-v0", "calculator tool step", len(tasks) / (time.perf_counter() - start), None))
+    rows.append(
+        (
+            "reasongym Math-v0",
+            "calculator tool step",
+            len(tasks) / (time.perf_counter() - start),
+            None,
+        )
+    )
     env.close()
 
     # gymnasium (which reasongym imports, and every user has) as the floor, measured alongside
-    imports = {"gymnasium": import_time(sys.executable, "gymnasium"), "reasongym": import_time(sys.executable, "reasongym")}
+    imports = {
+        "gymnasium": import_time(sys.executable, "gymnasium"),
+        "reasongym": import_time(sys.executable, "reasongym"),
+    }
     if not args.no_peer:
         gem_py = peer_python("gem", ["gem-llm==0.1.0", "datasets", "pylatexenc"])
         gem = run_peer(
             gem_py,
             GEM_SCRIPT,
-            {"questions": [t.question for t in tasks], "answers": [t.answer for t in tasks], "actions": actions},
+            {
+                "questions": [t.question for t in tasks],
+                "answers": [t.answer for t in tasks],
+                "actions": actions,
+            },
         )
-        rows.append(("GEM MathEnv (default, mp grader)", "answer step", gem["mp"]["steps_per_s"], gem["mp"]["correct"]))
-        rows.append(("GEM MathEnv (in-process grader)", "answer step", gem["local"]["steps_per_s"], gem["local"]["correct"]))
+        rows.append(
+            (
+                "GEM MathEnv (default, mp grader)",
+                "answer step",
+                gem["mp"]["steps_per_s"],
+                gem["mp"]["correct"],
+            )
+        )
+        rows.append(
+            (
+                "GEM MathEnv (in-process grader)",
+                "answer step",
+                gem["local"]["steps_per_s"],
+                gem["local"]["correct"],
+            )
+        )
         imports["gem"] = import_time(str(gem_py), "gem")
 
-    print(f"\nEnv step throughput, {len(tasks)} Math-v0 problems (half the answers correct: {len(tasks) // 2 + len(tasks) % 2})")
+    print(
+        f"\nEnv step throughput, {len(tasks)} Math-v0 problems (half the answers correct: {len(tasks) // 2 + len(tasks) % 2})"
+    )
     print(f"{'env':<36} {'step':<22} {'steps/s':>10} {'judged correct':>15}")
     for name, kind, rate, ok in rows:
         print(f"{name:<36} {kind:<22} {rate:>10,.0f} {'' if ok is None else ok:>15}")
@@ -118,7 +150,16 @@ def main() -> None:
         print(f"  import {module:<10} {seconds * 1000:7.0f} ms")
     if args.json:
         Path(args.json).write_text(
-            json.dumps({"rows": [dict(zip(("env", "step", "steps_per_s", "correct"), r, strict=True)) for r in rows], "import_s": imports}, indent=2)
+            json.dumps(
+                {
+                    "rows": [
+                        dict(zip(("env", "step", "steps_per_s", "correct"), r, strict=True))
+                        for r in rows
+                    ],
+                    "import_s": imports,
+                },
+                indent=2,
+            )
         )
 
 

@@ -178,7 +178,12 @@ def _lockstep(env_id: str, kwargs: dict[str, Any], model: Any, episodes: int, ks
     real.close()
     wm.close()
     rollout = {str(k): rollout_ok[k] / rollout_n[k] if rollout_n[k] else None for k in ks}
-    return {"one_step": one / steps, "copy_baseline": copy_ok / steps, "steps": steps, "rollout": rollout}
+    return {
+        "one_step": one / steps,
+        "copy_baseline": copy_ok / steps,
+        "steps": steps,
+        "rollout": rollout,
+    }
 
 
 def bench_modes(out: Path, quick: bool) -> dict[str, Any]:
@@ -198,11 +203,17 @@ def bench_modes(out: Path, quick: bool) -> dict[str, Any]:
         train, val = data.split(0.1, seed=0)
         model = GridDynamicsModel.for_dataset(data, GridModelConfig(epochs=4 if quick else 20))
         fit = model.fit(train, val)
-        log(f"{name} latent: {meta.transitions} boards from the multimodal env, fit {fit['seconds']:.0f}s")
+        log(
+            f"{name} latent: {meta.transitions} boards from the multimodal env, fit {fit['seconds']:.0f}s"
+        )
         per_mode = {}
         for mode in ("multimodal", "text"):
-            per_mode[mode] = _lockstep(env_id, {**kw, "observation_mode": mode}, model, episodes, (1, 5, 20))
-            log(f"{name} {mode}: one-step {per_mode[mode]['one_step']:.4f} (copy {per_mode[mode]['copy_baseline']:.4f})")
+            per_mode[mode] = _lockstep(
+                env_id, {**kw, "observation_mode": mode}, model, episodes, (1, 5, 20)
+            )
+            log(
+                f"{name} {mode}: one-step {per_mode[mode]['one_step']:.4f} (copy {per_mode[mode]['copy_baseline']:.4f})"
+            )
         results[env_id] = {
             "collect_s": time.perf_counter() - t0 - fit["seconds"],
             "transitions": meta.transitions,

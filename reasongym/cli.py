@@ -12,7 +12,13 @@ from typing import Any
 
 # Modules that add subcommands through ``add_subcommands(subparsers)``; imported lazily
 # and skipped if absent so a partial install still has a working CLI.
-SUBCOMMAND_MODULES = ["reasongym.demo", "reasongym.sandboxes.cli", "reasongym.train.cli", "reasongym.world_models.cli", "reasongym.integrations.openenv.cli"]
+SUBCOMMAND_MODULES = [
+    "reasongym.demo",
+    "reasongym.sandboxes.cli",
+    "reasongym.train.cli",
+    "reasongym.world_models.cli",
+    "reasongym.integrations.openenv.cli",
+]
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -265,7 +271,9 @@ def _print_summary(summary) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{summary.env_id}: {summary.agent} agent, {summary.episodes} episodes (seed {summary.seed})")
+    table = Table(
+        title=f"{summary.env_id}: {summary.agent} agent, {summary.episodes} episodes (seed {summary.seed})"
+    )
     for column in ("success rate", "mean reward", "mean turns", "env steps", "steps/s", "wall s"):
         table.add_column(column, justify="right")
     table.add_row(
@@ -304,7 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run an agent on an environment and summarise")
     p.add_argument("env_id", help="a registered id, e.g. reasongym/Math-v0")
     p.add_argument("--agent", default="oracle", help="agent name (default: oracle)")
-    p.add_argument("--episodes", type=int, default=10, help="episodes to sample (seeds SEED, SEED+1, ...)")
+    p.add_argument(
+        "--episodes", type=int, default=10, help="episodes to sample (seeds SEED, SEED+1, ...)"
+    )
     p.add_argument(
         "--tasks",
         type=parse_tasks,
@@ -313,9 +323,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="sweep these task indices once each (e.g. 0:100, or 3,7,9) instead of sampling --episodes",
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", metavar="OUT", help="write the summary (with per-episode results) as JSON")
-    p.add_argument("--env-kwargs", metavar="JSON", help='override env kwargs, e.g. \'{"max_turns": 3}\'')
-    p.add_argument("--register", action="append", metavar="YAML", help="register extra YAML files first")
+    p.add_argument(
+        "--json", metavar="OUT", help="write the summary (with per-episode results) as JSON"
+    )
+    p.add_argument(
+        "--env-kwargs", metavar="JSON", help="override env kwargs, e.g. '{\"max_turns\": 3}'"
+    )
+    p.add_argument(
+        "--register", action="append", metavar="YAML", help="register extra YAML files first"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--ray",
@@ -325,12 +341,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the episodes on Ray (reasongym[ray]): a local instance, or the cluster at ADDRESS "
         "('auto', 'ray://head:10001'); put it after the env id",
     )
-    p.add_argument("--workers", type=int, metavar="N", help="Ray rollout workers (implies --ray; default: one per CPU)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="Ray rollout workers (implies --ray; default: one per CPU)",
+    )
     llm = p.add_argument_group("LLM agents (llm and the search agents)")
-    llm.add_argument("--model", default=None, help="a local path, 'smollm2', 'tiny:DIR' (with --base-url: the server's model name); default smollm2")
-    llm.add_argument("--base-url", default=None, help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
-    llm.add_argument("--temperature", type=float, default=None, help="sampling temperature (default 0: greedy for llm, 1 for the search agents)")
-    llm.add_argument("--max-tokens", type=int, default=None, help=f"new tokens per LLM step (default {DEFAULT_MAX_TOKENS})")
+    llm.add_argument(
+        "--model",
+        default=None,
+        help="a local path, 'smollm2', 'tiny:DIR' (with --base-url: the server's model name); default smollm2",
+    )
+    llm.add_argument(
+        "--base-url",
+        default=None,
+        help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1",
+    )
+    llm.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="sampling temperature (default 0: greedy for llm, 1 for the search agents)",
+    )
+    llm.add_argument(
+        "--max-tokens",
+        type=int,
+        default=None,
+        help=f"new tokens per LLM step (default {DEFAULT_MAX_TOKENS})",
+    )
     llm.add_argument(
         "--tool-calls",
         choices=("auto", "native", "tags"),
@@ -339,11 +378,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search = p.add_argument_group("search agents (bon, beam, mcts, revision)")
     search.add_argument("--n", type=int, default=None, help="bon: candidates per step (default 4)")
-    search.add_argument("--beam-width", type=int, default=None, help="beam: beams kept per depth (default 4)")
-    search.add_argument("--expand", type=int, default=None, help="beam/mcts: children sampled per node (default: beam width / 4)")
-    search.add_argument("--simulations", type=int, default=None, help="mcts: simulations per move (default 16)")
-    search.add_argument("--c-puct", type=float, default=None, help="mcts: exploration constant (default 1.5)")
-    search.add_argument("--max-revisions", type=int, default=None, help="revision: revisions after feedback (default 3)")
+    search.add_argument(
+        "--beam-width", type=int, default=None, help="beam: beams kept per depth (default 4)"
+    )
+    search.add_argument(
+        "--expand",
+        type=int,
+        default=None,
+        help="beam/mcts: children sampled per node (default: beam width / 4)",
+    )
+    search.add_argument(
+        "--simulations", type=int, default=None, help="mcts: simulations per move (default 16)"
+    )
+    search.add_argument(
+        "--c-puct", type=float, default=None, help="mcts: exploration constant (default 1.5)"
+    )
+    search.add_argument(
+        "--max-revisions",
+        type=int,
+        default=None,
+        help="revision: revisions after feedback (default 3)",
+    )
     search.add_argument(
         "--guidance",
         default=None,
@@ -362,8 +417,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="eval (default): no verifier access while choosing; train: external guidance may peek",
     )
-    search.add_argument("--export-sft", metavar="JSONL", default=None, help="write the best verified trajectories as SFT data")
-    search.add_argument("--export-dpo", metavar="JSONL", default=None, help="write verified-vs-failed sibling pairs as DPO data")
+    search.add_argument(
+        "--export-sft",
+        metavar="JSONL",
+        default=None,
+        help="write the best verified trajectories as SFT data",
+    )
+    search.add_argument(
+        "--export-dpo",
+        metavar="JSONL",
+        default=None,
+        help="write verified-vs-failed sibling pairs as DPO data",
+    )
     p.set_defaults(func=_cmd_run)
 
     for module_name in SUBCOMMAND_MODULES:

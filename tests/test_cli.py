@@ -9,7 +9,21 @@ from reasongym.cli import main
 
 def test_run_oracle_writes_summary(tmp_path, capsys):
     out = tmp_path / "summary.json"
-    code = main(["run", "reasongym/Arithmetic-v0", "--agent", "oracle", "--episodes", "5", "--seed", "3", "--json", str(out), "--quiet"])
+    code = main(
+        [
+            "run",
+            "reasongym/Arithmetic-v0",
+            "--agent",
+            "oracle",
+            "--episodes",
+            "5",
+            "--seed",
+            "3",
+            "--json",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     data = json.loads(out.read_text())
     assert data["env_id"] == "reasongym/Arithmetic-v0" and data["episodes"] == 5
@@ -21,7 +35,22 @@ def test_run_oracle_writes_summary(tmp_path, capsys):
 
 def test_run_random_fails_honestly(tmp_path):
     out = tmp_path / "r.json"
-    assert main(["run", "reasongym/Arithmetic-v0", "--agent", "random", "--episodes", "3", "--json", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "reasongym/Arithmetic-v0",
+                "--agent",
+                "random",
+                "--episodes",
+                "3",
+                "--json",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     data = json.loads(out.read_text())
     assert data["success_rate"] == 0.0 and data["mean_reward"] < 0
 
@@ -33,13 +62,25 @@ def test_list_json(capsys):
 
 
 def test_console_script_runs():
-    proc = subprocess.run([sys.executable, "-m", "reasongym.cli", "list"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "reasongym.cli", "list"], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0 and "reasongym/Math-v0" in proc.stdout
 
 
 def test_run_tasks_sweeps_each_task_once(tmp_path):
     out = tmp_path / "sweep.json"
-    argv = ["run", "reasongym/Arithmetic-v0", "--agent", "oracle", "--tasks", "3:8", "--json", str(out), "--quiet"]
+    argv = [
+        "run",
+        "reasongym/Arithmetic-v0",
+        "--agent",
+        "oracle",
+        "--tasks",
+        "3:8",
+        "--json",
+        str(out),
+        "--quiet",
+    ]
     assert main(argv) == 0
     data = json.loads(out.read_text())
     assert data["episodes"] == 5
@@ -57,14 +98,28 @@ def test_run_tasks_out_of_range_or_malformed_is_a_clear_error(capsys):
         main(["run", "reasongym/Arithmetic-v0", "--tasks", "five", "--quiet"])
     assert "START:STOP" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="outside this env's 164 tasks"):
-        main(["run", "reasongym/HumanEval-v0", "--agent", "oracle", "--tasks", "160:170", "--quiet"])
+        main(
+            ["run", "reasongym/HumanEval-v0", "--agent", "oracle", "--tasks", "160:170", "--quiet"]
+        )
 
 
 def test_run_rejects_options_the_agent_does_not_take():
     import pytest
 
     with pytest.raises(SystemExit, match=r"agent 'oracle' does not take --n, --beam-width"):
-        main(["run", "reasongym/Arithmetic-v0", "--agent", "oracle", "--n", "4", "--beam-width", "2", "--quiet"])
+        main(
+            [
+                "run",
+                "reasongym/Arithmetic-v0",
+                "--agent",
+                "oracle",
+                "--n",
+                "4",
+                "--beam-width",
+                "2",
+                "--quiet",
+            ]
+        )
     with pytest.raises(SystemExit, match="did you mean 'oracle'"):
         main(["run", "reasongym/Arithmetic-v0", "--agent", "orcle", "--quiet"])
 
@@ -107,7 +162,9 @@ def test_run_builds_prm_guidance_from_the_command_line(tmp_path):
 
             class LM(LanguageModel):
                 def generate(self, prompts, config):
-                    c = Completion("<answer>0</answer>", ("<answer>", "0", "</answer>"), (-0.1,) * 3)
+                    c = Completion(
+                        "<answer>0</answer>", ("<answer>", "0", "</answer>"), (-0.1,) * 3
+                    )
                     return [[c] * config.n for _ in prompts]
 
             return LM()

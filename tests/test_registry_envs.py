@@ -79,7 +79,9 @@ def test_seeded_determinism(env_id):
         plan = _actions(env_a, 12, seed=7)
         first = _rollout(env_a, 123, plan)
         second = _rollout(env_b, 123, plan)
-        assert data_equivalence(first, second), f"{env_id}: same seed and actions gave different rollouts"
+        assert data_equivalence(first, second), (
+            f"{env_id}: same seed and actions gave different rollouts"
+        )
         other = _rollout(env_b, 124, plan[:0])
         # Different seeds should usually pose a different first observation; accept equality
         # only for sources with a single task.

@@ -441,4 +441,3 @@ def _fresh_copy(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.copy()
     return copy.deepcopy(value)
-

@@ -26,7 +26,9 @@ class Guesser(LanguageModel):
     def generate(self, prompts, config):
         out = []
         for prompt in prompts:
-            text = prompt if isinstance(prompt, str) else " ".join(str(m["content"]) for m in prompt)
+            text = (
+                prompt if isinstance(prompt, str) else " ".join(str(m["content"]) for m in prompt)
+            )
             problems = re.findall(r"Compute ([\d +*/()-]+)\.", text)
             total = int(evaluate(problems[-1])) if problems else 0
             row = []
@@ -62,8 +64,20 @@ def test_every_search_agent_is_registered():
 def test_best_of_n_with_the_verifier_records_budgets_and_exports(server, tmp_path, capsys):
     sft, dpo = tmp_path / "sft.jsonl", tmp_path / "dpo.jsonl"
     data = _run(
-        server, tmp_path, "--agent", "bon", "--n", "4", "--guidance", "verifier",
-        "--search-mode", "train", "--export-sft", str(sft), "--export-dpo", str(dpo),
+        server,
+        tmp_path,
+        "--agent",
+        "bon",
+        "--n",
+        "4",
+        "--guidance",
+        "verifier",
+        "--search-mode",
+        "train",
+        "--export-sft",
+        str(sft),
+        "--export-dpo",
+        str(dpo),
     )
     stats = data["agent_stats"]
     # 4 samples per task, one in three right: the verifier finds it every time
@@ -107,8 +121,14 @@ def test_tree_searches_with_external_guidance_solve_every_task(server, tmp_path,
 
 def test_revision_reads_feedback_and_tries_again(server, tmp_path):
     data = _run(
-        server, tmp_path, "--agent", "revision", "--max-revisions", "3",
-        "--env-kwargs", '{"max_attempts": 4}',
+        server,
+        tmp_path,
+        "--agent",
+        "revision",
+        "--max-revisions",
+        "3",
+        "--env-kwargs",
+        '{"max_attempts": 4}',
     )
     # wrong twice, right on the third try: feedback-driven revision solves every task
     assert data["success_rate"] == 1.0

@@ -191,7 +191,9 @@ class NativeCaller(LanguageModel):
         else:
             expression = re.search(r"Compute (.+)\.", last).group(1)
             call = {"name": "calculator", "arguments": json.dumps({"expression": expression})}
-        completion = Completion("", (), None, "tool_calls", ({"type": "function", "function": call},))
+        completion = Completion(
+            "", (), None, "tool_calls", ({"type": "function", "function": call},)
+        )
         return [[completion] for _ in prompts]
 
 

@@ -317,7 +317,10 @@ def test_legacy_logprobs_k_is_refused_and_text_offset_is_filled():
 
 def test_client_without_a_model_name_uses_the_served_one_and_degrades_native_tools():
     lm = ScriptedLM("<answer>1</answer>")
-    tool = {"type": "function", "function": {"name": "calculator", "parameters": {"type": "object"}}}
+    tool = {
+        "type": "function",
+        "function": {"name": "calculator", "parameters": {"type": "object"}},
+    }
     with serve_in_thread(lm, model_name="scripted") as server:
         client = OpenAICompatibleLM(server.base_url, max_retries=0)
         [[completion]] = client.generate([CHAT], GenerationConfig(max_tokens=5, tools=(tool,)))
@@ -326,7 +329,15 @@ def test_client_without_a_model_name_uses_the_served_one_and_degrades_native_too
 
 
 def test_client_reads_native_tool_calls():
-    call = {"id": "c1", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": "2*3"}'}}
-    choice = {"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": None, "tool_calls": [call]}}
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "calculator", "arguments": '{"expression": "2*3"}'},
+    }
+    choice = {
+        "index": 0,
+        "finish_reason": "tool_calls",
+        "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+    }
     completion = _parse_choice(choice, chat=True, stop=("</tool>",), want_logprobs=False)
     assert completion.tool_calls == (call,) and completion.finish_reason == "tool_calls"

@@ -39,7 +39,11 @@ def test_format_error_is_penalised_not_raised(env):
     env.reset(seed=1)
     obs, reward, terminated, truncated, info = env.step("hmm, not sure")
     assert obs.startswith("Format error:") and "<answer>" in obs
-    assert reward == pytest.approx(-0.1) and not terminated and info["action"]["kind"] == "format_error"
+    assert (
+        reward == pytest.approx(-0.1)
+        and not terminated
+        and info["action"]["kind"] == "format_error"
+    )
 
 
 def test_unknown_tool_is_a_format_error(env):
@@ -109,7 +113,12 @@ _ENV = gym.make("reasongym/Math-v0").unwrapped
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(st.text(max_size=300), st.text(min_size=1, max_size=40).map(lambda s: s * (20_000 // len(s) + 1))))
+@given(
+    st.one_of(
+        st.text(max_size=300),
+        st.text(min_size=1, max_size=40).map(lambda s: s * (20_000 // len(s) + 1)),
+    )
+)
 def test_random_unicode_and_huge_actions_never_raise(action):
     _ENV.reset(seed=0)
     obs, reward, terminated, truncated, info = _ENV.step(action)
@@ -178,7 +187,14 @@ def test_native_action_format_takes_tool_calls_and_leaves_the_tags_out():
     assert info["action"]["kind"] == "format_error" and reward < 0
     answer = env.unwrapped.get_state()["data"]["task"]["answer"]
     _, reward, terminated, _, info = env.step(
-        {"tool_calls": [{"type": "function", "function": {"name": "submit_answer", "arguments": f'{{"answer": "{answer}"}}'}}]}
+        {
+            "tool_calls": [
+                {
+                    "type": "function",
+                    "function": {"name": "submit_answer", "arguments": f'{{"answer": "{answer}"}}'},
+                }
+            ]
+        }
     )
     assert reward == 1.0 and terminated and info["is_success"]
 
@@ -215,7 +231,9 @@ def test_answers_of_one_episode_earn_the_best_answer_once():
 
 
 def test_free_text_answer_mode_grades_prose_with_a_penalty():
-    env = gym.make("reasongym/Arithmetic-v0", answer_mode="free_text", reward={"free_text_answer": -0.2})
+    env = gym.make(
+        "reasongym/Arithmetic-v0", answer_mode="free_text", reward={"free_text_answer": -0.2}
+    )
     obs, _ = env.reset(seed=0)
     assert "The answer is" in obs
     gold = env.unwrapped.get_state()["data"]["task"]["answer"]
@@ -250,5 +268,8 @@ def test_format_errors_and_attempts_use_the_names_of_every_family(env):
 def test_tool_success_is_paid_once_per_distinct_call():
     env = gym.make("reasongym/Arithmetic-v0", max_turns=6, reward={"tool_success": 0.1})
     env.reset(seed=0)
-    rewards = [env.step(f'<tool name="calculator">{expr}</tool>')[1] for expr in ("1+1", "1+1", "2+2", "\ud800")]
+    rewards = [
+        env.step(f'<tool name="calculator">{expr}</tool>')[1]
+        for expr in ("1+1", "1+1", "2+2", "\ud800")
+    ]
     assert rewards[:3] == [0.1, 0.0, 0.1] and rewards[3] <= 0.0  # repeating does not farm it

@@ -17,7 +17,10 @@ def test_one_train_command_holds_every_trainer_in_a_fixed_order(tmp_path):
     args = parser.parse_args(["train", "grpo", "--config", "x.yaml", "--out", str(tmp_path)])
     assert args.trainer_name == "grpo" and args.out == tmp_path
     assert parser.parse_args(["train", "sb3", "reasongym/MazeDiscrete-v0"]).env_id
-    assert parser.parse_args(["train", "dyna", "reasongym/MazeDiscrete-v0"]).func.__name__ == "_cmd_dyna"
+    assert (
+        parser.parse_args(["train", "dyna", "reasongym/MazeDiscrete-v0"]).func.__name__
+        == "_cmd_dyna"
+    )
     train = parser._subparsers._group_actions[0].choices["train"]  # test-only introspection
     trainers = list(train._subparsers._group_actions[0].choices)
     assert trainers == ["sb3", "dyna", "expert-iteration", "grpo", "dpo"]
@@ -69,15 +72,24 @@ def test_sb3_and_dyna_read_a_run_yaml_like_the_other_trainers(tmp_path, monkeypa
     monkeypatch.setattr(sb3, "train", capture)
     monkeypatch.setattr(dyna, "train_dyna", capture)
     run = tmp_path / "sb3.yaml"
-    run.write_text("env_id: reasongym/MazeDiscrete-v0\nalgo: dqn\nsteps: 1000\nhyperparams: {gamma: 0.9}\n")
+    run.write_text(
+        "env_id: reasongym/MazeDiscrete-v0\nalgo: dqn\nsteps: 1000\nhyperparams: {gamma: 0.9}\n"
+    )
     parser = _parser()
     with pytest.raises(_Stop):  # flags given override the YAML; the rest keeps it
         args = parser.parse_args(["train", "sb3", "--config", str(run), "--steps", "64"])
         args.func(args)
     config = seen[-1]
-    assert (config.algo, config.steps, config.hyperparams, config.n_envs) == ("dqn", 64, {"gamma": 0.9}, 4)
+    assert (config.algo, config.steps, config.hyperparams, config.n_envs) == (
+        "dqn",
+        64,
+        {"gamma": 0.9},
+        4,
+    )
     with pytest.raises(_Stop):  # no YAML: the model's defaults, not argparse's
-        args = parser.parse_args(["train", "dyna", "reasongym/MazeDiscrete-v0", "--model", '{"epochs": 2}'])
+        args = parser.parse_args(
+            ["train", "dyna", "reasongym/MazeDiscrete-v0", "--model", '{"epochs": 2}']
+        )
         args.func(args)
     assert seen[-1].model == {"epochs": 2} and seen[-1].initial_steps == 256
     run.write_text("env_id: reasongym/MazeDiscrete-v0\nlearning_rat: 0.1\n")

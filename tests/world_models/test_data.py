@@ -80,7 +80,9 @@ def test_missing_dataset_says_how_to_make_one(tmp_path):
 
 def test_multimodal_puzzles_record_their_board(tmp_path):
     """A multimodal observation (text + image) is recorded as the latent board it shows."""
-    env = RecordTransitions(gym.make("reasongym/MazeDiscrete-v0", observation_mode="multimodal"), tmp_path)
+    env = RecordTransitions(
+        gym.make("reasongym/MazeDiscrete-v0", observation_mode="multimodal"), tmp_path
+    )
     env.reset(seed=0)
     boards = [env.unwrapped.latent_state()]
     for move in (3, 1, 3, 1):

@@ -34,7 +34,9 @@ def test_world_model_env_renders_the_predicted_board_like_the_env(sliding_model,
         wm.set_state(real.unwrapped.get_state())  # start from the real episode's state
         assert same_observation(wm.observe(), obs)
         for t in range(6):
-            action = real.unwrapped.oracle_action() if t % 2 else real.unwrapped.action_of_move(t % 4)
+            action = (
+                real.unwrapped.oracle_action() if t % 2 else real.unwrapped.action_of_move(t % 4)
+            )
             obs, reward, terminated, _, _ = real.step(action)
             wm_obs, wm_reward, wm_terminated, _, info = wm.step(action)
             board_ok = np.array_equal(wm.get_state().latent, real.unwrapped.latent_state())
@@ -79,8 +81,18 @@ def test_wm_collect_on_the_default_multimodal_maze(tmp_path):
     parser = argparse.ArgumentParser(prog="reasongym")
     add_subcommands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(
-        ["wm", "collect", "reasongym/Maze-v0", "--policy", "random", "--steps", "200",
-         "--out", str(tmp_path), "--no-progress"]  # fmt: skip
+        [
+            "wm",
+            "collect",
+            "reasongym/Maze-v0",
+            "--policy",
+            "random",
+            "--steps",
+            "200",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+        ]  # fmt: skip
     )
     assert args.func(args) == 0
     data = TransitionDataset.load(tmp_path)
@@ -91,7 +103,9 @@ def test_wm_collect_on_the_default_multimodal_maze(tmp_path):
 def test_world_model_env_answers_is_final_like_the_env(sliding_model):
     """Search inside the model asks it which actions end the episode (the env contract)."""
     real = gym.make(SLIDING_TEXT, scramble=1, observation_mode="text")
-    wm = WorldModelEnv(sliding_model, SLIDING_TEXT, env_kwargs={"scramble": 1, "observation_mode": "text"})
+    wm = WorldModelEnv(
+        sliding_model, SLIDING_TEXT, env_kwargs={"scramble": 1, "observation_mode": "text"}
+    )
     real.reset(seed=11)
     wm.reset(seed=0)
     wm.set_state(real.unwrapped.get_state())
@@ -102,5 +116,8 @@ def test_world_model_env_answers_is_final_like_the_env(sliding_model):
         finals.append(real.unwrapped.is_final(action))
         assert wm.is_final(action) == finals[-1]
     assert any(finals) and not all(finals)  # one move solves a one-move scramble
-    assert np.array_equal(wm.get_state().latent, before.latent) and wm.get_state().steps == before.steps
+    assert (
+        np.array_equal(wm.get_state().latent, before.latent)
+        and wm.get_state().steps == before.steps
+    )
     assert wm.is_final({"not": "a move"}) is False

@@ -56,11 +56,13 @@ def _refuse_unsupported(body: dict[str, Any]) -> None:
         )
     choice = body.get("tool_choice", body.get("function_call"))
     if choice not in (None, "none"):
-        raise RequestError("'tool_choice' needs native tool calls, which this server does not support")
+        raise RequestError(
+            "'tool_choice' needs native tool calls, which this server does not support"
+        )
     fmt = body.get("response_format")
     if fmt is not None and not (isinstance(fmt, dict) and fmt.get("type") == "text"):
         raise RequestError(
-            "'response_format' other than {\"type\": \"text\"} is not supported by this server "
+            '\'response_format\' other than {"type": "text"} is not supported by this server '
             "(it cannot constrain output to JSON); ask for JSON in the prompt and validate it"
         )
     top = body.get("top_logprobs")

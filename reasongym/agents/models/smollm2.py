@@ -42,7 +42,7 @@ _FALLBACK_TOOL_TEMPLATE = (
     "{%- if tools %}{{- '<|im_start|>system\\n' }}"
     "{%- if messages[0].role == 'system' %}{{- messages[0].content + '\\n\\n' }}{%- endif %}"
     "{{- 'You can call these functions; put each call in <tool_call></tool_call> as "
-    "{\"name\": ..., \"arguments\": {...}}:\\n<tools>' }}"
+    '{"name": ..., "arguments": {...}}:\\n<tools>\' }}'
     "{%- for tool in tools %}{{- '\\n' }}{{- tool | tojson }}{%- endfor %}"
     "{{- '\\n</tools><|im_end|>\\n' }}"
     "{%- elif messages[0].role == 'system' %}"
@@ -53,7 +53,7 @@ _FALLBACK_TOOL_TEMPLATE = (
     "{{- '<|im_start|>user\\n<tool_response>\\n' + message.content + '\\n</tool_response><|im_end|>\\n' }}"
     "{%- else %}{{- '<|im_start|>' + message.role + '\\n' + (message.content or '') }}"
     "{%- for call in message.tool_calls or [] %}{%- set call = call.function or call %}"
-    "{{- '\\n<tool_call>\\n{\"name\": \"' + call.name + '\", \"arguments\": ' "
+    '{{- \'\\n<tool_call>\\n{"name": "\' + call.name + \'", "arguments": \' '
     "+ (call.arguments | tojson) + '}\\n</tool_call>' }}{%- endfor %}"
     "{{- '<|im_end|>\\n' }}{%- endif %}{%- endfor %}"
     "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
@@ -169,7 +169,9 @@ def _save_dequantized(model: Any, directory: Path) -> None:
 
 def _is_converted(directory: Path) -> bool:
     """Whether ``directory`` holds a finished conversion (written last, by rename)."""
-    return all((directory / name).is_file() for name in (_SOURCE_FILE, "config.json", "model.safetensors"))
+    return all(
+        (directory / name).is_file() for name in (_SOURCE_FILE, "config.json", "model.safetensors")
+    )
 
 
 def prepare(cache_dir: str | Path | None = None) -> Path:

@@ -29,8 +29,8 @@ from pydantic import Field, model_validator
 from reasongym.envs.actions import ToolCall, parse_action
 from reasongym.envs.base import COMMON_RENAMES, MAX_TASK_INDEX, EnvConfig, ReasonEnv, StepOutcome
 from reasongym.envs.curriculum import CurriculumSpec
-from reasongym.envs.puzzles.variants import InstancesSpec, PuzzleVariants, check_variants
 from reasongym.envs.puzzles.render import GridRenderer, sprite_size
+from reasongym.envs.puzzles.variants import InstancesSpec, PuzzleVariants, check_variants
 from reasongym.envs.rewards import PuzzleRewardSpec
 from reasongym.envs.tools.spec import ToolSpec, move_spec
 from reasongym.envs.types import ToolResult
@@ -214,8 +214,7 @@ class PuzzleEnv(ReasonEnv):
             return []
         return [
             move_spec(
-                f"Play your next move(s) in the {self.title}; the episode ends when it is "
-                "solved.",
+                f"Play your next move(s) in the {self.title}; the episode ends when it is solved.",
                 name=MOVE_TOOL,
                 about="the move(s), written as the rules say (e.g. one of the legal moves)",
                 fn=self._tool_move,
@@ -355,7 +354,10 @@ class PuzzleEnv(ReasonEnv):
         if self._obs_mode == "text":
             return clip_text(message, self.config.max_observation_chars)
         if self._obs_mode == "multimodal":
-            return {"text": clip_text(message, self.config.max_observation_chars), "image": self._image()}
+            return {
+                "text": clip_text(message, self.config.max_observation_chars),
+                "image": self._image(),
+            }
         return self._observation()
 
     def observe(self) -> Any:
@@ -507,7 +509,9 @@ class PuzzleEnv(ReasonEnv):
         observation after ``action`` as a step shows it, with its feedback line (``legal``:
         whether the move changed the board), after ``turn`` moves. The episode is unchanged.
         """
-        codes = np.clip(np.asarray(latent, np.int64).reshape(self.grid_shape), 0, self.num_codes - 1)
+        codes = np.clip(
+            np.asarray(latent, np.int64).reshape(self.grid_shape), 0, self.num_codes - 1
+        )
         saved = self.get_state()
         try:
             self._load_codes(codes)

@@ -61,7 +61,9 @@ def fractions(rng: np.random.Generator, difficulty: int) -> tuple[str, str]:
         op = ["+", "-", "\\times"][int(rng.integers(3))]
         value = value + term if op == "+" else value - term if op == "-" else value * term
         text += f" {op} {_latex(term)}"
-    answer = str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    answer = (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )
     return f"Compute ${text}$ and give the result as a fraction in lowest terms.", answer
 
 
@@ -72,7 +74,9 @@ def linear_equations(rng: np.random.Generator, difficulty: int) -> tuple[str, st
         a, c = (int(v) for v in rng.integers(-span, span + 1, size=2))
         if a != c and a != 0:
             break
-    x = Fraction(int(rng.integers(-span, span + 1)), 1 if difficulty < 3 else int(rng.integers(1, 4)))
+    x = Fraction(
+        int(rng.integers(-span, span + 1)), 1 if difficulty < 3 else int(rng.integers(1, 4))
+    )
     b = int(rng.integers(-span * 3, span * 3 + 1))
     # d is chosen so the solution is exactly x
     d_val = a * x + b - c * x

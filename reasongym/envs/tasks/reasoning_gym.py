@@ -28,5 +28,7 @@ def load_reasoning_gym(dataset: str, config: dict[str, Any], size: int, seed: in
     for i in range(size):
         item = data[i]
         meta = {"source_dataset": dataset}
-        tasks.append(Task(f"{dataset}/{seed}/{i}", str(item["question"]), str(item["answer"]), meta))
+        tasks.append(
+            Task(f"{dataset}/{seed}/{i}", str(item["question"]), str(item["answer"]), meta)
+        )
     return ListSource(tasks)

@@ -122,7 +122,12 @@ def test_factories_take_explicit_options_and_reject_unknown_ones(counting_env, t
     from reasongym.agents.search.factory import export_after_run, make_search_agent
 
     agent = build_agent(
-        "bon", n=3, guidance="verifier", search_mode="train", keep_trees=True, seed=0,
+        "bon",
+        n=3,
+        guidance="verifier",
+        search_mode="train",
+        keep_trees=True,
+        seed=0,
         policy=ScriptedLM(wrong_first),
     )
     assert (

@@ -79,7 +79,9 @@ def test_beam_with_env_reward_on_multimodal_maze_uses_the_text_part():
         text = content if isinstance(content, str) else observation_text(content)
         return [(f"Move {m}.", -1.0) for m in MOVES] if "Current board" in text else [("up", -1)]
 
-    agent = BeamSearch(ScriptedLM(policy), beam_width=4, expand=4, guidance="verifier", mode="train")
+    agent = BeamSearch(
+        ScriptedLM(policy), beam_width=4, expand=4, guidance="verifier", mode="train"
+    )
     agent.bind(env)
     assert play(env, agent, seed=2)[0]  # shaping rewards lead the beam to the goal
     env.close()
@@ -94,7 +96,10 @@ def arc():
 
 def arc_policy(gold: str):
     wrong = gold.replace("1", "3")
-    return lambda chat: [(f"<answer>\n{wrong}\n</answer>", -0.1), (f"<answer>\n{gold}\n</answer>", -3.0)]
+    return lambda chat: [
+        (f"<answer>\n{wrong}\n</answer>", -0.1),
+        (f"<answer>\n{gold}\n</answer>", -3.0),
+    ]
 
 
 @pytest.mark.parametrize("method", ["beam", "mcts"])

@@ -101,7 +101,9 @@ def test_difficulty_knob_lengthens_solutions(cls, knob, easy, hard):
 
 
 def test_illegal_move_is_a_penalised_no_op():
-    env = MazeEnv(size=7, observation_mode="grid", action_mode="discrete", reward={"illegal_move": -0.05})
+    env = MazeEnv(
+        size=7, observation_mode="grid", action_mode="discrete", reward={"illegal_move": -0.05}
+    )
     board, _ = env.reset(seed=0)
     up = 0  # the agent starts in the top-left room: up is a wall
     after, reward, terminated, _, info = env.step(up)
@@ -110,7 +112,9 @@ def test_illegal_move_is_a_penalised_no_op():
 
 
 def test_per_step_reward_applies_every_step():
-    env = MazeEnv(size=7, observation_mode="grid", action_mode="discrete", reward={"per_step": -0.01})
+    env = MazeEnv(
+        size=7, observation_mode="grid", action_mode="discrete", reward={"per_step": -0.01}
+    )
     env.reset(seed=0)
     rewards = [env.step(a)[1] for a in env.solve()]
     assert rewards[:-1] == pytest.approx([-0.01] * (len(rewards) - 1))
@@ -267,7 +271,7 @@ def test_sokoban_dead_end_has_no_plan_and_oracle_still_moves():
     env.set_state(
         _with_board(
             env.get_state(),
-            {"walls": walls, "goals": [(3, 3)], "boxes": [(1, 1)], "player": (2, 2)}
+            {"walls": walls, "goals": [(3, 3)], "boxes": [(1, 1)], "player": (2, 2)},
         )
     )
     assert env.solve() is None  # the box is stuck in a corner
@@ -281,7 +285,7 @@ def test_sokoban_push_moves_the_box():
     env.set_state(
         _with_board(
             env.get_state(),
-            {"walls": walls, "goals": [(1, 3)], "boxes": [(2, 2)], "player": (3, 2)}
+            {"walls": walls, "goals": [(1, 3)], "boxes": [(2, 2)], "player": (3, 2)},
         )
     )
     env.step("up")
