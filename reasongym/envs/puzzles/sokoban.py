@@ -48,7 +48,7 @@ _ASCII = "-#.$*@+"
 
 
 class SokobanConfig(PuzzleConfig):
-    easiest: ClassVar[dict[str, Any]] = {"boxes": 1, "depth": 1}
+    easiest: ClassVar[dict[str, Any]] = {"boxes": 1, "depth": 1, "max_turns": 4}
     size: int = Field(7, ge=5, le=12, description="grid side, border walls included")
     boxes: int = Field(2, ge=1, le=4, description="number of boxes (and goals)")
     depth: int = Field(

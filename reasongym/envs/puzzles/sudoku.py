@@ -46,7 +46,7 @@ from reasongym.envs.puzzles.render import framed, glyph, grid_lines
 
 
 class SudokuConfig(PuzzleConfig):
-    easiest: ClassVar[dict[str, Any]] = {"empty_cells": 1}
+    easiest: ClassVar[dict[str, Any]] = {"empty_cells": 1, "max_turns": 2}
     size: Literal[4, 9] = Field(9, description="4 (2x2 boxes) or 9 (3x3 boxes)")
     empty_cells: int = Field(
         45, ge=1, le=80, description="cells to empty (at most; uniqueness can stop it earlier)"
