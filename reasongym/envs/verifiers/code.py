@@ -14,6 +14,7 @@ from typing import Any
 
 from reasongym.envs.types import Task, Verdict
 from reasongym.envs.verifiers.code_runner import RunRequest, all_failed, run_tests
+from reasongym.envs.verifiers.sandboxed import SandboxedVerifier
 
 _FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.S | re.I)
 
@@ -51,7 +52,7 @@ def failure_report(details: dict[str, Any], max_failures: int = 3) -> str:
     return "\n".join(lines)
 
 
-class CodeTestsVerifier:
+class CodeTestsVerifier(SandboxedVerifier):
     """Scores code by the fraction of tests passed, in a sandbox created on first use.
 
     Args:
@@ -71,19 +72,10 @@ class CodeTestsVerifier:
         step_timeout_s: float = 3.0,
         sandbox: Any = None,
     ):
-        self.backend = backend
+        super().__init__(backend=backend, sandbox=sandbox)
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
         self.step_timeout_s = step_timeout_s
-        self._sandbox = sandbox
-        self._owns_sandbox = sandbox is None
-
-    def _get_sandbox(self):
-        if self._sandbox is None:
-            from reasongym.sandboxes import get_sandbox
-
-            self._sandbox = get_sandbox(self.backend)
-        return self._sandbox
 
     def __call__(self, task: Task, answer: str) -> Verdict:
         """Score ``answer`` on ``task``'s tests. Never raises for anything in ``answer``.
@@ -135,8 +127,3 @@ class CodeTestsVerifier:
         score = min(1.0, max(0.0, passed / total)) if total else 0.0
         details["feedback"] = failure_report(details)
         return Verdict(correct=total > 0 and passed == total, score=score, details=details)
-
-    def close(self) -> None:
-        if self._sandbox is not None and self._owns_sandbox:
-            self._sandbox.close()
-            self._sandbox = None

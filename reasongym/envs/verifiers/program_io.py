@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from reasongym.envs.types import Task, Verdict
+from reasongym.envs.verifiers.sandboxed import SandboxedVerifier
 
 #: Characters of input / expected / actual output quoted in the failure report.
 QUOTE_CHARS = 200
@@ -73,7 +74,7 @@ def outputs_match(got: str, want: str, mode: str = "exact", tolerance: float = 1
     return True
 
 
-class ProgramIOVerifier:
+class ProgramIOVerifier(SandboxedVerifier):
     """Scores a program by the fraction of stdin/stdout tests it passes.
 
     Args:
@@ -96,20 +97,11 @@ class ProgramIOVerifier:
         sandbox: Any = None,
         show_expected: bool = True,
     ):
-        self.backend = backend
+        super().__init__(backend=backend, sandbox=sandbox)
         self.timeout_s = float(timeout_s)
         self.memory_mb = int(memory_mb)
         self.step_timeout_s = float(step_timeout_s)
         self.show_expected = show_expected
-        self._sandbox = sandbox
-        self._owns_sandbox = sandbox is None
-
-    def _get_sandbox(self):
-        if self._sandbox is None:
-            from reasongym.sandboxes import get_sandbox
-
-            self._sandbox = get_sandbox(self.backend)
-        return self._sandbox
 
     def _run_one(
         self, code: str, test: dict[str, Any], limit_s: float, compare: dict[str, Any]
@@ -206,8 +198,3 @@ class ProgramIOVerifier:
         details["feedback"] = failure_report(details)
         score = min(1.0, max(0.0, details["passed"] / total))
         return Verdict(correct=details["passed"] == total, score=score, details=details)
-
-    def close(self) -> None:
-        if self._sandbox is not None and self._owns_sandbox:
-            self._sandbox.close()
-            self._sandbox = None
