@@ -53,6 +53,20 @@ class Sandbox(ABC):
             SandboxError: the sandbox itself failed (never for the program's own failures).
         """
 
+    def warm_module(self, name: str, source: str) -> bool:
+        """Ask for ``source`` to be already imported, as module ``name``, in every later run.
+
+        A sandbox whose runs are forks of a warm interpreter (Docker's default launch) imports
+        it once per container, so a run finds ``sys.modules[name]`` ready and pays no file, no
+        compile and no module body. Pass only your own trusted code (a test harness), never a
+        program's: the source runs in the sandbox's server, outside any run's limits.
+
+        Returns:
+            True when every later ``run`` has the module; False when this sandbox cannot
+            (each run starts a fresh interpreter: the caller ships the code itself).
+        """
+        return False
+
     def close(self) -> None:  # noqa: B027 - a no-op is a valid default
         """Release everything (containers, processes). Idempotent."""
 

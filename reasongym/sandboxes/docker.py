@@ -140,6 +140,7 @@ class DockerSandbox(Sandbox):
         self._starting = 0
         self._closed = False
         self._background: set[threading.Thread] = set()
+        self._warm: dict[str, bytes] = {}  # warm_module: name -> source, for every container
         engine.reap_orphans(self._client, self._owner, keep_pool=self.pool_id)
         _register(self)
         try:
@@ -177,6 +178,11 @@ class DockerSandbox(Sandbox):
         input_mb = sum(len(p) for p in parts) >> 20
         for _ in range(self.pool_size + 2):
             worker = self._acquire(limits, input_mb)
+            try:
+                self._ensure_warm(worker)
+            except SandboxCrashed:
+                self._discard(worker)
+                raise
             t0 = time.monotonic()
             try:
                 answer, payload = worker.request(
@@ -242,6 +248,61 @@ class DockerSandbox(Sandbox):
             duration_s=float(answer["duration_s"]),
             backend=self.name,
         )
+
+    def warm_module(self, name: str, source: str) -> bool:
+        """Have every container's runner import ``source`` as module ``name``, so that each
+        later run (a fork of the runner) finds it in ``sys.modules``; see
+        :meth:`Sandbox.warm_module`. Tried on one container at once (a module that fails to
+        import is an answer here, False, never a failed run later); containers started later
+        import it before their first run.
+
+        Raises:
+            ValueError: ``name`` is not an identifier, or names a different warm module.
+        """
+        if self.launch != "fork":
+            return False  # each run is a fresh interpreter
+        if not (isinstance(name, str) and name.isidentifier()):
+            raise ValueError(f"warm_module: name {name!r} must be a Python identifier")
+        data = source.encode("utf-8")
+        with self._cond:
+            known = self._warm.get(name)
+        if known is not None:
+            if known != data:
+                raise ValueError(f"warm_module: a different module named {name!r} is warm already")
+            return True
+        worker = self._acquire(self.limits)
+        try:
+            self._warm_one(worker, name, data)
+        except SandboxError as exc:
+            self._discard(worker)
+            log.warning("the sandbox could not warm module %s (%s); runs import it", name, exc)
+            return False
+        self._release(worker)
+        with self._cond:
+            self._warm[name] = data
+        return True
+
+    def _ensure_warm(self, worker: Worker) -> None:
+        """Import in ``worker``'s runner the warm modules it does not hold yet."""
+        with self._cond:
+            missing = [(n, d) for n, d in self._warm.items() if n not in worker.warmed]
+        for name, data in missing:
+            self._warm_one(worker, name, data)
+
+    def _warm_one(self, worker: Worker, name: str, data: bytes) -> None:
+        """Send one warm module; SandboxCrashed when it failed (the container is then unusable)."""
+        try:
+            answer, _ = worker.request(
+                {"op": "warm", "name": name}, timeout=START_TIMEOUT_S, parts=[data]
+            )
+        except (WorkerTimeout, WorkerBroken) as exc:
+            answer = {"error": str(exc)}
+        if answer.get("op") != "warmed":
+            raise SandboxCrashed(
+                f"sandbox container {worker.short_id} could not import warm module {name!r}: "
+                f"{answer.get('error', answer)!r}"
+            )
+        worker.warmed.add(name)
 
     def close(self) -> None:
         with self._cond:
@@ -523,7 +584,7 @@ class DockerSandbox(Sandbox):
                 container, attach, limits.disk_mb, (limits.memory_mb, limits.cpus, limits.pids)
             )
             container.start()
-            pong, _ = worker.request({"op": "ping"}, timeout=START_TIMEOUT_S)
+            pong, _ = worker.request({"op": "ping", "launch": self.launch}, timeout=START_TIMEOUT_S)
         except Exception as exc:
             detail = ""
             if "worker" in locals():
@@ -552,6 +613,12 @@ class DockerSandbox(Sandbox):
             worker.close_stream()
             _remove_all([container])
             raise SandboxStartError(f"sandbox runner in {self.image!r} {problem}; refusing it")
+        try:
+            self._ensure_warm(worker)  # a new container takes runs with every warm module
+        except SandboxCrashed as exc:
+            worker.close_stream()
+            _remove_all([container])
+            raise SandboxStartError(str(exc)) from None
         return worker
 
     # --- errors -------------------------------------------------------------------------

@@ -48,6 +48,9 @@ class LazySandbox(Sandbox):
     ) -> ExecResult:
         return self.inner.run(code, stdin=stdin, files=files, limits=limits)
 
+    def warm_module(self, name: str, source: str) -> bool:
+        return self.inner.warm_module(name, source)
+
     def close(self) -> None:
         with self._lock:
             inner, self._inner = self._inner, None

@@ -35,6 +35,7 @@ Standard library only; runs on the image's Python (3.8+), which need not be the 
 host's process sandbox imports :func:`pump` and :func:`run_main` from here.
 """
 
+import fcntl
 import json
 import os
 import resource
@@ -54,8 +55,9 @@ FIRST_REQUEST_TIMEOUT_S = 120.0  # an un-attached container must not live foreve
 KILL_TIMEOUT_S = 3.0
 SETUP_TIMEOUT_S = 30.0
 MAX_HEADER_BYTES = 16 << 20
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4
 CHUNK = 1 << 16
+F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (named there from Python 3.10)
 CHILD_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "HOME": WORK_DIR,
@@ -619,8 +621,199 @@ def _limit(cpu_s, fsize_bytes):
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _prepare_child(req, code, files, ends, ready_w):
-    """In the forked child, before any program code: the run's process, user, dir, limits."""
+def _read_exact(fd, size):
+    """Exactly ``size`` bytes from a blocking ``fd`` into a new bytearray (EOFError if short)."""
+    out = bytearray(size)
+    view = memoryview(out)
+    have = 0
+    while have < size:
+        n = os.readv(fd, [view[have:]])
+        if n == 0:
+            raise EOFError("the runner closed the setup pipe")
+        have += n
+    return out
+
+
+def _receive_files(fd, req):
+    """(In the spare, as uid 1000.) Read the run's code and files from ``fd``, writing each
+    file as it streams in (a chunk at a time: a big file is never held twice in memory);
+    returns the code."""
+    code = bytes(_read_exact(fd, int(req["code"])))
+    chunk = bytearray(min(CHUNK << 4, max([int(n) for _, n in req["files"]] + [1])))
+    view = memoryview(chunk)
+    for rel, size in req["files"]:
+        path = os.path.join(WORK_DIR, rel)
+        parent = os.path.dirname(path)
+        if parent != WORK_DIR:
+            os.makedirs(parent, exist_ok=True)
+        out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        try:
+            left = int(size)
+            while left:
+                n = os.readv(fd, [view[: min(left, len(chunk))]])
+                if n == 0:
+                    raise EOFError("the runner closed the setup pipe")
+                _write_all(out, view[:n])
+                left -= n
+        finally:
+            os.close(out)
+    _write_files([], code)
+    return code
+
+
+class Spare:
+    """The next run's child, forked ahead of its request (fork launch).
+
+    Right after a run ends (every process of it killed, the runner's buffers zeroed) the runner
+    forks the spare, which takes the run's pipes as fds 0-2, drops to uid 1000, wipes what the
+    last run left and then waits on its setup pipe. So the fork, the privilege drop and the
+    wipe happen while the host reads the last answer, not on the next run's clock; and the
+    spare never held the next run's request in memory: it reads its own code and files from
+    the pipe and nothing else. A spare whose wipe failed answers ``tainted`` when it is used.
+    """
+
+    def __init__(self):
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        ready_r, ready_w = os.pipe()
+        setup_r, setup_w = os.pipe()
+        try:
+            fcntl.fcntl(setup_w, F_SETPIPE_SZ, 1 << 20)  # fewer switches for big files
+        except OSError:
+            pass
+        pid = os.fork()
+        if pid == 0:
+            try:
+                for fd in (in_w, out_r, err_r, ready_r, setup_w):
+                    os.close(fd)
+                code = _spare_main((in_r, out_w, err_w), ready_w, setup_r)
+                os.write(ready_w, b"k")
+                os.close(ready_w)
+            except BaseException as exc:  # noqa: BLE001 - tell the runner, never run a program
+                try:
+                    kind = "T" if isinstance(exc, Tainted) else "E"
+                    os.write(ready_w, (f"{kind}{type(exc).__name__}: {exc}").encode()[:2000])
+                finally:
+                    os._exit(SETUP_FAILED)
+            run_main(code, os.path.join(WORK_DIR, MAIN_FILE))
+        for fd in (in_r, out_w, err_w, ready_w, setup_r):
+            os.close(fd)
+        self.pid, self.ready_r, self.setup_w = pid, ready_r, setup_w
+        self.child = Forked(pid, in_w, out_r, err_r)
+
+    def start(self, req, code, files):
+        """Hand the spare its run; returns the :class:`Forked` once it is ready to run."""
+        head = json.dumps(
+            {
+                "cpu_s": int(req["cpu_s"]),
+                "fsize_bytes": int(req["fsize_bytes"]),
+                "code": len(code),
+                "files": [[name, len(data)] for name, data in files],
+            }
+        ).encode()
+        parts = [len(head).to_bytes(8, "big") + head, code, *(data for _, data in files)]
+        deadline = time.monotonic() + SETUP_TIMEOUT_S
+        note = self._send(parts, deadline)
+        if note is None:
+            left = max(0.0, deadline - time.monotonic())
+            note = os.read(self.ready_r, 4096) if _readable(self.ready_r, left) else b""
+        os.close(self.ready_r)
+        self.ready_r = -1
+        if note != b"k":
+            self.kill()
+            if note[:1] == b"T":
+                raise Tainted(note[1:].decode(errors="replace"))
+            raise RuntimeError(
+                "could not set up the run: " + (note[1:].decode(errors="replace") or "no answer")
+            )
+        return self.child
+
+    def _send(self, parts, deadline):
+        """Write ``parts`` to the setup pipe; returns the spare's note if it answered (or
+        failed) before taking everything, else None."""
+        os.set_blocking(self.setup_w, False)
+        sel = selectors.DefaultSelector()
+        sel.register(self.ready_r, selectors.EVENT_READ)
+        sel.register(self.setup_w, selectors.EVENT_WRITE)
+        note = None
+        try:
+            for part in parts:
+                view = memoryview(part)
+                while view:
+                    left = deadline - time.monotonic()
+                    events = sel.select(max(0.0, left)) if left > 0 else []
+                    if not events:
+                        return b""  # no answer in time
+                    if any(key.fd == self.ready_r for key, _ in events):
+                        note = os.read(self.ready_r, 4096)
+                        return note
+                    try:
+                        view = view[os.write(self.setup_w, view[: 1 << 20]) :]
+                    except BlockingIOError:
+                        continue
+                    except OSError:  # the spare is gone: its note says why
+                        return None
+            return None
+        finally:
+            sel.close()
+            os.close(self.setup_w)
+            self.setup_w = -1
+
+    def kill(self):
+        """Kill and reap the spare (uid 1000: the runner's CAP_KILL reaches it), close its fds."""
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.child.wait()
+        for fd in (self.ready_r, self.setup_w):
+            if fd >= 0:
+                os.close(fd)
+        self.ready_r = self.setup_w = -1
+        for stream in (self.child.stdin, self.child.stdout, self.child.stderr):
+            stream.close()
+
+
+def _readable(fd, timeout):
+    sel = selectors.DefaultSelector()
+    sel.register(fd, selectors.EVENT_READ)
+    try:
+        return bool(sel.select(timeout))
+    finally:
+        sel.close()
+
+
+_spare = None  # the next fork-launch run's child (a Spare), or None
+
+
+def _take_spare():
+    global _spare
+    spare, _spare = _spare, None
+    return spare if spare is not None else Spare()
+
+
+def _drop_spare():
+    global _spare
+    if _spare is not None:
+        _spare.kill()
+        _spare = None
+
+
+def _fork_spare():
+    """Fork the next run's child now, while the host reads the last answer (best effort: a
+    failure here only means the next run forks its own)."""
+    global _spare
+    if _spare is None:
+        try:
+            _spare = Spare()
+        except Exception as exc:  # noqa: BLE001 - e.g. EAGAIN at the pids limit
+            sys.stderr.write(f"runner: could not fork a spare: {exc!r}\n")
+
+
+def _spare_main(ends, ready_w, setup_r):
+    """In the spare, before any program code: the run's process, user, a wiped work dir, then
+    (once the request comes) its files and limits. Returns the program's code."""
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
@@ -630,84 +823,23 @@ def _prepare_child(req, code, files, ends, ready_w):
         pass
     for target, fd in enumerate(ends):
         os.dup2(fd, target)
-    os.closerange(3, ready_w)
-    os.closerange(ready_w + 1, 1 << 16)
+    lo, hi = sorted((ready_w, setup_r))
+    os.closerange(3, lo)
+    os.closerange(lo + 1, hi)
+    os.closerange(hi + 1, 1 << 16)
     _become_sandbox_user()
     # The uid switch made us non-dumpable (the kernel's rule for changed credentials); a
     # fresh interpreter is dumpable: it may read its own /proc/self/mem, trace its children.
     _libc().prctl(4, 1, 0, 0, 0)
     _wipe_all()  # the previous run's leftovers (its processes are gone): before any input
     os.chdir(WORK_DIR)
-    _write_files(files, code)
+    req = json.loads(bytes(_read_exact(setup_r, int.from_bytes(_read_exact(setup_r, 8), "big"))))
+    code = _receive_files(setup_r, req)
+    os.close(setup_r)
     os.environ.clear()
     os.environ.update(CHILD_ENV)
     _limit(int(req["cpu_s"]), int(req["fsize_bytes"]))
-
-
-def _forget(buf, start):
-    """Zero ``buf[start:]`` in this process only, without copying its (shared) pages."""
-    import ctypes
-
-    n = len(buf) - start
-    if n <= 0:
-        return
-    window = (ctypes.c_char * len(buf)).from_buffer(buf)
-    addr = ctypes.addressof(window) + start
-    page = resource.getpagesize()
-    lo, hi = -(-addr // page) * page, (addr + n) // page * page
-    if hi - lo >= page:
-        ctypes.memset(addr, 0, lo - addr)
-        libc = _libc()
-        libc.madvise(ctypes.c_void_p(lo), ctypes.c_size_t(hi - lo), ctypes.c_int(4))
-        ctypes.memset(hi, 0, addr + n - hi)
-    else:
-        ctypes.memset(addr, 0, n)
-    del window
-
-
-def _start_forked(req, payload, code, files):
-    """Fork the run's child; returns a :class:`Forked` once it is ready to run the program."""
-    in_r, in_w = os.pipe()
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    ready_r, ready_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(ready_r)
-            _prepare_child(req, code, files, (in_r, out_w, err_w), ready_w)
-            source = bytes(code)
-            del code, files
-            _forget(payload, len(source))  # stdin and files: the program reads its copies
-            os.write(ready_w, b"k")
-            os.close(ready_w)
-        except BaseException as exc:  # noqa: BLE001 - tell the runner, never run the program
-            try:
-                kind = "T" if isinstance(exc, Tainted) else "E"
-                os.write(ready_w, (f"{kind}{type(exc).__name__}: {exc}").encode()[:2000])
-            finally:
-                os._exit(SETUP_FAILED)
-        run_main(source, os.path.join(WORK_DIR, MAIN_FILE))
-    for fd in (in_r, out_w, err_w, ready_w):
-        os.close(fd)
-    child = Forked(pid, in_w, out_r, err_r)
-    sel = selectors.DefaultSelector()
-    sel.register(ready_r, selectors.EVENT_READ)
-    got = sel.select(SETUP_TIMEOUT_S)
-    sel.close()
-    note = os.read(ready_r, 4096) if got else b""
-    os.close(ready_r)
-    if note != b"k":
-        os.kill(pid, signal.SIGKILL)
-        child.wait()
-        for stream in (child.stdin, child.stdout, child.stderr):
-            stream.close()
-        if note[:1] == b"T":
-            raise Tainted(note[1:].decode(errors="replace"))
-        raise RuntimeError(
-            "could not set up the run: " + (note[1:].decode(errors="replace") or "no answer")
-        )
-    return child
+    return code
 
 
 def _start_exec(req, code, files):
@@ -767,9 +899,10 @@ def run(req, payload):
     oom_before = _oom_kill_count()
     start = time.monotonic()
     if req.get("launch", "fork") == "exec":
+        _drop_spare()  # an exec run must find no other process
         proc = _start_exec(req, code, files)
     else:
-        proc = _start_forked(req, payload, code, files)
+        proc = _take_spare().start(req, code, files)
     leftover = 0
 
     def on_timeout():
@@ -883,6 +1016,33 @@ def _preload():
     gc.freeze()  # a forked run's collections skip these: fewer copy-on-write page faults
 
 
+def _warm(req, payload):
+    """``op: warm``: import trusted module source from the host into the runner, so that every
+    later forked run finds it already in ``sys.modules`` (no file, no compile, no module body
+    per run). The source runs here, in the runner: the host sends only its own code (e.g. the
+    code-test harness), never a program's. The module keeps its text as ``__source__`` (for a
+    run that must start it in a fresh interpreter). Sending the same module again is a no-op."""
+    name = req.get("name")
+    if not (type(name) is str and name.isidentifier() and len(name) <= 100):
+        raise ValueError(f"warm: module name {name!r} is not an identifier")
+    source = bytes(payload).decode("utf-8")
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        if getattr(loaded, "__source__", None) != source:
+            raise ValueError(f"warm: a different module named {name!r} is already loaded")
+        return {"op": "warmed", "name": name}
+    import gc
+    import types
+
+    module = types.ModuleType(name)
+    module.__source__ = source
+    exec(compile(source, f"<warm {name}>", "exec"), module.__dict__)
+    sys.modules[name] = module
+    gc.collect()
+    gc.freeze()  # as the preloads: a forked run's collections skip it
+    return {"op": "warmed", "name": name}
+
+
 def main():
     if os.getpid() != 1:
         sys.exit(
@@ -900,6 +1060,7 @@ def main():
             return
         timeout = None
         req, payload, parts = {}, None, ()
+        spare_next = False  # fork the next run's child once this answer is out
         try:
             req = json.loads(line)
             size = int(req.get("payload") or 0)
@@ -907,7 +1068,9 @@ def main():
             if payload is None:
                 return
             op = req.get("op")
+            fork_launch = req.get("launch", "fork") == "fork"
             if op == "ping":
+                _drop_spare()
                 resp = {
                     "op": "pong",
                     "protocol": PROTOCOL_VERSION,
@@ -916,6 +1079,7 @@ def main():
                     "caps": _caps(),
                     "clean": _clean_up(),
                 }
+                spare_next = fork_launch
             elif op == "run":
                 try:
                     resp, out, err = run(req, payload)
@@ -923,10 +1087,16 @@ def main():
                     _send({"op": "tainted", "error": str(exc), "id": req.get("id")})
                     return  # and this container goes away
                 parts = (out, err)
+                spare_next = fork_launch
+            elif op == "warm":
+                _drop_spare()  # forked before the module: the next spare must have it
+                resp = _warm(req, payload)
+                spare_next = True
             else:
                 resp = {"op": "error", "error": f"unknown op {op!r}"}
         except Exception as exc:  # noqa: BLE001 - the host decides what to do
             resp = {"op": "error", "error": f"{type(exc).__name__}: {exc}"}
+            _drop_spare()
             _kill_everything_else()
             resp["clean"] = _clean_up()
         if isinstance(req, dict) and "id" in req:
@@ -936,7 +1106,9 @@ def main():
         _send(resp, *parts)
         for part in parts:
             _zero(part)
-        del payload, parts, line
+        del payload, parts, line, req, resp
+        if spare_next:
+            _fork_spare()
 
 
 if __name__ == "__main__":

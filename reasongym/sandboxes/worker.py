@@ -37,6 +37,7 @@ class Worker:
         disk_mb: size of the container's work-dir tmpfs (fixed at creation).
         applied: ``(memory_mb, cpus, pids)`` currently set on the container.
         runs: runs served so far.
+        warmed: names of the warm modules (``DockerSandbox.warm_module``) its runner holds.
     """
 
     def __init__(self, container: Any, attach: Any, disk_mb: int, applied: tuple[int, float, int]):
@@ -52,6 +53,7 @@ class Worker:
         self.disk_mb = disk_mb
         self.applied = applied
         self.runs = 0
+        self.warmed: set[str] = set()  # names of the warm modules its runner has imported
 
     @property
     def short_id(self) -> str:

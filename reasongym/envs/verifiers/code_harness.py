@@ -39,6 +39,7 @@ import select
 import signal
 import sys
 import time
+from types import CodeType
 
 MAX_FRAME = 4 << 20  # bytes of one message either way
 MAX_DEPTH = 100  # nesting of one value
@@ -50,8 +51,6 @@ PR_SET_DUMPABLE, PR_GET_DUMPABLE = 4, 3
 BATCH = "#batch"  # a request that carries many calls; the worker answers each in turn
 MAX_PLAN = 1000  # calls announced ahead in one batch
 MAX_BUFFERED = 32 << 20  # bytes of answers the harness holds before they are asked for
-HARNESS_FILE = "harness.py"  # this file's source, beside main.py (which may be a loader)
-PRELOAD_FILE = "preload.txt"  # stdlib modules to import before the fork (from the task's prompt)
 
 
 class CodecError(Exception):
@@ -741,7 +740,7 @@ def _run_code(code, name, ns, clock, seconds):
     try:
         clock.start(seconds)
         try:
-            exec(compile(code, name, "exec"), ns)
+            exec(code if type(code) is CodeType else compile(code, name, "exec"), ns)
         finally:
             clock.stop()
         return None
@@ -795,17 +794,12 @@ def _safe_sys_path():
     sys.path[:] = kept
 
 
-def _preload():
-    """Import the standard-library modules the task's prompt uses (``preload.txt``, written by
-    the host and read before any candidate code runs), so that the worker inherits them and
-    they are not imported twice."""
-    try:
-        with open(PRELOAD_FILE, encoding="ascii") as f:
-            names = f.read().split()
-    except (OSError, ValueError):
-        return
-    for name in names[:32]:
-        if re.match(r"[A-Za-z_][A-Za-z0-9_]*\Z", name):
+def _preload(names):
+    """Import the standard-library modules the task's prompt uses (named by the host in the
+    loader, before any candidate code runs), so that the worker inherits them and they are
+    not imported twice."""
+    for name in list(names)[:32]:
+        if type(name) is str and name.isidentifier():
             try:
                 __import__(name)
             except Exception:  # noqa: BLE001 - only an optimisation
@@ -844,16 +838,14 @@ def _tail(fd):
         return ""
 
 
-def harness_main():
+def harness_main(own_source=None, preload=()):
+    """The harness process. ``own_source``: this file's text (read by the loader before any
+    candidate code runs), for restarting a dead worker in a fresh interpreter; None: no
+    restarts, a dead worker fails the remaining tests. ``preload``: modules to import first."""
     started = time.monotonic()
-    try:
-        with open(HARNESS_FILE, encoding="utf-8") as f:  # read before any candidate code runs
-            own_source = f.read()
-    except OSError:
-        own_source = None  # no restarts; a dead worker fails the remaining tests
     problem = _make_non_dumpable()
     _safe_sys_path()
-    _preload()
+    _preload(preload)
     out_fd = _scratch_fd()
     first = None if problem else _start_worker(out_fd)
     # Only now, with the candidate's process already apart, do the tests arrive.
@@ -895,12 +887,14 @@ def _run(spec, first, out_fd, own_source, started, results):
     if prompt:  # the task's helpers (e.g. encode_cyclic), defined from the task's own text
         for text in (prompt, prompt.rstrip() + "\n    pass\n"):
             try:
-                compile(text, "prompt", "exec")
+                code = compile(text, "prompt", "exec")
             except (SyntaxError, ValueError):
                 continue
-            _run_code(text, "prompt", ns, clock, step_s)
+            _run_code(code, "prompt", ns, clock, step_s)
             break
-    plan = plan_calls(spec["steps"], entry) if entry else []  # while the worker loads
+    plan = spec.get("plan")  # the host plans the calls (code_runner.plan_for) ...
+    if plan is None:  # ... else do it here, while the worker loads
+        plan = plan_calls(spec["steps"], entry) if entry else []
     load_deadline = min(time.monotonic() + step_s, run_deadline)
     error = first.wait_loaded(load_deadline)
     if error is None and entry and entry not in first.names:
@@ -932,8 +926,6 @@ def _run(spec, first, out_fd, own_source, started, results):
     return None
 
 
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["--worker"]:
-        worker_main(int(sys.argv[2]), int(sys.argv[3]))
-        os._exit(0)
-    harness_main()
+if __name__ == "__main__" and sys.argv[1:2] == ["--worker"]:  # a restarted worker
+    worker_main(int(sys.argv[2]), int(sys.argv[3]))
+    os._exit(0)

@@ -58,13 +58,14 @@ from __future__ import annotations
 
 import ast
 import base64
+import hashlib
 import json
 import logging
 import secrets
 import sys
 import threading
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,7 @@ MAX_NAME = 200  # characters of a test name in a report
 MAX_ERROR = 2000  # characters of one error message kept from a report
 
 
+@lru_cache(maxsize=4096)
 def prompt_imports(prompt: str) -> list[str]:
     """Standard-library modules the prompt imports at top level (the harness preloads them)."""
     try:
@@ -90,26 +92,61 @@ def prompt_imports(prompt: str) -> list[str]:
 
 @cache
 def harness_source() -> str:
-    """The source of the harness and the worker (``harness.py`` in every run's work dir)."""
+    """The source of the harness and the worker (``code_harness.py``)."""
     return Path(__file__).with_name("code_harness.py").read_text(encoding="utf-8")
 
 
-# main.py of a run: loads the harness compiled once for the sandbox's own interpreter (see
-# ``_bytecode``), else compiles harness.py; both files are written before anything runs.
+@cache
+def harness_module() -> str:
+    """The name the harness is warmed under (``Sandbox.warm_module``): versioned by its text."""
+    digest = hashlib.sha256(harness_source().encode("utf-8")).hexdigest()[:16]
+    return f"reasongym_code_harness_{digest}"
+
+
+# main.py of a run: takes the harness from the sandbox's warm module when there is one, else
+# loads harness.bin (compiled once for the sandbox's own interpreter, see ``_bytecode``) or
+# compiles harness.py; reads its own source before any candidate code runs; then starts it.
 LOADER = """import sys
 def _harness():
+    warm = sys.modules.get(@WARM@)
+    if warm is not None:
+        return warm.harness_main, warm.__source__
+    with open("harness.py", encoding="utf-8") as f:
+        source = f.read()
+    code = None
     try:
         import marshal
         with open("harness.bin", "rb") as f:
             version, _, blob = f.read().partition(b"\\n")
         if version.decode() == "%s %x" % (sys.implementation.cache_tag, sys.hexversion):
-            return marshal.loads(blob)
+            code = marshal.loads(blob)
     except Exception:
         pass
-    with open("harness.py", encoding="utf-8") as f:
-        return compile(f.read(), "harness.py", "exec")
-exec(_harness())
+    ns = {"__name__": "reasongym_harness"}
+    exec(code or compile(source, "harness.py", "exec"), ns)
+    return ns["harness_main"], source
+main, source = _harness()
+main(source, @PRELOAD@)
 """
+
+
+def loader(preload: list[str]) -> str:
+    """``main.py`` of a run that preloads the stdlib modules ``preload`` (see ``LOADER``)."""
+    return LOADER.replace("@WARM@", repr(harness_module())).replace("@PRELOAD@", repr(preload))
+
+
+def _warm(sandbox: Any) -> bool:
+    """True when every run of ``sandbox`` finds the harness already imported (a fork server);
+    else each run ships ``harness.py`` (and ``harness.bin``)."""
+    warm_module = getattr(sandbox, "warm_module", None)
+    if warm_module is None:
+        return False
+    try:
+        return warm_module(harness_module(), harness_source()) is True
+    except Exception as exc:  # noqa: BLE001 - only an optimisation: ship the files instead
+        log.warning("could not warm the code harness in the sandbox (%s); runs load it", exc)
+        return False
+
 
 _COMPILER = """import base64, marshal, sys
 code = compile(open("harness.py", encoding="utf-8").read(), "harness.py", "exec")
@@ -146,6 +183,23 @@ def _bytecode(sandbox: Any) -> bytes | None:
     with _bytecode_lock:
         _bytecode_cache[key] = blob
     return blob
+
+
+def plan_for(entry: str | None, steps: list[dict[str, Any]]) -> list[list[Any]]:
+    """The calls the harness announces to the worker ahead (``code_harness.plan_calls``),
+    worked out on the host once per task instead of in every run."""
+    key = tuple((str(s["name"]), s["code"], bool(s["test"])) for s in steps)
+    return _plan(entry or "", key)
+
+
+@lru_cache(maxsize=4096)
+def _plan(entry: str, key: tuple[tuple[str, Any, bool], ...]) -> list[list[Any]]:
+    from reasongym.envs.verifiers import code_harness
+
+    if not entry:
+        return []
+    steps = [{"name": n, "code": c, "test": t} for n, c, t in key]
+    return code_harness.plan_calls(steps, entry)
 
 
 @dataclass
@@ -252,25 +306,24 @@ def run_tests(sandbox: Any, request: RunRequest) -> tuple[TestsOutcome, Any]:
     nonce = f"@@REPORT-{secrets.token_hex(16)}@@"
     # The harness keeps a margin of the wall-clock limit for its start-up and its report.
     margin = min(1.0, 0.25 * request.timeout_s)
-    spec = {
-        "nonce": nonce,
-        "entry_point": request.entry_point,
-        "prompt": request.prompt,
-        "steps": request.steps,
-        "step_timeout_s": request.step_timeout_s,
-        "budget_s": max(0.1, request.timeout_s - margin),
-    }
     try:
-        files = {
-            "solution.py": request.solution,
-            "preload.txt": "\n".join(prompt_imports(request.prompt)),
-            "harness.py": harness_source(),
+        spec = {
+            "nonce": nonce,
+            "entry_point": request.entry_point,
+            "prompt": request.prompt,
+            "steps": request.steps,
+            "plan": plan_for(request.entry_point, request.steps),
+            "step_timeout_s": request.step_timeout_s,
+            "budget_s": max(0.1, request.timeout_s - margin),
         }
-        blob = _bytecode(sandbox)
-        if blob is not None:
-            files["harness.bin"] = blob
+        files = {"solution.py": request.solution}
+        if not _warm(sandbox):
+            files["harness.py"] = harness_source()
+            blob = _bytecode(sandbox)
+            if blob is not None:
+                files["harness.bin"] = blob
         result = sandbox.run(
-            LOADER,
+            loader(prompt_imports(request.prompt)),
             stdin=json.dumps(spec, ensure_ascii=True),
             files=files,
             limits=Limits(timeout_s=request.timeout_s, memory_mb=request.memory_mb),
