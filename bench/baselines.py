@@ -92,16 +92,31 @@ def easiest_kwargs(env_id: str) -> dict[str, Any]:
         env.close()
 
 
-def curriculum_levels(env_id: str, rungs: int = 4) -> list[dict[str, Any]] | None:
-    """Geometric ladder of the easiest knobs up to the id's default values, or None when every
-    easiest knob is one a curriculum level may not change (``FIXED_KEYS``: ``size`` fixes the
-    observation shape, ``max_turns`` the episode limit); those keep their default values."""
+def aided_kwargs(env_id: str) -> dict[str, Any] | None:
+    """The easiest setting's keys that a curriculum level may not change (``FIXED_KEYS``:
+    observation/action aids such as Sudoku's ``pencil_marks``) at the default difficulty, or
+    None when that is the default itself or the easiest setting (no curriculum to climb)."""
+    from reasongym.envs.puzzles.variants import FIXED_KEYS
+
+    easy = easiest_kwargs(env_id)
+    aided = {k: v for k, v in easy.items() if k in FIXED_KEYS}
+    if not aided or aided == easy:
+        return None
+    return aided
+
+
+def curriculum_levels(
+    env_id: str, rungs: int = 4, base: dict[str, Any] | None = None
+) -> list[dict[str, Any]] | None:
+    """Geometric ladder of the easiest knobs (``max_turns`` included) up to the values of
+    ``gym.make(env_id, **base)``, or None when every easiest knob is one a curriculum level
+    may not change (``FIXED_KEYS``: ``size`` fixes the observation shape)."""
     from reasongym.envs.puzzles.variants import FIXED_KEYS
 
     easy = {k: v for k, v in easiest_kwargs(env_id).items() if k not in FIXED_KEYS}
     if not easy:
         return None
-    env = _make(env_id)
+    env = _make(env_id, **(base or {}))
     target = {k: getattr(env.unwrapped.config, k) for k in easy}
     env.close()
     levels = []
@@ -157,26 +172,32 @@ def run_job(job: Job, cfg: BenchConfig) -> dict[str, Any]:
         action, _ = model.predict(obs, deterministic=True)
         return int(action)
 
-    checks: list[tuple[int, float]] = []
+    checks: list[tuple[int, float] | tuple[int, float, int]] = []
+    level: list[int] = []  # the curriculum's level in the training env's latest info
 
     class Checkpoints(BaseCallback):
         def _on_step(self) -> bool:
+            info = self.locals.get("infos", [{}])[0]
+            if "curriculum" in info:
+                level[:] = [int(info["curriculum"]["level"])]
             if self.num_timesteps % cfg.eval_every == 0:
                 rate = _success_rate(job.env_id, job.env_kwargs, act, cfg.eval_episodes)
-                checks.append((self.num_timesteps, rate))
+                checks.append((self.num_timesteps, rate, *level))  # (steps, success[, level])
                 if rate >= 0.9 and row["steps_to_90"] is None:
                     row["steps_to_90"] = self.num_timesteps
             return True
 
     model.learn(total_timesteps=cfg.budget, callback=Checkpoints())
     row["checks"] = checks
+    if level:
+        row["curriculum_level"] = level[0]  # reached by the end of training (0 = first)
     row["success"] = _success_rate(job.env_id, job.env_kwargs, act, cfg.final_episodes)
     row["seconds"] = time.perf_counter() - start
     train_env.close()
     return row
 
 
-SETTINGS = ("default", "easiest")
+SETTINGS = ("default", "easiest", "aided")
 AGENTS = ("random", "ppo", "dqn", "ppo+curriculum")
 
 
@@ -184,13 +205,13 @@ def plan(ids: list[str], agents: list[str], settings: tuple[str, ...] = SETTINGS
     """Every row of the table, in print order."""
     jobs = []
     for env_id in ids:
-        easy = easiest_kwargs(env_id)
-        for setting, kwargs in (("default", {}), ("easiest", easy)):
-            if setting not in settings:
+        easy, aided = easiest_kwargs(env_id), aided_kwargs(env_id)
+        for setting, kwargs in (("default", {}), ("easiest", easy), ("aided", aided)):
+            if setting not in settings or kwargs is None:
                 continue
             for agent in agents:
                 if agent == "ppo+curriculum":
-                    levels = curriculum_levels(env_id)
+                    levels = curriculum_levels(env_id, base=kwargs)
                     if setting == "easiest" or levels is None:
                         continue
                     curriculum = {
@@ -199,7 +220,8 @@ def plan(ids: list[str], agents: list[str], settings: tuple[str, ...] = SETTINGS
                         "window": 20,
                         "promote_at": 0.8,
                     }
-                    jobs.append(Job(env_id, setting, agent, kwargs, {"curriculum": curriculum}))
+                    train = {**kwargs, "curriculum": curriculum}
+                    jobs.append(Job(env_id, setting, agent, kwargs, train))
                 else:
                     jobs.append(Job(env_id, setting, agent, kwargs, kwargs))
     return jobs
@@ -214,10 +236,12 @@ def table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         knobs = ", ".join(f"{k}={v}" for k, v in r["env_kwargs"].items()) or "registered"
         if r["agent"] == "ppo+curriculum":
+            levels = r["train_kwargs"]["curriculum"]["levels"]
             knobs += "; curriculum " + " > ".join(
-                "/".join(str(v) for v in level.values())
-                for level in r["train_kwargs"]["curriculum"]["levels"]
+                "/".join(str(v) for v in level.values()) for level in levels
             )
+            if "curriculum_level" in r:
+                knobs += f", reached {r['curriculum_level'] + 1} of {len(levels)}"
         s90 = f"{r['steps_to_90']:,}" if r["steps_to_90"] is not None else "-"
         lines.append(
             f"| {r['env_id'].removeprefix('reasongym/')} | {r['setting']} ({knobs}) | {r['agent']} "

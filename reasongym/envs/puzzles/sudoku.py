@@ -38,7 +38,8 @@ from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import Field
+from gymnasium import spaces
+from pydantic import Field, model_validator
 
 from reasongym.envs.puzzles.base import PuzzleConfig, PuzzleEnv
 from reasongym.envs.puzzles.parsing import answer_part, parse_grid, parse_ints
@@ -46,12 +47,41 @@ from reasongym.envs.puzzles.render import framed, glyph, grid_lines
 
 
 class SudokuConfig(PuzzleConfig):
-    easiest: ClassVar[dict[str, Any]] = {"empty_cells": 1, "max_turns": 2}
+    #: One empty cell, its candidates shown, the cursor on it: SB3 PPO/DQN learn it in 20k
+    #: steps (bench/baselines.py); placements (80 actions, one rewarded) are not learned there.
+    easiest: ClassVar[dict[str, Any]] = {
+        "empty_cells": 1,
+        "max_turns": 2,
+        "pencil_marks": True,
+        "discrete_actions": "cursor",
+    }
     size: Literal[4, 9] = Field(9, description="4 (2x2 boxes) or 9 (3x3 boxes)")
     empty_cells: int = Field(
         45, ge=1, le=80, description="cells to empty (at most; uniqueness can stop it earlier)"
     )
     image_size: int = Field(108, ge=16, le=2048, description="side of the rendered image")
+    pencil_marks: bool = Field(
+        False,
+        description="show each writable cell's candidates (the digits no other cell of its "
+        "row, column or box holds): onehot appends (n*n*n,) bits (and, with the cursor, the "
+        "(n,) bits of the cursor's cell), text adds a line",
+    )
+    discrete_actions: Literal["placements", "cursor"] = Field(
+        "placements",
+        description="action_mode discrete: placements = Discrete(n*n*(n+1)), one action per "
+        "(cell, digit); cursor = Discrete(n*n+n+1), select a cell or write a digit at the "
+        "cursor, which starts on the first empty cell and moves on to the next empty cell "
+        "after a digit is written (text actions are always 'R C D' placements)",
+    )
+
+    @model_validator(mode="after")
+    def _pencil_marks_shown(self) -> SudokuConfig:
+        if self.pencil_marks and self.observation_mode in ("grid", "image"):
+            raise ValueError(
+                f"pencil_marks: observation_mode {self.observation_mode!r} cannot show them; "
+                "use onehot (arrays), text or multimodal, or set pencil_marks: false"
+            )
+        return self
 
 
 @lru_cache(maxsize=4)
@@ -64,6 +94,29 @@ def peers(n: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         tuple(c % n for c in cells),
         tuple((c // n) // b * b + (c % n) // b for c in cells),
     )
+
+
+@lru_cache(maxsize=4)
+def peer_matrix(n: int) -> np.ndarray:
+    """``(n*n, n*n)`` bool: cells ``a`` and ``b`` differ and share a row, column or box."""
+    row_of, col_of, box_of = (np.array(x) for x in peers(n))
+    same = (
+        (row_of[:, None] == row_of[None, :])
+        | (col_of[:, None] == col_of[None, :])
+        | (box_of[:, None] == box_of[None, :])
+    )
+    np.fill_diagonal(same, False)
+    same.setflags(write=False)
+    return same
+
+
+def candidates(board: list[int], given: np.ndarray, n: int) -> np.ndarray:
+    """Pencil marks: ``(n*n, n)`` bool, ``[cell, d - 1]`` when ``cell`` is writable (not
+    given) and no other cell of its row, column or box holds ``d`` (whatever ``cell`` holds)."""
+    values = np.asarray(board, np.int64)
+    holds = values[:, None] == np.arange(1, n + 1)[None, :]  # (n*n, n)
+    used = (peer_matrix(n).astype(np.int64) @ holds.astype(np.int64)) > 0  # (n*n, n)
+    return ~used & ~np.asarray(given, bool)[:, None]
 
 
 def count_solutions(grid: list[int], n: int, limit: int = 2) -> int:
@@ -128,12 +181,38 @@ class SudokuEnv(PuzzleEnv):
     def _setup(self) -> None:
         n = self.config.size
         self.grid_shape = (n, n)
-        self.num_codes = 2 * n + 1
-        self.num_actions = n * n * (n + 1)
+        self._cursor_mode = (
+            self.config.discrete_actions == "cursor" and self.config.action_mode == "discrete"
+        )
+        self._cell_codes = 2 * n + 1  # empty, given 1..n, placed 1..n
+        # cursor: every cell code also comes "under the cursor" (code + 2n+1)
+        self.num_codes = self._cell_codes * (2 if self._cursor_mode else 1)
+        self.num_actions = n * n + n + 1 if self._cursor_mode else n * n * (n + 1)
         self._box = math.isqrt(n)
         self._board = [0] * (n * n)
         self._solution = [0] * (n * n)
         self._given = np.zeros(n * n, bool)
+        self._cursor = 0
+
+    # -- the cursor layout --------------------------------------------------------------------
+    def _first_empty(self, after: int = -1) -> int | None:
+        """The first empty writable cell in reading order after ``after`` (wrapping)."""
+        cells = len(self._board)
+        for k in range(1, cells + 1):
+            cell = (after + k) % cells
+            if self._board[cell] == 0 and not self._given[cell]:
+                return cell
+        return None
+
+    def _placement(self, move: int) -> tuple[int | None, int]:
+        """``(cell, digit)`` that ``move`` writes (``digit`` 0 clears); cursor layout: a
+        selection is ``(None, cell)``."""
+        n = self.config.size
+        if not self._cursor_mode:
+            return divmod(move, n + 1)
+        if move < n * n:
+            return None, move
+        return self._cursor, move - n * n
 
     # -- generation -------------------------------------------------------------------------
     def _generate(self) -> int:
@@ -159,18 +238,26 @@ class SudokuEnv(PuzzleEnv):
         self._solution = solution
         self._board = puzzle
         self._given = np.array([d != 0 for d in puzzle])
+        self._cursor = self._first_empty() or 0
         return removed
 
     # -- board ------------------------------------------------------------------------------
     def _move(self, move: int) -> bool:
-        cell, digit = divmod(move, self.config.size + 1)
+        cell, digit = self._placement(move)
+        if cell is None:  # cursor layout: select a cell
+            self._cursor = digit
+            return True
         if self._given[cell]:
             return False
         self._board[cell] = digit
+        if self._cursor_mode and digit:
+            nxt = self._first_empty(after=cell)
+            self._cursor = cell if nxt is None else nxt
         return True
 
     def _is_legal(self, move: int) -> bool:
-        return not self._given[move // (self.config.size + 1)]
+        cell, _ = self._placement(move)
+        return cell is None or not self._given[cell]
 
     def _solved(self) -> bool:
         return self._board == self._solution
@@ -180,15 +267,34 @@ class SudokuEnv(PuzzleEnv):
 
     def _solve_moves(self) -> list[int]:
         n = self.config.size
-        return [
-            cell * (n + 1) + want
+        wrong = [
+            (cell, want)
             for cell, (have, want) in enumerate(zip(self._board, self._solution, strict=True))
             if have != want
         ]
+        if not self._cursor_mode:
+            return [cell * (n + 1) + want for cell, want in wrong]
+        # follow the cursor: write where it is when that cell is wrong, else select the next
+        saved = (list(self._board), self._cursor)
+        moves: list[int] = []
+        try:
+            todo = dict(wrong)
+            while todo:
+                cell = self._cursor if self._cursor in todo else min(todo)
+                if cell != self._cursor:
+                    moves.append(cell)
+                    self._move(cell)
+                moves.append(n * n + todo.pop(cell))
+                self._move(moves[-1])
+        finally:
+            self._board, self._cursor = saved
+        return moves
 
     def _codes(self) -> np.ndarray:
         codes = np.array(self._board, np.int64)
         codes[~self._given & (codes > 0)] += self.config.size
+        if self._cursor_mode:
+            codes[self._cursor] += self._cell_codes
         return codes.reshape(self.grid_shape)
 
     def _board_state(self) -> dict[str, Any]:
@@ -196,18 +302,62 @@ class SudokuEnv(PuzzleEnv):
             "board": list(self._board),
             "solution": list(self._solution),
             "given": self._given.tolist(),
+            "cursor": self._cursor,
         }
 
     def _load_codes(self, codes: np.ndarray) -> None:
         n = self.config.size
         flat = codes.ravel().astype(np.int64)
+        under = np.flatnonzero(flat >= self._cell_codes)
+        flat = flat % self._cell_codes
         self._given = (flat >= 1) & (flat <= n)  # codes 1..n are givens, n+1..2n entries
         self._board = [int(c - n) if c > n else int(c) for c in flat.tolist()]
+        if self._cursor_mode:
+            self._cursor = int(under[0]) if under.size else (self._first_empty() or 0)
 
     def _load_board(self, board: dict[str, Any]) -> None:
         self._board = [int(d) for d in board["board"]]
         self._solution = [int(d) for d in board["solution"]]
         self._given = np.array(board["given"], bool)
+        cursor = board.get("cursor")  # instance files carry none: the first empty cell
+        if cursor is None or not 0 <= int(cursor) < len(self._board):
+            cursor = self._first_empty() or 0
+        self._cursor = int(cursor)
+
+    # -- pencil marks ----------------------------------------------------------------------
+    def _marks(self) -> np.ndarray:
+        """The board's pencil marks, ``(n*n, n)`` bool (see :func:`candidates`)."""
+        return candidates(self._board, self._given, self.config.size)
+
+    def _observation_space(self) -> spaces.Space:
+        space = super()._observation_space()
+        if self.config.pencil_marks and self.config.observation_mode == "onehot":
+            n = self.config.size
+            marks = n * n * n + (n if self._cursor_mode else 0)
+            return spaces.Box(0.0, 1.0, (n * n * self.num_codes + marks,), np.float32)
+        return space
+
+    def _observation(self, first: bool = False) -> Any:
+        obs = super()._observation(first)
+        if self.config.pencil_marks and self._obs_mode == "onehot":
+            # (n*n*K,) one-hot codes, (n*n*n,) marks (cell-major, digit 1..n)[, (n,) cursor's]
+            marks = self._marks()
+            parts = [obs, marks.ravel().astype(np.float32)]
+            if self._cursor_mode:
+                parts.append(marks[self._cursor].astype(np.float32))
+            return np.concatenate(parts)
+        return obs
+
+    def _marks_text(self) -> str:
+        n, marks = self.config.size, self._marks()
+        cells = [
+            f"{cell // n + 1} {cell % n + 1}: " + "".join(str(d + 1) for d in np.flatnonzero(row))
+            for cell, row in enumerate(marks)
+            if not self._given[cell]
+        ]
+        return "Pencil marks (row col: digits no other cell of its row, column or box holds): " + (
+            "; ".join(c if not c.endswith(": ") else c + "none" for c in cells)
+        )
 
     # -- text and pictures ------------------------------------------------------------------
     def _grid_text(self, values: list[int]) -> str:
@@ -246,10 +396,16 @@ class SudokuEnv(PuzzleEnv):
     def _legal_text(self) -> str:
         n = self.config.size
         free = sum(1 for g in self._given.tolist() if not g)
-        return (
+        text = (
             f"Legal moves: 'R C D' (D in 1..{n}) or 'clear R C' on any of the {free} "
             "non-fixed cells, or a whole grid."
         )
+        if self._cursor_mode:
+            r, c = divmod(self._cursor, n)
+            text += f"\nThe cursor is on row {r + 1}, column {c + 1}."
+        if self.config.pencil_marks:
+            text += "\n" + self._marks_text()
+        return text
 
     def _parse(self, text: str) -> list[int] | str:
         n = self.config.size
@@ -284,7 +440,9 @@ class SudokuEnv(PuzzleEnv):
 
     def _move_text(self, move: int) -> str:
         n = self.config.size
-        cell, d = divmod(move, n + 1)
+        cell, d = self._placement(move)
+        if cell is None:
+            return f"select {d // n + 1} {d % n + 1}"
         r, c = divmod(cell, n)
         return f"clear {r + 1} {c + 1}" if d == 0 else f"{r + 1} {c + 1} {d}"
 
@@ -302,7 +460,12 @@ class SudokuEnv(PuzzleEnv):
         given = framed(size, (225, 225, 230), (170, 170, 170), 1)
         digits = [glyph(given, str(d), (20, 20, 20), 0.7) for d in range(1, n + 1)]
         placed = [glyph(empty, str(d), (30, 80, 200), 0.7) for d in range(1, n + 1)]
-        return np.stack([empty, *digits, *placed])
+        sprites = np.stack([empty, *digits, *placed])
+        if self._cursor_mode:  # the cell under the cursor, tinted yellow
+            tint = np.array([255, 235, 120], np.float32)
+            under = (0.6 * sprites + 0.4 * tint).astype(np.uint8)
+            sprites = np.concatenate([sprites, under])
+        return sprites
 
     def _overlay(self, image_shape: tuple[int, int]) -> np.ndarray:
         width = max(2, image_shape[0] // 60)

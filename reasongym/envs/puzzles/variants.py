@@ -39,11 +39,12 @@ FIXED_KEYS = frozenset(
         "action_format",
         "image_size",
         "reward",
-        "max_turns",
         "max_observation_chars",
         "max_action_chars",
         "curriculum",
         "instances",
+        "pencil_marks",  # Sudoku: adds the candidates to the observation
+        "discrete_actions",  # Sudoku: the layout of the discrete actions
     }
 )
 MAX_INSTANCES = 100_000
