@@ -136,7 +136,7 @@ class LLMAgent(Agent):
         # The backend's count (a server's usage includes the stop string it strips from the text).
         self._generated += self.model.usage.generated_tokens - before or completion.num_tokens
         self.last_completion = completion
-        self._last_action = _action(completion)
+        self._last_action = completion_action(completion)
         return self._last_action
 
     def chat(self, observation: Any, info: dict[str, Any]) -> list[Message]:
@@ -187,7 +187,7 @@ def _with_image(content: Any, image: Any) -> list[dict[str, Any]]:
     return [*parts, image_part(image)]
 
 
-def _action(completion: Completion) -> str:
+def completion_action(completion: Completion) -> str:
     """The action of a completion: its native tool calls as ``{"tool_calls": [...]}`` JSON
     when it made some (the env's grammar reads that form), else its text."""
     if completion.tool_calls:

@@ -67,7 +67,7 @@ def resume_optimizer_loop(
     optimizer = torch.optim.AdamW(policy.model.parameters(), lr=config.learning_rate)
     if resumed is None:
         log.truncate_after(-1)
-        log.log({"step": 0, **first_row, **evaluate(policy.lm, split)})
+        log.log({"step": 0, **first_row, **evaluate(policy.lm, split, tool_calls=policy.tool_calls)})
         return policy, optimizer, 1
     load_optimizer_state(optimizer, resumed[0])
     log.truncate_after(resumed[1]["step"])
@@ -98,7 +98,7 @@ def end_step(
     steps (and always at the last step)."""
     last = step == config.steps
     if step % config.eval_every == 0 or last:
-        row.update(evaluate(policy.lm, split))
+        row.update(evaluate(policy.lm, split, tool_calls=policy.tool_calls))
     log.log(row)
     if step % config.checkpoint_every == 0 or last:
         save_checkpoint(out, f"step-{step}", policy, {"step": step}, optimizer)

@@ -182,7 +182,7 @@ def train(config: ExpertIterationConfig) -> TrainResult:
         policy = load_policy(config.policy)
         log.truncate_after(-1)
         start = time.perf_counter()
-        metrics = evaluate(policy.lm, split)
+        metrics = evaluate(policy.lm, split, tool_calls=policy.tool_calls)
         log.log(
             {
                 "round": 0,
@@ -225,7 +225,7 @@ def train(config: ExpertIterationConfig) -> TrainResult:
         solved = sum(any(n.executed and n.success for n in t.nodes) for t in trees) / len(trees)
         turns = sft_set(trees, config.keep, rng)
         loss, train_tokens = fine_tune(policy, turns, config, rng)
-        metrics = evaluate(policy.lm, split)
+        metrics = evaluate(policy.lm, split, tool_calls=policy.tool_calls)
         log.log(
             {
                 "round": round_,

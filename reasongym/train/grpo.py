@@ -10,12 +10,17 @@ advantage of an episode is its return minus its group's mean, divided by the gro
 estimate of KL to the frozen starting policy. One gradient step per batch (on-policy), so the
 PPO ratio is 1 and clipping never acts: it is left out.
 
-Why an in-repo loop rather than TRL's ``GRPOTrainer``: the trainer generates with
-``model.generate`` from a single prompt and scores one completion, so it cannot play
-multi-turn episodes against an env whose tool replies depend on the action; and it needs a
-Hugging Face tokenizer (``processing_class``) with padding and chat templates, which the char
-tokenizer of the tiny policy is not. This loop uses the same ``TransformersLM`` sampling as
-the search agents and the env's reward as is.
+Tool calls: with ``policy.tool_calls: native`` (or ``auto`` on an env in ``action_format:
+native``) the env's typed tools go to a Hugging Face chat model's template as ``tools=``, the
+``<tool_call>`` blocks it writes are parsed and stepped as the contract's tool-call JSON, and
+the loss scores exactly the tokens it generated; otherwise the model writes the tag grammar.
+
+The same episodes can be trained with TRL's ``GRPOTrainer`` through
+:func:`reasongym.integrations.trl.environment_factory` (multi-turn tool use included);
+``bench/trl_grpo.py`` runs both on the same model, data and budget. This loop stays for what
+TRL does not cover here: the char-level tiny policy (no Hugging Face tokenizer), branching one
+env with ``get_state``/``set_state`` for all rollouts, and the run folders, checkpoints and
+resumes that the other in-repo loops share.
 """
 
 from __future__ import annotations
@@ -164,6 +169,7 @@ def train(config: GRPOConfig) -> TrainResult:
                 [t for t in tasks for _ in range(config.group_size)],
                 generation,
                 config.tasks.max_turns,
+                tool_calls=policy.tool_calls,
             )
             rewards = [e.reward for e in episodes]
             advantages = group_advantages(rewards, config.group_size)
@@ -179,6 +185,8 @@ def train(config: GRPOConfig) -> TrainResult:
                 "loss": float("nan") if loss is None else loss.item(),
                 "kl": kl,
                 "tokens": sum(e.tokens for e in episodes),
+                "tool_calls_per_episode": sum(e.tool_calls for e in episodes) / len(episodes),
+                "env_seconds": sum(e.env_seconds for e in episodes),
                 "seconds": time.perf_counter() - start,
             }
             end_step(step, row, config, out, log, split, policy, optimizer)

@@ -22,10 +22,12 @@ class Policy:
     Attributes:
         lm: the language model (``lm.model`` is the torch module being trained).
         tiny_config: the tiny model's shape when it is one (saved with it), else None.
+        tool_calls: how episodes call tools (``PolicyConfig.tool_calls``).
     """
 
     lm: Any
     tiny_config: Any = None
+    tool_calls: str = "tags"
 
     @property
     def model(self) -> Any:
@@ -65,6 +67,7 @@ def load_policy(config: PolicyConfig, directory: Path | None = None) -> Policy:
     """The policy ``config.model`` names, or the checkpoint in ``directory`` when given (with
     LoRA adapters when ``config.lora`` is set)."""
     policy = _load_weights(config, directory)
+    policy.tool_calls = config.tool_calls
     if config.lora is not None:
         try:
             import peft

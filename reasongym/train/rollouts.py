@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,12 +18,23 @@ from reasongym.train.tasks import TaskSplit
 logger = logging.getLogger(__name__)
 
 
+ToolCallMode = str  # "auto" | "native" | "tags" (see PolicyConfig.tool_calls)
+
+
 @dataclass
 class Turn:
-    """One action of an episode: the prompt the policy saw and what it wrote."""
+    """One action of an episode: the prompt the policy saw and what it wrote.
+
+    Attributes:
+        prompt: the chat before the action.
+        action: the text the policy generated (the tokens the losses score; with native tool
+            calls, the template's tool-call text, e.g. ``<tool_call>...</tool_call>``).
+        tools: OpenAI tool entries the prompt was rendered with (native tool calls), else ().
+    """
 
     prompt: list[Message]
     action: str
+    tools: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -35,6 +47,8 @@ class Episode:
     success: bool = False
     done: bool = False
     tokens: int = 0
+    tool_calls: int = 0  # native tool calls the policy made (tag-grammar calls not counted)
+    env_seconds: float = 0.0  # wall time inside the env (reset, step, snapshots)
 
 
 def chat_to_turns(messages: Sequence[Message]) -> list[Turn]:
@@ -48,50 +62,80 @@ def chat_to_turns(messages: Sequence[Message]) -> list[Turn]:
     ]
 
 
+def uses_native_tools(env: Any, tool_calls: ToolCallMode) -> bool:
+    """Whether episodes offer the env's typed tools natively: ``"native"``, or ``"auto"`` on an
+    env that reads OpenAI-style calls (``action_format: native``)."""
+    from reasongym.agents import contract
+
+    if tool_calls not in ("auto", "native", "tags"):
+        raise ValueError(f"tool_calls must be 'auto', 'native' or 'tags', got {tool_calls!r}")
+    if tool_calls == "auto":
+        return contract.action_format(env) == "native" and bool(contract.tools(env))
+    return tool_calls == "native"
+
+
 def play_episodes(
     lm: Any,
     env: Any,
     task_indices: Sequence[int],
     generation: GenerationConfig,
     max_turns: int,
+    *,
+    tool_calls: ToolCallMode = "tags",
 ) -> list[Episode]:
     """Play one episode per entry of ``task_indices`` (repeats allowed), all in lock step: one
     batched ``generate`` call per turn; the env is branched with ``get_state``/``set_state``,
-    so one env serves every episode. Tool replies come back as user turns
-    (:func:`~reasongym.agents.search.base.chat_prompt`), as the search agents show them.
+    so one env serves every episode.
+
+    With the tag grammar (``tool_calls="tags"``) tool replies come back as user turns
+    (:func:`~reasongym.agents.search.base.chat_prompt`), as the search agents show them. With
+    native tool calls the env's typed tools go to the model (``GenerationConfig.tools``: the
+    chat template renders them), tool replies keep the ``tool`` role, and a completion's tool
+    calls reach the env as the contract's ``{"tool_calls": [...]}`` action (its text
+    otherwise, which the env grades like any action).
     """
+    from reasongym.agents import contract
+    from reasongym.agents.llm import completion_action
     from reasongym.agents.search.chat import chat_prompt
 
     inner = env.unwrapped
-    from reasongym.agents import contract
-
+    native = uses_native_tools(env, tool_calls)
     limit = contract.max_turns(env) or max_turns
     max_turns = min(max_turns, limit)
+    stops = (*generation.stop, *contract.stop_strings(env), *(("</tool_call>",) if native else ()))
     generation = dataclasses.replace(
-        generation, stop=tuple(dict.fromkeys((*generation.stop, *contract.stop_strings(env))))
+        generation,
+        stop=tuple(dict.fromkeys(stops)),
+        tools=tuple(contract.openai_tools(env)) if native else (),
     )
+    offered = lm.native_tools(generation) if native and hasattr(lm, "native_tools") else ()
     episodes = [Episode(i) for i in task_indices]
     contexts: list[list[Message]] = []
     states: list[Any] = []
-    for index in task_indices:
-        _, info = env.reset(options={"task_index": int(index)})
+    for episode in episodes:
+        start = time.perf_counter()
+        _, info = env.reset(options={"task_index": int(episode.task_index)})
         contexts.append([dict(m) for m in info["messages"]])
         states.append(inner.get_state())
+        episode.env_seconds += time.perf_counter() - start
     for turn in range(max_turns):
         active = [k for k, e in enumerate(episodes) if not e.done]
         if not active:
             break
-        prompts = [chat_prompt(contexts[k]) for k in active]
+        prompts = [contexts[k] if native else chat_prompt(contexts[k]) for k in active]
         seed = None if generation.seed is None else generation.seed + turn
         outs = lm.generate(prompts, dataclasses.replace(generation, n=1, seed=seed))
         for k, prompt, [completion] in zip(active, prompts, outs, strict=True):
             episode = episodes[k]
-            action = completion.text
-            episode.turns.append(Turn(list(prompt), action))
+            episode.turns.append(Turn(list(prompt), completion.text, offered))
             episode.tokens += completion.num_tokens
+            episode.tool_calls += len(completion.tool_calls) if native else 0
+            action = completion_action(completion) if native else completion.text
+            start = time.perf_counter()
             inner.set_state(states[k])
             obs, reward, terminated, truncated, info = inner.step(action)
             states[k] = inner.get_state()
+            episode.env_seconds += time.perf_counter() - start
             episode.reward += float(reward)
             episode.success = bool(info.get("is_success", False))
             episode.done = bool(terminated or truncated) or turn + 1 >= max_turns
@@ -99,21 +143,31 @@ def play_episodes(
     return episodes
 
 
-def pass_at_1(lm: Any, env: Any, task_indices: Sequence[int], config: TaskConfig) -> float:
+def pass_at_1(
+    lm: Any,
+    env: Any,
+    task_indices: Sequence[int],
+    config: TaskConfig,
+    *,
+    tool_calls: ToolCallMode = "tags",
+) -> float:
     """Greedy pass@1: the fraction of tasks whose greedy episode the env marks a success."""
     if not task_indices:
         return float("nan")
     generation = GenerationConfig(temperature=0.0, max_tokens=config.max_tokens, logprobs=False)
-    episodes = play_episodes(lm, env, task_indices, generation, config.max_turns)
+    episodes = play_episodes(
+        lm, env, task_indices, generation, config.max_turns, tool_calls=tool_calls
+    )
     return sum(e.success for e in episodes) / len(episodes)
 
 
-def evaluate(lm: Any, split: TaskSplit) -> dict[str, float]:
+def evaluate(lm: Any, split: TaskSplit, *, tool_calls: ToolCallMode = "tags") -> dict[str, float]:
     """Greedy pass@1 on all held-out tasks and on those with never-trained questions."""
     lm.model.eval()
+    kwargs = {"config": split.config, "tool_calls": tool_calls}
     return {
-        "pass1": pass_at_1(lm, split.env, split.eval_indices, split.config),
-        "pass1_unseen_questions": pass_at_1(lm, split.env, split.unseen_indices, split.config),
+        "pass1": pass_at_1(lm, split.env, split.eval_indices, **kwargs),
+        "pass1_unseen_questions": pass_at_1(lm, split.env, split.unseen_indices, **kwargs),
     }
 
 

@@ -7,7 +7,7 @@ import logging
 import random
 from dataclasses import field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -49,12 +49,18 @@ class PolicyConfig(ConfigModel):
         lora: train LoRA adapters (needs ``peft``) instead of all weights; checkpoints hold
             the merged weights, so they load like any model (a resume starts fresh adapters
             on the merged weights).
+        tool_calls: how the policy calls the env's tools: ``native`` (the typed tools go to
+            the model's chat template as ``tools=``, its ``<tool_call>`` output is parsed and
+            sent to the env as the contract's tool-call JSON: for Hugging Face chat models
+            with a tool template), ``tags`` (the model writes the env's tag grammar), or
+            ``auto`` (native when the env's ``action_format`` is ``native``).
     """
 
     model: str = "tiny-pretrained:~/.cache/reasongym/tiny-arith-d1"
     pretrain: dict[str, Any] = Field(default_factory=dict)
     batch_size: int = 128
     lora: LoraConfig | None = None
+    tool_calls: Literal["auto", "native", "tags"] = "auto"
 
 
 class TaskConfig(ConfigModel):

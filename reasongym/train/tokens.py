@@ -19,7 +19,10 @@ def encode_turn(lm: Any, turn: Turn, add_eos: bool) -> tuple[list[int], list[int
     if add_eos and tokenizer.eos_token_id is not None:
         target.append(int(tokenizer.eos_token_id))
     target = target[: max(1, lm.context_length - 1)]
-    prompt = lm.encode_prompt(turn.prompt, reserve=len(target))
+    if turn.tools:  # rendered as when it was sampled: with the tools, natively
+        prompt = lm.encode_prompt(turn.prompt, reserve=len(target), tools=turn.tools)
+    else:
+        prompt = lm.encode_prompt(turn.prompt, reserve=len(target))
     return prompt, target
 
 

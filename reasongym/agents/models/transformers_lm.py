@@ -8,12 +8,24 @@ the tokenizer only needs ``encode``/``decode`` (so the char-level tokenizer of
 
 Prompts are batched (``[batch, prompt + generated]`` with left padding) and decoded
 incrementally with the model's KV cache under ``torch.inference_mode``.
+
+Native tool calls: when ``GenerationConfig.tools`` is set and the tokenizer has a chat
+template, the template is rendered with ``tools=`` (so the model sees the tools the way it was
+trained to), earlier assistant turns whose content is a ``{"tool_calls": [...]}`` action are
+rendered as the template's own tool calls, and the completion's calls are parsed back
+(``tokenizer.parse_response`` when the tokenizer has a response schema, else the Hermes/Qwen
+``<tool_call>{"name": ..., "arguments": ...}</tool_call>`` blocks that the shipped tool
+template writes) into ``Completion.tool_calls``. Text that is not a well-formed call stays
+text, so a malformed call reaches the env as a format error, never as an exception.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -122,22 +134,38 @@ class TransformersLM(LanguageModel):
         )
 
     # -- prompts ---------------------------------------------------------------------------
-    def prompt_text(self, prompt: Prompt) -> str:
-        """The text a prompt becomes: a string as-is, a chat through the chat template."""
+    def prompt_text(self, prompt: Prompt, tools: tuple[dict[str, Any], ...] = ()) -> str:
+        """The text a prompt becomes: a string as-is, a chat through the chat template
+        (rendered with ``tools=`` and the turns' native tool calls when ``tools`` is given)."""
         if isinstance(prompt, str):
             return prompt
         template = getattr(self.tokenizer, "chat_template", None)
         if self.use_chat_template and template:
+            if tools:
+                return self.tokenizer.apply_chat_template(
+                    native_messages(prompt),
+                    tools=[dict(t) for t in tools],
+                    tokenize=False,
+                    add_generation_prompt=True,
+                )
             messages = [{**m, "content": message_text(m["content"])} for m in prompt]
             return self.tokenizer.apply_chat_template(
                 messages, tokenize=False, add_generation_prompt=True
             )
         return fallback_chat_format(prompt)
 
-    def encode_prompt(self, prompt: Prompt, reserve: int = 1) -> list[int]:
+    def native_tools(self, config: GenerationConfig) -> tuple[dict[str, Any], ...]:
+        """The tools this call renders and parses natively: ``config.tools`` when the
+        tokenizer has a chat template to show them (else none: calls are written as text)."""
+        template = getattr(self.tokenizer, "chat_template", None)
+        return tuple(config.tools) if self.use_chat_template and template else ()
+
+    def encode_prompt(
+        self, prompt: Prompt, reserve: int = 1, tools: tuple[dict[str, Any], ...] = ()
+    ) -> list[int]:
         """Token ids of a prompt, left-truncated to ``max_prompt_tokens`` and to leave
         ``reserve`` positions of the context for the continuation."""
-        text = self.prompt_text(prompt)
+        text = self.prompt_text(prompt, tools=tools)
         # A chat template writes its own special tokens (BOS); a plain string gets the defaults.
         ids = list(self.tokenizer.encode(text, add_special_tokens=isinstance(prompt, str)))
         limit = max(1, self.context_length - reserve)
@@ -156,7 +184,8 @@ class TransformersLM(LanguageModel):
         greedy = config.temperature <= 0
         # Greedy decoding gives n identical completions: decode each prompt once.
         copies = 1 if greedy else config.n
-        encoded = [self.encode_prompt(p, reserve=1) for p in prompts]
+        tools = self.native_tools(config)
+        encoded = [self.encode_prompt(p, reserve=1, tools=tools) for p in prompts]
         rows = [ids for ids in encoded for _ in range(copies)]
         generator = None
         if not greedy:
@@ -167,11 +196,19 @@ class TransformersLM(LanguageModel):
         done: list[Completion] = []
         for start in range(0, len(rows), self.batch_size):
             done += self._generate_rows(rows[start : start + self.batch_size], config, generator)
+        if tools:
+            done = [self._with_tool_calls(c) for c in done]
         self.usage.calls += 1
         self.usage.prompt_tokens += sum(len(ids) for ids in rows)
         self.usage.generated_tokens += sum(c.num_tokens for c in done)
         out = [done[i * copies : (i + 1) * copies] for i in range(len(prompts))]
         return [group * config.n if greedy else group for group in out]
+
+    def _with_tool_calls(self, completion: Completion) -> Completion:
+        calls = parse_tool_calls(completion.text, self.tokenizer)
+        if not calls:
+            return completion
+        return dataclasses.replace(completion, tool_calls=calls, finish_reason="tool_calls")
 
     def _forward(self, input_ids, attention_mask, position_ids, past=None, keep: int | None = None):
         kwargs: dict[str, Any] = {}
@@ -299,6 +336,92 @@ class TransformersLM(LanguageModel):
         self.usage.calls += 1
         self.usage.prompt_tokens += sum(len(r) for r in rows)
         return scores
+
+
+_TOOL_CALL = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.DOTALL)
+
+
+def native_messages(prompt: list[Message]) -> list[Message]:
+    """A chat as a tool-capable chat template expects it: text content, tool replies kept in
+    the ``tool`` role, and assistant turns whose content is a ``{"tool_calls": [...]}`` action
+    (what the env records for a native call) as ``content=""`` plus ``tool_calls``."""
+    out = []
+    for m in prompt:
+        content = message_text(m.get("content"))
+        calls = _action_tool_calls(content) if m.get("role") == "assistant" else None
+        if calls:
+            out.append({"role": "assistant", "content": "", "tool_calls": calls})
+        else:
+            out.append({**m, "content": content})
+    return out
+
+
+def _action_tool_calls(content: str) -> list[dict[str, Any]] | None:
+    """The OpenAI-form calls of a ``{"tool_calls": [...]}`` action string, else None."""
+    text = content.strip()
+    if not (text.startswith("{") and '"tool_calls"' in text):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    calls = data.get("tool_calls") if isinstance(data, dict) else None
+    if not isinstance(calls, list) or not calls:
+        return None
+    out = []
+    for call in calls:
+        fn = call.get("function", call) if isinstance(call, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            return None
+        arguments = fn.get("arguments", {})
+        out.append({"type": "function", "function": {"name": fn["name"], "arguments": arguments}})
+    return out
+
+
+def parse_tool_calls(text: str, tokenizer: Any = None) -> tuple[dict[str, Any], ...]:
+    """The native tool calls in a completion's text, OpenAI form
+    ``{"type": "function", "function": {"name", "arguments": dict}}``; ``()`` when there is
+    none or the text is not well formed (never raises).
+
+    A tokenizer with a response schema (``tokenizer.parse_response``, transformers >= 5) is
+    asked first; otherwise Hermes/Qwen ``<tool_call>`` JSON blocks are read.
+    """
+    if "<tool_call>" not in text and not _has_response_schema(tokenizer):
+        return ()
+    parsed = None
+    if _has_response_schema(tokenizer):
+        try:
+            parsed = tokenizer.parse_response(text).get("tool_calls")
+        except Exception:  # noqa: BLE001 - a policy's text must never crash a rollout
+            parsed = None
+    if parsed is None:
+        parsed = []
+        for block in _TOOL_CALL.findall(text):
+            try:
+                parsed.append(json.loads(block))
+            except ValueError:
+                return ()
+    calls = []
+    for call in parsed if isinstance(parsed, list) else []:
+        fn = call.get("function", call) if isinstance(call, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            return ()
+        arguments = fn.get("arguments", {})
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments)
+            except ValueError:
+                return ()
+        if not isinstance(arguments, dict):
+            return ()
+        calls.append({"type": "function", "function": {"name": fn["name"], "arguments": arguments}})
+    return tuple(calls)
+
+
+def _has_response_schema(tokenizer: Any) -> bool:
+    return bool(
+        getattr(tokenizer, "response_template", None) or getattr(tokenizer, "response_schema", None)
+    ) and callable(getattr(tokenizer, "parse_response", None))
 
 
 class _RowState:

@@ -1,8 +1,14 @@
 """A tiny Hugging Face-format chat model built in-process (no hub), for smoke tests and
-benchmarks of the TRL bridge: a real ``tokenizers`` tokenizer with a tool-capable chat
-template and a 2-layer Llama, saved with ``save_pretrained`` so TRL loads it from a path
-like any model. Whole tool calls are single tokens ("tool-call vocabulary"), so a policy
-this small can emit valid calls from the first step and RL has something to choose between."""
+benchmarks of the TRL bridge and the in-repo trainers: a real ``tokenizers`` tokenizer with a
+tool-capable chat template and a small Llama, saved with ``save_pretrained`` so TRL (and
+``TransformersLM``) load it from a path like any model.
+
+Vocabulary: digits, operators and a few words are tokens of their own, and so is each text
+in ``calls``: whole tool calls (a random policy then emits valid calls from the first step),
+or the fixed parts of one ("tool-call vocabulary": :func:`tool_call_parts` gives the text of a
+call before and after its string argument, so a call is prefix token + argument characters +
+suffix token and a policy can learn to copy any expression into it). Tokens decode without
+separators, so ``1``, ``2`` decode to ``12``."""
 
 from __future__ import annotations
 
@@ -15,18 +21,64 @@ def tool_call_text(name: str, arguments: dict) -> str:
     return f"<tool_call>\n{json.dumps({'name': name, 'arguments': arguments})}\n</tool_call>"
 
 
+def tool_call_parts(name: str, argument: str) -> tuple[str, str]:
+    """``(prefix, suffix)``: the text of a call of tool ``name`` before and after the value of
+    its one string argument ``argument``, as the chat template renders it and its parser reads
+    it (``prefix + "3*4" + suffix`` is the call with ``{argument: "3*4"}``)."""
+    prefix, suffix = tool_call_text(name, {argument: "@@"}).split("@@")
+    return prefix, suffix
+
+
+WORDS = [
+    *"0123456789",
+    *"+-*/().,:?",
+    "Compute",
+    "Problem",
+    "What",
+    "is",
+    "user",
+    "assistant",
+    "system",
+    "tool",
+]
+MARKERS = ["<tool_response>", "</tool_response>"]
+
+
 def build_tiny_chat_model(
-    directory: Path, calls: list[str], words: list[str] | None = None, seed: int = 0
+    directory: Path,
+    calls: list[str],
+    words: list[str] | None = None,
+    seed: int = 0,
+    *,
+    hidden_size: int = 32,
+    layers: int = 2,
+    heads: int = 2,
+    skip_tool_signatures: bool = False,
 ) -> Path:
-    """Save a tiny model to ``directory``; each of ``calls`` is one vocabulary token, so a
-    near-uniform random policy emits whole tool calls often enough for a few GRPO steps."""
+    """Save a tiny model (random weights, seeded) and its tokenizer to ``directory``.
+
+    Args:
+        directory: where ``save_pretrained`` writes.
+        calls: texts that become one token each: whole tool calls, or the
+            :func:`tool_call_parts` of the calls a policy should compose.
+        words: the word-level vocabulary (default :data:`WORDS`: digits, operators, the
+            question words); anything else reads as ``<unk>``.
+        seed: torch seed of the initial weights.
+        hidden_size: width of the Llama (MLP 2x wider).
+        layers: transformer blocks.
+        heads: attention heads.
+        skip_tool_signatures: the tokenizer drops the template's ``# Tools ... </tool_call>``
+            block (the JSON signatures and the call instructions: ~350 tokens this model reads
+            as ``<unk>``), so prompts are short; the model learns its tools from its training
+            episodes. The template itself is unchanged (TRL still recognises and parses it).
+    """
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
     from reasongym.agents.models.smollm2 import tool_chat_template
 
-    words = words or [*"0123456789", "+", "-", "*", "/", "(", ")", ".", "Compute", "Problem"]
+    words = list(words or WORDS)
     special = ["<unk>", "<pad>", "<|im_start|>", "<|im_end|>"]
     vocab = {tok: i for i, tok in enumerate(special + words)}
     backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
@@ -39,9 +91,14 @@ def build_tiny_chat_model(
     )
     from tokenizers import AddedToken, decoders
 
-    backend.decoder = decoders.WordPiece(prefix="##", cleanup=False)  # joins with spaces
+    if skip_tool_signatures:
+        from tokenizers import Regex, normalizers
+
+        backend.normalizer = normalizers.Replace(Regex(r"# Tools[\s\S]*?</tool_call>"), "")
+    backend.decoder = decoders.Fuse()  # no separators: digits decode to numbers
     backend.add_special_tokens(special)
-    backend.add_tokens([AddedToken(c, normalized=False, single_word=False) for c in calls])
+    added = list(dict.fromkeys([*MARKERS, *calls]))
+    backend.add_tokens([AddedToken(c, normalized=False, single_word=False) for c in added])
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=backend,
         unk_token="<unk>",
@@ -54,11 +111,11 @@ def build_tiny_chat_model(
     torch.manual_seed(seed)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=heads,
         max_position_embeddings=2048,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
