@@ -254,6 +254,50 @@ def _read_exact(fd, size, deadline, eof_ok):
     return b"".join(chunks)
 
 
+class FrameReader:
+    """Frames from a non-blocking fd, read in bulk: one read takes every answer already in the
+    pipe (the worker answers an announced batch back to back), so most frames cost no
+    syscall. Holds at most one read past the frame it returns."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = bytearray()
+        self.at = 0  # start of the unread bytes in buf
+
+    def recv(self, deadline, sized=False):
+        """One parsed message, or None on a clean end of stream (``(message, bytes)`` if sized)."""
+        while True:
+            have = len(self.buf) - self.at
+            if have >= 4:
+                size = int.from_bytes(self.buf[self.at : self.at + 4], "big")
+                if size > MAX_FRAME:
+                    raise ChannelError(
+                        "a message of %d bytes (the limit is %d)" % (size, MAX_FRAME)
+                    )
+                if have >= 4 + size:
+                    data = bytes(self.buf[self.at + 4 : self.at + 4 + size])
+                    self.at += 4 + size
+                    if self.at == len(self.buf):
+                        self.buf, self.at = bytearray(), 0
+                    msg = loads(data)
+                    return (msg, size) if sized else msg
+            _wait(self.fd, deadline, write=False)
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                raise ChannelError("the pipe failed (%s)" % type(exc).__name__) from None
+            if not chunk:
+                if have == 0:
+                    return (None, 0) if sized else None
+                raise ChannelError("the process closed its pipe mid-message")
+            if self.at:
+                del self.buf[: self.at]
+                self.at = 0
+            self.buf += chunk
+
+
 class Deadline(Exception):
     pass
 
@@ -389,11 +433,13 @@ class Worker:
         self.pid, self.req_fd, self.resp_fd = pid, req_fd, resp_fd
         self.seq = 0
         self.dead = None  # why it can no longer be used
+        self.ended = None  # how the process ended, once killed
         self.names = []  # what the worker says it defines (for messages only)
         self.announced = {}  # call key -> ids of answers to announced calls, in order
         self.outstanding = set()  # ids asked for and not yet answered
         self.buffered = {}  # id -> (answer, size) that arrived before it was needed
         self.buffered_bytes = 0
+        self.reader = FrameReader(resp_fd)
         for fd in (req_fd, resp_fd):
             os.set_blocking(fd, False)
 
@@ -423,7 +469,7 @@ class Worker:
             self.buffered_bytes -= size
             return msg
         while True:
-            msg, size = recv_frame(self.resp_fd, deadline, sized=True)
+            msg, size = self.reader.recv(deadline, sized=True)
             if msg is None:
                 return None
             if type(msg) is not list or len(msg) != 3 or type(msg[0]) is not str:
@@ -447,7 +493,7 @@ class Worker:
 
     def wait_loaded(self, deadline):
         try:
-            msg = recv_frame(self.resp_fd, deadline)
+            msg = self.reader.recv(deadline)
         except Deadline:
             self.kill("timed out while loading")
             return "the solution timed out while loading"
@@ -507,27 +553,51 @@ class Worker:
         self.kill("broke the protocol")
         raise CandidateFailure("the candidate broke the harness protocol")
 
-    def kill(self, why):
-        """Kill and reap the process; returns how it ended."""
+    def kill(self, why, reap=True):
+        """Kill and reap the process; returns how it ended. ``reap=False``: only send the
+        signal, so that it dies while the report is written (``_reap_later`` waits for it)."""
         if self.dead is None:
             self.dead = why
+        if self.pid is None:  # killed before: never signal a pid that may be reused
+            return self.ended
+        try:
+            os.kill(self.pid, signal.SIGKILL)  # first: closing its pipes would wake it up
+        except OSError:
+            pass
         for fd in (self.req_fd, self.resp_fd):
             try:
                 os.close(fd)
             except OSError:
                 pass
         self.req_fd = self.resp_fd = -1
+        pid, self.pid = self.pid, None
+        if not reap:
+            _UNREAPED.append(pid)
+            self.ended = "killed"
+            return self.ended
         try:
-            os.kill(self.pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+        except OSError:
+            self.ended = "status unknown"
+        else:
+            if os.WIFSIGNALED(status):
+                self.ended = "killed by signal %d" % os.WTERMSIG(status)
+            else:
+                self.ended = "exit code %d" % os.WEXITSTATUS(status)
+        return self.ended
+
+
+_UNREAPED = []  # workers killed but not yet waited for
+
+
+def _reap_later():
+    """Wait for the workers killed with ``reap=False``: the harness exits only once every
+    process it started is gone (the sandbox counts a survivor against the run)."""
+    while _UNREAPED:
+        try:
+            os.waitpid(_UNREAPED.pop(), 0)
         except OSError:
             pass
-        try:
-            _, status = os.waitpid(self.pid, 0)
-        except OSError:
-            return "status unknown"
-        if os.WIFSIGNALED(status):
-            return "killed by signal %d" % os.WTERMSIG(status)
-        return "exit code %d" % os.WEXITSTATUS(status)
 
 
 def _call_key(name, args, kwargs):
@@ -874,6 +944,51 @@ def harness_main(own_source=None, preload=()):
     data = line.encode("ascii")
     while data:
         data = data[os.write(1, data) :]
+    _reap_later()
+
+
+def compile_task(prompt, steps):
+    """``(prompt code or None, [code or None per step])``, compiled as the harness runs them
+    (asserts kept, no inherited ``__future__`` flags). A step that does not compile is None:
+    it is compiled again when it runs, and fails with the compiler's message. The host
+    (``code_runner.compiled_task``) calls this too, and ships the result marshalled."""
+    prompt_code = None
+    if prompt:  # a prompt that is a bare signature + docstring compiles with a body added
+        for text in (prompt, prompt.rstrip() + "\n    pass\n"):
+            try:
+                prompt_code = compile(text, "prompt", "exec", dont_inherit=True, optimize=0)
+                break
+            except Exception:  # noqa: BLE001 - SyntaxError, ValueError (NUL), RecursionError
+                continue
+    codes = []
+    for step in steps:
+        try:
+            codes.append(compile(step["code"], step["name"], "exec", dont_inherit=True, optimize=0))
+        except Exception:  # noqa: BLE001
+            codes.append(None)
+    return prompt_code, codes
+
+
+def code_tag():
+    """What marshalled code must have been compiled by to load here."""
+    magic = sys.modules["_frozen_importlib_external"].MAGIC_NUMBER
+    return "%s %s" % (sys.implementation.cache_tag, magic.hex())
+
+
+def _task_code(spec):
+    """The task's code objects: the host's (``spec["compiled"]``, when compiled by this very
+    interpreter version), else compiled here."""
+    shipped = spec.get("compiled")
+    if type(shipped) is dict and shipped.get("tag") == code_tag():
+        try:
+            import marshal
+
+            prompt_code, codes = marshal.loads(base64.b64decode(shipped["code"]))
+            if len(codes) == len(spec["steps"]):
+                return prompt_code, codes
+        except Exception:  # noqa: BLE001 - only an optimisation
+            pass
+    return compile_task(spec.get("prompt") or "", spec["steps"])
 
 
 def _run(spec, first, out_fd, own_source, started, results):
@@ -883,15 +998,9 @@ def _run(spec, first, out_fd, own_source, started, results):
     clock = Clock(run_deadline)
     entry = spec.get("entry_point") or ""
     ns = {"__name__": "__main__"}
-    prompt = spec.get("prompt") or ""
-    if prompt:  # the task's helpers (e.g. encode_cyclic), defined from the task's own text
-        for text in (prompt, prompt.rstrip() + "\n    pass\n"):
-            try:
-                code = compile(text, "prompt", "exec")
-            except (SyntaxError, ValueError):
-                continue
-            _run_code(code, "prompt", ns, clock, step_s)
-            break
+    prompt_code, step_codes = _task_code(spec)
+    if prompt_code is not None:  # the task's helpers (e.g. encode_cyclic), from its own text
+        _run_code(prompt_code, "prompt", ns, clock, step_s)
     plan = spec.get("plan")  # the host plans the calls (code_runner.plan_for) ...
     if plan is None:  # ... else do it here, while the worker loads
         plan = plan_calls(spec["steps"], entry) if entry else []
@@ -910,19 +1019,19 @@ def _run(spec, first, out_fd, own_source, started, results):
         ns[entry] = proxy
     ns["candidate"] = proxy
     broken = None
-    for step in spec["steps"]:
+    for step, code in zip(spec["steps"], step_codes):  # noqa: B905 - same length; 3.8+
         if broken is None and time.monotonic() >= run_deadline:
             broken = "not run: the run's time budget (%.1f s) was used up" % float(spec["budget_s"])
         if broken is not None:
             if step["test"]:
                 results.append({"name": step["name"], "passed": False, "error": broken})
             continue
-        why = _run_code(step["code"], step["name"], ns, clock, step_s)
+        why = _run_code(step["code"] if code is None else code, step["name"], ns, clock, step_s)
         if step["test"]:
             results.append({"name": step["name"], "passed": why is None, "error": why})
         elif why is not None:
             broken = "setup step %s failed: %s" % (step["name"], why)
-    pool.worker.kill("done")
+    pool.worker.kill("done", reap=False)  # it dies while the report is made
     return None
 
 

@@ -185,11 +185,32 @@ def _bytecode(sandbox: Any) -> bytes | None:
     return blob
 
 
+def _steps_key(steps: list[dict[str, Any]]) -> tuple[tuple[str, Any, bool], ...]:
+    return tuple((str(s["name"]), s["code"], bool(s["test"])) for s in steps)
+
+
+def compiled_task(prompt: str, steps: list[dict[str, Any]]) -> dict[str, str]:
+    """The task's prompt and steps compiled on the host once per task
+    (``code_harness.compile_task``), marshalled; the harness uses them when its interpreter
+    has the same bytecode (``tag``), else compiles them itself."""
+    return _compiled(prompt, _steps_key(steps))
+
+
+@lru_cache(maxsize=4096)
+def _compiled(prompt: str, key: tuple[tuple[str, Any, bool], ...]) -> dict[str, str]:
+    import marshal
+
+    from reasongym.envs.verifiers import code_harness
+
+    steps = [{"name": n, "code": c, "test": t} for n, c, t in key]
+    blob = marshal.dumps(code_harness.compile_task(prompt, steps))
+    return {"tag": code_harness.code_tag(), "code": base64.b64encode(blob).decode("ascii")}
+
+
 def plan_for(entry: str | None, steps: list[dict[str, Any]]) -> list[list[Any]]:
     """The calls the harness announces to the worker ahead (``code_harness.plan_calls``),
     worked out on the host once per task instead of in every run."""
-    key = tuple((str(s["name"]), s["code"], bool(s["test"])) for s in steps)
-    return _plan(entry or "", key)
+    return _plan(entry or "", _steps_key(steps))
 
 
 @lru_cache(maxsize=4096)
@@ -313,6 +334,7 @@ def run_tests(sandbox: Any, request: RunRequest) -> tuple[TestsOutcome, Any]:
             "prompt": request.prompt,
             "steps": request.steps,
             "plan": plan_for(request.entry_point, request.steps),
+            "compiled": compiled_task(request.prompt, request.steps),
             "step_timeout_s": request.step_timeout_s,
             "budget_s": max(0.1, request.timeout_s - margin),
         }
