@@ -20,6 +20,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+SMALL_REQUEST = 1 << 18  # requests up to this size are sent in one write
+
 
 class WorkerBroken(Exception):
     """The stream to the runner closed or carried garbage: the container is unusable."""
@@ -89,10 +91,13 @@ class Worker:
         header = len(header).to_bytes(8, "big") + header
         try:
             self._sock.settimeout(timeout)
-            self._sock.sendall(header)
-            for part in parts:
-                if len(part):
-                    self._sock.sendall(part)
+            if size <= SMALL_REQUEST:  # one write: the runner wakes once for the whole request
+                self._sock.sendall(b"".join([header, *parts]))
+            else:
+                self._sock.sendall(header)
+                for part in parts:
+                    if len(part):
+                        self._sock.sendall(part)
         except TimeoutError:
             raise WorkerTimeout("sending the request timed out") from None
         except OSError as exc:
