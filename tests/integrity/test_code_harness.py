@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from reasongym.envs.tasks.humaneval import load_humaneval
 from reasongym.envs.types import Task
 from reasongym.envs.verifiers import code_harness as wire
+from reasongym.envs.verifiers import code_runner
 from reasongym.envs.verifiers.code import CodeTestsVerifier
 from reasongym.envs.verifiers.code_runner import read_report
 
@@ -189,6 +190,27 @@ def test_prompt_helpers_run_in_the_harness_not_the_candidate(code_sandbox):
     assert _verify(
         code_sandbox, task, "    return s[::-1]\n"
     ).correct  # a body completing the prompt
+
+
+@pytest.mark.parametrize("host_side", [True, False], ids=["host-compiled", "harness-compiled"])
+def test_steps_compiled_on_the_host_or_in_the_harness_give_the_same_verdicts(
+    code_sandbox, host_side, monkeypatch
+):
+    # The host ships the steps compiled and the call plan; a sandbox whose interpreter has
+    # other bytecode (here: a tag that matches nothing) compiles and plans them itself.
+    if not host_side:
+        monkeypatch.setattr(code_runner, "compiled_task", lambda *a: {"tag": "other", "code": ""})
+        monkeypatch.setattr(code_runner, "plan_for", lambda *a: None)
+    task = _task(
+        "assert candidate(1) == 1 + k",
+        "assert candidate(2) == 5",
+        "assert candidate(3) ==",  # does not compile: fails with the compiler's message
+        setup=("k = 1",),
+        prompt='def f(x):\n    """Add one."""\n',
+    )
+    verdict = _verify(code_sandbox, task, "    return x + 1\n")
+    results = [(t["passed"], (t["error"] or "")[:11]) for t in verdict.details["tests"]]
+    assert results == [(True, ""), (False, "assertion f"), (False, "SyntaxError")], verdict.details
 
 
 # --- codec (the harness's decoder is the trust boundary) --------------------------------------
