@@ -1,36 +1,55 @@
 """Env server throughput and latency: ``reasongym serve`` next to ``openenv``'s own ``create_app``.
 
-For ``Math-v0`` calculator steps and ``Maze-v0`` moves, with 1, 16 and 64 concurrent
-WebSocket sessions, both servers serve the same env (``openenv``'s through
-``reasongym.integrations.openenv.ReasonGymEnvironment``), each in its own process on
-127.0.0.1, driven by the same asyncio client (``websockets``, one connection per session,
-each session stepping back to back and resetting when its episode ends). Printed per row:
-steps/s over wall time, p50/p99 of the per-step round trip, and the server overhead =
-p50 round trip minus p50 of the same step called locally (``env.step`` in this process).
+For ``Math-v0`` calculator steps and ``Maze-v0`` moves (image observations), with 1, 16 and 64
+concurrent WebSocket sessions. Both servers serve the same env (``openenv``'s through
+``reasongym.integrations.openenv.ReasonGymEnvironment``, the adapter its users would mount),
+each in its own process on 127.0.0.1 under the same uvicorn settings, driven by one asyncio
+client (``websockets``, one connection per session, every session stepping back to back and
+resetting when its episode ends).
 
-Targets (issue 14): reasongym's steps/s >= openenv's at every row, overhead p50 <= 1 ms.
+Robust to a noisy machine:
 
-    python bench/serve.py [--steps 3000] [--sessions 1,16,64] [--json OUT]
+* both servers stay up for the whole run and are measured in interleaved rounds (A/B, then
+  B/A, ...): each round is ``--seconds`` of stepping at one session count on one server, so
+  load that drifts during the run hits both alike;
+* each row reports the median of the rounds; ``ratio`` is the median of the per-round ratios
+  (each from two adjacent measurements), with the lowest and highest round next to it;
+* with 2+ CPUs the client is pinned to CPU 0 and every server to CPU 1 (``--no-pin`` to turn
+  off), the same layout for both servers;
+* the load average is printed before and after.
 
-Measured here (2 shared cores, 1,500 steps per row). Run 1 (load average ~3):
-reasongym/openenv steps/s, Math-v0: 1386/994 (1 session), 1845/1311 (16), 1535/932 (64);
-Maze-v0: 1116/1178, 1614/1266, 1363/1004; reasongym overhead p50 0.42 ms (Math), 0.59 ms
-(Maze) at 1 session. Run 2 (load average ~16, other benchmarks running): Math 318/104,
-520/1015, 239/144; Maze 225/120, 197/448, 183/216; overhead p50 0.57 / 0.52 ms. At 16 and 64
-sessions the p50 is queueing for the two cores, not protocol work.
+Printed per row: steps/s, p50/p99 of the per-step round trip, the ratio and whether the target
+is met. Overhead = p50 round trip at 1 session minus p50 of the same step called locally
+(``env.step`` plus the payload encoding both servers do, in this process).
+
+Targets (issue 14): reasongym's steps/s >= openenv's on every row; overhead p50 <= 1 ms.
+
+    python bench/serve.py [--rounds 5] [--seconds 1.0] [--sessions 1,16,64] [--json OUT]
+
+Total run time with the defaults: about 2 minutes (server start-up included).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import socket
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import asdict, dataclass
+
+try:
+    import orjson
+
+    _loads = orjson.loads
+except ImportError:  # the client's parsing cost is the same for both servers either way
+    _loads = json.loads
 
 ENVS = {
     "reasongym/Math-v0": [
@@ -39,18 +58,40 @@ ENVS = {
     ],
     "reasongym/Maze-v0": ["up", "down", "left", "right"],
 }
+SERVERS = ("reasongym", "openenv")
+THROUGHPUT_TARGET = 1.0  # issue 14: at least openenv's steps/s
+OVERHEAD_TARGET_MS = 1.0
 
+# Both servers start the same way: build the app, then the same uvicorn.run call.
 SERVER = r"""
 import sys, uvicorn
 kind, env_id, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 if kind == "reasongym":
     from reasongym.integrations.openenv.server import ServeConfig, create_app
-    app = create_app(ServeConfig(env_id=env_id, max_sessions=n + 4))
+    app = create_app(ServeConfig(env_id=env_id, max_sessions=n))
 else:
     from reasongym.integrations.openenv.native import create_openenv_app
-    app = create_openenv_app(env_id, max_sessions=n + 4)
+    app = create_openenv_app(env_id, max_sessions=n)
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", ws_max_size=2**24)
 """
+
+
+@dataclass
+class Round:
+    """One measurement: one server, one session count, ``seconds`` of stepping."""
+
+    env: str
+    server: str
+    sessions: int
+    round: int
+    steps: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def steps_per_s(self) -> float:
+        return self.steps / self.seconds
 
 
 def free_port() -> int:
@@ -59,55 +100,80 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(kind: str, env_id: str, sessions: int) -> tuple[subprocess.Popen, str]:
+def start(
+    kind: str, env_id: str, sessions: int, cpus: set[int] | None
+) -> tuple[subprocess.Popen, str]:
+    """Start one server process; returns it and its base URL (health not yet checked)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, kind, env_id, str(port), str(sessions)])
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300  # openenv's app imports gradio: slow on a busy machine
+    preexec = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER, kind, env_id, str(port), str(sessions)],
+        preexec_fn=preexec,
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_healthy(proc: subprocess.Popen, url: str, kind: str, timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s  # openenv's app imports gradio: slow when busy
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{kind} server exited with code {proc.returncode}")
         try:
             urllib.request.urlopen(f"{url}/health", timeout=1).read()
-            return proc, url
+            return
         except OSError:
             time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"{kind} server for {env_id} did not start")
+    raise RuntimeError(f"{kind} server at {url} did not answer /health in {timeout_s:.0f} s")
 
 
 async def drive(
-    url: str, sessions: int, steps: int, actions: list[str]
-) -> tuple[float, list[float]]:
-    """Run ``steps`` steps spread over ``sessions`` sockets; (wall seconds, step latencies)."""
+    url: str, sessions: int, seconds: float, actions: list[str]
+) -> tuple[int, float, list[float]]:
+    """Open ``sessions`` sockets and reset each, then step all of them back to back for
+    ``seconds``; returns (steps, wall seconds of the stepping phase, step latencies)."""
     from websockets.asyncio.client import connect
 
-    per = max(1, steps // sessions)
+    messages = [json.dumps({"type": "step", "data": {"action": a}}) for a in actions]
     latencies: list[float] = []
+    ready = 0
+    go = asyncio.Event()
+    deadline = [0.0]
 
     async def one(index: int) -> None:
+        nonlocal ready
         async with connect("ws" + url[4:] + "/ws", max_size=None, compression=None) as ws:
             await ws.send(json.dumps({"type": "reset", "data": {"seed": index}}))
             await ws.recv()
-            for k in range(per):
-                message = json.dumps(
-                    {"type": "step", "data": {"action": actions[k % len(actions)]}}
-                )
+            ready += 1
+            if ready == sessions:
+                deadline[0] = time.perf_counter() + seconds
+                go.set()
+            await go.wait()
+            k = 0
+            while time.perf_counter() < deadline[0]:
                 t0 = time.perf_counter()
-                await ws.send(message)
-                reply = json.loads(await ws.recv())
+                await ws.send(messages[k % len(messages)])
+                reply = _loads(await ws.recv())
                 latencies.append(time.perf_counter() - t0)
                 if reply["type"] != "observation":
-                    raise RuntimeError(f"server error: {reply}")
+                    raise RuntimeError(f"server error: {str(reply)[:300]}")
+                k += 1
                 if reply["data"]["done"]:
                     await ws.send(json.dumps({"type": "reset", "data": {"seed": index + k}}))
                     await ws.recv()
-            await ws.send(json.dumps({"type": "close"}))
+            await ws.send('{"type": "close"}')
+            with contextlib.suppress(Exception):  # let the server close first (openenv logs
+                await asyncio.wait_for(ws.recv(), timeout=2.0)  # an error otherwise)
 
+    tasks = [asyncio.create_task(one(i)) for i in range(sessions)]
+    await go.wait()
     t0 = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(sessions)))
-    return time.perf_counter() - t0, latencies
+    await asyncio.gather(*tasks)
+    return len(latencies), time.perf_counter() - t0, latencies
 
 
-def local_p50(env_id: str, actions: list[str], steps: int = 500) -> float:
+def local_p50(env_id: str, actions: list[str], steps: int = 1000) -> float:
+    """p50 seconds of ``env.step`` plus the payload encoding, in this process."""
     import gymnasium as gym
 
     import reasongym  # noqa: F401
@@ -129,73 +195,150 @@ def local_p50(env_id: str, actions: list[str], steps: int = 500) -> float:
 
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+def measure_env(
+    env_id: str, counts: list[int], rounds: int, seconds: float, cpus: set[int] | None
+) -> list[Round]:
+    """Both servers up at once, measured in interleaved rounds."""
+    actions = ENVS[env_id]
+    procs = {kind: start(kind, env_id, max(counts), cpus) for kind in SERVERS}
+    out: list[Round] = []
+    try:
+        for kind, (proc, url) in procs.items():
+            wait_healthy(proc, url, kind)
+        for _, url in procs.values():  # warm-up: imports, caches, env construction
+            asyncio.run(drive(url, 1, 0.3, actions))
+            asyncio.run(drive(url, max(counts), 0.3, actions))
+        for r in range(rounds):
+            for i, n in enumerate(counts):
+                order = SERVERS if (r + i) % 2 == 0 else SERVERS[::-1]
+                for kind in order:
+                    steps, wall, lat = asyncio.run(drive(procs[kind][1], n, seconds, actions))
+                    out.append(
+                        Round(
+                            env=env_id,
+                            server=kind,
+                            sessions=n,
+                            round=r,
+                            steps=steps,
+                            seconds=wall,
+                            p50_ms=1000 * pct(lat, 0.5),
+                            p99_ms=1000 * pct(lat, 0.99),
+                        )
+                    )
+            print(f"  {env_id}: round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
+    finally:
+        for proc, _ in procs.values():
+            proc.terminate()
+        for proc, _ in procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return out
+
+
+def summarize(rows: list[Round], env_id: str, n: int, base_ms: float) -> dict:
+    def of(kind: str) -> list[Round]:
+        return sorted(
+            (r for r in rows if r.server == kind and r.sessions == n), key=lambda r: r.round
+        )
+
+    ours, peer = of("reasongym"), of("openenv")
+    ratios = [a.steps_per_s / b.steps_per_s for a, b in zip(ours, peer, strict=True)]
+    ratio = statistics.median(ratios)
+    p50 = statistics.median(r.p50_ms for r in ours)
+    return {
+        "env": env_id,
+        "sessions": n,
+        "reasongym_steps_per_s": statistics.median(r.steps_per_s for r in ours),
+        "openenv_steps_per_s": statistics.median(r.steps_per_s for r in peer),
+        "ratio": ratio,
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+        "throughput_met": ratio >= THROUGHPUT_TARGET,
+        "reasongym_p50_ms": p50,
+        "reasongym_p99_ms": statistics.median(r.p99_ms for r in ours),
+        "openenv_p50_ms": statistics.median(r.p50_ms for r in peer),
+        "openenv_p99_ms": statistics.median(r.p99_ms for r in peer),
+        "local_p50_ms": base_ms,
+        "overhead_p50_ms": p50 - base_ms if n == 1 else None,
+    }
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3000, help="steps per row")
-    parser.add_argument("--sessions", default="1,16,64")
-    parser.add_argument("--json", default=None, help="write the rows as JSON here")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per row")
+    parser.add_argument("--seconds", type=float, default=1.0, help="stepping time per round")
+    parser.add_argument("--sessions", default="1,16,64", help="comma-separated session counts")
+    parser.add_argument("--envs", default=",".join(ENVS), help="comma-separated env ids")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin client and servers")
+    parser.add_argument("--json", default=None, help="write rows and rounds as JSON here")
     args = parser.parse_args()
     counts = [int(x) for x in args.sessions.split(",")]
-    rows = []
-    for env_id, actions in ENVS.items():
-        base = local_p50(env_id, actions)
-        for kind in ("reasongym", "openenv"):
-            proc, url = start(kind, env_id, max(counts))
-            try:
-                asyncio.run(drive(url, 1, 50, actions))  # warm-up
-                for n in counts:
-                    wall, lat = asyncio.run(drive(url, n, args.steps, actions))
-                    rows.append(
-                        {
-                            "env": env_id,
-                            "server": kind,
-                            "sessions": n,
-                            "steps_per_s": len(lat) / wall,
-                            "p50_ms": 1000 * pct(lat, 0.5),
-                            "p99_ms": 1000 * pct(lat, 0.99),
-                            "overhead_p50_ms": 1000 * (pct(lat, 0.5) - base),
-                            "local_p50_ms": 1000 * base,
-                        }
-                    )
-                    r = rows[-1]
-                    print(
-                        f"{env_id:20s} {kind:10s} {n:3d} sessions  {r['steps_per_s']:8.0f} steps/s  "
-                        f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
-                        f"overhead p50 {r['overhead_p50_ms']:6.2f} ms",
-                        flush=True,
-                    )
-            finally:
-                proc.terminate()
-                proc.wait(timeout=20)
+    envs = [e if "/" in e else f"reasongym/{e}" for e in args.envs.split(",")]
+    unknown = [e for e in envs if e not in ENVS]
+    if unknown:
+        parser.error(f"no actions defined for {unknown}; choose from {sorted(ENVS)}")
+    cpus = None
+    if not args.no_pin and len(os.sched_getaffinity(0)) >= 2:
+        client_cpu, server_cpu = sorted(os.sched_getaffinity(0))[:2]
+        os.sched_setaffinity(0, {client_cpu})
+        cpus = {server_cpu}
+    t_start = time.monotonic()
+    load_before = load()
+    print(
+        f"load average before: {load_before}; pinning: "
+        + (f"client CPU {client_cpu}, servers CPU {server_cpu}" if cpus else "off"),
+        flush=True,
+    )
+    rows, rounds = [], []
+    for env_id in envs:
+        base = local_p50(env_id, ENVS[env_id])
+        measured = measure_env(env_id, counts, args.rounds, args.seconds, cpus)
+        rounds += measured
+        rows += [summarize(measured, env_id, n, 1000 * base) for n in counts]
+
     print()
     print(
-        f"{'env':20s} {'sessions':>8s} {'reasongym st/s':>15s} {'openenv st/s':>13s} {'ratio':>6s} "
-        f"{'rg p50/p99 ms':>15s} {'oe p50/p99 ms':>15s} {'rg overhead p50':>16s}"
+        f"{'env':18s} {'sess':>4s} {'reasongym st/s':>14s} {'openenv st/s':>12s} "
+        f"{'ratio':>5s} {'(min-max)':>11s} {'target':>6s}  {'rg p50/p99 ms':>13s} "
+        f"{'oe p50/p99 ms':>13s}  {'overhead p50':>12s}"
     )
-    for env_id in ENVS:
-        for n in counts:
-            ours = next(
-                r
-                for r in rows
-                if r["env"] == env_id and r["server"] == "reasongym" and r["sessions"] == n
-            )
-            peer = next(
-                r
-                for r in rows
-                if r["env"] == env_id and r["server"] == "openenv" and r["sessions"] == n
-            )
-            print(
-                f"{env_id:20s} {n:8d} {ours['steps_per_s']:15.0f} {peer['steps_per_s']:13.0f} "
-                f"{ours['steps_per_s'] / peer['steps_per_s']:6.2f} "
-                f"{ours['p50_ms']:7.2f}/{ours['p99_ms']:<7.2f} {peer['p50_ms']:7.2f}/{peer['p99_ms']:<7.2f} "
-                f"{ours['overhead_p50_ms']:13.2f} ms"
-            )
+    for row in rows:
+        overhead = row["overhead_p50_ms"]
+        over = (
+            ""
+            if overhead is None
+            else f"{overhead:6.2f} ms " + ("met" if overhead <= OVERHEAD_TARGET_MS else "MISSED")
+        )
+        print(
+            f"{row['env'].split('/')[1]:18s} {row['sessions']:4d} "
+            f"{row['reasongym_steps_per_s']:14.0f} {row['openenv_steps_per_s']:12.0f} "
+            f"{row['ratio']:5.2f} {row['ratio_min']:5.2f}-{row['ratio_max']:<5.2f} "
+            f"{'met' if row['throughput_met'] else 'MISSED':>6s}  "
+            f"{row['reasongym_p50_ms']:6.2f}/{row['reasongym_p99_ms']:<6.2f} "
+            f"{row['openenv_p50_ms']:6.2f}/{row['openenv_p99_ms']:<6.2f}  {over}"
+        )
+    met = sum(r["throughput_met"] for r in rows)
+    print(
+        f"\nthroughput target (ratio >= {THROUGHPUT_TARGET:g}, median of {args.rounds} "
+        f"interleaved rounds of {args.seconds:g} s): met on {met}/{len(rows)} rows; "
+        f"overhead target p50 <= {OVERHEAD_TARGET_MS:g} ms at 1 session"
+    )
+    print(
+        f"load average before: {load_before}, after: {load()}; "
+        f"run time {time.monotonic() - t_start:.0f} s"
+    )
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(rows, f, indent=2)
+            json.dump({"rows": rows, "rounds": [asdict(r) for r in rounds]}, f, indent=2)
     return 0
 
 

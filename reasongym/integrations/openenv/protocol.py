@@ -92,6 +92,11 @@ def check_action(env: Any, action: Any) -> Any:
     return action
 
 
+def _step_payload(env: Any, action: Any) -> dict[str, Any]:
+    """Step and encode on the session's worker thread (PNG and zlib run off the event loop)."""
+    return codec.payload(*env.step(action))
+
+
 class Protocol:
     """Answers the messages of one session (see the module docstring)."""
 
@@ -133,10 +138,15 @@ class Protocol:
     async def reset(self, session: Session, data: Any) -> dict[str, Any]:
         seed, options, episode_id = parse_reset(data)
         env = session.env
-        obs, info = await session.run(lambda: env.reset(seed=seed, options=options or None))
+
+        def reset() -> dict[str, Any]:
+            obs, info = env.reset(seed=seed, options=options or None)
+            return codec.payload(obs, None, False, False, info)
+
+        result = await session.run(reset)
         session.has_reset, session.done, session.step_count = True, False, 0
         session.episode_id = episode_id or uuid.uuid4().hex
-        return codec.payload(obs, None, False, False, info)
+        return result
 
     async def step(self, session: Session, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
@@ -157,11 +167,10 @@ class Protocol:
     async def _step_action(self, session: Session, action: Any) -> dict[str, Any]:
         if not session.has_reset:
             raise ProtocolError("send a reset before the first step", "EXECUTION_ERROR")
-        env = session.env
-        obs, reward, terminated, truncated, info = await session.run(env.step, action)
+        result = await session.run(_step_payload, session.env, action)
         session.step_count += 1
-        session.done = bool(terminated or truncated)
-        return codec.payload(obs, reward, terminated, truncated, info)
+        session.done = result["done"]
+        return result
 
     async def _call_tool_step(self, session: Session, data: dict[str, Any]) -> dict[str, Any]:
         name = data.get("tool_name")

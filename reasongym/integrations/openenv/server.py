@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from reasongym.integrations import contract
+from reasongym.integrations.openenv import codec
 from reasongym.integrations.openenv.protocol import Protocol, error, rpc_error
 from reasongym.integrations.openenv.sessions import CapacityError, Session, SessionManager
 
@@ -219,10 +220,10 @@ def create_app(config: ServeConfig):
         except CapacityError as exc:
             reply = error(str(exc), "CAPACITY_REACHED")
             reply["data"].update(active_sessions=exc.active, max_sessions=exc.limit)
-            await websocket.send_text(json.dumps(reply))
+            await websocket.send_text(codec.dumps(reply))
             try:  # answer the client's first message too, so its reset() reads the error
                 await asyncio.wait_for(websocket.receive_text(), timeout=5.0)
-                await websocket.send_text(json.dumps(reply))
+                await websocket.send_text(codec.dumps(reply))
                 await websocket.close(code=1013)
             except Exception:  # noqa: BLE001 - the client already went away
                 pass
@@ -237,7 +238,7 @@ def create_app(config: ServeConfig):
         async def expire() -> None:
             timeout = config.idle_timeout_s
             reply = error(f"session closed after {timeout:g} s without messages", "SESSION_ERROR")
-            await websocket.send_text(json.dumps(reply))
+            await websocket.send_text(codec.dumps(reply))
             await websocket.close(code=1001)
 
         session.on_expire = expire
@@ -257,14 +258,14 @@ def create_app(config: ServeConfig):
                     )
                 else:
                     try:
-                        message = json.loads(raw)
-                    except (ValueError, RecursionError) as exc:  # RecursionError: deep nesting
+                        message = codec.loads(raw)
+                    except ValueError as exc:
                         reply = error(f"Invalid JSON: {str(exc)[:200]}", "INVALID_JSON")
                     else:
                         reply = await protocol.handle(session, message)
                 if reply is None or session.closed:
                     break
-                await websocket.send_text(json.dumps(reply))
+                await websocket.send_text(codec.dumps(reply))
         except (WebSocketDisconnect, RuntimeError):
             pass  # the client went away (killed, network); free its env below
         finally:

@@ -5,16 +5,23 @@ it, so a slow step (a sandboxed test run) never blocks the event loop or another
 and an env only ever sees one thread. Snapshots from ``get_state`` stay on the server,
 keyed by unguessable ids: a client can restore a state the server produced for its own
 session, never forge one.
+
+The worker is a bare thread and queue rather than a ``ThreadPoolExecutor``: a step's hop to
+the worker and back is one queue put and one ``call_soon_threadsafe``, without the executor's
+locks, condition variables and two chained futures (profiled in ``bench/serve.py``: the hop
+was the largest server cost after the env itself). Worker threads are daemons, so an env
+call that never returns cannot keep the server process from exiting.
 """
 
 from __future__ import annotations
 
 import asyncio
+import queue
 import secrets
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,13 +38,55 @@ class CapacityError(RuntimeError):
         self.limit = limit
 
 
+class Worker:
+    """One daemon thread running submitted calls in order (a session's env sees only it)."""
+
+    def __init__(self, name: str = "reasongym-session"):
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
+        """Queue ``fn(*args)``; the returned future (of the running loop) gets its outcome."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._jobs.put((loop, future, fn, args))
+        return future
+
+    def shutdown(self) -> None:
+        """Stop after the calls already queued (does not wait)."""
+        self._jobs.put(None)
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            loop, future, fn, args = job
+            try:
+                outcome, failed = fn(*args), False
+            except BaseException as exc:  # noqa: BLE001 - delivered to the awaiting coroutine
+                outcome, failed = exc, True
+            try:
+                loop.call_soon_threadsafe(_deliver, future, outcome, failed)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
+            del job, future, outcome  # drop references before blocking on the next job
+
+
+def _deliver(future: asyncio.Future, outcome: Any, failed: bool) -> None:
+    if future.cancelled():
+        return
+    if failed:
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
 @dataclass
 class Session:
     """One client's env and bookkeeping (all fields touched only from the event loop)."""
 
     id: str
     env: Any
-    executor: ThreadPoolExecutor
+    worker: Worker
     max_snapshots: int
     created_at: float = field(default_factory=time.monotonic)
     last_active: float = field(default_factory=time.monotonic)
@@ -57,7 +106,7 @@ class Session:
         self.busy += 1
         self.last_active = time.monotonic()
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+            return await self.worker.submit(fn, *args)
         finally:
             self.busy -= 1
             self.last_active = time.monotonic()
@@ -107,16 +156,16 @@ class SessionManager:
         if self.active >= self.max_sessions:
             raise CapacityError(self.active, self.max_sessions)
         self._reserved += 1
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reasongym-session")
+        worker = Worker()
         try:
-            env = await asyncio.get_running_loop().run_in_executor(executor, self.make_env)
+            env = await worker.submit(self.make_env)
         except BaseException:
-            executor.shutdown(wait=False)
+            worker.shutdown()
             raise
         finally:
             self._reserved -= 1
         session = Session(
-            id=secrets.token_hex(8), env=env, executor=executor, max_snapshots=self.max_snapshots
+            id=secrets.token_hex(8), env=env, worker=worker, max_snapshots=self.max_snapshots
         )
         self.sessions[session.id] = session
         return session
@@ -129,10 +178,10 @@ class SessionManager:
         self.sessions.pop(session.id, None)
         session.snapshots.clear()
         try:
-            await asyncio.get_running_loop().run_in_executor(session.executor, session.env.close)
+            await session.worker.submit(session.env.close)
         except Exception:  # noqa: BLE001 - a failing close must not keep the slot
             pass
-        session.executor.shutdown(wait=False)
+        session.worker.shutdown()
 
     def start_reaper(self) -> None:
         if self.idle_timeout_s is not None and self._reaper is None:
