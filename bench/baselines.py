@@ -13,10 +13,16 @@ for a fixed budget of env steps and reports:
   every learner has to beat.
 
 A fourth row per id, ``ppo+curriculum``, trains PPO on a ``curriculum:`` (the env option, see
-``reasongym/envs/curriculum.py``) that climbs from the easiest knobs to the default ones on a
-``success_rate`` schedule, and evaluates at the default settings: the curriculum option a
-default agent can use to reach the default difficulty. Ids whose only knob fixes the observation
+``reasongym/envs/curriculum.py``) that climbs from the easiest knobs (``max_turns`` included) to
+the default ones on a ``success_rate`` schedule, and evaluates at the default settings: the
+curriculum option a default agent can use to reach the default difficulty. The row says which
+level the curriculum reached by the end of training. Ids whose only knob fixes the observation
 shape (Maze's ``size``) have no curriculum row.
+
+Where the easiest setting also turns on observation/action aids that a curriculum level may not
+change (``FIXED_KEYS``: Sudoku's ``pencil_marks`` and ``discrete_actions: cursor``), a third
+setting, ``aided``, keeps those aids at the default difficulty, with its own random/PPO/DQN and
+curriculum rows: the curriculum climbs from the easiest setting itself.
 
 Runtime: 34 rows (24 trained); 2026-12-01 on 2 cores shared with other jobs (load average
 15-20) this took 72 minutes, each 20,000-step run 2.5-9 minutes; an idle machine needs a fraction
@@ -25,6 +31,7 @@ of that. ``--ids`` / ``--settings`` / ``--agents`` with ``--update`` re-run part
 Usage:
     python bench/baselines.py [--budget 20000] [--jobs 2] [--json bench/results/baselines.json]
     python bench/baselines.py --ids reasongym/LightsOutDiscrete-v0 --budget 5000   # one id, quick
+    python bench/baselines.py --ids reasongym/SudokuDiscrete-v0 --settings easiest,aided --update
 """
 
 from __future__ import annotations

@@ -9,17 +9,32 @@ number of cells that differ from the solution (one placement each).
 
 ## Observation
 Per ``observation_mode``. Grid codes: 0 empty, ``d`` a given digit ``d``, ``n + d`` a digit
-``d`` the agent placed. ASCII: digits, ``.`` for empty, ``|`` and ``-`` between boxes.
+``d`` the agent placed; with the cursor layout, ``2n + 1 + code`` for the cell under the cursor
+(drawn tinted in images). ASCII: digits, ``.`` for empty, ``|`` and ``-`` between boxes.
+``pencil_marks: true`` adds each writable cell's candidates (the digits no other cell of its row,
+column or box holds, whatever the cell holds now): ``onehot`` appends ``(n*n*n,)`` bits
+(cell-major, digits 1..n) and, with the cursor layout, the ``(n,)`` bits of the cursor's cell;
+text observations add a "Pencil marks" line; ``grid``/``image`` cannot show them (rejected).
 
 ## Action
-``discrete``: ``Discrete(n*n*(n+1))``: ``(row * n + col) * (n + 1) + d`` writes digit ``d`` in a
-cell (``d = 0`` clears it). ``text``: ``R C D`` (1-based row and column), ``clear R C``, or a
-whole filled grid (rows of digits), which fills every non-given cell at once.
+``discrete`` (``discrete_actions: placements``, the default): ``Discrete(n*n*(n+1))``:
+``(row * n + col) * (n + 1) + d`` writes digit ``d`` in a cell (``d = 0`` clears it).
+``discrete_actions: cursor``: ``Discrete(n*n + n + 1)``: action ``c < n*n`` moves the cursor to
+cell ``c``; ``n*n + d`` writes ``d`` at the cursor (``0`` clears). The cursor starts on the
+first empty cell and, after a digit is written, moves to the next empty cell in reading order
+(as Sudoku apps do), so solving is one write per cell when the cells are filled in order.
+``text``: ``R C D`` (1-based row and column), ``clear R C``, or a whole filled grid (rows of
+digits), which fills every non-given cell at once (text actions ignore ``discrete_actions``).
+
+## Difficulty
+``empty_cells`` (1 .. 80), ``max_turns``; ``Config.easiest`` is one empty cell, 2 steps, pencil
+marks and the cursor: the one configuration SB3's default PPO/DQN learn in 20,000 steps (see
+the README's baselines; with placements and no marks neither passes 0.35).
 
 ## Rewards
 ``reward:`` (signed, added): ``correct`` (1) when the grid equals the solution;
-``illegal_move`` for writing on a given cell (a no-op); ``per_step``; optional ``shaping`` on
-the number of wrong cells.
+``illegal_move`` for writing on a given cell (a no-op; moving the cursor is always legal);
+``per_step``; optional ``shaping`` on the number of wrong cells.
 
 ## Termination
 When the grid is solved. A wrong full-grid answer does not end the episode.

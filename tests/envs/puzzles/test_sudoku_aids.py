@@ -212,3 +212,36 @@ def test_registered_ids_keep_their_spaces():
     easiest = gym.make("reasongym/SudokuDiscrete-v0", **SudokuConfig.easiest)
     assert easiest.unwrapped.config.pencil_marks
     assert easiest.action_space == gym.spaces.Discrete(N * N + N + 1)
+
+
+@pytest.mark.slow
+def test_sb3_default_dqn_learns_the_easiest_sudoku():
+    """The point of the aids: SB3's DQN with its defaults solves the easiest setting."""
+    pytest.importorskip("stable_baselines3")
+    import torch
+    from stable_baselines3 import DQN
+
+    env_id, easy = "reasongym/SudokuDiscrete-v0", SudokuConfig.easiest
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        model = DQN("MlpPolicy", gym.make(env_id, **easy), seed=0, device="cpu")
+        model.learn(total_timesteps=6_000)
+    finally:
+        torch.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+
+    def success(act) -> float:
+        env, wins = gym.make(env_id, **easy), 0
+        for i in range(50):
+            obs, _ = env.reset(seed=10_000 + i)
+            done = False
+            while not done:
+                obs, _, terminated, truncated, info = env.step(act(obs))
+                done = terminated or truncated
+            wins += info["is_success"]
+        return wins / 50
+
+    trained = success(lambda obs: int(model.predict(obs, deterministic=True)[0]))
+    random = success(lambda obs: int(rng.integers(N * N + N + 1)))
+    assert random < 0.3 and trained >= 0.8, (trained, random)
