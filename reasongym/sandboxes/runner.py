@@ -6,10 +6,14 @@ JSON header line followed by ``payload`` raw bytes, so that megabytes of stdin, 
 output cross in linear time (no base64, no JSON escaping, no re-scanning of a growing buffer).
 
 A ``run`` request carries the code, stdin and files as raw segments of the payload. The runner
-(root in the container, holding only CAP_SETUID, CAP_SETGID and CAP_KILL) then, by default,
-**forks** a child from itself, the interpreter that has already imported the standard modules
-tests use, so a run costs a fork, not an interpreter start (``launch="exec"`` starts a fresh
-``python3 main.py`` instead, as before). Either way the program:
+(root in the container, holding only CAP_SETUID, CAP_SETGID and CAP_KILL) by default runs it
+in a **fork** of itself, the interpreter that has already imported the standard modules tests
+use, so a run costs a fork, not an interpreter start; and that fork (the :class:`Spare`) is
+made ahead, right after the previous run ended, and has already dropped to uid 1000 and wiped
+the scratch dirs when the request comes: it only takes its code and files from a pipe
+(``launch="exec"`` starts a fresh ``python3 main.py`` instead, as before). ``warm`` requests
+import trusted host code (e.g. the code-test harness) into the runner once, so that every
+later fork finds it in ``sys.modules``. Either way the program:
 
 * runs as uid 1000, never the runner's uid 0, with no capabilities and no way back
   (no-new-privileges); so it cannot signal, ptrace or read the memory or ``/proc`` of the runner;
@@ -17,13 +21,14 @@ tests use, so a run costs a fork, not an interpreter start (``launch="exec"`` st
   its answer stream;
 * has a clean work dir holding ``main.py`` and the files, its own session, rlimits (CPU time,
   file size, no core), a fresh ``__main__``, environment, ``argv``, std streams and ``random``
-  state; the runner's own data from earlier runs is zeroed before it forks.
+  state; the runner's own data from earlier runs is zeroed before it forks, and the spare is
+  forked before the request it serves exists.
 
 After the program exits (or times out) the runner kills every other process in the container
 (PID 1 with CAP_KILL: nothing escapes, whatever session it moved to) and answers. The next
-run's child, as uid 1000 and before it takes any input, empties ``/work``, ``/tmp`` and
-``/dev/shm`` and removes every SysV shared memory segment, message queue and semaphore set and
-every POSIX message queue (one fork per run, not two). A run that leaves a process behind,
+run's child (the spare), as uid 1000 and before it takes any input, empties ``/work``, ``/tmp``
+and ``/dev/shm`` and removes every SysV shared memory segment, message queue and semaphore set
+and every POSIX message queue (one fork per run, not two). A run that leaves a process behind,
 times out or is OOM-killed is reported so that the host replaces the container; when the wipe
 fails, the runner answers ``tainted`` without running anything (the host reruns the run on
 another container) and exits: no run sees another's leftovers, in memory, files or IPC.
@@ -672,7 +677,7 @@ class Spare:
     the pipe and nothing else. A spare whose wipe failed answers ``tainted`` when it is used.
     """
 
-    def __init__(self):
+    def __init__(self, prepare=()):
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -687,7 +692,7 @@ class Spare:
             try:
                 for fd in (in_w, out_r, err_r, ready_r, setup_w):
                     os.close(fd)
-                code = _spare_main((in_r, out_w, err_w), ready_w, setup_r)
+                code = _spare_main((in_r, out_w, err_w), ready_w, setup_r, prepare)
                 os.write(ready_w, b"k")
                 os.close(ready_w)
             except BaseException as exc:  # noqa: BLE001 - tell the runner, never run a program
@@ -761,11 +766,15 @@ class Spare:
             self.setup_w = -1
 
     def kill(self):
-        """Kill and reap the spare (uid 1000: the runner's CAP_KILL reaches it), close its fds."""
+        """Kill and reap the spare and what it prepared (its process group: it is a session
+        leader; uid 1000, which the runner's CAP_KILL reaches), close its fds."""
         try:
-            os.kill(self.pid, signal.SIGKILL)
+            os.killpg(self.pid, signal.SIGKILL)
         except OSError:
-            pass
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
         self.child.wait()
         for fd in (self.ready_r, self.setup_w):
             if fd >= 0:
@@ -794,10 +803,22 @@ def _take_spare():
 
 
 def _drop_spare():
+    """Kill the spare, and any helper it prepared (orphaned to the runner by then)."""
     global _spare
     if _spare is not None:
         _spare.kill()
         _spare = None
+        _kill_everything_else()
+
+
+_markers = {}  # warm module -> __spare_marker__, for those with a __prepare_spare__ hook
+_prepare_next = []  # warm modules whose marker began the last run's code
+
+
+def _note_code(code):
+    """After a run's code arrived: which warm modules' spare hooks the next spare calls."""
+    global _prepare_next
+    _prepare_next = [n for n, m in _markers.items() if bytes(code[: len(m)]) == m]
 
 
 def _fork_spare():
@@ -806,14 +827,22 @@ def _fork_spare():
     global _spare
     if _spare is None:
         try:
-            _spare = Spare()
+            _spare = Spare(_prepare_next)
         except Exception as exc:  # noqa: BLE001 - e.g. EAGAIN at the pids limit
             sys.stderr.write(f"runner: could not fork a spare: {exc!r}\n")
 
 
-def _spare_main(ends, ready_w, setup_r):
-    """In the spare, before any program code: the run's process, user, a wiped work dir, then
-    (once the request comes) its files and limits. Returns the program's code."""
+def _spare_main(ends, ready_w, setup_r, prepare=()):
+    """In the spare, before any program code: the run's process, user, a wiped work dir, the
+    warm modules' preparations (``prepare``), then (once the request comes) its files and
+    limits. Returns the program's code.
+
+    A warm module may define ``__spare_marker__`` (bytes) and ``__prepare_spare__()``: when
+    the last run's code began with the marker, the next spare calls the hook as uid 1000 in
+    the wiped work dir (e.g. to fork a helper process ahead of time) and it returns a cancel
+    function. A run whose code begins with the marker keeps what was prepared (in the
+    module's globals: the spare becomes the program); for any other run the cancel function
+    runs first, and must leave no process and no descriptor behind."""
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
@@ -833,9 +862,21 @@ def _spare_main(ends, ready_w, setup_r):
     _libc().prctl(4, 1, 0, 0, 0)
     _wipe_all()  # the previous run's leftovers (its processes are gone): before any input
     os.chdir(WORK_DIR)
+    prepared = []
+    for name in prepare:
+        module = sys.modules.get(name)
+        hook = getattr(module, "__prepare_spare__", None)
+        if callable(hook):
+            try:
+                prepared.append((_markers.get(name, b""), hook()))
+            except Exception:  # noqa: BLE001 - only an optimisation; the hook cleans up after itself
+                pass
     req = json.loads(bytes(_read_exact(setup_r, int.from_bytes(_read_exact(setup_r, 8), "big"))))
     code = _receive_files(setup_r, req)
     os.close(setup_r)
+    for marker, cancel in prepared:
+        if not (marker and code.startswith(marker)) and callable(cancel):
+            cancel()
     os.environ.clear()
     os.environ.update(CHILD_ENV)
     _limit(int(req["cpu_s"]), int(req["fsize_bytes"]))
@@ -903,6 +944,7 @@ def run(req, payload):
         proc = _start_exec(req, code, files)
     else:
         proc = _take_spare().start(req, code, files)
+        _note_code(code)
     leftover = 0
 
     def on_timeout():
@@ -1049,6 +1091,9 @@ def _warm(req, payload):
     module.__source__ = source
     exec(compile(source, f"<warm {name}>", "exec"), module.__dict__)
     sys.modules[name] = module
+    marker = getattr(module, "__spare_marker__", None)
+    if type(marker) is bytes and marker and callable(getattr(module, "__prepare_spare__", None)):
+        _markers[name] = marker
     gc.collect()
     gc.freeze()  # as the preloads: a forked run's collections skip it
     return {"op": "warmed", "name": name}

@@ -213,6 +213,41 @@ def test_steps_compiled_on_the_host_or_in_the_harness_give_the_same_verdicts(
     assert results == [(True, ""), (False, "assertion f"), (False, "SyntaxError")], verdict.details
 
 
+ENV_AND_LIMITS = (
+    "import os, resource\n"
+    "print(resource.getrlimit(resource.RLIMIT_CPU), resource.getrlimit(resource.RLIMIT_FSIZE),"
+    " sorted(os.environ.items()), os.getcwd())\n"
+)
+
+
+@pytest.mark.docker
+def test_a_worker_forked_ahead_has_the_runs_limits_and_leaves_nothing_for_other_runs():
+    # On Docker, after a graded run the next spare forks the next run's worker ahead of time
+    # (held until the harness, non-dumpable, releases it with the run's limits).
+    from sandbox_helpers import IMAGE
+
+    from reasongym.sandboxes import DockerSandbox, Limits
+
+    with DockerSandbox(image=IMAGE, pool_size=1) as sb:
+        task = _task("assert candidate(1) == 1")
+        code = ENV_AND_LIMITS + "def f(x):\n    return x"
+        seen = [_verify(sb, task, code).details for _ in range(3)]
+        assert all(d["passed"] == 1 for d in seen), seen
+        plain = sb.run(ENV_AND_LIMITS, limits=Limits(timeout_s=4, memory_mb=512))
+        assert [d["stdout"] for d in seen] == [plain.stdout] * 3, (seen, plain)
+        # A plain run after a graded one (its spare had a worker ready): only its own pipes,
+        # no other process, and the container is not replaced.
+        (before,) = sb.container_ids
+        probe = "import os\nprint(sorted(os.listdir('/proc/self/fd')), sum(p.isdigit() for p in os.listdir('/proc')))"
+        _verify(sb, task, code)
+        assert sb.run(probe).stdout == "['0', '1', '2', '3'] 2\n"  # the runner and itself
+        # A spare dropped with its worker (a warm request re-forks it) takes the worker along.
+        _verify(sb, task, code)
+        assert sb.warm_module("rg_after_graded", "x = 1")
+        assert sb.run(probe).stdout == "['0', '1', '2', '3'] 2\n"
+        assert sb.container_ids == [before]
+
+
 # --- codec (the harness's decoder is the trust boundary) --------------------------------------
 
 plain = st.recursive(

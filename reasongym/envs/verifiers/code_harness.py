@@ -1,18 +1,22 @@
 """The trusted test harness that runs inside the sandbox (standard library only, Python 3.8+).
 
-This file is never imported by reasongym (the tests import its codec): it is ``harness.py``
-of a sandbox run, started by a small loader as ``main.py``; :mod:`reasongym.envs.verifiers.code_runner` explains the design and parses what
-it prints. In order:
+It is the program of a sandbox run, started by a small loader (``main.py``): from the
+sandbox's warm copy of this module when it has one (``Sandbox.warm_module``: the Docker fork
+server imports it once per container), else from ``harness.bin``/``harness.py`` in the work dir.
+The host imports it only for what it shares with the harness (the codec, ``plan_calls``,
+``compile_task``); :mod:`reasongym.envs.verifiers.code_runner` explains the design and parses
+what it prints. In order:
 
 1. The harness makes itself non-dumpable (``prctl(PR_SET_DUMPABLE, 0)``): a process of the
    same uid can then neither ptrace it nor open its ``/proc/<pid>/{fd,mem,environ,...}``.
    It drops every import path the sandbox user could write (``/work``, ``/tmp``, ...), so
    that no later ``import`` (its own, or one in a test) can load a planted module.
-2. It forks the *worker* BEFORE reading anything from stdin. The worker points fd 0 at
-   ``/dev/null``, fds 1/2 at an unlinked scratch file, closes every other fd but its two
-   pipe ends, and only then loads ``solution.py`` (the candidate) in a fresh namespace and
-   serves calls: ``[id, name, args, kwargs]`` in, ``[id, kind, payload]`` out, framed by a
-   4-byte length.
+2. It has the *worker* BEFORE reading anything from stdin: forked now, or (Docker) forked
+   ahead of the run by the sandbox's spare (``__prepare_spare__``) and held until now. The
+   worker points fd 0 at ``/dev/null``, fds 1/2 at an unlinked scratch file, closes every
+   other fd but its two pipe ends, and only then loads ``solution.py`` (the candidate) in a
+   fresh namespace and serves calls: ``[id, name, args, kwargs]`` in, ``[id, kind, payload]``
+   out, framed by a 4-byte length.
 3. The harness then reads the nonce and the tests from its stdin (the worker has no fd to
    it and cannot reach the harness's memory), defines the prompt's helpers in its own
    namespace from the task's text, binds ``candidate`` and the entry-point name to a proxy,
@@ -20,7 +24,9 @@ it prints. In order:
    comes back with a bounded, tagged codec into exact built-in types only; anything else
    (another type, a bad frame, a crash, a timeout, an oversized answer) fails that test.
    Calls the tests will make with literal arguments are announced in one batch first
-   (``plan_calls``), so that most answers need no round trip of their own.
+   (``plan_calls``, worked out by the host), so that most answers need no round trip of
+   their own; the steps arrive compiled by the host when its interpreter has this one's
+   bytecode (``compile_task``), else are compiled here.
 4. A worker that hangs, crashes or breaks the protocol is killed and, while time remains,
    replaced by a fresh interpreter (fork + exec, so none of the harness's memory survives)
    for the following tests.
@@ -685,9 +691,11 @@ def _step_calls(tree, names, entry):
     return [call for _, call in sorted(found, key=lambda item: item[0])]
 
 
-def _start_worker(out_fd, exec_source=None):
+def _start_worker(out_fd, exec_source=None, held=False):
     """Fork a worker. With ``exec_source`` the child execs a fresh interpreter running it, so
-    that nothing of the harness's memory (which by then holds the tests) survives."""
+    that nothing of the harness's memory (which by then holds the tests) survives. ``held``:
+    the child waits for ``Worker.release`` (the run's limits and environment) before it loads
+    the solution; for a worker forked ahead of its run (``__prepare_spare__``)."""
     req_r, req_w = os.pipe()
     resp_r, resp_w = os.pipe()
     pid = os.fork()
@@ -701,6 +709,8 @@ def _start_worker(out_fd, exec_source=None):
             os.closerange(3, keep[0])
             os.closerange(keep[0] + 1, keep[1])
             os.closerange(keep[1] + 1, max(1 << 16, os.sysconf("SC_OPEN_MAX")))
+            if held and not _held(req_r):
+                return
             if exec_source is None:
                 worker_main(req_r, resp_w)
             else:
@@ -713,6 +723,80 @@ def _start_worker(out_fd, exec_source=None):
     os.close(req_r)
     os.close(resp_w)
     return Worker(pid, req_w, resp_r)
+
+
+def _held(req_fd):
+    """(In a worker forked ahead.) Wait for the harness's go: take the run's resource limits
+    and environment, which were set after this process was forked. False: no go came."""
+    try:
+        msg = recv_frame(req_fd)
+        if type(msg) is not list or len(msg) != 2 or msg[0] != "go":
+            return False
+        limits, env = decode(msg[1])
+    except (ChannelError, CodecError, ValueError):
+        return False
+    import resource
+
+    for res, soft, hard in limits:
+        try:
+            resource.setrlimit(res, (soft, hard))
+        except (ValueError, OSError):
+            pass
+    os.environ.clear()
+    os.environ.update(env)
+    return True
+
+
+# --- a worker forked ahead of the run (the sandbox's spare calls the hook) -----------------
+# The Docker fork server forks each run's process ahead of its request (a "spare"); for a
+# spare whose run will likely be this harness, it calls ``__prepare_spare__`` first, as the
+# sandbox user in the wiped work dir: the worker is forked there, before the run's request
+# exists (so it never held the tests either), and waits held until the harness, made
+# non-dumpable, releases it. A run whose ``main.py`` does not begin with ``SPARE_MARKER``
+# cancels it before it starts (see reasongym.sandboxes.runner).
+
+SPARE_MARKER = b"# reasongym code harness\n"  # the first line of the harness's loader
+__spare_marker__ = SPARE_MARKER
+_PREPARED = []  # [(worker, its scratch fd)] forked ahead in this process, not yet used
+
+
+def __prepare_spare__():
+    out_fd = _scratch_fd()
+    try:
+        _PREPARED.append((_start_worker(out_fd, held=True), out_fd))
+    except BaseException:
+        os.close(out_fd)
+        raise
+    return _cancel_prepared
+
+
+def _cancel_prepared():
+    while _PREPARED:
+        worker, out_fd = _PREPARED.pop()
+        worker.kill("not needed")
+        os.close(out_fd)
+
+
+def _take_prepared():
+    """The worker forked ahead, released with this process's limits and environment, and its
+    scratch fd; None when there is none (or it could not be released)."""
+    if not _PREPARED:
+        return None
+    worker, out_fd = _PREPARED.pop()
+    import resource
+
+    names = sorted(n for n in dir(resource) if n.startswith("RLIMIT_"))
+    limits = [
+        [getattr(resource, n)] + list(resource.getrlimit(getattr(resource, n))) for n in names
+    ]
+    try:
+        payload = encode([limits, dict(os.environ)])
+        send_frame(worker.req_fd, ["go", payload], time.monotonic() + 1.0)
+    except (ChannelError, CodecError, Deadline, OSError):
+        worker.kill("could not be released")
+        os.close(out_fd)
+        return None
+    return worker, out_fd
 
 
 class Pool:
@@ -916,8 +1000,13 @@ def harness_main(own_source=None, preload=()):
     problem = _make_non_dumpable()
     _safe_sys_path()
     _preload(preload)
-    out_fd = _scratch_fd()
-    first = None if problem else _start_worker(out_fd)
+    prepared = None if problem else _take_prepared()  # released only once non-dumpable
+    _cancel_prepared()
+    if prepared is not None:
+        first, out_fd = prepared
+    else:
+        out_fd = _scratch_fd()
+        first = None if problem else _start_worker(out_fd)
     # Only now, with the candidate's process already apart, do the tests arrive.
     spec = json.loads(_read_stdin().decode("utf-8"))
     names = [s["name"] for s in spec["steps"] if s["test"]]

@@ -44,10 +44,16 @@ check the plain data it returns (every HumanEval and CodeProcedural test does). 
 needs the candidate's own objects (an instance of a class it defines, a generator, a
 function passed in or returned) cannot pass, by design; such a task needs a different test.
 
-Cost: ``main.py`` is a 12-line loader; the harness (``harness.py``) is compiled once per
-sandbox by the sandbox's own interpreter and shipped as ``harness.bin`` (marshal, tagged with
-the interpreter version; any mismatch falls back to compiling the source), and the stdlib
-modules the prompt imports are imported before the fork, so the worker inherits them.
+Cost (a HumanEval check is a few milliseconds on Docker): ``main.py`` is a ~20-line loader.
+On a fork-server sandbox the harness is a warm module (``Sandbox.warm_module``), imported once
+per container, so a run ships only ``solution.py`` and compiles nothing of the harness; and
+after a graded run the server forks the next run's worker ahead of time (held, see
+``code_harness.__prepare_spare__``). Elsewhere the harness is compiled once per sandbox by the
+sandbox's own interpreter and shipped as ``harness.bin`` (marshal, tagged with the interpreter
+version; any mismatch falls back to compiling the source). The host works out, once per
+task, the call plan and the steps' code objects (marshalled; used when the sandbox has the
+same bytecode), and the stdlib modules the prompt imports are imported before the worker
+starts, so it inherits them.
 
 Backends: the same program runs on every ``Sandbox`` through ``Sandbox.run`` only. Under
 Docker and bubblewrap the candidate also cannot see the host; the bare process backend is
@@ -68,6 +74,8 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
+
+from reasongym.envs.verifiers.code_harness import SPARE_MARKER  # stdlib only: light
 
 log = logging.getLogger("reasongym.envs")
 MAX_NAME = 200  # characters of a test name in a report
@@ -106,7 +114,9 @@ def harness_module() -> str:
 # main.py of a run: takes the harness from the sandbox's warm module when there is one, else
 # loads harness.bin (compiled once for the sandbox's own interpreter, see ``_bytecode``) or
 # compiles harness.py; reads its own source before any candidate code runs; then starts it.
-LOADER = """import sys
+LOADER = (
+    SPARE_MARKER.decode("ascii")
+    + """import sys
 def _harness():
     warm = sys.modules.get(@WARM@)
     if warm is not None:
@@ -128,6 +138,7 @@ def _harness():
 main, source = _harness()
 main(source, @PRELOAD@)
 """
+)
 
 
 def loader(preload: list[str]) -> str:
