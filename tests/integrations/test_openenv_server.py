@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import urllib.request
 
@@ -379,3 +380,75 @@ def test_search_agent_branches_on_a_remote_env():
     local = play(gym.make("reasongym/Arithmetic-v0"))
     assert over_the_wire == local
     assert all(success for _, success in over_the_wire)  # the search found the right sample
+
+
+def test_text_the_fast_json_codec_refuses_is_still_served(math_server):
+    # A lone surrogate (valid for json, refused by orjson) and a 70-bit integer in the reply.
+    with websockets_sync.connect("ws" + math_server[4:] + "/ws") as ws:
+        ws.send(json.dumps({"type": "reset", "data": {"seed": 0}}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "observation"
+        ws.send('{"type": "step", "data": {"action": "<answer>\\ud800</answer>"}}')
+        reply = json.loads(ws.recv(timeout=10))
+        assert reply["type"] == "observation"
+        assert reply["data"]["observation"]["info"]["messages"][-2]["content"].endswith(
+            "<answer>\ud800</answer>"
+        )
+        ws.send(json.dumps({"type": "reset", "data": {"seed": 0}}))
+        ws.recv(timeout=10)
+        ws.send(json.dumps({"type": "step", "data": {"action": _calc("2**70")}}))
+        reply = json.loads(ws.recv(timeout=10))
+        assert reply["data"]["observation"]["text"] == str(2**70)
+
+
+def _calc(expression: str) -> str:
+    return f'<tool name="calculator">{expression}</tool>'
+
+
+_SLOW_STARTED = threading.Event()
+_SLOW_RELEASE = threading.Event()
+
+
+class _SlowWhenAsked(gym.Env):
+    """Text env whose ``slow`` step blocks until the test releases it (as a sandboxed test
+    run or a hard verifier call takes its time)."""
+
+    def __init__(self):
+        self.observation_space = gym.spaces.Text(32)
+        self.action_space = gym.spaces.Text(32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return "ready", {}
+
+    def step(self, action):
+        if action == "slow":
+            _SLOW_STARTED.set()
+            _SLOW_RELEASE.wait(timeout=20)
+        return action, 0.0, False, False, {}
+
+
+def test_a_slow_step_does_not_stall_other_sessions():
+    env_id = "reasongym-test/SlowWhenAsked-v0"
+    if env_id not in gym.registry:
+        gym.register(env_id, entry_point=_SlowWhenAsked, disable_env_checker=True)
+    _SLOW_STARTED.clear()
+    _SLOW_RELEASE.clear()
+    with served(env_id, max_sessions=4) as (url, _):
+        with (
+            websockets_sync.connect("ws" + url[4:] + "/ws") as slow,
+            websockets_sync.connect("ws" + url[4:] + "/ws") as fast,
+        ):
+            for ws in (slow, fast):
+                ws.send(json.dumps({"type": "reset", "data": {}}))
+                ws.recv(timeout=10)
+            slow.send(json.dumps({"type": "step", "data": {"action": "slow"}}))
+            assert _SLOW_STARTED.wait(timeout=10)
+            try:  # while the slow step runs, the other session is served
+                for k in range(20):
+                    fast.send(json.dumps({"type": "step", "data": {"action": f"a{k}"}}))
+                    reply = json.loads(fast.recv(timeout=5))
+                    assert reply["data"]["observation"]["text"] == f"a{k}"
+            finally:
+                _SLOW_RELEASE.set()
+            reply = json.loads(slow.recv(timeout=10))
+        assert reply["data"]["observation"]["text"] == "slow"
