@@ -1,279 +1,453 @@
-"""GRPO through TRL's ``GRPOTrainer(environment_factory=...)`` on a reasongym env, with
-multi-turn tool use, next to reasongym's own ``train grpo`` at the same budget.
+"""GRPO through TRL's ``GRPOTrainer(environment_factory=...)`` next to reasongym's own
+``train grpo``: the same tiny model, start checkpoint, data and budget, multi-turn tool use.
 
-Task: ``reasongym/Arithmetic-v0`` at difficulty 1 (``Compute a + b.``/``a - b``, single
-digits; 200 distinct questions), where the calculator helps: a policy that calls
-``calculator`` on the question and submits the tool's output is always right. Tasks
-``0..H-1`` are held out (never trained on); training rows come from indices >= 10_000.
+Task: ``reasongym/Arithmetic-v0`` as registered (difficulty 2: ``Compute 85 + 19 * 47.``, three
+two-digit operands with + - *; ~6.5 million distinct questions, so the held-out questions are
+truly unseen) in ``action_format: native``. The calculator is what makes it solvable for a
+tiny model: copy the expression into a ``calculator`` call, then copy the tool's reply into
+``submit_answer`` (2 env steps). Reward: the env's own (1 for a right answer, 0 wrong, -0.1
+for a malformed action).
 
-TRL side: the tiny tool-call-vocabulary chat model (``reasongym.integrations.trl.tiny_model``:
-every calculator call on a difficulty-1 question and every ``submit_answer`` of a possible
-answer is one token), trained from scratch by TRL GRPO through ``environment_factory``
-(the env's reward: 1 for a right answer, the ``tool_success`` shaping below for calls that
-run). Reported: train reward per step (curve saved as PNG), held-out pass@1 (greedy,
-multi-turn through the same env class) before and after, steps/s, and the share of each
-step spent inside the env (reset + tool calls).
+Model: one Hugging Face-format tiny chat model for both legs
+(``reasongym.integrations.trl.tiny_model``: a 2-layer Llama, word-level tokenizer with digits
+and operators as tokens, the fixed parts of each call as one token each, ChatML tool template
+TRL parses), warm-started in-process by supervised fine-tuning on demonstration episodes
+(question -> calculator call -> tool reply -> submit) from training indices only, stopped as
+soon as greedy pass@1 on 32 validation tasks (also training indices) reaches
+``--warm-target`` (deterministic: seeded, one torch thread during the warm start). Both legs
+start from that saved checkpoint.
 
-reasongym side (``--repo-grpo``): ``reasongym.train.grpo`` with the same steps, tasks per
-step and group size, on its own tiny char-level policy (the in-repo loop drives the env's
-tag grammar through ``TransformersLM``; it cannot drive native tool calls, so it cannot use
-the TRL model), pretrained first (a few CPU minutes).
+Legs (same: training task indices and their order, steps, tasks per step, group size,
+learning rate and schedule (constant), AdamW weight decay 0.01, grad-norm clip 1, no KL,
+temperature 1, per-sequence token-mean loss (TRL ``loss_type="grpo"``), env turn limit):
 
-    python bench/trl_grpo.py [--steps 30] [--holdout 40] [--out runs/bench-trl] [--repo-grpo]
+* TRL: ``GRPOTrainer`` + ``environment_factory`` (its own generation and tool loop;
+  ``max_completion_length`` bounds a whole multi-turn completion, tool replies included).
+* reasongym: ``reasongym.train.grpo`` with ``policy.tool_calls: native`` (the same chat
+  template renders the tools; its ``<tool_call>`` output is parsed and stepped as tool-call
+  JSON; ``max_tokens`` bounds each turn).
 
-Measured here (12 steps x 16 rollouts, load average ~16): TRL 0.065 steps/s, ~7 tool calls
-per rollout, train reward 0.30 -> 0.30, held-out pass@1 0.00 -> 0.00, env time 1.3% of each
-step. The from-scratch tiny policy learns nothing in 12 steps (entropy stays ~5.5 nats); the
-``--repo-grpo`` leg did not finish within 40 minutes here (its tiny policy's pretraining on
-the loaded machine), so no side-by-side figures yet.
+Held-out pass@1 (greedy, multi-turn, tasks ``0..H-1``, never trained on) is measured by one
+evaluator for both legs (``reasongym.train.rollouts.pass_at_1`` on the saved model), before
+(= the warm start) and after. Env time: wall time inside the env (reset, tool calls, answers;
+TRL: inside the ``environment_factory`` class) over each optimizer step's wall time.
+
+    python bench/trl_grpo.py [--steps 20] [--tasks-per-step 4] [--group 8] [--holdout 64]
+        [--out runs/bench-trl] [--legs trl,repo]
+
+Measured here: see the end of this docstring (filled in from a real run).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
+import shutil
 import time
 from pathlib import Path
 
 ENV_ID = "reasongym/Arithmetic-v0"
-TASK = {"source": "procedural", "generator": "arithmetic", "difficulty": 1}
-TRAIN_START = 10_000
+# exact match: the math verifier also accepts the question's own expression ("70 * 12 * 52")
+# as the answer, which would pay a policy for copying the question instead of computing
+ENV_KWARGS: dict = {"action_format": "native", "verifier": "exact"}
+TRAIN_START = 1_000_000
+VALIDATION_START = 900_000  # warm-start early stopping: training-side indices, not held out
 
 
-def question_calls() -> list[str]:
-    """Every difficulty-1 expression as one calculator call, and every answer as a submit."""
+def make_env():
+    import gymnasium as gym
+
+    import reasongym  # noqa: F401
+
+    return gym.make(ENV_ID, **ENV_KWARGS)
+
+
+def call_tokens() -> list[str]:
+    """The fixed parts of the two calls (each one vocabulary token)."""
+    from reasongym.integrations.trl.tiny_model import tool_call_parts
+
+    parts = []
+    for name, argument in (("calculator", "expression"), ("submit_answer", "answer")):
+        parts += tool_call_parts(name, argument)
+    return parts
+
+
+def demonstration_turns(env, indices: list[int]) -> list:
+    """Two SFT turns per task from a scripted tool user: the calculator call on the question's
+    expression, then ``submit_answer`` of the calculator's reply (both as the template writes
+    them); played through the env, so the prompts are the env's own chat."""
+    from reasongym.agents import contract
     from reasongym.integrations.trl.tiny_model import tool_call_text
+    from reasongym.train.rollouts import Turn
 
-    calls = []
-    for a in range(10):
-        for b in range(10):
-            for op in "+-":
-                calls.append(tool_call_text("calculator", {"expression": f"{a} {op} {b}"}))
-    calls += [tool_call_text("submit_answer", {"answer": str(v)}) for v in range(-9, 19)]
-    return calls
-
-
-def greedy_pass_at_1(model, tokenizer, env_cls, indices, max_turns: int = 3) -> float:
-    """Greedy multi-turn episodes through the TRL env class (the same tool methods TRL calls)."""
-    import torch
-    from trl.chat_template_utils import add_response_schema
-
-    add_response_schema(tokenizer)
-    env = env_cls()
-    tools = [getattr(env, n) for n in ("calculator", "submit_answer")]
-    wins = 0
+    tools = tuple(contract.openai_tools(env))
+    turns = []
     for index in indices:
-        messages = [{"role": "user", "content": env.reset(task_index=index)}]
-        for _ in range(max_turns):
-            ids = tokenizer.apply_chat_template(
-                messages,
-                tools=tools,
-                add_generation_prompt=True,
-                return_tensors="pt",
-                return_dict=True,
-            )
-            with torch.no_grad():
-                out = model.generate(
-                    **ids, max_new_tokens=4, do_sample=False, pad_token_id=tokenizer.pad_token_id
-                )
-            text = tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=False)
-            prompt = tokenizer.decode(ids["input_ids"][0], skip_special_tokens=False)
-            parsed = tokenizer.parse_response(text, prefix=prompt)
-            calls = parsed.get("tool_calls") or []
-            if not calls:
-                break
-            fn = calls[0]["function"]
-            method = getattr(env, fn["name"], None)
-            reply = method(**fn["arguments"]) if method else "unknown tool"
-            messages += [
-                {"role": "assistant", "content": "", "tool_calls": calls[:1]},
-                {"role": "tool", "name": fn["name"], "content": str(reply)},
-            ]
-            if env._done:
-                break
-        wins += bool(env.info.get("is_success"))
-    return wins / max(1, len(indices))
+        _, info = env.reset(options={"task_index": int(index)})
+        question = str(env.unwrapped.task_row(index)["prompt"])
+        expression = question.rsplit("Compute", 1)[1].strip().rstrip(".").replace(" ", "")
+        chat = [dict(m) for m in info["messages"]]
+        call = {"name": "calculator", "arguments": {"expression": expression}}
+        turns.append(Turn(chat, tool_call_text(**call), tools))
+        reply, _, _, _, info = env.step(json.dumps({"tool_calls": [{"function": call}]}))
+        answer = {"name": "submit_answer", "arguments": {"answer": str(reply).strip()}}
+        turns.append(Turn([dict(m) for m in info["messages"]], tool_call_text(**answer), tools))
+    return turns
 
 
-def run_trl(args, out: Path) -> dict:
+def task_config(args):
+    from reasongym.train.run_config import TaskConfig
+
+    return TaskConfig(
+        env_id=ENV_ID,
+        env_kwargs=ENV_KWARGS,
+        eval_start=0,
+        eval_tasks=args.holdout,
+        train_start=TRAIN_START,
+        holdout_question_percent=0,  # held-out = indices 0..H-1; questions checked unseen below
+        max_turns=args.max_turns,
+        max_tokens=args.max_tokens,
+    )
+
+
+def held_out_pass_at_1(model_dir: Path, args, indices: list[int]) -> float:
+    from reasongym.agents.models.transformers_lm import TransformersLM
+    from reasongym.train.rollouts import pass_at_1
+
+    env = make_env()
+    lm = TransformersLM(str(model_dir), batch_size=64)
+    try:
+        return pass_at_1(lm, env, indices, task_config(args), tool_calls="native")
+    finally:
+        env.close()
+
+
+def warm_start(args, out: Path) -> tuple[Path, dict]:
+    """Build the tiny model and fine-tune it on demonstrations until validation pass@1 reaches
+    ``--warm-target`` (checked every ``--warm-chunk`` steps); save it."""
+    import torch
+
+    from reasongym.agents.models.transformers_lm import TransformersLM
+    from reasongym.integrations.trl.tiny_model import build_tiny_chat_model
+    from reasongym.train.expert_iteration import ExpertIterationConfig, fine_tune
+    from reasongym.train.policy import Policy
+    from reasongym.train.rollouts import pass_at_1
+    from reasongym.train.run_config import seed_everything
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # reproducible float reductions
+    start = time.perf_counter()
+    seed_everything(args.seed)
+    fresh = build_tiny_chat_model(
+        out / "tiny-fresh",
+        calls=call_tokens(),
+        seed=args.seed,
+        hidden_size=64,
+        heads=4,
+        skip_tool_signatures=True,
+        numbers=args.number_tokens,
+    )
+    env = make_env()
+    turns = demonstration_turns(env, list(range(TRAIN_START - args.demos, TRAIN_START)))
+    policy = Policy(TransformersLM(str(fresh), batch_size=64), tool_calls="native")
+    validation = list(range(VALIDATION_START, VALIDATION_START + 32))
+    sft = ExpertIterationConfig(
+        steps_per_round=args.warm_chunk,
+        batch_size=32,
+        learning_rate=args.warm_lr,
+        warmup_steps=0,
+        progress=False,
+    )
+    rng = random.Random(args.seed)
+    history = []
+    for chunk in range(args.warm_max // args.warm_chunk):
+        loss, _ = fine_tune(policy, turns, sft, rng)
+        rate = pass_at_1(policy.lm, env, validation, task_config(args), tool_calls="native")
+        history.append({"sft_steps": (chunk + 1) * args.warm_chunk, "loss": loss, "pass1": rate})
+        print(f"warm start: {history[-1]}", flush=True)
+        if rate >= args.warm_target:
+            break
+    env.close()
+    directory = out / "warm-start"
+    policy.save(directory)
+    torch.set_num_threads(threads)
+    info = {
+        "demonstrations": args.demos,
+        "history": history,
+        "seconds": time.perf_counter() - start,
+    }
+    return directory, info
+
+
+def training_indices(args) -> list[int]:
+    """The in-repo loop's task draw, step by step (``TaskSplit.sample_train`` with each step's
+    seed); TRL gets the same list, unshuffled, so both legs see the same tasks in order."""
+    from reasongym.train.tasks import TaskSplit
+
+    env = make_env()
+    split = TaskSplit.build(task_config(args), env)
+    indices = []
+    for step in range(1, args.steps + 1):
+        step_seed = args.seed * 1_000_003 + step
+        indices += split.sample_train(random.Random(step_seed), args.tasks_per_step)
+    env.close()
+    return indices
+
+
+def run_trl(args, out: Path, start_dir: Path, indices: list[int]) -> dict:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
 
     from reasongym.integrations import trl as rg
-    from reasongym.integrations.trl.tiny_model import build_tiny_chat_model
 
-    model_dir = build_tiny_chat_model(out / "tiny-tool-model", calls=question_calls(), seed=0)
-    base = rg.environment_factory(ENV_ID, task=TASK, reward={"tool_success": 0.1})
-    env_time = {"s": 0.0}
+    base = rg.environment_factory(ENV_ID, **ENV_KWARGS)
+    clock = {"env_s": 0.0, "calls": 0, "episodes": 0}
 
     class TimedEnv(base):
         def reset(self, **row):
             t0 = time.perf_counter()
+            clock["episodes"] += 1
             try:
                 return super().reset(**row)
             finally:
-                env_time["s"] += time.perf_counter() - t0
+                clock["env_s"] += time.perf_counter() - t0
 
         def _call_tool(self, name, arguments):
             t0 = time.perf_counter()
+            clock["calls"] += 1
             try:
                 return super()._call_tool(name, arguments)
             finally:
-                env_time["s"] += time.perf_counter() - t0
+                clock["env_s"] += time.perf_counter() - t0
 
-    holdout = list(range(args.holdout))
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir)
-    before = greedy_pass_at_1(model, tokenizer, TimedEnv, holdout)
-
-    step_times: list[float] = []
+    steps: list[dict] = []
 
     class StepClock(TrainerCallback):
         def on_step_begin(self, *a, **k):
-            self.t0 = time.perf_counter()
-            self.e0 = env_time["s"]
+            self.t0, self.e0, self.c0, self.n0 = (
+                time.perf_counter(),
+                clock["env_s"],
+                clock["calls"],
+                clock["episodes"],
+            )
 
         def on_step_end(self, *a, **k):
-            step_times.append((time.perf_counter() - self.t0, env_time["s"] - self.e0))
+            steps.append(
+                {
+                    "seconds": time.perf_counter() - self.t0,
+                    "env_seconds": clock["env_s"] - self.e0,
+                    "tool_calls": clock["calls"] - self.c0,
+                    "episodes": clock["episodes"] - self.n0,
+                }
+            )
 
+    rollouts = args.tasks_per_step * args.group
     config = GRPOConfig(
         output_dir=str(out / "trl"),
         max_steps=args.steps,
-        per_device_train_batch_size=args.batch,
+        per_device_train_batch_size=rollouts,
         num_generations=args.group,
-        max_completion_length=8,
-        max_tool_calling_iterations=3,
+        max_completion_length=args.max_turns * args.max_tokens + 16 * (args.max_turns - 1),
+        max_tool_calling_iterations=args.max_turns,  # the env ends the episode first
+        shuffle_dataset=False,
         logging_steps=1,
         report_to="none",
         save_strategy="no",
         use_cpu=True,
         bf16=False,
         learning_rate=args.lr,
-        seed=0,
+        lr_scheduler_type="constant",
+        weight_decay=0.01,
+        max_grad_norm=1.0,
+        loss_type="grpo",
+        seed=args.seed,
         beta=0.0,
         temperature=1.0,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
     )
-    train_rows = rg.dataset(
-        ENV_ID, range(TRAIN_START, TRAIN_START + args.steps * args.batch), task=TASK
-    )
+    tokenizer = AutoTokenizer.from_pretrained(start_dir)
+    model = AutoModelForCausalLM.from_pretrained(start_dir)
     trainer = GRPOTrainer(
         model=model,
         processing_class=tokenizer,
         args=config,
-        train_dataset=train_rows,
+        train_dataset=rg.dataset(ENV_ID, indices, **ENV_KWARGS),
         environment_factory=TimedEnv,
         callbacks=[StepClock()],
     )
-    t0 = time.perf_counter()
     trainer.train()
-    wall = time.perf_counter() - t0
-    after = greedy_pass_at_1(trainer.model.eval(), tokenizer, TimedEnv, holdout)
+    final = out / "trl" / "final"
+    trainer.model.save_pretrained(final)
+    tokenizer.save_pretrained(final)
     curve = [
         h["rewards/TimedEnv/mean"]
         for h in trainer.state.log_history
         if "rewards/TimedEnv/mean" in h
     ]
-    share = sum(e for _, e in step_times) / max(1e-9, sum(s for s, _ in step_times))
-    torch.set_num_threads(torch.get_num_threads())
+    torch.set_num_threads(args.threads)  # the Trainer may have changed it
     return {
-        "trainer": "TRL GRPOTrainer + environment_factory",
-        "steps": args.steps,
-        "steps_per_s": args.steps / wall,
-        "pass@1_before": before,
-        "pass@1_after": after,
-        "reward_first": curve[0] if curve else None,
-        "reward_last": curve[-1] if curve else None,
-        "env_time_share": share,
+        "leg": "TRL GRPOTrainer + environment_factory",
+        "final_dir": str(final),
         "curve": curve,
+        "steps": steps,
     }
 
 
-def run_repo(args, out: Path) -> dict:
+def run_repo(args, out: Path, start_dir: Path) -> dict:
+    from reasongym.train.checkpoints import latest_checkpoint
     from reasongym.train.grpo import GRPOConfig, train
 
     config = GRPOConfig.model_validate(
         {
             "out": str(out / "repo-grpo"),
-            "policy": {"model": "tiny-pretrained:~/.cache/reasongym/tiny-arith-d1"},
-            "tasks": {
-                "env_id": ENV_ID,
-                "env_kwargs": {"task": TASK},
-                "eval_tasks": args.holdout,
-                "max_turns": 4,
-                "max_tokens": 24,
-            },
+            "policy": {"model": str(start_dir), "tool_calls": "native", "batch_size": 64},
+            "tasks": task_config(args).model_dump(mode="json"),
             "steps": args.steps,
-            "tasks_per_step": args.batch // args.group or 1,
+            "tasks_per_step": args.tasks_per_step,
             "group_size": args.group,
-            "learning_rate": 1e-4,
-            "eval_every": args.steps,
-            "checkpoint_every": args.steps,
-            "seed": 0,
+            "temperature": 1.0,
+            "learning_rate": args.lr,
+            "eval_every": 10**9,  # evaluated once at the end (and at step 0), like TRL's leg
+            "checkpoint_every": 10**9,
+            "seed": args.seed,
+            "progress": False,
         }
     )
-    t0 = time.perf_counter()
+    shutil.rmtree(out / "repo-grpo", ignore_errors=True)  # a finished run would just resume
     result = train(config)
-    wall = time.perf_counter() - t0
-    summary = json.loads((out / "repo-grpo" / "summary.json").read_text())
+    rows = [r for r in result.rows if r["step"] >= 1]
+    final = latest_checkpoint(out / "repo-grpo")
     return {
-        "trainer": "reasongym train grpo",
-        "steps": args.steps,
-        "steps_per_s": args.steps / wall,
-        "summary": summary,
-        "result": str(result)[:200],
+        "leg": "reasongym train grpo (policy.tool_calls: native)",
+        "final_dir": str(final[0]) if final else None,
+        "curve": [r["reward"] for r in rows],
+        "steps": [
+            {
+                "seconds": r["seconds"],
+                "env_seconds": r["env_seconds"],
+                "tool_calls": r["tool_calls_per_episode"] * args.tasks_per_step * args.group,
+                "episodes": args.tasks_per_step * args.group,
+            }
+            for r in rows
+        ],
+        "summary_pass1": (result.summary["start_pass1"], result.summary["final_pass1"]),
     }
 
 
-def plot(curve: list[float], path: Path) -> None:
+def summarize(row: dict, before: float, after: float) -> dict:
+    steps = row["steps"]
+    seconds = sum(s["seconds"] for s in steps)
+    curve = row["curve"]
+    head = curve[: max(1, len(curve) // 4)]
+    tail = curve[-max(1, len(curve) // 4) :]
+    return {
+        **row,
+        "n_steps": len(steps),
+        "steps_per_s": len(steps) / seconds if seconds else float("nan"),
+        "reward_first": sum(head) / len(head) if curve else float("nan"),
+        "reward_last": sum(tail) / len(tail) if curve else float("nan"),
+        "pass1_before": before,
+        "pass1_after": after,
+        "env_share": sum(s["env_seconds"] for s in steps) / seconds if seconds else float("nan"),
+        "tool_calls_per_rollout": sum(s["tool_calls"] for s in steps)
+        / max(1, sum(s["episodes"] for s in steps)),
+    }
+
+
+def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5, 3))
-    ax.plot(range(1, len(curve) + 1), curve, marker="o", ms=3)
-    ax.set_xlabel("GRPO step (TRL)")
-    ax.set_ylabel("mean episode reward")
-    ax.set_title(f"{ENV_ID} (d1): TRL GRPO with tool calls", fontsize=9)
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    for row in rows:
+        curve = row["curve"]
+        ax.plot(range(1, len(curve) + 1), curve, marker="o", ms=3, label=row["leg"])
+    ax.set_xlabel("GRPO step")
+    ax.set_ylabel("mean episode reward (train)")
+    ax.set_title(f"{ENV_ID} (native tool calls): same start, data, budget", fontsize=9)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--batch", type=int, default=16, help="rollouts per step")
-    parser.add_argument("--group", type=int, default=8, help="generations per prompt")
-    parser.add_argument("--holdout", type=int, default=40)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--tasks-per-step", type=int, default=4)
+    parser.add_argument("--group", type=int, default=8, help="episodes per task")
+    parser.add_argument("--holdout", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--max-turns", type=int, default=3)
+    parser.add_argument("--max-tokens", type=int, default=12, help="tokens per turn")
+    parser.add_argument("--demos", type=int, default=400, help="warm-start demonstration tasks")
+    parser.add_argument("--warm-target", type=float, default=0.3)
+    parser.add_argument("--warm-chunk", type=int, default=25)
+    parser.add_argument("--warm-max", type=int, default=600)
+    parser.add_argument("--warm-lr", type=float, default=3e-3)
+    parser.add_argument("--number-tokens", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--legs", default="trl,repo")
     parser.add_argument("--out", default="runs/bench-trl")
-    parser.add_argument("--repo-grpo", action="store_true", help="also run reasongym train grpo")
     args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    ENV_KWARGS["max_turns"] = args.max_turns  # the env's own step limit, in both legs
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = [run_trl(args, out)]
-    plot(rows[0]["curve"], out / "trl_learning_curve.png")
-    (out / "results.json").write_text(json.dumps(rows, indent=2))  # kept if the next part dies
-    if args.repo_grpo:
-        rows.append(run_repo(args, out))
-        (out / "results.json").write_text(json.dumps(rows, indent=2))
-    trl_row = rows[0]
-    print(
-        f"\n{'trainer':42s} {'steps':>5s} {'steps/s':>8s} {'pass@1 before':>14s} "
-        f"{'pass@1 after':>13s} {'reward 1st/last':>16s} {'env share':>9s}"
-    )
-    print(
-        f"{trl_row['trainer']:42s} {trl_row['steps']:5d} {trl_row['steps_per_s']:8.3f} "
-        f"{trl_row['pass@1_before']:14.3f} {trl_row['pass@1_after']:13.3f} "
-        f"{trl_row['reward_first']:7.3f}/{trl_row['reward_last']:<8.3f} {trl_row['env_time_share']:9.1%}"
-    )
-    for row in rows[1:]:
-        print(
-            f"{row['trainer']:42s} {row['steps']:5d} {row['steps_per_s']:8.3f}  summary: "
-            f"{json.dumps(row['summary'])[:200]}"
+    wall = time.perf_counter()
+    start_dir, warm = warm_start(args, out)
+    holdout = list(range(args.holdout))
+    indices = training_indices(args)
+    env = make_env()
+    held_q = {str(env.unwrapped.task_row(i)["prompt"]) for i in holdout}
+    overlap = sum(str(env.unwrapped.task_row(i)["prompt"]) in held_q for i in indices)
+    env.close()
+    before = held_out_pass_at_1(start_dir, args, holdout)
+    print(f"warm start: held-out pass@1 {before:.3f} ({warm['seconds']:.0f} s)", flush=True)
+    results = {"args": vars(args), "warm_start": warm, "train_questions_held_out": overlap}
+    rows = []
+    for leg in [x.strip() for x in args.legs.split(",") if x.strip()]:
+        t0 = time.perf_counter()
+        row = (
+            run_trl(args, out, start_dir, indices)
+            if leg == "trl"
+            else run_repo(args, out, start_dir)
         )
-    print(f"learning curve: {out / 'trl_learning_curve.png'}")
+        after = held_out_pass_at_1(Path(row["final_dir"]), args, holdout)
+        rows.append(summarize(row, before, after))
+        rows[-1]["leg_seconds"] = time.perf_counter() - t0
+        results["legs"] = rows
+        (out / "results.json").write_text(json.dumps(results, indent=2))
+        print(f"{leg}: done in {rows[-1]['leg_seconds']:.0f} s", flush=True)
+    plot(rows, out / "learning_curve.png")
+    print(
+        f"\n{ENV_ID} (difficulty 2, native tool calls): {args.steps} steps x "
+        f"{args.tasks_per_step} tasks x {args.group} episodes, lr {args.lr}, "
+        f"held-out {args.holdout} tasks (training questions among them: {overlap})"
+    )
+    header = (
+        f"{'leg':50s} {'steps':>5s} {'steps/s':>8s} {'train reward first->last':>25s} "
+        f"{'held-out pass@1':>16s} {'env share':>9s} {'tool calls/rollout':>18s}"
+    )
+    print(header)
+    for r in rows:
+        print(
+            f"{r['leg']:50s} {r['n_steps']:5d} {r['steps_per_s']:8.3f} "
+            f"{r['reward_first']:12.3f} -> {r['reward_last']:<9.3f} "
+            f"{r['pass1_before']:7.3f} -> {r['pass1_after']:<5.3f} {r['env_share']:9.1%} "
+            f"{r['tool_calls_per_rollout']:18.2f}"
+        )
+    print("(train reward: mean of the first / last quarter of the steps)")
+    print(f"learning curve: {out / 'learning_curve.png'}; results: {out / 'results.json'}")
+    print(f"wall time {time.perf_counter() - wall:.0f} s")
     return 0
 
 

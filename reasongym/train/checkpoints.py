@@ -67,7 +67,9 @@ def resume_optimizer_loop(
     optimizer = torch.optim.AdamW(policy.model.parameters(), lr=config.learning_rate)
     if resumed is None:
         log.truncate_after(-1)
-        log.log({"step": 0, **first_row, **evaluate(policy.lm, split, tool_calls=policy.tool_calls)})
+        log.log(
+            {"step": 0, **first_row, **evaluate(policy.lm, split, tool_calls=policy.tool_calls)}
+        )
         return policy, optimizer, 1
     load_optimizer_state(optimizer, resumed[0])
     log.truncate_after(resumed[1]["step"])

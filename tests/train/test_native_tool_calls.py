@@ -77,8 +77,15 @@ def calling_model(tmp_path_factory):
 
 def test_parse_tool_calls_reads_template_calls_and_never_raises_on_junk():
     calls = parse_tool_calls("thinking...\n" + CALL)
-    assert calls == ({"type": "function", "function": {"name": "calculator", "arguments": {"expression": "2+3"}}},)
-    string_args = '<tool_call>{"name": "calculator", "arguments": "{\\"expression\\": \\"1\\"}"}</tool_call>'
+    assert calls == (
+        {
+            "type": "function",
+            "function": {"name": "calculator", "arguments": {"expression": "2+3"}},
+        },
+    )
+    string_args = (
+        '<tool_call>{"name": "calculator", "arguments": "{\\"expression\\": \\"1\\"}"}</tool_call>'
+    )
     assert parse_tool_calls(string_args)[0]["function"]["arguments"] == {"expression": "1"}
     for junk in (
         "",
@@ -96,7 +103,16 @@ def test_parse_tool_calls_reads_template_calls_and_never_raises_on_junk():
 
 
 def test_native_messages_turn_recorded_actions_back_into_template_calls():
-    action = json.dumps({"tool_calls": [{"type": "function", "function": {"name": "calculator", "arguments": {"expression": "1+1"}}}]})
+    action = json.dumps(
+        {
+            "tool_calls": [
+                {
+                    "type": "function",
+                    "function": {"name": "calculator", "arguments": {"expression": "1+1"}},
+                }
+            ]
+        }
+    )
     chat = [
         {"role": "user", "content": "Compute 1 + 1."},
         {"role": "assistant", "content": action},
@@ -107,7 +123,12 @@ def test_native_messages_turn_recorded_actions_back_into_template_calls():
     assert out[1] == {
         "role": "assistant",
         "content": "",
-        "tool_calls": [{"type": "function", "function": {"name": "calculator", "arguments": {"expression": "1+1"}}}],
+        "tool_calls": [
+            {
+                "type": "function",
+                "function": {"name": "calculator", "arguments": {"expression": "1+1"}},
+            }
+        ],
     }
     assert out[2]["role"] == "tool" and out[3]["content"] == '{"tool_calls": oops'
 

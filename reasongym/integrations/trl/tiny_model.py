@@ -54,6 +54,7 @@ def build_tiny_chat_model(
     layers: int = 2,
     heads: int = 2,
     skip_tool_signatures: bool = False,
+    numbers: int = 10,
 ) -> Path:
     """Save a tiny model (random weights, seeded) and its tokenizer to ``directory``.
 
@@ -71,6 +72,10 @@ def build_tiny_chat_model(
             block (the JSON signatures and the call instructions: ~350 tokens this model reads
             as ``<unk>``), so prompts are short; the model learns its tools from its training
             episodes. The template itself is unchanged (TRL still recognises and parses it).
+        numbers: the integers ``0..numbers-1`` are one token each (longer ones split into
+            such chunks, leftmost-longest: ``"2838"`` is ``"283", "8"``), so most numbers are
+            one or two tokens and copying one from a tool reply is a short, near fixed-offset
+            copy. The default (10) keeps one token per digit.
     """
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
@@ -99,6 +104,8 @@ def build_tiny_chat_model(
     backend.add_special_tokens(special)
     added = list(dict.fromkeys([*MARKERS, *calls]))
     backend.add_tokens([AddedToken(c, normalized=False, single_word=False) for c in added])
+    # Numbers match after normalization, so they cannot split the tool block it removes.
+    backend.add_tokens([AddedToken(str(n), normalized=True) for n in range(10, numbers)])
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=backend,
         unk_token="<unk>",
