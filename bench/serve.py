@@ -203,7 +203,8 @@ def measure_env(
 ) -> list[Round]:
     """Both servers up at once, measured in interleaved rounds."""
     actions = ENVS[env_id]
-    procs = {kind: start(kind, env_id, max(counts), cpus) for kind in SERVERS}
+    # headroom: a round's sockets may still be closing when the next round opens its own
+    procs = {kind: start(kind, env_id, max(counts) + 8, cpus) for kind in SERVERS}
     out: list[Round] = []
     try:
         for kind, (proc, url) in procs.items():

@@ -65,7 +65,7 @@ def collect_wheels(directory: Path, say: Callable[[str], None] = print) -> None:
     """``pip wheel`` reasongym (from this checkout or install) with ``serve``/``docker``."""
     source = REPO_ROOT if (REPO_ROOT / "pyproject.toml").is_file() else Path("reasongym")
     target = f"{source}[docker]" if source != Path("reasongym") else "reasongym[docker]"
-    extra = ["fastapi>=0.110", "uvicorn>=0.30", "websockets>=13", "pillow>=10"]
+    extra = ["fastapi>=0.110", "uvicorn>=0.30", "websockets>=13", "pillow>=10", "orjson>=3.9"]
     cmd = [
         sys.executable,
         "-m",

@@ -14,6 +14,15 @@ OpenEnv examples and ``openenv validate --url`` work unchanged):
 At ``max_sessions`` a new WebSocket gets one ``CAPACITY_REACHED`` error and is closed (code
 1013, "try again later"). Sessions idle for ``idle_timeout_s`` are reaped (the client gets a
 ``SESSION_ERROR`` and the socket closes).
+
+Per step, the event loop only parses, dispatches and sends; the env call and the payload
+encoding (PNG for images) run on the session's worker thread (``sessions.py``), so no action
+can stall another session. Profiled against ``openenv``'s ``create_app`` (``bench/serve.py``),
+what the server saves is per-message work: no pydantic models built or validated per step,
+orjson instead of ``json`` (with a stdlib fallback for what orjson refuses), a bare
+queue-and-thread hop instead of an executor's chained futures. Running steps inline on the
+loop was measured too and rejected: it would let one slow step (a sandboxed test run, a
+hard verifier call) freeze every session.
 """
 
 # no `from __future__ import annotations`: FastAPI resolves the route annotations at definition time
