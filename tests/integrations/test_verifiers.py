@@ -1,34 +1,16 @@
-"""A reasongym id as a verifiers taskset, run by verifiers' own ``vf-eval`` entry point
-against a policy served on loopback by ``reasongym.agents.models.serve``."""
+"""A reasongym id as a verifiers taskset. Its end-to-end proof (verifiers' own ``vf-eval``
+against a policy served on loopback by ``reasongym.agents.models.serve``, rewards equal to
+``reasongym run``'s) is the README example's test, tests/integrations/test_examples.py."""
 
 from __future__ import annotations
-
-import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("verifiers")
 
-from reasongym.agents.models.serve import serve_in_thread  # noqa: E402
-from reasongym.cli import main  # noqa: E402
-from tests.integrations.scripted_model import CalculatorThenAnswer  # noqa: E402
+from reasongym.integrations.verifiers.taskset import _with_stop  # noqa: E402
 
 ENV = "reasongym/Arithmetic-v0"
-TASKS = 8
-
-
-def _vf_eval() -> str:
-    found = shutil.which("vf-eval", path=str(Path(sys.executable).parent)) or shutil.which(
-        "vf-eval"
-    )
-    if found is None:
-        pytest.skip("vf-eval (verifiers' CLI) is not on PATH")
-    return found
 
 
 def test_taskset_loads_through_verifiers_own_loader():
@@ -44,73 +26,12 @@ def test_taskset_loads_through_verifiers_own_loader():
     assert environment_class("reasongym-env").__name__ == "ReasonGymEnv"
 
 
-@pytest.mark.slow
-def test_vf_eval_rewards_match_reasongym_run(tmp_path):
-    exe = _vf_eval()
-    with serve_in_thread(CalculatorThenAnswer(), model_name="scripted") as server:
-        argv = [
-            "run",
-            ENV,
-            "--agent",
-            "llm",
-            "--base-url",
-            server.base_url,
-            "--model",
-            "scripted",
-            "--tasks",
-            f"0:{TASKS}",
-            "--quiet",
-            "--json",
-            str(tmp_path / "run.json"),
-        ]
-        assert main(argv) == 0
-        env = {**os.environ, "OPENAI_API_KEY": "unused", "PRIME_API_KEY": ""}
-        result = subprocess.run(
-            [
-                exe,
-                "reasongym-env",
-                "--env.taskset.env-id",
-                ENV,
-                "--env.taskset.num-tasks",
-                str(TASKS),
-                "-m",
-                "scripted",
-                "--client.base-url",
-                server.base_url,
-                "--client.api-key-var",
-                "OPENAI_API_KEY",
-                "--no-push",
-                "-o",
-                str(tmp_path / "vf"),
-                "--clean",
-                "true",
-                "-c",
-                "4",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            cwd=tmp_path,
-        )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    ours = {
-        r["task_id"]: r["reward"]
-        for r in json.loads((tmp_path / "run.json").read_text())["results"]
-    }
-    traces = [
-        json.loads(line)
-        for f in (tmp_path / "vf").rglob("traces.jsonl")
-        for line in f.read_text().splitlines()
-        if line.strip()
-    ]
-    assert len(traces) == TASKS
-    theirs = {t["task"]["data"]["id"]: _reward(t) for t in traces}
-    assert theirs == ours
-    assert 0 < sum(ours.values()) < TASKS  # the policy fails some tasks: the match is informative
-
-
-def _reward(episode: dict) -> float:
-    """``reasongym_reward`` of an episode line of ``traces.jsonl`` (one agent trace)."""
-    (trace,) = episode["traces"]
-    return float(trace["rewards"]["reasongym_reward"]["score"])
+def test_replies_get_back_the_stop_string_the_server_left_out():
+    stops = ("</tool>", "</answer>")
+    assert _with_stop("<answer>5", stops) == "<answer>5</answer>"
+    assert _with_stop('<tool name="calculator">2+3', stops) == '<tool name="calculator">2+3</tool>'
+    assert _with_stop("<answer>5</answer>", stops) == "<answer>5</answer>"
+    # closed already, or never opened: nothing is added (the env judges the text as it is)
+    assert _with_stop("<answer>5</answer> and more", stops) == "<answer>5</answer> and more"
+    assert _with_stop("The answer is 5", stops) == "The answer is 5"
+    assert _with_stop('<answer>1</answer><tool name="python">x', stops).endswith("x</tool>")

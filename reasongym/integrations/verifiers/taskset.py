@@ -23,6 +23,8 @@ Run with verifiers' own entry point (the module is the taskset id)::
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,6 +69,50 @@ def _make(env_id: str, env_kwargs: dict[str, Any]):
 
 def _text(obs: Any) -> str:
     return str(obs.get("text", "")) if isinstance(obs, dict) else str(obs)
+
+
+@functools.lru_cache(maxsize=64)
+def _stop_strings(env_id: str, env_kwargs_json: str) -> tuple[str, ...]:
+    """The env's ``stop_strings`` (what ``reasongym run``'s LLM agent stops generation at)."""
+    from reasongym.agents import contract
+
+    env = _make(env_id, json.loads(env_kwargs_json))
+    try:
+        return contract.stop_strings(env)
+    finally:
+        env.close()
+
+
+def _stops_of(data: Any) -> tuple[str, ...]:
+    return _stop_strings(str(data.env_id), json.dumps(dict(data.env_kwargs), sort_keys=True))
+
+
+def _with_stop(text: str, stops: tuple[str, ...]) -> str:
+    """``text`` with the tag-like stop string that ended it put back.
+
+    An OpenAI-style server leaves the matched stop string out of the reply (``<answer>5``),
+    and verifiers records the reply as sent; ``reasongym run``'s agent acts with the whole
+    action (``<answer>5</answer>``). Both sides therefore use the same rule (that of
+    :mod:`reasongym.agents.models.openai_lm` without a ``stop_reason``): a ``</tag>`` stop whose
+    ``<tag`` opens last and is not closed again is appended.
+    """
+    if any(text.endswith(s) for s in stops):
+        return text
+    best, best_at = "", -1
+    for stop in stops:
+        if stop.startswith("</") and stop.endswith(">"):
+            at = text.rfind("<" + stop[2:-1])
+            if at > best_at and text.find(stop, at) < 0:
+                best, best_at = stop, at
+    return text + best
+
+
+def _reply(segment: Any) -> str:
+    """The segment's last assistant message as the model wrote it (``last_reply`` strips it)."""
+    for message in reversed(segment.messages):
+        if isinstance(message, vf.AssistantMessage):
+            return message.content if isinstance(message.content, str) else segment.last_reply
+    return segment.last_reply
 
 
 def _next_turn(obs: Any, info: dict[str, Any]) -> str:
@@ -121,6 +167,7 @@ class ReasonGymEnv(vf.Env[ReasonGymEnvConfig]):
     async def run(self, task, agents) -> None:
         data = task.data
         env = await asyncio.to_thread(_make, data.env_id, data.env_kwargs)
+        stops = await asyncio.to_thread(_stops_of, data)
         total, info = 0.0, {}
         try:
             await asyncio.to_thread(
@@ -130,7 +177,7 @@ class ReasonGymEnv(vf.Env[ReasonGymEnvConfig]):
                 segment = await interaction.turn()  # the task's prompt opens the exchange
                 while not segment.terminated:
                     obs, reward, terminated, truncated, info = await asyncio.to_thread(
-                        env.step, segment.last_reply
+                        env.step, _with_stop(_reply(segment), stops)
                     )
                     total += float(reward)
                     if terminated or truncated:
@@ -163,6 +210,7 @@ class ReasonGymChatHarness(vf.Harness[ReasonGymChatHarnessConfig]):
         from verifiers.v1.dialects.chat import message_to_wire
 
         system, prompt = self.resolve_prompt(data)
+        stops = await asyncio.to_thread(_stops_of, data)
         messages: list[dict[str, Any]] = []
         if system:
             messages.append({"role": "system", "content": system})
@@ -170,12 +218,18 @@ class ReasonGymChatHarness(vf.Harness[ReasonGymChatHarnessConfig]):
             messages.append({"role": "user", "content": prompt})
         elif prompt:
             messages += [message_to_wire(m) for m in prompt]
+        for message in messages:  # earlier replies as the env received them (stop put back)
+            if message.get("role") == "assistant" and isinstance(message.get("content"), str):
+                message["content"] = _with_stop(message["content"], stops)
         # No read timeout (verifiers' own default): a slow local model must not fail the turn;
         # the rollout's own timeouts bound it.
         timeout = httpx.Timeout(connect=30.0, read=None, write=None, pool=None)
         client = AsyncOpenAI(base_url=endpoint, api_key=secret, max_retries=0, timeout=timeout)
         try:
-            await client.chat.completions.create(model=ctx.model, messages=messages)
+            # The env's stop strings end each reply, as for `reasongym run`'s agent: one reply is
+            # one action (the eval's sampling settings are applied on top by the interception).
+            extra = {"stop": list(stops)} if stops else {}
+            await client.chat.completions.create(model=ctx.model, messages=messages, **extra)
         finally:
             await client.close()
         return ProgramResult(exit_code=0, stdout="", stderr="")
