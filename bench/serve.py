@@ -19,7 +19,8 @@ Robust to a noisy machine:
 * the load average is printed before and after.
 
 Printed per row: steps/s, p50/p99 of the per-step round trip, the ratio and whether the target
-is met. Overhead = p50 round trip at 1 session minus p50 of the same step called locally
+is met, and the CPU time each server process spent per step (all its threads, from ``/proc``):
+the figure that load on the machine changes least. Overhead = p50 round trip at 1 session minus p50 of the same step called locally
 (``env.step`` plus the payload encoding both servers do, in this process).
 
 Targets (issue 14): reasongym's steps/s >= openenv's on every row; overhead p50 <= 1 ms.
@@ -88,10 +89,21 @@ class Round:
     seconds: float
     p50_ms: float
     p99_ms: float
+    server_cpu_s: float | None  # CPU time the server process used in the round (all threads)
 
     @property
     def steps_per_s(self) -> float:
         return self.steps / self.seconds
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` (Linux ``/proc``; None elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -216,7 +228,9 @@ def measure_env(
             for i, n in enumerate(counts):
                 order = SERVERS if (r + i) % 2 == 0 else SERVERS[::-1]
                 for kind in order:
+                    cpu0 = process_cpu_s(procs[kind][0].pid)
                     steps, wall, lat = asyncio.run(drive(procs[kind][1], n, seconds, actions))
+                    cpu1 = process_cpu_s(procs[kind][0].pid)
                     out.append(
                         Round(
                             env=env_id,
@@ -227,6 +241,7 @@ def measure_env(
                             seconds=wall,
                             p50_ms=1000 * pct(lat, 0.5),
                             p99_ms=1000 * pct(lat, 0.99),
+                            server_cpu_s=None if cpu0 is None or cpu1 is None else cpu1 - cpu0,
                         )
                     )
             print(f"  {env_id}: round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
@@ -251,6 +266,11 @@ def summarize(rows: list[Round], env_id: str, n: int, base_ms: float) -> dict:
     ratios = [a.steps_per_s / b.steps_per_s for a, b in zip(ours, peer, strict=True)]
     ratio = statistics.median(ratios)
     p50 = statistics.median(r.p50_ms for r in ours)
+
+    def cpu_us(runs: list[Round]) -> float | None:
+        per_step = [1e6 * r.server_cpu_s / r.steps for r in runs if r.server_cpu_s is not None]
+        return statistics.median(per_step) if per_step else None
+
     return {
         "env": env_id,
         "sessions": n,
@@ -264,6 +284,8 @@ def summarize(rows: list[Round], env_id: str, n: int, base_ms: float) -> dict:
         "reasongym_p99_ms": statistics.median(r.p99_ms for r in ours),
         "openenv_p50_ms": statistics.median(r.p50_ms for r in peer),
         "openenv_p99_ms": statistics.median(r.p99_ms for r in peer),
+        "reasongym_cpu_us_per_step": cpu_us(ours),
+        "openenv_cpu_us_per_step": cpu_us(peer),
         "local_p50_ms": base_ms,
         "overhead_p50_ms": p50 - base_ms if n == 1 else None,
     }
@@ -310,7 +332,7 @@ def main() -> int:
     print(
         f"{'env':18s} {'sess':>4s} {'reasongym st/s':>14s} {'openenv st/s':>12s} "
         f"{'ratio':>5s} {'(min-max)':>11s} {'target':>6s}  {'rg p50/p99 ms':>13s} "
-        f"{'oe p50/p99 ms':>13s}  {'overhead p50':>12s}"
+        f"{'oe p50/p99 ms':>13s}  {'srv CPU us/step rg/oe':>21s}  {'overhead p50':>12s}"
     )
     for row in rows:
         overhead = row["overhead_p50_ms"]
@@ -319,13 +341,15 @@ def main() -> int:
             if overhead is None
             else f"{overhead:6.2f} ms " + ("met" if overhead <= OVERHEAD_TARGET_MS else "MISSED")
         )
+        ours_cpu, peer_cpu = row["reasongym_cpu_us_per_step"], row["openenv_cpu_us_per_step"]
+        cpu = "n/a" if ours_cpu is None or peer_cpu is None else f"{ours_cpu:.0f}/{peer_cpu:.0f}"
         print(
             f"{row['env'].split('/')[1]:18s} {row['sessions']:4d} "
             f"{row['reasongym_steps_per_s']:14.0f} {row['openenv_steps_per_s']:12.0f} "
             f"{row['ratio']:5.2f} {row['ratio_min']:5.2f}-{row['ratio_max']:<5.2f} "
             f"{'met' if row['throughput_met'] else 'MISSED':>6s}  "
             f"{row['reasongym_p50_ms']:6.2f}/{row['reasongym_p99_ms']:<6.2f} "
-            f"{row['openenv_p50_ms']:6.2f}/{row['openenv_p99_ms']:<6.2f}  {over}"
+            f"{row['openenv_p50_ms']:6.2f}/{row['openenv_p99_ms']:<6.2f}  {cpu:>21s}  {over}"
         )
     met = sum(r["throughput_met"] for r in rows)
     print(
