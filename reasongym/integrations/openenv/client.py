@@ -71,8 +71,8 @@ class RemoteEnv(gym.Env):
 
     def _call(self, message: dict[str, Any]) -> dict[str, Any]:
         ws = self._connection()
-        ws.send(json.dumps(message))
-        reply = json.loads(ws.recv(timeout=self.timeout_s))
+        ws.send(codec.dumps(message))
+        reply = codec.loads(ws.recv(timeout=self.timeout_s))
         if reply.get("type") == "error":
             data = reply.get("data") or {}
             raise RemoteEnvError(str(data.get("message")), str(data.get("code")))
