@@ -245,3 +245,22 @@ def test_sb3_default_dqn_learns_the_easiest_sudoku():
     trained = success(lambda obs: int(model.predict(obs, deterministic=True)[0]))
     random = success(lambda obs: int(rng.integers(N * N + N + 1)))
     assert random < 0.3 and trained >= 0.8, (trained, random)
+
+
+def test_cursor_env_survives_hostile_actions_and_pays_only_for_a_solved_grid():
+    env = _cursor_env(observation_mode="onehot", pencil_marks=True, max_turns=10_000)
+    env.reset(seed=0)
+    hostile = [-1, N * N + N + 1, 2**70, 1.5, float("nan"), "write", None, [1, 2]]
+    for action in hostile:
+        obs, reward, terminated, _, info = env.step(action)
+        assert "format_error" in info and not terminated and reward <= 0
+        assert env.observation_space.contains(obs)
+    rng = np.random.default_rng(0)
+    for _ in range(2_000):
+        obs, reward, terminated, truncated, info = env.step(int(rng.integers(N * N + N + 1)))
+        assert env.observation_space.contains(obs)
+        solved = env._board == env._solution
+        assert info["is_success"] == solved == terminated
+        assert (reward > 0) == solved
+        if terminated:
+            env.reset(seed=int(rng.integers(1000)))
