@@ -213,6 +213,20 @@ def test_steps_compiled_on_the_host_or_in_the_harness_give_the_same_verdicts(
     assert results == [(True, ""), (False, "assertion f"), (False, "SyntaxError")], verdict.details
 
 
+def test_a_sandbox_that_claims_a_warm_harness_it_lost_still_grades_right(bare_code_sandbox):
+    class Forgetful(type(bare_code_sandbox)):  # says it keeps the harness, keeps nothing
+        def warm_module(self, name: str, source: str) -> bool:
+            return True
+
+    sandbox = Forgetful(use_bwrap=False)
+    try:
+        task = _task("assert candidate(1) == 2", "assert candidate(2) == 4")
+        verdict = _verify(sandbox, task, "def f(x):\n    return x + 1")
+    finally:
+        sandbox.close()
+    assert [t["passed"] for t in verdict.details["tests"]] == [True, False], verdict.details
+
+
 ENV_AND_LIMITS = (
     "import os, resource\n"
     "print(resource.getrlimit(resource.RLIMIT_CPU), resource.getrlimit(resource.RLIMIT_FSIZE),"

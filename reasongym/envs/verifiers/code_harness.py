@@ -56,6 +56,7 @@ REPORT_BYTES = 60_000  # the report line stays under the sandbox's default 64 Ki
 PR_SET_DUMPABLE, PR_GET_DUMPABLE = 4, 3
 BATCH = "#batch"  # a request that carries many calls; the worker answers each in turn
 MAX_PLAN = 1000  # calls announced ahead in one batch
+EARLY_BATCH = 32 << 10  # a batch up to this size is sent before the worker has loaded
 MAX_BUFFERED = 32 << 20  # bytes of answers the harness holds before they are asked for
 
 
@@ -115,15 +116,18 @@ def _reject_number(text):
     raise CodecError("bare JSON numbers are not part of the protocol")
 
 
+# One decoder and one encoder for every frame (``json.loads``/``dumps`` with options build a
+# new one per call, which costs more than a small frame's parse).
+_FRAME_DECODER = json.JSONDecoder(
+    parse_int=_reject_number, parse_float=_reject_number, parse_constant=_reject_number
+)
+_FRAME_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
+
+
 def loads(data):
     """Parse one frame's JSON without ever building a number (no int-digit-limit errors)."""
     try:
-        return json.loads(
-            data.decode("utf-8", "strict"),
-            parse_int=_reject_number,
-            parse_float=_reject_number,
-            parse_constant=_reject_number,
-        )
+        return _FRAME_DECODER.decode(data.decode("utf-8", "strict"))
     except CodecError:
         raise
     except (ValueError, RecursionError, MemoryError, UnicodeDecodeError) as exc:
@@ -212,9 +216,9 @@ class ChannelError(Exception):
     """The other end hung up, timed out or broke the framing."""
 
 
-def send_frame(fd, obj, deadline=None):
-    data = json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-    if len(data) > MAX_FRAME:
+def send_frame(fd, obj, deadline=None, max_bytes=MAX_FRAME):
+    data = _FRAME_ENCODER.encode(obj).encode("ascii")
+    if len(data) > max_bytes:
         raise CodecError("more than %d MiB of data (the limit of one message)" % (MAX_FRAME >> 20))
     view = memoryview(len(data).to_bytes(4, "big") + data)
     while view:
@@ -449,22 +453,24 @@ class Worker:
         for fd in (req_fd, resp_fd):
             os.set_blocking(fd, False)
 
-    def announce(self, calls, deadline):
+    def announce(self, calls, deadline, max_bytes=MAX_FRAME):
         """Send calls the tests will (probably) make, so that the worker answers them back to
-        back instead of one round trip each. ``calls``: ``[name, wire args, wire kwargs]``."""
+        back instead of one round trip each. ``calls``: ``[name, wire args, wire kwargs]``.
+        False when nothing was sent (bigger than ``max_bytes``, or the worker stopped reading)."""
         self.seq += 1
         seq = "%x" % self.seq
         try:
-            send_frame(self.req_fd, [seq, BATCH, calls, None], deadline)
+            send_frame(self.req_fd, [seq, BATCH, calls, None], deadline, max_bytes)
         except CodecError:
-            return  # too big to announce: every call goes live
+            return False  # too big to announce (now): every call goes live
         except (Deadline, ChannelError):
             self.kill("stopped reading")
-            return
+            return False
         for i, call in enumerate(calls):
             reply_id = "%s.%d" % (seq, i)
             self.announced.setdefault(_call_key(*call), []).append(reply_id)
             self.outstanding.add(reply_id)
+        return True
 
     def _answer(self, want, deadline):
         """The worker's answer ``want``, or None at the end of its stream. Answers to other
@@ -607,7 +613,7 @@ def _reap_later():
 
 
 def _call_key(name, args, kwargs):
-    return json.dumps([name, args, kwargs], ensure_ascii=True, separators=(",", ":"))
+    return _FRAME_ENCODER.encode([name, args, kwargs])
 
 
 # Where a call runs exactly once when its statement runs (no loop, branch, short circuit,
@@ -1088,16 +1094,21 @@ def _run(spec, first, out_fd, own_source, started, results):
     entry = spec.get("entry_point") or ""
     ns = {"__name__": "__main__"}
     prompt_code, step_codes = _task_code(spec)
-    if prompt_code is not None:  # the task's helpers (e.g. encode_cyclic), from its own text
-        _run_code(prompt_code, "prompt", ns, clock, step_s)
     plan = spec.get("plan")  # the host plans the calls (code_runner.plan_for) ...
     if plan is None:  # ... else do it here, while the worker loads
         plan = plan_calls(spec["steps"], entry) if entry else []
+    # A batch that fits the pipe goes out now: the worker answers it as soon as it has loaded,
+    # with no wake-up of the harness in between; a bigger one waits until it has loaded.
+    early = bool(plan) and first.announce(
+        plan, min(time.monotonic() + step_s, run_deadline), EARLY_BATCH
+    )
+    if prompt_code is not None:  # the task's helpers (e.g. encode_cyclic), from its own text
+        _run_code(prompt_code, "prompt", ns, clock, step_s)
     load_deadline = min(time.monotonic() + step_s, run_deadline)
     error = first.wait_loaded(load_deadline)
     if error is None and entry and entry not in first.names:
         error = "the solution does not define a function named %r" % entry
-    if plan and error is None:
+    if plan and error is None and not early:
         first.announce(plan, load_deadline)
     if error is not None:
         first.kill("done")
