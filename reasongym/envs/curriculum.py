@@ -1,7 +1,9 @@
 """Curricula: a difficulty schedule declared in YAML, for procedural task sources and puzzles.
 
 A curriculum walks through ``levels`` (difficulties for a procedural source, config overrides
-such as ``{scramble: 8}`` for a puzzle) on one of two schedules:
+such as ``{scramble: 8}`` or ``{presses: 1, max_turns: 4}`` for a puzzle: a rung may set its own
+step limit, so the first rung can be the puzzle's ``Config.easiest`` itself) on one of two
+schedules:
 
 * ``episodes``: level ``start_level + k`` once ``k * episodes_per_level`` episodes have ended;
 * ``success_rate``: promoted one level when the success rate of the last ``window`` finished
