@@ -36,7 +36,8 @@ worker; depth = threads / pool = 4). The table's last column says met / MISSED p
 
     python bench/sandbox.py [--runs 200] [--fair-s 5] [--json OUT] [--no-llm-sandbox]
 
-About 2 minutes on this 2-core machine with ``--no-llm-sandbox`` (llm-sandbox adds ~1 minute).
+Run counts: ``--runs`` for the subprocess and docker fork rows, half of it for docker exec, a
+quarter for process+bwrap, an eighth for the grader on the process backend.
 """
 
 from __future__ import annotations
@@ -354,14 +355,18 @@ def main() -> int:
                         f"docker {launch}",
                         program,
                         workers,
-                        measure(sandbox_runner(pool, code, expected), args.runs, workers),
+                        measure(
+                            sandbox_runner(pool, code, expected),
+                            args.runs if launch == "fork" else args.runs // 2,  # exec: slower
+                            workers,
+                        ),
                     )
                 if bwrap_box is not None:
                     record(
                         "process+bwrap",
                         program,
                         workers,
-                        measure(sandbox_runner(bwrap_box, code, expected), args.runs // 2, workers),
+                        measure(sandbox_runner(bwrap_box, code, expected), args.runs // 4, workers),
                     )
             # The check the env does: the grader (harness + worker + host-side report check).
             for launch, pool in pools.items():
@@ -369,7 +374,11 @@ def main() -> int:
                     f"grader: docker {launch}",
                     GRADED,
                     workers,
-                    measure(grader_runner(pool), args.runs, workers),
+                    measure(
+                        grader_runner(pool),
+                        args.runs if launch == "fork" else args.runs // 2,
+                        workers,
+                    ),
                 )
             for name, box in (("process", bare_box), ("process+bwrap", bwrap_box)):
                 if box is not None:
@@ -377,7 +386,7 @@ def main() -> int:
                         f"grader: {name}",
                         GRADED,
                         workers,
-                        measure(grader_runner(box), args.runs // 4, workers),
+                        measure(grader_runner(box), args.runs // 8, workers),
                     )
         finally:
             for pool in pools.values():
@@ -403,7 +412,7 @@ def main() -> int:
             runners = {p: sandbox_runner(pool, c, e) for p, (c, e) in programs.items()}
             runners[GRADED] = grader_runner(pool)
             for program, one in runners.items():
-                got = cpu_per_run(pool, one, args.runs // 2)
+                got = cpu_per_run(pool, one, args.runs // (2 if launch == "fork" else 4))
                 if got:
                     cpu[f"docker {launch}|{program}"] = got
                     print(f"  cpu docker {launch} {program}: {got}", file=sys.stderr, flush=True)
