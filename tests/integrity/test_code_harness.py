@@ -242,7 +242,7 @@ def test_a_worker_forked_ahead_has_the_runs_limits_and_leaves_nothing_for_other_
 
     from reasongym.sandboxes import DockerSandbox, Limits
 
-    with DockerSandbox(image=IMAGE, pool_size=1) as sb:
+    with DockerSandbox(image=IMAGE, pool_size=1, launch="fork") as sb:
         task = _task("assert candidate(1) == 1")
         code = ENV_AND_LIMITS + "def f(x):\n    return x"
         seen = [_verify(sb, task, code).details for _ in range(3)]

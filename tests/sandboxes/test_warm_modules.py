@@ -22,7 +22,7 @@ USE = "import sys\nm = sys.modules.get('rg_counter')\nprint(m.bump() if m else '
 
 
 def test_a_warm_module_is_in_every_run_and_each_run_starts_from_its_fresh_copy():
-    with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS) as sb:
+    with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS, launch="fork") as sb:
         assert sb.run(USE).stdout == "missing\n"
         assert sb.warm_module("rg_counter", COUNTER) is True
         assert sb.warm_module("rg_counter", COUNTER) is True  # again: a no-op
@@ -32,7 +32,7 @@ def test_a_warm_module_is_in_every_run_and_each_run_starts_from_its_fresh_copy()
 
 
 def test_containers_started_later_are_warmed_before_their_first_run():
-    with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS) as sb:
+    with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS, launch="fork") as sb:
         assert sb.warm_module("rg_counter", COUNTER)
         (before,) = sb.container_ids
         r = sb.run("import time\nwhile True: time.sleep(1)", limits=Limits(timeout_s=0.5))
@@ -42,7 +42,7 @@ def test_containers_started_later_are_warmed_before_their_first_run():
 
 
 def test_warm_module_refuses_what_it_cannot_keep():
-    with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS) as sb:
+    with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS, launch="fork") as sb:
         with pytest.raises(ValueError, match="identifier"):
             sb.warm_module("not a name", "x = 1")
         assert sb.warm_module("rg_once", "x = 1")
@@ -69,7 +69,7 @@ def test_the_spare_writes_the_runs_files_exactly_and_nothing_else():
         "print(sorted(os.path.join(d, f) for d, _, fs in os.walk('.') for f in fs))\n"
         "print(repr(open('empty.txt').read()), open('a/b/c.txt').read())"
     )
-    with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS) as sb:
+    with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS, launch="fork") as sb:
         for _ in range(2):  # the second run is on the spare forked after the first
             r = sb.run(code, files=files, limits=Limits(timeout_s=20, memory_mb=256, disk_mb=64))
             assert r.ok, r

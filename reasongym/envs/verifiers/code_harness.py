@@ -324,13 +324,19 @@ def _wait(fd, deadline, write):
 # --- the worker: the candidate's process ---------------------------------------------------
 
 
-def worker_main(req_fd, resp_fd):
-    """Load ``solution.py`` and serve calls until the harness closes the pipe. Untrusted from
-    the moment the solution runs: nothing here is relied on by the harness."""
+def _worker_setup():
+    """The worker's signals and std streams (before it loads anything)."""
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
     sys.stdout = open(1, "w", buffering=1, closefd=False, errors="backslashreplace")
     sys.stderr = open(2, "w", buffering=1, closefd=False, errors="backslashreplace")
+
+
+def worker_main(req_fd, resp_fd, set_up=False):
+    """Load ``solution.py`` and serve calls until the harness closes the pipe. Untrusted from
+    the moment the solution runs: nothing here is relied on by the harness."""
+    if not set_up:
+        _worker_setup()
     ns = {"__name__": "__main__", "__builtins__": builtins}
     try:
         with open("solution.py", "rb") as f:
@@ -715,10 +721,12 @@ def _start_worker(out_fd, exec_source=None, held=False):
             os.closerange(3, keep[0])
             os.closerange(keep[0] + 1, keep[1])
             os.closerange(keep[1] + 1, max(1 << 16, os.sysconf("SC_OPEN_MAX")))
-            if held and not _held(req_r):
-                return
+            if held:  # set up now, ahead of the run, then wait for the harness
+                _worker_setup()
+                if not _held(req_r):
+                    return
             if exec_source is None:
-                worker_main(req_r, resp_w)
+                worker_main(req_r, resp_w, set_up=held)
             else:
                 os.set_inheritable(req_r, True)
                 os.set_inheritable(resp_w, True)
