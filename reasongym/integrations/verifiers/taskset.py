@@ -8,16 +8,20 @@
   ``reasongym_reward``, so scores are exactly what ``gym.make(env_id)`` pays.
 * :class:`ReasonGymChatHarness`: a plain chat agent that runs in-process (one model call per
   turn through verifiers' interception endpoint), so no ``uv``-built program or container
-  is needed to evaluate a chat model.
+  is needed to evaluate a chat model. Each reply stops at the env's ``stop_strings`` (as
+  ``reasongym run``'s agent's does), and the stop string the server leaves out is put back
+  before the env reads the reply, so both score the same actions.
 
 The env's typed tools are called through its text grammar inside the episode (so every call
 is a scored, counted step), not as a verifiers ``Toolset``: a Toolset is an MCP server shared
 by all rollouts of a worker, whose calls do not pass through the episode; see the README.
 
-Run with verifiers' own entry point (the module is the taskset id)::
+Run with verifiers' own entry point (the installed module ``reasongym_env`` is the taskset
+id ``reasongym-env``; ``examples/integrations/verifiers_eval.py`` runs this end to end)::
 
-    vf-eval reasongym.integrations.verifiers --env.taskset.env-id reasongym/Arithmetic-v0 \\
-        -m MODEL --env.player.client.base-url http://127.0.0.1:8000/v1 ...
+    vf-eval reasongym-env --env.taskset.env-id reasongym/Arithmetic-v0 --env.taskset.num-tasks 8 \\
+        -m MODEL --client.base-url http://127.0.0.1:8000/v1 --client.api-key-var OPENAI_API_KEY \\
+        --env.player.sampling.temperature 0 --no-push
 """
 
 from __future__ import annotations
@@ -84,7 +88,9 @@ def _stop_strings(env_id: str, env_kwargs_json: str) -> tuple[str, ...]:
 
 
 def _stops_of(data: Any) -> tuple[str, ...]:
-    return _stop_strings(str(data.env_id), json.dumps(dict(data.env_kwargs), sort_keys=True))
+    return _stop_strings(
+        str(data.env_id), json.dumps(dict(data.env_kwargs), sort_keys=True, default=str)
+    )
 
 
 def _with_stop(text: str, stops: tuple[str, ...]) -> str:
@@ -183,11 +189,13 @@ class ReasonGymEnv(vf.Env[ReasonGymEnvConfig]):
                     if terminated or truncated:
                         break
                     segment = await interaction.turn(_next_turn(obs, info))
+                # Recorded before the interaction closes, so verifiers' own "rollout done"
+                # log line (written on close) already shows the env's reward.
+                trace = interaction.trace
+                trace.record_reward("reasongym_reward", total, 1.0)
+                trace.info["is_success"] = bool(info.get("is_success", False))
         finally:
             env.close()
-        trace = interaction.trace
-        trace.record_reward("reasongym_reward", total, 1.0)
-        trace.info["is_success"] = bool(info.get("is_success", False))
 
 
 class ReasonGymChatHarnessConfig(vf.HarnessConfig):
