@@ -452,3 +452,33 @@ def test_a_slow_step_does_not_stall_other_sessions():
                 _SLOW_RELEASE.set()
             reply = json.loads(slow.recv(timeout=10))
         assert reply["data"]["observation"]["text"] == "slow"
+
+
+def test_worker_pool_runs_each_sessions_calls_in_order_and_one_at_a_time():
+    from reasongym.integrations.openenv.workers import WorkerPool
+
+    async def main() -> tuple[list[list[int]], int]:
+        pool = WorkerPool(stall_s=0.001)  # tiny: extra threads start, so overlap could occur
+        lanes = [pool.lane() for _ in range(8)]
+        seen: list[list[int]] = [[] for _ in lanes]
+        inside = [0] * len(lanes)
+        overlaps = 0
+
+        def call(lane: int, k: int) -> int:
+            nonlocal overlaps
+            inside[lane] += 1
+            overlaps += inside[lane] > 1
+            time.sleep(0.0005 if k % 7 == 0 else 0)
+            seen[lane].append(k)
+            inside[lane] -= 1
+            return k
+
+        futures = [lanes[i].submit(call, i, k) for k in range(40) for i in range(len(lanes))]
+        results = await asyncio.gather(*futures)
+        assert results == [k for k in range(40) for _ in lanes]
+        pool.close()
+        return seen, overlaps
+
+    seen, overlaps = asyncio.run(main())
+    assert overlaps == 0
+    assert all(calls == list(range(40)) for calls in seen)

@@ -93,7 +93,7 @@ def check_action(env: Any, action: Any) -> Any:
 
 
 def _step_payload(env: Any, action: Any) -> dict[str, Any]:
-    """Step and encode on the session's worker thread (PNG and zlib run off the event loop)."""
+    """Step and encode on the session's lane of the worker pool (PNG and zlib off the event loop)."""
     return codec.payload(*env.step(action))
 
 

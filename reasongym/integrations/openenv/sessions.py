@@ -1,29 +1,24 @@
-"""Server-side sessions: one env per WebSocket, its own worker thread, capacity and reaping.
+"""Server-side sessions: one env per WebSocket, run off the event loop; capacity and reaping.
 
-A session owns one env built by ``gym.make`` and one worker thread that runs every call on
-it, so a slow step (a sandboxed test run) never blocks the event loop or another session,
-and an env only ever sees one thread. Snapshots from ``get_state`` stay on the server,
-keyed by unguessable ids: a client can restore a state the server produced for its own
-session, never forge one.
-
-The worker is a bare thread and queue rather than a ``ThreadPoolExecutor``: a step's hop to
-the worker and back is one queue put and one ``call_soon_threadsafe``, without the executor's
-locks, condition variables and two chained futures (profiled in ``bench/serve.py``: the hop
-was the largest server cost after the env itself). Worker threads are daemons, so an env
-call that never returns cannot keep the server process from exiting.
+A session owns one env built by ``gym.make`` and a lane of the manager's worker pool
+(``workers.py``): every call on the env runs there, one at a time and in order, so a slow step
+(a sandboxed test run) never blocks the event loop, and other sessions wait for it at most
+the pool's ``stall_s`` before a thread is added for them. Snapshots from ``get_state`` stay on
+the server, keyed by unguessable ids: a client can restore a state the server produced for
+its own session, never forge one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import queue
 import secrets
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from reasongym.integrations.openenv.workers import Lane, WorkerPool
 
 
 class CapacityError(RuntimeError):
@@ -38,55 +33,13 @@ class CapacityError(RuntimeError):
         self.limit = limit
 
 
-class Worker:
-    """One daemon thread running submitted calls in order (a session's env sees only it)."""
-
-    def __init__(self, name: str = "reasongym-session"):
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
-        self._thread.start()
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
-        """Queue ``fn(*args)``; the returned future (of the running loop) gets its outcome."""
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self._jobs.put((loop, future, fn, args))
-        return future
-
-    def shutdown(self) -> None:
-        """Stop after the calls already queued (does not wait)."""
-        self._jobs.put(None)
-
-    def _serve(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            loop, future, fn, args = job
-            try:
-                outcome, failed = fn(*args), False
-            except BaseException as exc:  # noqa: BLE001 - delivered to the awaiting coroutine
-                outcome, failed = exc, True
-            try:
-                loop.call_soon_threadsafe(_deliver, future, outcome, failed)
-            except RuntimeError:  # the loop is closed: nobody waits any more
-                pass
-            del job, future, outcome  # drop references before blocking on the next job
-
-
-def _deliver(future: asyncio.Future, outcome: Any, failed: bool) -> None:
-    if future.cancelled():
-        return
-    if failed:
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
-
-
 @dataclass
 class Session:
     """One client's env and bookkeeping (all fields touched only from the event loop)."""
 
     id: str
     env: Any
-    worker: Worker
+    lane: Lane
     max_snapshots: int
     created_at: float = field(default_factory=time.monotonic)
     last_active: float = field(default_factory=time.monotonic)
@@ -102,11 +55,11 @@ class Session:
     )
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run ``fn(*args)`` on this session's worker thread."""
+        """Run ``fn(*args)`` in this session's lane of the worker pool."""
         self.busy += 1
         self.last_active = time.monotonic()
         try:
-            return await self.worker.submit(fn, *args)
+            return await self.lane.submit(fn, *args)
         finally:
             self.busy -= 1
             self.last_active = time.monotonic()
@@ -125,7 +78,7 @@ class SessionManager:
     """Creates, counts, reaps and closes sessions.
 
     Args:
-        make_env: builds one env (called on the new session's worker thread).
+        make_env: builds one env (called in the new session's lane of the worker pool).
         max_sessions: the capacity; one more is refused with :class:`CapacityError`.
         idle_timeout_s: sessions with no message for this long are closed (None: never).
         max_snapshots: snapshots kept per session.
@@ -146,6 +99,7 @@ class SessionManager:
         self._reserved = 0
         self._reaper: asyncio.Task | None = None
         self.reaped = 0
+        self.pool = WorkerPool()
 
     @property
     def active(self) -> int:
@@ -156,16 +110,13 @@ class SessionManager:
         if self.active >= self.max_sessions:
             raise CapacityError(self.active, self.max_sessions)
         self._reserved += 1
-        worker = Worker()
+        lane = self.pool.lane()
         try:
-            env = await worker.submit(self.make_env)
-        except BaseException:
-            worker.shutdown()
-            raise
+            env = await lane.submit(self.make_env)
         finally:
             self._reserved -= 1
         session = Session(
-            id=secrets.token_hex(8), env=env, worker=worker, max_snapshots=self.max_snapshots
+            id=secrets.token_hex(8), env=env, lane=lane, max_snapshots=self.max_snapshots
         )
         self.sessions[session.id] = session
         return session
@@ -178,10 +129,9 @@ class SessionManager:
         self.sessions.pop(session.id, None)
         session.snapshots.clear()
         try:
-            await session.worker.submit(session.env.close)
+            await session.lane.submit(session.env.close)
         except Exception:  # noqa: BLE001 - a failing close must not keep the slot
             pass
-        session.worker.shutdown()
 
     def start_reaper(self) -> None:
         if self.idle_timeout_s is not None and self._reaper is None:
@@ -193,6 +143,7 @@ class SessionManager:
             self._reaper = None
         for session in list(self.sessions.values()):
             await self.close(session)
+        self.pool.close()
 
     async def _reap_forever(self) -> None:
         assert self.idle_timeout_s is not None
