@@ -16,13 +16,15 @@ At ``max_sessions`` a new WebSocket gets one ``CAPACITY_REACHED`` error and is c
 ``SESSION_ERROR`` and the socket closes).
 
 Per step, the event loop only parses, dispatches and sends; the env call and the payload
-encoding (PNG for images) run on the session's worker thread (``sessions.py``), so no action
-can stall another session. Profiled against ``openenv``'s ``create_app`` (``bench/serve.py``),
-what the server saves is per-message work: no pydantic models built or validated per step,
-orjson instead of ``json`` (with a stdlib fallback for what orjson refuses), a bare
-queue-and-thread hop instead of an executor's chained futures. Running steps inline on the
-loop was measured too and rejected: it would let one slow step (a sandboxed test run, a
-hard verifier call) freeze every session.
+encoding (PNG for images) run in the session's lane of a shared worker pool (``workers.py``),
+so no action can stall another session for longer than the pool's ``stall_s``. Profiled
+against ``openenv``'s ``create_app`` (``bench/serve.py``, ``perf``), what the server saves is
+per-message work and thread switches: no pydantic models built or validated per step, orjson
+instead of ``json`` (with a stdlib fallback for what orjson refuses), a few pool threads that
+take the next session's call without sleeping and one loop wake-up per batch of finished
+calls, instead of a thread per session woken twice per step. Running steps inline on the loop
+was measured too and rejected: one slow step (a sandboxed test run, a hard verifier call)
+would freeze every session, and the math verifier's SIGALRM timeouts would fire on the loop.
 """
 
 # no `from __future__ import annotations`: FastAPI resolves the route annotations at definition time
