@@ -956,8 +956,14 @@ def run(req, payload):
     if req.get("launch", "fork") == "exec":
         _drop_spare()  # an exec run must find no other process
         proc = _start_exec(req, code, files)
+        sent = _prefill(proc.stdin.fileno(), stdin_data)
     else:
-        proc = _take_spare().start(req, code, files)
+        spare = _take_spare()
+        # What fits in the pipe goes in before the spare even has its files: a program that
+        # reads a small stdin (the code-test harness reads its tests) never waits for the
+        # runner to be scheduled again. (The spare reads only its setup pipe until then.)
+        sent = _prefill(spare.child.stdin.fileno(), stdin_data)
+        proc = spare.start(req, code, files)
         _note_code(code)
     leftover = 0
 
@@ -978,9 +984,6 @@ def run(req, payload):
         if leftover:
             _kill_everything_else()
 
-    # What fits in the pipe goes in now: a program that reads a small stdin (the code-test
-    # harness reads its tests) then never waits for the runner to be scheduled again.
-    sent = _prefill(proc.stdin.fileno(), stdin_data)
     stdout, stderr, total, timed_out, exited_at = pump(
         proc, stdin_data[sent:], cap, start + timeout, on_exit, on_timeout, KILL_TIMEOUT_S
     )
