@@ -2,9 +2,10 @@
 
 Every session has a :class:`Lane`: its calls run one at a time, in the order submitted, on a
 thread of one shared :class:`WorkerPool`. The pool keeps as few threads as the work needs and
-adds one whenever a call has been running longer than ``stall_s`` while other sessions wait,
-so a slow call (a sandboxed test run, a hard verifier call) delays the others by at most
-about ``stall_s``, never for its whole duration.
+adds threads whenever all of them have been in their calls longer than ``stall_s`` while other
+sessions wait, so slow calls (sandboxed test runs, hard verifier calls) delay the others by
+about ``stall_s``, never for their whole duration. Threads are bounded by the calls in flight
+(one per session), as before.
 
 Why not one thread per session (what ``openenv`` and our first server did): env steps are
 Python and hold the GIL, so 64 threads for 64 busy sessions never run at once; they only add
@@ -22,6 +23,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
+
+_SPAWN_BURST = 8  # threads started per stall check at most
 
 _Job = tuple[asyncio.AbstractEventLoop, asyncio.Future, Callable[..., Any], tuple[Any, ...]]
 
@@ -45,7 +48,8 @@ class WorkerPool:
     """Shared worker threads with per-lane ordering (see the module docstring).
 
     Args:
-        stall_s: a call running longer than this while lanes wait gets a new thread started.
+        stall_s: when every thread has been in its call longer than this and lanes wait,
+            threads are started for them (up to 8 per check, one check per ``stall_s``).
         idle_exit_s: threads beyond the first exit after this long without work.
     """
 
@@ -105,10 +109,12 @@ class WorkerPool:
             if self._closed:
                 return
             waiting = bool(self._ready)
-            if waiting and not self._idle:
+            if waiting and not self._idle and self._running:
                 now = time.monotonic()
-                if any(now - start > self.stall_s for start in self._running.values()):
-                    self._spawn_locked()
+                if all(now - start > self.stall_s for start in self._running.values()):
+                    # every thread is stuck in a long call: threads for the waiting lanes
+                    for _ in range(min(len(self._ready), _SPAWN_BURST)):
+                        self._spawn_locked()
             busy = waiting or bool(self._running)
         if busy and self._loop is not None and not self._loop.is_closed():
             self._watch = self._loop.call_later(self.stall_s, self._check_stalls)
