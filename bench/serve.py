@@ -29,12 +29,12 @@ Targets (issue 14): reasongym's steps/s >= openenv's on every row; overhead p50 
 
 Total run time with the defaults: about 2 minutes (server start-up included).
 
-Measured here (2 shared cores, load average 9-10 from other work, defaults), reasongym /
-openenv steps/s and ratio: Math-v0 539/413 1.19x (1 session), 1116/1006 1.11x (16),
-1541/1207 1.13x (64); Maze-v0 733/573 1.26x, 1418/1187 1.16x, 1771/1516 1.20x; server CPU per
-step 345-593 us vs 481-821 us (1.32-1.46x less); overhead p50 0.52 / 0.42 ms. Under such load
-every wake-up of a server thread waits for a core, which both servers pay alike and which
-pulls the throughput ratios towards 1; the CPU-per-step column shows the difference in work.
+Measured here (2 shared cores, load average ~7 from other work, defaults, 115 s), reasongym /
+openenv steps/s and ratio: Math-v0 648/554 1.20x (1 session), 1815/1209 1.44x (16), 1741/1195
+1.45x (64); Maze-v0 964/744 1.25x, 2475/1338 1.83x, 2880/1637 1.76x; lowest single round
+1.08x; server CPU per step 301-636 us vs 504-836 us; overhead p50 0.54 / 0.48 ms. Under such
+load every wake-up of a server thread waits for a core, which both servers pay alike and which
+pulls the ratios towards 1 (most at 1 session, where each step is two thread wake-ups).
 """
 
 from __future__ import annotations
