@@ -26,6 +26,16 @@ from pathlib import Path
 from typing import Any
 
 ENV_ID = "reasongym/Arithmetic-v0"
+# One-digit sums, prose answers graded ("The answer is 9."), as in `reasongym demo`: a 135M
+# model solves some, so the comparison has rewards of both signs. Two turns: a format error
+# gets one more try.
+EASY = json.dumps(
+    {
+        "task": {"source": "procedural", "generator": "arithmetic", "difficulty": 1},
+        "answer_mode": "free_text",
+        "max_turns": 2,
+    }
+)
 
 
 def commands(base_url: str, model: str, tasks: int, max_tokens: int, env_kwargs: str, out: Path):
@@ -87,7 +97,7 @@ def main(argv: list[str] | None = None, policy: Any = None) -> list[tuple]:
     parser.add_argument("--base-url", default=None, help="a running OpenAI-compatible server")
     parser.add_argument("--tasks", type=int, default=2, help="task indices 0..N-1")
     parser.add_argument("--max-tokens", type=int, default=32, help="new tokens per turn")
-    parser.add_argument("--env-kwargs", default='{"max_turns": 2}', help="JSON gym.make kwargs")
+    parser.add_argument("--env-kwargs", default=EASY, help="JSON gym.make kwargs")
     parser.add_argument("--out", default=None, help="output dir (default: a temporary one)")
     args = parser.parse_args(argv)
     out = Path(args.out or tempfile.mkdtemp(prefix="rg-vf-")).resolve()
