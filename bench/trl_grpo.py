@@ -59,7 +59,8 @@ reply into ``submit_answer`` right only for some questions, and it does so near
 deterministically (entropy ~0.3 nats/token), so 75-100% of the GRPO groups have zero reward
 spread and carry no gradient. The two legs' reward curves track each other step by step
 (same tasks in the same order). At lr 3e-3 (``--group 16 --tasks-per-step 2 --lr 3e-3``)
-both legs collapse (held-out pass@1 0.219 -> 0.000 TRL, -> 0.047 in-repo). The in-repo leg
+both legs collapse (held-out pass@1 0.219 -> 0.000 TRL, -> 0.047 in-repo); at lr 5e-4 with
+temperature 1.5 (same groups) neither moves (0.219 -> 0.203 TRL, -> 0.219 in-repo). The in-repo leg
 is ~1.8x TRL's steps/s here (it branches one env with snapshots and stops each turn at
 ``</tool_call>``; TRL's rollouts run on to its tool-iteration limit). Env time is 1-2% of a
 step in both: the policy's forward/backward passes dominate.
