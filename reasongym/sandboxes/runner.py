@@ -466,43 +466,53 @@ def _returncode(status):
 # --- running a program inside an already started interpreter --------------------------------
 
 
-def run_main(code, path, argv0=MAIN_FILE):
+def prepare_main(path, argv0=MAIN_FILE):
+    """The interpreter state :func:`run_main` gives a program, as far as it does not depend on
+    the program: std streams on fds 0-2, ``argv``, ``sys.path``, signals, ``atexit`` and
+    ``random`` state. A spare does it before its request (its fds 0-2 are already the run's)."""
+    import atexit
+    import io
+
+    try:
+        atexit._clear()  # handlers the parent registered are not the program's
+    except AttributeError:
+        pass
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(
+        io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
+    )
+    sys.stdout = sys.__stdout__ = io.TextIOWrapper(
+        io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8"
+    )
+    sys.stderr = sys.__stderr__ = io.TextIOWrapper(
+        io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
+        encoding="utf-8",
+        errors="backslashreplace",
+        line_buffering=True,
+    )
+    sys.argv = [argv0]
+    sys.path.insert(0, os.path.dirname(path))
+    sys.dont_write_bytecode = True
+    for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGALRM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if "random" in sys.modules:
+        sys.modules["random"].seed()  # not the parent's (and so every run's) sequence
+
+
+def run_main(code, path, argv0=MAIN_FILE, prepared=False):
     """Run ``code`` (bytes of a Python source file) as ``__main__`` in this process, as
     ``python3 main.py`` would, then end the process with its exit status. Never returns.
 
-    Call it in a fresh child after its fds 0-2, cwd, environment, uid and limits are set.
+    Call it in a fresh child after its fds 0-2, cwd, environment, uid and limits are set
+    (``prepared``: :func:`prepare_main` was called already).
     """
-    import atexit
     import builtins
-    import io
     import types
 
     status = 1
     try:
-        try:
-            atexit._clear()  # handlers the parent registered are not the program's
-        except AttributeError:
-            pass
-        sys.stdin = sys.__stdin__ = io.TextIOWrapper(
-            io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
-        )
-        sys.stdout = sys.__stdout__ = io.TextIOWrapper(
-            io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8"
-        )
-        sys.stderr = sys.__stderr__ = io.TextIOWrapper(
-            io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
-            encoding="utf-8",
-            errors="backslashreplace",
-            line_buffering=True,
-        )
-        sys.argv = [argv0]
-        sys.path.insert(0, os.path.dirname(path))
-        sys.dont_write_bytecode = True
-        for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGALRM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        if "random" in sys.modules:
-            sys.modules["random"].seed()  # not the parent's (and so every run's) sequence
+        if not prepared:
+            prepare_main(path, argv0)
         main = types.ModuleType("__main__")
         main.__file__ = path
         main.__builtins__ = builtins
@@ -701,7 +711,7 @@ class Spare:
                     os.write(ready_w, (f"{kind}{type(exc).__name__}: {exc}").encode()[:2000])
                 finally:
                     os._exit(SETUP_FAILED)
-            run_main(code, os.path.join(WORK_DIR, MAIN_FILE))
+            run_main(code, os.path.join(WORK_DIR, MAIN_FILE), prepared=True)
         for fd in (in_r, out_w, err_w, ready_w, setup_r):
             os.close(fd)
         self.pid, self.ready_r, self.setup_w = pid, ready_r, setup_w
@@ -871,6 +881,7 @@ def _spare_main(ends, ready_w, setup_r, prepare=()):
                 prepared.append((_markers.get(name, b""), hook()))
             except Exception:  # noqa: BLE001 - only an optimisation; the hook cleans up after itself
                 pass
+    prepare_main(os.path.join(WORK_DIR, MAIN_FILE))  # what does not depend on the request
     req = json.loads(bytes(_read_exact(setup_r, int.from_bytes(_read_exact(setup_r, 8), "big"))))
     code = _receive_files(setup_r, req)
     os.close(setup_r)
