@@ -37,7 +37,9 @@ worker; depth = threads / pool = 4). The table's last column says met / MISSED p
     python bench/sandbox.py [--runs 200] [--fair-s 5] [--json OUT] [--no-llm-sandbox]
 
 Run counts: ``--runs`` for the subprocess and docker fork rows, half of it for docker exec, a
-quarter for process+bwrap, an eighth for the grader on the process backend.
+quarter for process+bwrap, an eighth for the grader on the process backend. The whole bench
+took 2.5-3.5 minutes here under a load average of 4-9 with ``--no-llm-sandbox`` (llm-sandbox
+adds about a minute).
 """
 
 from __future__ import annotations
