@@ -60,6 +60,7 @@ from reasongym.envs.tools import TOOL_FACTORIES, build_tool
 from reasongym.envs.tools.spec import ToolSpec, render_tag_grammar, submit_answer_spec
 from reasongym.envs.types import Task, ToolResult, Verdict
 from reasongym.envs.verifiers import SANDBOX_VERIFIERS, VERIFIERS, build_verifier
+from reasongym.envs.verifiers.math_options import MathVerifierOptions
 from reasongym.spaces import UnicodeText, clip_text
 
 DEFAULT_INSTRUCTIONS = (
@@ -91,6 +92,10 @@ class TextEnvConfig(EnvConfig):
     )
     reward: TextRewardSpec = Field(default_factory=TextRewardSpec)
     sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
+    math: MathVerifierOptions = Field(
+        default_factory=MathVerifierOptions,
+        description="options of the math verifier, e.g. {require_number_for_numeric_gold: true}",
+    )
     max_turns: int = Field(default=6, ge=1, le=10_000, description="the one step limit")
     max_attempts: int = Field(
         default=1, ge=1, description="answers allowed (>1: revise after feedback)"
@@ -167,8 +172,11 @@ class TextTaskEnv(ReasonEnv):
                 spec.backend, Limits(timeout_s=spec.timeout_s, memory_mb=spec.memory_mb)
             )
         sandboxed = {**self.config.sandbox.model_dump(), "sandbox": self._sandbox}
+        options = {"math": self.config.math.model_dump()}
+        for name in SANDBOX_VERIFIERS:
+            options[name] = sandboxed
         self._verifiers = {
-            name: build_verifier(name, sandboxed if name in SANDBOX_VERIFIERS else {})
+            name: build_verifier(name, options.get(name, {}))
             for name in self._routing.verifier_names
         }
         self._verify = self._verifiers[self.config.verifier]

@@ -235,10 +235,15 @@ def _cases(table: dict[str, list[tuple[str, str]]]) -> list:
 
 @pytest.mark.parametrize("pred, gold", _cases(EQUAL))
 def test_equivalent_forms_are_correct(pred: str, gold: str) -> None:
+    """The equivalence engine: every form equals its gold when computations are allowed;
+    by default the same holds unless the gold is a plain number and the form a computation
+    of it (tests/envs/test_math_verifier_number_form.py)."""
     for prediction in (pred, f"Some reasoning first. So the answer is $\\boxed{{{pred}}}$."):
-        verdict = verify_math(prediction, gold)
+        verdict = verify_math(prediction, gold, require_number_for_numeric_gold=False)
         assert verdict.correct, (prediction, gold, verdict.details)
         assert verdict.score == 1.0
+        default = verify_math(prediction, gold)
+        assert default.correct or default.details["method"] == "computation", default.details
 
 
 @pytest.mark.parametrize("pred, gold", _cases(DIFFERENT))

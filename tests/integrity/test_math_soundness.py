@@ -59,9 +59,15 @@ def _true_gold_matches(pred: str, gold: str) -> bool:
 @pytest.mark.parametrize("pred", HUGE_TERM_PREDICTIONS)
 @pytest.mark.parametrize("gold", GOLDS)
 def test_huge_terms_do_not_match_a_different_gold(pred: str, gold: str) -> None:
-    verdict = verify_math(f"\\boxed{{{pred}}}", gold)
+    # The equivalence engine alone (a computation of a numeric gold allowed) ...
+    verdict = verify_math(f"\\boxed{{{pred}}}", gold, require_number_for_numeric_gold=False)
     assert verdict.correct == _true_gold_matches(pred, gold), verdict.details
     assert verdict.score == (1.0 if verdict.correct else 0.0)
+    # ... and by default, where a computation of a plain-number gold earns nothing as well.
+    default = verify_math(f"\\boxed{{{pred}}}", gold)
+    assert not default.correct or _true_gold_matches(pred, gold), default.details
+    if gold == "17":
+        assert not default.correct and default.details["method"] == "computation"
 
 
 def test_reported_attack_through_the_math_env_scores_nothing() -> None:

@@ -26,12 +26,6 @@ class _FunctionVerifier:
         pass
 
 
-def _verify_math(task: Task, answer: str) -> Verdict:
-    from reasongym.envs.verifiers.math import verify_math
-
-    return verify_math(answer, task.answer)
-
-
 def _verify_exact(task: Task, answer: str) -> Verdict:
     from reasongym.envs.verifiers.exact import verify_exact
 
@@ -39,8 +33,10 @@ def _verify_exact(task: Task, answer: str) -> Verdict:
 
 
 # module-level functions (not closures), so an env holding them pickles (vector envs, Ray)
-def _math(_options: dict[str, Any]) -> Verifier:
-    return _FunctionVerifier(_verify_math)
+def _math(options: dict[str, Any]) -> Verifier:
+    from reasongym.envs.verifiers.math_options import MathVerifier
+
+    return MathVerifier(**options)  # the ``math:`` block of a text env (MathVerifierOptions)
 
 
 def _exact(_options: dict[str, Any]) -> Verifier:

@@ -64,7 +64,10 @@ tuples, ...) are listed in :mod:`.math_numeric` and :mod:`.math_compare`.
 ``"matrix"``, ``"equation"``, ``"label"``, ``"ratio"``, ``"choice"``, ``"sympy"`` (slow
 path), ``"text"`` (a statement gold said back word for word), ``"timeout"``,
 ``"no_answer"`` (nothing extracted), ``"undecided"`` (neither path could decide: incorrect),
-``"error"`` (an unexpected internal error, reported instead of raised).
+``"error"`` (an unexpected internal error, reported instead of raised), ``"computation"``
+(the gold is a plain number and the answer is an expression still to be evaluated, such as
+the question's own ``70 * 12 * 52``: incorrect, with ``details["feedback"]`` saying so; see
+:mod:`.math_number_form` and ``require_number_for_numeric_gold``).
 """
 
 from __future__ import annotations
@@ -95,6 +98,7 @@ from reasongym.envs.verifiers.math_extract import (
 )
 from reasongym.envs.verifiers.math_gold import equivalent_parts, gold_forms, text_key
 from reasongym.envs.verifiers.math_normalize import normalize_answer
+from reasongym.envs.verifiers.math_number_form import computation_in
 from reasongym.envs.verifiers.math_numeric import CompareContext
 from reasongym.envs.verifiers.math_sympy import SympyTimeout, sympy_equal
 
@@ -147,13 +151,24 @@ def _verdict(correct: bool, method: str, extracted: str | None, gold: str, **ext
     return Verdict(correct=correct, score=1.0 if correct else 0.0, details=details)
 
 
-def verify_math(prediction: str, gold: str, *, timeout_s: float = 1.0) -> Verdict:
+def verify_math(
+    prediction: str,
+    gold: str,
+    *,
+    timeout_s: float = 1.0,
+    require_number_for_numeric_gold: bool = True,
+) -> Verdict:
     """Decide whether a model's output answers a math problem correctly.
 
     Args:
         prediction: the model's full output (or just its answer).
         gold: the reference answer, LaTeX or plain text (a sentence is fine).
         timeout_s: time budget for the whole call, in seconds.
+        require_number_for_numeric_gold: when the gold is made of plain numbers (``43680``,
+            ``3/4``, ``x = 7``, ``(2, 3)``), the answer must be written as numbers too: a
+            computation of the gold (``70 * 12 * 52``, ``\\frac{84}{12}`` for 7,
+            ``\\sqrt{49}``) is wrong, ``details["method"]`` ``"computation"``
+            (:mod:`.math_number_form`). False accepts any expression equal to the gold.
 
     Returns:
         ``Verdict(correct, score in {0.0, 1.0}, details)`` with ``details`` holding
@@ -175,10 +190,11 @@ def verify_math(prediction: str, gold: str, *, timeout_s: float = 1.0) -> Verdic
         deadline = start + max(timeout_s, 0.0)
         verdict: Verdict | None = None
         if extracted is not None:
-            verdict = _decide_forms(extracted, _gold_forms(gold_text), deadline)
+            strict = bool(require_number_for_numeric_gold)
+            verdict = _decide_forms(extracted, _gold_forms(gold_text), deadline, strict)
             if verdict.correct:
                 return verdict
-            multi = _multi_part(pred_text, extracted, gold_answer, deadline)
+            multi = _multi_part(pred_text, extracted, gold_answer, deadline, strict)
             if multi is not None:
                 return multi
         if _states_the_gold(pred_text, extracted, gold_text):
@@ -198,7 +214,9 @@ _CONNECTIVE_RE = re.compile(
 _LAST_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n")
 
 
-def _decide_forms(extracted: str, forms: tuple[str, ...], deadline: float) -> Verdict:
+def _decide_forms(
+    extracted: str, forms: tuple[str, ...], deadline: float, strict: bool
+) -> Verdict:
     """The prediction against every form of the gold (:mod:`.math_gold`).
 
     Each form the prediction offers (``X, or equivalently Y``) must equal one of the gold's
@@ -210,7 +228,7 @@ def _decide_forms(extracted: str, forms: tuple[str, ...], deadline: float) -> Ve
         part_verdict: Verdict | None = None
         for form in forms:
             try:
-                candidate = _decide(part, form, deadline)
+                candidate = _decide(part, form, deadline, strict)
             except (TooLarge, DeadlineExceeded, SympyTimeout, RecursionError) as exc:
                 timed_out = timed_out or exc
                 continue
@@ -256,7 +274,7 @@ def _states_the_gold(pred_text: str, extracted: str | None, gold_text: str) -> b
 
 
 def _multi_part(
-    pred_text: str, extracted: str, gold_answer: str, deadline: float
+    pred_text: str, extracted: str, gold_answer: str, deadline: float, strict: bool
 ) -> Verdict | None:
     """A gold of k named parts ("a_n = 2n - 1, S_n = n^2") against the last k boxes.
 
@@ -277,11 +295,12 @@ def _multi_part(
     joined = ", ".join(boxes)
     if joined == extracted:
         return None
-    verdict = _decide(joined, gold_answer, deadline)
+    verdict = _decide(joined, gold_answer, deadline, strict)
     return verdict if verdict.correct else None
 
 
-def _decide(extracted: str, gold_answer: str, deadline: float) -> Verdict:
+def _decide(extracted: str, gold_answer: str, deadline: float, strict: bool) -> Verdict:
+    """One answer against one gold form; ``strict``: a numeric gold needs a number."""
     gold_norm, gold_parsed = _analyse(gold_answer)
     pred_norm, pred_parsed = _analyse(extracted)
     # A decimal comma ("3,75") reads as one number when the other side is one number.
@@ -292,6 +311,13 @@ def _decide(extracted: str, gold_answer: str, deadline: float) -> Verdict:
         gold_norm, gold_parsed = _analyse(_DECIMAL_MARK_RE.sub(".", gold_answer))
     if gold_norm and gold_norm.replace(" ", "") == pred_norm.replace(" ", ""):
         return _verdict(True, "exact", extracted, gold_answer)
+    computed = computation_in(gold_parsed, pred_parsed) if strict else None
+    if computed is not None:
+        message = (
+            f"The answer must be a number: {computed!r} is a computation still to be done "
+            f"(the gold is a plain number)."
+        )
+        return _verdict(False, "computation", extracted, gold_answer, feedback=message)
     ctx = CompareContext(pred_text=pred_norm, deadline=deadline)
     equal, method = compare(gold_parsed, pred_parsed, ctx)
     if equal is not None:
