@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None, policy: Any = None) -> list[tuple]:
     parser.add_argument("--model", default="smollm2", help="smollm2, a path, or a served name")
     parser.add_argument("--base-url", default=None, help="a running OpenAI-compatible server")
     parser.add_argument("--tasks", type=int, default=2, help="task indices 0..N-1")
-    parser.add_argument("--max-tokens", type=int, default=32, help="new tokens per turn")
+    parser.add_argument("--max-tokens", type=int, default=48, help="new tokens per turn")
     parser.add_argument("--env-kwargs", default=EASY, help="JSON gym.make kwargs")
     parser.add_argument("--out", default=None, help="output dir (default: a temporary one)")
     args = parser.parse_args(argv)
