@@ -13,21 +13,23 @@ from the gold alone:
 - Then every value in the answer must be a number literal as well; anything that still has to
   be evaluated (``+ - * / ^`` between numbers, ``\\sqrt{49}``, ``3!``, ``\\binom{5}{2}``,
   ``\\sum``, ``\\operatorname{lcm}``, any LaTeX only sympy reads) makes the answer wrong,
-  whatever its value. In an equation or inequality a side with a variable must be a name
-  (``x``, ``|x|``, ``g(x)``), so ``x + 1 = 8`` is the question restated; an equation chain
-  counts when one side is a literal (``2 + 3 = 5`` shows the working, then the result),
-  and the bounds of an inequality must be literals (``0 < g(x) < 2``).
+  whatever its value. An equation counts when one side is a literal (``2 + 3 = 5`` shows
+  the working, then the result; ``m + n = 13`` names what the number is); against a
+  labelled gold (``x = 7``) its sides with a variable must be names (``x``, ``|x|``,
+  ``g(x)``), so ``x + 1 = 8`` is the question restated, not its answer; an inequality needs
+  names and literal bounds (``0 < g(x) < 2``).
 
 A **number literal** is one of:
 
 - an integer or decimal, with an optional sign, in any form the normaliser reads
   (thousands separators ``12,345`` / ``12{,}345``, decimal commas, ``1.5e3``, percent,
   units and currency around it, ``\\boxed{}``, ``$...$``): ``integer``, ``decimal``;
-- scientific notation ``m \\times 10^{k}`` (also ``\\cdot``, ``*``) with ``1 <= |m| < 10``
-  and an integer ``|k| <= 400``, or ``10^{k}`` alone (``10^{-3}``): ``scientific``;
+- scientific (or engineering) notation ``m \\times 10^{k}`` (also ``\\cdot``, ``*``) with an
+  integer or decimal ``m`` and an integer ``|k| <= 400`` (``1.5 \\times 10^{3}``,
+  ``15 \\times 10^{-4}``), or ``10^{k}`` alone (``10^{-3}``): ``scientific``;
 - a fraction of two integer literals, ``a/b``, ``\\frac{a}{b}`` (``\\dfrac``, ``\\tfrac``),
   ``-\\frac{a}{b}``, ``\\frac{-a}{b}``, reduced or not, or a mixed number ``2\\frac{1}{2}``
-  (no ``+`` written): ``fraction``. A fraction counts only when the gold is not an integer
+  (a proper fraction, no ``+`` written): ``fraction``. A fraction counts only when the gold is not an integer
   (``3/4``, ``0.75``, ``37.5\\%``) or is itself written as a fraction: for an integer gold
   ``\\frac{84}{12}`` is the division still to be done, not a way of writing 7.
 
@@ -107,7 +109,8 @@ def _unsigned_literal(node: Node, text: str | None) -> tuple[str, Fraction] | No
         return (_FRACTION, num / den)
     if isinstance(node, Add) and len(node.args) == 2 and text is not None and "+" not in text:
         whole, part = _integer(node.args[0]), _unsigned_literal(node.args[1], None)
-        if whole is not None and part is not None and part[0] == _FRACTION and part[1] > 0:
+        proper = part is not None and part[0] == _FRACTION and 0 < part[1] < 1
+        if whole is not None and proper:
             return (_FRACTION, whole + part[1])  # the mixed number 2\frac{1}{2}
         return None
     if isinstance(node, Pow):  # 10^{-3}: scientific notation with the mantissa 1
@@ -120,7 +123,6 @@ def _unsigned_literal(node: Node, text: str | None) -> tuple[str, Fraction] | No
         exponent = _signed_integer(power.exp)
         if (
             isinstance(mantissa, Num)
-            and 1 <= mantissa.value < 10
             and _integer(power.base) == 10
             and exponent is not None
             and abs(exponent) <= _MAX_EXP
@@ -188,13 +190,15 @@ def gold_is_numbers(gold: Answer) -> tuple[bool, bool]:
 def computation_in(gold: Answer, prediction: Answer) -> str | None:
     """The first part of ``prediction`` that is a computation where ``gold`` is made of
     plain numbers (the text of that part), or None when the rule holds or does not apply."""
+    if isinstance(gold, Choice) and gold.value is not None:
+        gold = gold.value  # \textbf{(B)}\ 5 also accepts the value 5: the rule is the value's
     numbers, fractions = gold_is_numbers(gold)
     if not numbers or isinstance(prediction, (Text, Choice)):
         return None  # text and option letters are no computation (and equal no number)
     if isinstance(prediction, Unparsed):
         return prediction.text
     if isinstance(prediction, Relation):
-        return _computation_in_relation(prediction, fractions)
+        return _computation_in_relation(prediction, fractions, named=_has_label(gold))
     for node, text, _ in _values(prediction):
         kind = None if node is None else literal_kind(node, text)
         if kind is None or (kind == _FRACTION and not fractions):
@@ -202,14 +206,25 @@ def computation_in(gold: Answer, prediction: Answer) -> str | None:
     return None
 
 
-def _computation_in_relation(relation: Relation, fractions: bool) -> str | None:
+def _has_label(answer: Answer) -> bool:
+    if isinstance(answer, Labelled):
+        return True
+    if isinstance(answer, Seq):
+        return any(_has_label(item) for item in answer.items)
+    return False
+
+
+def _computation_in_relation(relation: Relation, fractions: bool, named: bool) -> str | None:
     """An equation or inequality offered for a numeric gold.
 
-    A side with a variable must be a *name* (``x``, ``|x|``, ``g(x)``: :mod:`.math_labels`),
-    so ``x + 1 = 8`` (the question restated) is a computation. A chain of equalities states
-    its number when one of its sides is a literal (``2 + 3 = 5``: the working, then the
-    result; the comparison still needs every side to equal the gold); in an inequality every
-    bound must be a literal (``0 < g(x) < 2``, not ``x < 3 + 4``).
+    An equation states its number when one of its sides is a literal (``2 + 3 = 5``: the
+    working, then the result; the comparison still needs every side without a variable to
+    equal the gold), and a side with a variable says what the number is (``m + n = 13``,
+    ``\\sin\\theta = \\frac35``). Against a *labelled* gold (``x = 7``), which an equation
+    is compared with by solving it, a side with a variable must be a *name* (``x``, ``|x|``,
+    ``g(x)``: :mod:`.math_labels`), so ``x + 1 = 8`` (the question restated) is a
+    computation; in an inequality too (``0 < g(x) < 2``, not ``2x + 1 < 7``), and there
+    every bound must be a literal (not ``x < 3 + 4``).
     """
     texts = relation.texts if len(relation.texts) == len(relation.parts) else None
     equation = all(op == "=" for op in relation.ops)
@@ -217,6 +232,8 @@ def _computation_in_relation(relation: Relation, fractions: bool) -> str | None:
     for index, node in enumerate(relation.parts):
         text = texts[index] if texts is not None else None
         if free_symbols(node):
+            if equation and not named:
+                continue
             if text is None or not (isinstance(node, Sym) or is_label(text)):
                 return text if text is not None else relation.lhs_text
             continue
