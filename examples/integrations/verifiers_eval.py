@@ -59,15 +59,26 @@ def commands(base_url: str, model: str, tasks: int, max_tokens: int, env_kwargs:
     return vf, run
 
 
-def compare(base_url: str, model: str, tasks: int, max_tokens: int, env_kwargs: str, out: Path):
-    """Run both commands; returns ``[(task_id, vf-eval reward, reasongym run reward)]``."""
+def compare(
+    base_url: str,
+    model: str,
+    tasks: int,
+    max_tokens: int,
+    env_kwargs: str,
+    out: Path,
+    timeout_s: float = 3600.0,
+):
+    """Run both commands (each bounded by ``timeout_s``); returns ``(rows, seconds per
+    command)``, rows being ``(task_id, vf-eval reward, reasongym run reward)``."""
     vf, run = commands(base_url, model, tasks, max_tokens, env_kwargs, out)
     env = {**os.environ, "OPENAI_API_KEY": os.environ.get("OPENAI_API_KEY", "unused")}
     env["PRIME_API_KEY"] = ""  # offline: nothing is pushed
     timings = {}
     for name, argv in (("vf-eval", vf), ("reasongym run", run)):
         start = time.perf_counter()
-        done = subprocess.run(argv, env=env, cwd=out, capture_output=True, text=True)
+        done = subprocess.run(
+            argv, env=env, cwd=out, capture_output=True, text=True, timeout=timeout_s
+        )
         timings[name] = time.perf_counter() - start
         if done.returncode != 0:
             raise RuntimeError(f"{name} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
