@@ -144,7 +144,7 @@ def test_the_rule_does_not_touch_text_and_statement_golds() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(
-    value=st.integers(min_value=-10**9, max_value=10**9),
+    value=st.integers(min_value=-(10**9), max_value=10**9),
     a=st.integers(min_value=1, max_value=10**6),
     k=st.integers(min_value=2, max_value=99),
 )

@@ -120,3 +120,36 @@ def test_the_rule_is_an_option_that_yaml_can_turn_off() -> None:
 def test_an_unknown_math_option_is_a_config_error_naming_the_key() -> None:
     with pytest.raises(ConfigError, match="math.require_number"):
         gym.make("reasongym/Arithmetic-v0", math={"require_number": False})
+
+
+def _yaml_env(tmp_path, name: str, math_block: str) -> str:
+    (tmp_path / f"{name}.yaml").write_text(
+        f"id: mathtest/{name}-v0\n"
+        "description: Arithmetic with the math verifier's options set in YAML.\n"
+        "kwargs:\n"
+        "  task: {source: procedural, generator: arithmetic, difficulty: 2}\n"
+        "  verifier: math\n"
+        f"  math: {math_block}\n",
+        encoding="utf-8",
+    )
+    return str(tmp_path)
+
+
+def test_the_yaml_option_reaches_the_verifier(tmp_path) -> None:
+    folder = _yaml_env(tmp_path, "ArithAnyExpression", "{require_number_for_numeric_gold: false}")
+    (env_id,) = reasongym.register_yaml(folder)
+    env = gym.make(env_id)
+    try:
+        obs, _ = env.reset(seed=1)
+        question = QUESTIONS["reasongym/Arithmetic-v0"].search(obs).group(1)
+        assert env.step(f"<answer>{question}</answer>")[1] == 1.0
+    finally:
+        env.close()
+
+
+def test_a_bad_yaml_value_names_the_file_and_key(tmp_path) -> None:
+    folder = _yaml_env(tmp_path, "ArithBadOption", "{require_number_for_numeric_gold: maybe}")
+    with pytest.raises(
+        ConfigError, match=r"(?s)ArithBadOption\.yaml.*require_number_for_numeric_gold"
+    ):
+        reasongym.register_yaml(folder)

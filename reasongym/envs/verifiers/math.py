@@ -214,9 +214,7 @@ _CONNECTIVE_RE = re.compile(
 _LAST_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n")
 
 
-def _decide_forms(
-    extracted: str, forms: tuple[str, ...], deadline: float, strict: bool
-) -> Verdict:
+def _decide_forms(extracted: str, forms: tuple[str, ...], deadline: float, strict: bool) -> Verdict:
     """The prediction against every form of the gold (:mod:`.math_gold`).
 
     Each form the prediction offers (``X, or equivalently Y``) must equal one of the gold's
