@@ -11,16 +11,22 @@ verifier also accepts the question's own expression (``70 * 12 * 52``) as the an
 would pay a policy for copying the question instead of computing.
 
 Model: one Hugging Face-format tiny chat model for both legs
-(``reasongym.integrations.trl.tiny_model``: a 2-layer Llama, hidden 64; word-level tokenizer
-where digits, operators and the integers 0..999 are tokens and the fixed parts of each call are
-one token each; the ChatML tool template TRL parses; the tokenizer drops the template's JSON
-tool signatures, which this model would read as ~350 ``<unk>`` tokens). It is warm-started
-in-process by supervised fine-tuning on 400 demonstration episodes (question -> calculator
-call -> tool reply -> submit_answer, training indices only), in chunks of 50 AdamW steps, and
-stopped when greedy pass@1 on 32 validation tasks (training-side indices) reaches
-``--warm-target`` or after ``--warm-max`` steps (deterministic: seeded, one torch thread).
-Both legs start from that saved checkpoint. ``--reuse-warm-start`` reuses ``OUT/warm-start``
-when ``OUT/warm_start.json`` records the same warm-start options.
+(``reasongym.integrations.trl.tiny_model``: a 2-layer Llama, ``--hidden`` wide; word-level
+tokenizer where digits, operators and the integers below ``--number-tokens`` are tokens and
+the fixed parts of each call are one token each; the ChatML tool template TRL parses; the
+tokenizer drops the template's JSON tool signatures, which this model would read as ~350
+``<unk>`` tokens). It is warm-started in-process by supervised fine-tuning for
+``--warm-steps`` AdamW steps on ``--demos`` *noisy* demonstration episodes (training indices
+only): the calculator call on the question's expression is always right, but the submitted
+answer is the tool's reply only with probability ``--demo-correct`` and otherwise a nearby
+wrong number (reply +- 1..5). A model fit to clean demonstrations answers each question
+near deterministically (right on some questions, always wrong on the others), so most GRPO
+groups have no reward spread and no gradient; fit to noisy ones, its answer step is a
+stochastic policy on every question it can read, and "submit the reply unchanged" is one
+consistent rule GRPO can reinforce. Validation pass@1 (greedy and sampled, 32 training-side
+tasks) is logged every ``--warm-chunk`` steps (deterministic: seeded, one torch thread). Both
+legs start from that saved checkpoint. ``--reuse-warm-start`` reuses ``OUT/warm-start`` when
+``OUT/warm_start.json`` records the same warm-start options.
 
 Legs (same: training task indices and their order, steps, tasks per step, group size,
 learning rate and schedule (constant), AdamW weight decay 0.01, grad-norm clip 1, no KL,
@@ -36,9 +42,10 @@ limit ``--max-turns``):
   is stepped too and pays the env's format penalty).
 
 Held-out pass@1 (greedy, multi-turn, tasks ``0..H-1``, never trained on; the bench counts
-training questions among them: 0) is measured by one evaluator for both legs
-(``reasongym.train.rollouts.pass_at_1`` on the saved model), before (= the warm start) and
-after. Env time: wall time inside the env (reset, tool calls, answers; TRL: inside the
+training questions among them: 0) and held-out sampled success (4 episodes per task at the
+legs' temperature: what a GRPO group sees) are measured by one evaluator for both legs
+(``reasongym.train.rollouts`` on the saved model), before (= the warm start) and after.
+Env time: wall time inside the env (reset, tool calls, answers; TRL: inside the
 ``environment_factory`` class) over each optimizer step's wall time. Tool calls per rollout
 count every call that reached the env (TRL's include calls after the episode ended, which
 the env answers "episode is over" and does not pay).
@@ -84,7 +91,16 @@ TRAIN_START = 1_000_000
 VALIDATION_START = 900_000  # warm-start early stopping: training-side indices, not held out
 
 
-WARM_KEYS = ("seed", "demos", "warm_target", "warm_chunk", "warm_max", "warm_lr", "number_tokens")
+WARM_KEYS = (
+    "seed",
+    "demos",
+    "demo_correct",
+    "warm_chunk",
+    "warm_steps",
+    "warm_lr",
+    "number_tokens",
+    "hidden",
+)
 
 
 def make_env():
@@ -105,14 +121,22 @@ def call_tokens() -> list[str]:
     return parts
 
 
-def demonstration_turns(env, indices: list[int]) -> list:
-    """Two SFT turns per task from a scripted tool user: the calculator call on the question's
-    expression, then ``submit_answer`` of the calculator's reply (both as the template writes
-    them); played through the env, so the prompts are the env's own chat."""
+def demonstration_turns(env, indices: list[int], correct: float, seed: int) -> list:
+    """Two SFT turns per task from a noisy scripted tool user: the calculator call on the
+    question's expression (always right), then ``submit_answer`` of the calculator's reply
+    with probability ``correct``, else of a nearby wrong number (the reply plus or minus 1..5);
+    both as the template writes them, played through the env, so the prompts are the env's
+    own chat.
+
+    The noise is what gives GRPO something to work with: a model fit to these demonstrations
+    reads the reply on every question but submits it only some of the time, so a group of
+    episodes on one question has reward spread, and the rewarded behaviour (submit the reply
+    unchanged) is the same rule on every question."""
     from reasongym.agents import contract
     from reasongym.integrations.trl.tiny_model import tool_call_text
     from reasongym.train.rollouts import Turn
 
+    rng = random.Random(seed)
     tools = tuple(contract.openai_tools(env))
     turns = []
     for index in indices:
@@ -123,7 +147,10 @@ def demonstration_turns(env, indices: list[int]) -> list:
         call = {"name": "calculator", "arguments": {"expression": expression}}
         turns.append(Turn(chat, tool_call_text(**call), tools))
         reply, _, _, _, info = env.step(json.dumps({"tool_calls": [{"function": call}]}))
-        answer = {"name": "submit_answer", "arguments": {"answer": str(reply).strip()}}
+        submitted = str(reply).strip()
+        if rng.random() >= correct and submitted.lstrip("-").isdigit():
+            submitted = str(int(submitted) + rng.choice((-5, -4, -3, -2, -1, 1, 2, 3, 4, 5)))
+        answer = {"name": "submit_answer", "arguments": {"answer": submitted}}
         turns.append(Turn([dict(m) for m in info["messages"]], tool_call_text(**answer), tools))
     return turns
 
@@ -143,21 +170,47 @@ def task_config(args):
     )
 
 
-def held_out_pass_at_1(model_dir: Path, args, indices: list[int]) -> float:
+def sampled_success(lm, env, indices: list[int], args, samples: int = 4) -> float:
+    """Success rate of ``samples`` episodes per task at the legs' sampling temperature (what
+    a GRPO group sees; greedy pass@1 only shows the most likely answer)."""
+    from reasongym.agents.models.base import GenerationConfig
+    from reasongym.train.rollouts import play_episodes
+
+    generation = GenerationConfig(
+        temperature=args.temperature, max_tokens=args.max_tokens, logprobs=False, seed=args.seed
+    )
+    episodes = play_episodes(
+        lm,
+        env,
+        [i for i in indices for _ in range(samples)],
+        generation,
+        args.max_turns,
+        tool_calls="native",
+    )
+    return sum(e.success for e in episodes) / len(episodes)
+
+
+def held_out_pass_at_1(model_dir: Path, args, indices: list[int]) -> tuple[float, float]:
+    """(greedy pass@1, sampled success rate) of the saved model on the held-out tasks."""
+    import torch
+
     from reasongym.agents.models.transformers_lm import TransformersLM
     from reasongym.train.rollouts import pass_at_1
 
     env = make_env()
     lm = TransformersLM(str(model_dir), batch_size=64)
+    torch.manual_seed(args.seed)  # the same sampling noise for every model evaluated
     try:
-        return pass_at_1(lm, env, indices, task_config(args), tool_calls="native")
+        greedy = pass_at_1(lm, env, indices, task_config(args), tool_calls="native")
+        return greedy, sampled_success(lm, env, indices, args)
     finally:
         env.close()
 
 
 def warm_start(args, out: Path) -> tuple[Path, dict]:
-    """Build the tiny model and fine-tune it on demonstrations until validation pass@1 reaches
-    ``--warm-target`` (checked every ``--warm-chunk`` steps); save it."""
+    """Build the tiny model and fine-tune it for ``--warm-steps`` AdamW steps on the noisy
+    demonstrations (validation pass@1, greedy and sampled, logged every ``--warm-chunk``
+    steps); save it."""
     import torch
 
     from reasongym.agents.models.transformers_lm import TransformersLM
@@ -183,13 +236,14 @@ def warm_start(args, out: Path) -> tuple[Path, dict]:
         out / "tiny-fresh",
         calls=call_tokens(),
         seed=args.seed,
-        hidden_size=64,
+        hidden_size=args.hidden,
         heads=4,
         skip_tool_signatures=True,
         numbers=args.number_tokens,
     )
     env = make_env()
-    turns = demonstration_turns(env, list(range(TRAIN_START - args.demos, TRAIN_START)))
+    demo_indices = list(range(TRAIN_START - args.demos, TRAIN_START))
+    turns = demonstration_turns(env, demo_indices, correct=args.demo_correct, seed=args.seed)
     policy = Policy(TransformersLM(str(fresh), batch_size=64), tool_calls="native")
     validation = list(range(VALIDATION_START, VALIDATION_START + 32))
     sft = ExpertIterationConfig(
@@ -201,13 +255,19 @@ def warm_start(args, out: Path) -> tuple[Path, dict]:
     )
     rng = random.Random(args.seed)
     history = []
-    for chunk in range(args.warm_max // args.warm_chunk):
+    for chunk in range(max(1, args.warm_steps // args.warm_chunk)):
         loss, _ = fine_tune(policy, turns, sft, rng)
         rate = pass_at_1(policy.lm, env, validation, task_config(args), tool_calls="native")
-        history.append({"sft_steps": (chunk + 1) * args.warm_chunk, "loss": loss, "pass1": rate})
+        sampled = sampled_success(policy.lm, env, validation, args)
+        history.append(
+            {
+                "sft_steps": (chunk + 1) * args.warm_chunk,
+                "loss": round(loss, 4),
+                "pass1": rate,
+                "sampled": sampled,
+            }
+        )
         print(f"warm start: {history[-1]}", flush=True)
-        if rate >= args.warm_target:
-            break
     env.close()
     policy.save(directory)
     torch.set_num_threads(threads)
@@ -373,7 +433,7 @@ def run_repo(args, out: Path, start_dir: Path) -> dict:
     }
 
 
-def summarize(row: dict, before: float, after: float) -> dict:
+def summarize(row: dict, before: tuple[float, float], after: tuple[float, float]) -> dict:
     steps = row["steps"]
     seconds = sum(s["seconds"] for s in steps)
     curve = row["curve"]
@@ -385,8 +445,10 @@ def summarize(row: dict, before: float, after: float) -> dict:
         "steps_per_s": len(steps) / seconds if seconds else float("nan"),
         "reward_first": sum(head) / len(head) if curve else float("nan"),
         "reward_last": sum(tail) / len(tail) if curve else float("nan"),
-        "pass1_before": before,
-        "pass1_after": after,
+        "pass1_before": before[0],
+        "pass1_after": after[0],
+        "sampled_before": before[1],
+        "sampled_after": after[1],
         "env_share": sum(s["env_seconds"] for s in steps) / seconds if seconds else float("nan"),
         "tool_calls_per_rollout": sum(s["tool_calls"] for s in steps)
         / max(1, sum(s["episodes"] for s in steps)),
@@ -402,7 +464,12 @@ def plot(rows: list[dict], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 3.4))
     for row in rows:
         curve = row["curve"]
-        ax.plot(range(1, len(curve) + 1), curve, marker="o", ms=3, label=row["leg"])
+        steps = range(1, len(curve) + 1)
+        (raw,) = ax.plot(steps, curve, marker="o", ms=2, lw=0.6, alpha=0.45)
+        # 4 tasks a step make the raw curve noisy; the running mean shows the trend
+        window = [curve[max(0, i - 4) : i + 1] for i in range(len(curve))]
+        smooth = [sum(w) / len(w) for w in window]
+        ax.plot(steps, smooth, lw=2, color=raw.get_color(), label=f"{row['leg']} (5-step mean)")
     ax.set_xlabel("GRPO step")
     ax.set_ylabel("mean episode reward (train)")
     ax.set_title(f"{ENV_ID} (native tool calls): same start, data, budget", fontsize=9)
@@ -421,12 +488,18 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--max-turns", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=12, help="tokens per turn")
-    parser.add_argument("--demos", type=int, default=400, help="warm-start demonstration tasks")
-    parser.add_argument("--warm-target", type=float, default=0.3)
-    parser.add_argument("--warm-chunk", type=int, default=50)
-    parser.add_argument("--warm-max", type=int, default=1000)
+    parser.add_argument("--demos", type=int, default=1000, help="warm-start demonstration tasks")
+    parser.add_argument(
+        "--demo-correct",
+        type=float,
+        default=0.4,
+        help="share of demonstrations that submit the tool's reply (the rest: a distractor)",
+    )
+    parser.add_argument("--warm-chunk", type=int, default=100)
+    parser.add_argument("--warm-steps", type=int, default=1000, help="warm-start SFT steps")
     parser.add_argument("--warm-lr", type=float, default=3e-3)
-    parser.add_argument("--number-tokens", type=int, default=1000)
+    parser.add_argument("--number-tokens", type=int, default=100)
+    parser.add_argument("--hidden", type=int, default=64, help="tiny model width")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling, both legs")
@@ -453,7 +526,11 @@ def main() -> int:
     overlap = sum(str(env.unwrapped.task_row(i)["prompt"]) in held_q for i in indices)
     env.close()
     before = held_out_pass_at_1(start_dir, args, holdout)
-    print(f"warm start: held-out pass@1 {before:.3f} ({warm['seconds']:.0f} s)", flush=True)
+    print(
+        f"warm start: held-out pass@1 {before[0]:.3f} greedy, {before[1]:.3f} sampled "
+        f"({warm['seconds']:.0f} s)",
+        flush=True,
+    )
     results = {"args": vars(args), "warm_start": warm, "train_questions_held_out": overlap}
     rows = []
     for leg in [x.strip() for x in args.legs.split(",") if x.strip()]:
@@ -477,17 +554,22 @@ def main() -> int:
     )
     header = (
         f"{'leg':50s} {'steps':>5s} {'steps/s':>8s} {'train reward first->last':>25s} "
-        f"{'held-out pass@1':>16s} {'env share':>9s} {'tool calls/rollout':>18s}"
+        f"{'held-out pass@1':>16s} {'held-out sampled':>16s} {'env share':>9s} "
+        f"{'tool calls/rollout':>18s}"
     )
     print(header)
     for r in rows:
         print(
             f"{r['leg']:50s} {r['n_steps']:5d} {r['steps_per_s']:8.3f} "
             f"{r['reward_first']:12.3f} -> {r['reward_last']:<9.3f} "
-            f"{r['pass1_before']:7.3f} -> {r['pass1_after']:<5.3f} {r['env_share']:9.1%} "
+            f"{r['pass1_before']:7.3f} -> {r['pass1_after']:<5.3f} "
+            f"{r['sampled_before']:7.3f} -> {r['sampled_after']:<5.3f} {r['env_share']:9.1%} "
             f"{r['tool_calls_per_rollout']:18.2f}"
         )
-    print("(train reward: mean of the first / last quarter of the steps)")
+    print(
+        "(train reward: mean of the first / last quarter of the steps; held-out sampled: "
+        f"4 episodes per task at temperature {args.temperature})"
+    )
     print(f"learning curve: {out / 'learning_curve.png'}; results: {out / 'results.json'}")
     load = os.getloadavg()
     print(f"wall time {time.perf_counter() - wall:.0f} s; load average now {load[0]:.1f}")
