@@ -65,12 +65,14 @@ the legs and evaluations took 70 s::
 
 Both legs learn on held-out questions: greedy pass@1 doubles (7 -> 15 and -> 14 of 64 tasks)
 and sampled success triples (12 -> 35 and -> 40 of 256 episodes). The train-reward curve is
-noisy (4 questions a step, and the warm model can read the reply on some questions only);
-In the PNG (5-step running means) the in-repo train reward climbs from ~0.05 to
-~0.2 and stays; TRL's rises to ~0.2 by step 18 and falls back to ~0.1, so its first and
-last quarters are equal although its held-out figures rose. The same recipe
-at 20 steps (load ~4): TRL 0.109 -> 0.141 greedy, 0.047 -> 0.105 sampled; in-repo 0.109 ->
-0.219, 0.047 -> 0.164. What is still in the way: the warm model copies the tool's reply
+noisy (4 questions a step, and the warm model can read the reply on some questions only). In
+the PNG (5-step running means) the in-repo train reward climbs from ~0.05 to ~0.2 and stays;
+TRL's rises to ~0.2 by step 18 and falls back to ~0.1, so its first and last quarters are
+equal although its held-out figures rose. With ``--steps 60`` (load ~4, same warm start) both
+train rewards rise too: TRL 0.106 -> 0.148, held-out 0.109 -> 0.219 greedy, 0.047 -> 0.168
+sampled (0.206 steps/s); in-repo 0.100 -> 0.136, 0.109 -> 0.234, 0.047 -> 0.195 (0.357
+steps/s). At 20 steps (load ~4): TRL 0.109 -> 0.141 greedy, 0.047 -> 0.105 sampled; in-repo
+0.109 -> 0.219, 0.047 -> 0.164. What is still in the way: the warm model copies the tool's reply
 only for some questions (copying rare number tokens is what this tiny model learns slowest),
 so ~70% of GRPO groups still have zero reward spread (TRL's ``frac_reward_zero_std``; 75-100%
 with clean demonstrations). Steps/s are load-bound (the same legs ran at 0.17 and 0.52
