@@ -72,7 +72,11 @@ equal although its held-out figures rose. With ``--steps 60`` (load ~4, same war
 train rewards rise too: TRL 0.106 -> 0.148, held-out 0.109 -> 0.219 greedy, 0.047 -> 0.168
 sampled (0.206 steps/s); in-repo 0.100 -> 0.136, 0.109 -> 0.234, 0.047 -> 0.195 (0.357
 steps/s). At 20 steps (load ~4): TRL 0.109 -> 0.141 greedy, 0.047 -> 0.105 sampled; in-repo
-0.109 -> 0.219, 0.047 -> 0.164. What is still in the way: the warm model copies the tool's reply
+0.109 -> 0.219, 0.047 -> 0.164. Not robust on TRL's side: with ``--tasks-per-step 8``
+(40 steps, 64 rollouts a step, load ~4, same warm start) TRL's leg collapsed (train reward
+0.075 -> 0.000, held-out 0.109 -> 0.000 greedy and sampled, tool calls per rollout 1.63: it
+stops calling the tools) while the in-repo leg learned (0.094 -> 0.209, held-out 0.109 ->
+0.234 greedy, 0.047 -> 0.195 sampled); not investigated. What is still in the way: the warm model copies the tool's reply
 only for some questions (copying rare number tokens is what this tiny model learns slowest),
 so ~70% of GRPO groups still have zero reward spread (TRL's ``frac_reward_zero_std``; 75-100%
 with clean demonstrations). Steps/s are load-bound (the same legs ran at 0.17 and 0.52
