@@ -75,8 +75,9 @@ steps/s). At 20 steps (load ~4): TRL 0.109 -> 0.141 greedy, 0.047 -> 0.105 sampl
 0.109 -> 0.219, 0.047 -> 0.164. Not robust on TRL's side: with ``--tasks-per-step 8``
 (40 steps, 64 rollouts a step, load ~4, same warm start) TRL's leg collapsed (train reward
 0.075 -> 0.000, held-out 0.109 -> 0.000 greedy and sampled, tool calls per rollout 1.63: it
-stops calling the tools) while the in-repo leg learned (0.094 -> 0.209, held-out 0.109 ->
-0.234 greedy, 0.047 -> 0.195 sampled); not investigated. What is still in the way: the warm model copies the tool's reply
+stops calling the tools; entropy 0.55 -> 2.3 nats/token, completions grow to the
+68-token limit by step 20) while the in-repo leg (each turn stops at ``</tool_call>``) learned (0.094 -> 0.209, held-out 0.109 ->
+0.234 greedy, 0.047 -> 0.195 sampled); cause not investigated. What is still in the way: the warm model copies the tool's reply
 only for some questions (copying rare number tokens is what this tiny model learns slowest),
 so ~70% of GRPO groups still have zero reward spread (TRL's ``frac_reward_zero_std``; 75-100%
 with clean demonstrations). Steps/s are load-bound (the same legs ran at 0.17 and 0.52
