@@ -52,38 +52,39 @@ the env answers "episode is over" and does not pay).
 
     python bench/trl_grpo.py --out runs/bench-trl
 
-Measured 2026-12-02 03:13 UTC on this 2-core machine (shared; load average 0.4-2.2 during
-the legs), default settings (40 steps x 4 tasks x 8 episodes, lr 1e-3, temperature 1, 64
+Measured 2026-12-02 03:24 UTC on this 2-core machine (shared; load average 1.7-2.2 during
+the run), default settings (40 steps x 4 tasks x 8 episodes, lr 1e-3, temperature 1, 64
 held-out tasks; warm start: 1000 noisy demonstrations, p 0.4, 1000 SFT steps, 100 number
-tokens, hidden 64). The warm start was reused (``--reuse-warm-start``) from a run of the same
-recipe (306 s at load ~5, next to another job; validation pass@1 0.09 greedy, 0.05 sampled);
-the legs and evaluations took 70 s::
+tokens, hidden 64), from scratch: 177 s wall in all, 140 s of it the warm start (validation
+pass@1 0.09 greedy, 0.05 sampled). The run is deterministic: an earlier run with the warm
+start reused (load 0.4-2.2) printed the same pass@1 and reward figures::
 
     leg                                         steps steps/s  train reward first->last  held-out pass@1  held-out sampled  env share  tool calls/rollout
-    TRL GRPOTrainer + environment_factory          40   0.954     0.094 -> 0.097          0.109 -> 0.234   0.047 -> 0.137      3.1%      3.55
-    reasongym train grpo (tool_calls: native)      40   4.620     0.066 -> 0.159          0.109 -> 0.219   0.047 -> 0.156     10.4%      2.00
+    TRL GRPOTrainer + environment_factory          40   2.040     0.094 -> 0.097          0.109 -> 0.234   0.047 -> 0.137      6.1%      3.55
+    reasongym train grpo (tool_calls: native)      40   5.003     0.066 -> 0.159          0.109 -> 0.219   0.047 -> 0.156     10.1%      2.00
 
 Both legs learn on held-out questions: greedy pass@1 doubles (7 -> 15 and -> 14 of 64 tasks)
 and sampled success triples (12 -> 35 and -> 40 of 256 episodes). The train-reward curve is
 noisy (4 questions a step, and the warm model can read the reply on some questions only). In
 the PNG (5-step running means) the in-repo train reward climbs from ~0.05 to ~0.2 and stays;
-TRL's rises to ~0.2 by step 18 and falls back to ~0.1, so its first and last quarters are
-equal although its held-out figures rose. With ``--steps 60`` (load ~4, same warm start) both
-train rewards rise too: TRL 0.106 -> 0.148, held-out 0.109 -> 0.219 greedy, 0.047 -> 0.168
-sampled (0.206 steps/s); in-repo 0.100 -> 0.136, 0.109 -> 0.234, 0.047 -> 0.195 (0.357
-steps/s). At 20 steps (load ~4): TRL 0.109 -> 0.141 greedy, 0.047 -> 0.105 sampled; in-repo
-0.109 -> 0.219, 0.047 -> 0.164. Not robust on TRL's side: with ``--tasks-per-step 8``
-(40 steps, 64 rollouts a step, load ~4, same warm start) TRL's leg collapsed (train reward
-0.075 -> 0.000, held-out 0.109 -> 0.000 greedy and sampled, tool calls per rollout 1.63: it
-stops calling the tools; entropy 0.55 -> 2.3 nats/token, completions grow to the
-68-token limit by step 20) while the in-repo leg (each turn stops at ``</tool_call>``) learned (0.094 -> 0.209, held-out 0.109 ->
-0.234 greedy, 0.047 -> 0.195 sampled); cause not investigated. What is still in the way: the warm model copies the tool's reply
-only for some questions (copying rare number tokens is what this tiny model learns slowest),
-so ~70% of GRPO groups still have zero reward spread (TRL's ``frac_reward_zero_std``; 75-100%
-with clean demonstrations). Steps/s are load-bound (the same legs ran at 0.17 and 0.52
-steps/s at load ~4); the in-repo leg is faster because it branches one env with snapshots
-and stops each turn at ``</tool_call>`` (TRL's rollouts run on to its tool-iteration limit);
-env time is a few percent of a step: the policy's forward/backward passes dominate.
+TRL's rises to ~0.2 by step 18 and falls back to ~0.1, so its first and last quarters are equal
+although its held-out figures rose. With ``--steps 60`` (load ~4, same warm start) both train
+rewards rise too: TRL 0.106 -> 0.148, held-out 0.109 -> 0.219 greedy, 0.047 -> 0.168 sampled
+(0.206 steps/s); in-repo 0.100 -> 0.136, 0.109 -> 0.234, 0.047 -> 0.195 (0.357 steps/s). At 20
+steps (load ~4): TRL 0.109 -> 0.141 greedy, 0.047 -> 0.105 sampled; in-repo 0.109 -> 0.219,
+0.047 -> 0.164. Not robust on TRL's side: with ``--tasks-per-step 8`` (40 steps, 64 rollouts a
+step, load ~4, same warm start) TRL's leg collapsed (train reward 0.075 -> 0.000, held-out
+0.109 -> 0.000 greedy and sampled, tool calls per rollout 1.63: it stops calling the tools;
+entropy 0.55 -> 2.3 nats/token, completions grow to the 68-token limit by step 20) while the
+in-repo leg (each turn stops at ``</tool_call>``) learned (0.094 -> 0.209, held-out 0.109 ->
+0.234 greedy, 0.047 -> 0.195 sampled); cause not investigated. What is still in the way: the
+warm model copies the tool's reply only for some questions (copying rare number tokens is what
+this tiny model learns slowest), so ~70% of GRPO groups still have zero reward spread (TRL's
+``frac_reward_zero_std``; 75-100% with clean demonstrations). Steps/s are load-bound (the same
+legs ran at 0.17 and 0.52 steps/s at load ~4); the in-repo leg is faster because it branches
+one env with snapshots and stops each turn at ``</tool_call>`` (TRL's rollouts run on to its
+tool-iteration limit); env time is a few percent of a step: the policy's forward/backward
+passes dominate.
 Tried and worse (warm start only, same seed): a distractor copied from the question (its
 first operand) instead of a nearby number: greedy answer = distractor, the reply copy never
 learned (held-out sampled <= 0.004 after 600-800 SFT steps); digit-level numbers
