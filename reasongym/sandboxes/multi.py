@@ -20,6 +20,9 @@ dir, no network, so a rerun is safe), runs in flight on it do the same, and the 
 retried in the background after ``retry_after_s``, doubling up to ``max_retry_after_s``; it
 takes runs again once its pool is warm. Only when no engine can take a run does ``run``
 raise :class:`~reasongym.sandboxes.errors.EngineUnavailable`, naming each engine's problem.
+
+Warm modules (:meth:`MultiEngineSandbox.warm_module`, e.g. the code-test harness) are imported
+on every engine that is up, and on every engine opened or revived later before it takes a run.
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ class EngineStatus:
         failovers: times it was set aside.
         last_error: why it was last set aside (None if never).
         pool_id: the ``org.reasongym.pool`` label of its warm containers (None while down).
+        warm_modules: the warm modules (``warm_module``) its pool holds, sorted.
     """
 
     host: str
@@ -93,6 +97,7 @@ class EngineStatus:
     failovers: int
     last_error: str | None
     pool_id: str | None
+    warm_modules: tuple[str, ...] = ()
 
 
 class _Engine:
@@ -107,6 +112,7 @@ class _Engine:
         self.retry_at = 0.0  # monotonic time of the next revival attempt
         self.backoff = retry_after_s
         self.reviving = False
+        self.warm: set[str] = set()  # warm modules its current sandbox holds
 
     def status(self) -> EngineStatus:
         sandbox = self.sandbox
@@ -118,6 +124,7 @@ class _Engine:
             failovers=self.failovers,
             last_error=self.last_error,
             pool_id=getattr(sandbox, "pool_id", None),
+            warm_modules=tuple(sorted(self.warm)) if sandbox is not None else (),
         )
 
 
@@ -175,6 +182,13 @@ class MultiEngineSandbox(Sandbox):
         self._turn = 0
         self._closed = False
         self._threads: set[threading.Thread] = set()
+        # warm_module: every module ever sent to an engine (name -> source), the ones promised
+        # to every run (each engine that is up holds them all: see _open and _warm_everywhere),
+        # and, for one that some engine could not import, (retry time, next backoff).
+        self._sources: dict[str, str] = {}
+        self._warm: dict[str, str] = {}
+        self._cold: dict[str, tuple[float, float]] = {}
+        self._warm_lock = threading.Lock()  # one warm_module at a time past the fast path
         _LIVE.add(self)
         with ThreadPoolExecutor(max_workers=len(self._engines)) as ex:
             opened = list(ex.map(self._open, self._engines))
@@ -226,6 +240,38 @@ class MultiEngineSandbox(Sandbox):
             with self._cond:
                 engine.runs += 1
             return result
+
+    def warm_module(self, name: str, source: str) -> bool:
+        """Have every engine's pool import ``source`` as module ``name`` (see
+        :meth:`Sandbox.warm_module`), now on each engine that is up, and on each engine opened or
+        revived later before it takes a run.
+
+        True is a promise that every run finds the module, kept with one exception: an engine
+        opened later that cannot import it still takes runs (an engine is never given up for an
+        optimisation) and the promise is withdrawn, so a caller that was told True may land a
+        run there without the module; the caller's fallback (``code_runner``: the loader exits
+        ``NO_WARM_HARNESS`` and the run is repeated with the files) keeps that run correct, and
+        the next call answers False until every engine holds the module again.
+
+        An engine that cannot import it now (it fails or raises) is logged, never raised, and
+        makes the answer False (the caller ships the code; no engine is set aside, so a module
+        that imports nowhere costs no capacity); the engines that could keep it. Asking again
+        retries only after ``retry_after_s`` (doubling up to ``max_retry_after_s``), so a
+        caller asking before every run does not pay a failing attempt each time.
+
+        Raises:
+            ValueError: ``name`` is not an identifier, or was sent with a different source.
+            SandboxClosed: the sandbox is closed.
+        """
+        if not (isinstance(name, str) and name.isidentifier()):
+            raise ValueError(f"warm_module: name {name!r} must be a Python identifier")
+        if not isinstance(source, str):
+            raise TypeError(f"warm_module: source must be a str, not {type(source).__name__}")
+        with self._cond:  # the fast path: asked before every graded run
+            if self._known(name, source):
+                return True
+        with self._warm_lock:
+            return self._warm_everywhere(name, source)
 
     def engines(self) -> list[EngineStatus]:
         """A snapshot of every engine (for monitoring and tests)."""
@@ -285,6 +331,78 @@ class MultiEngineSandbox(Sandbox):
                 self._threads.add(t)
                 t.start()
 
+    # --- warm modules -----------------------------------------------------------------
+
+    def _known(self, name: str, source: str) -> bool:
+        """True when ``name`` is promised; raises for a conflict (call holding the lock)."""
+        if self._closed:
+            raise SandboxClosed()
+        known = self._sources.get(name)
+        if known is not None and known != source:
+            raise ValueError(f"warm_module: a different module named {name!r} is warm already")
+        return name in self._warm
+
+    def _warm_everywhere(self, name: str, source: str) -> bool:
+        """Warm ``name`` on each engine that is up and lacks it, until none does (engines may
+        come up meanwhile), then promise it; False at the first engine that cannot."""
+        with self._cond:
+            if self._known(name, source):
+                return True
+            cold = self._cold.get(name)
+            if cold is not None and time.monotonic() < cold[0]:
+                return False  # failed recently: not worth another attempt yet
+            self._sources[name] = source
+        while True:
+            with self._cond:
+                if self._closed:
+                    raise SandboxClosed()
+                todo = [
+                    (e, e.sandbox)
+                    for e in self._engines
+                    if e.sandbox is not None and name not in e.warm
+                ]
+                if not todo:
+                    # Every engine that is up holds it; _open warms the others before they
+                    # publish their pool (both under this lock), so the promise holds.
+                    self._warm[name] = source
+                    self._cold.pop(name, None)
+                    return True
+            if len(todo) == 1:
+                oks = [self._try_warm(todo[0][0].host, todo[0][1], name, source)]
+            else:
+                with ThreadPoolExecutor(max_workers=len(todo)) as ex:
+                    oks = list(
+                        ex.map(lambda t: self._try_warm(t[0].host, t[1], name, source), todo)
+                    )
+            with self._cond:
+                failed = False
+                for (e, sandbox), ok in zip(todo, oks, strict=True):
+                    if e.sandbox is not sandbox:
+                        continue  # set aside meanwhile: its next pool is warmed when it opens
+                    if ok:
+                        e.warm.add(name)
+                    else:
+                        failed = True
+                if failed:
+                    self._note_cold(name)
+                    return False
+
+    def _try_warm(self, host: str, sandbox: Sandbox, name: str, source: str) -> bool:
+        """``sandbox.warm_module``, with every failure logged and answered False."""
+        try:
+            if sandbox.warm_module(name, source) is True:
+                return True
+            problem = "it answered False"
+        except Exception as exc:  # noqa: BLE001 - an optimisation: never fails a caller
+            problem = f"{type(exc).__name__}: {exc}"
+        log.warning("sandbox engine %s could not warm module %s (%s)", host, name, problem)
+        return False
+
+    def _note_cold(self, name: str) -> None:
+        """``name`` failed on some engine: not retried before the backoff (hold the lock)."""
+        backoff = self._cold.get(name, (0.0, self.retry_after_s))[1]
+        self._cold[name] = (time.monotonic() + backoff, min(backoff * 2, self.max_retry_after_s))
+
     # --- engine life cycle ------------------------------------------------------------
 
     def _docker_sandbox(self, host: str, pool_size: int) -> Sandbox:
@@ -314,15 +432,35 @@ class MultiEngineSandbox(Sandbox):
                 wait = self._note_failure(e, exc)
             log.warning("sandbox engine %s is unusable (retry in %.0f s): %s", e.host, wait, exc)
             return False
+        warm: set[str] = set()
+        while True:
+            with self._cond:
+                closed = self._closed
+                todo = [(n, s) for n, s in self._warm.items() if n not in warm]
+                if not closed and not todo:  # it takes runs only once it holds every module
+                    e.sandbox, e.warm = sandbox, warm
+                    e.backoff = self.retry_after_s
+                    return True
+            if closed:
+                _close_quietly(sandbox)
+                return False
+            for name, source in todo:
+                if self._try_warm(e.host, sandbox, name, source):
+                    warm.add(name)
+                else:
+                    self._withdraw(name, source, e.host)
+
+    def _withdraw(self, name: str, source: str, host: str) -> None:
+        """An engine about to take runs cannot import ``name``: stop promising it (runs told
+        otherwise fall back to shipping the code) rather than keep the engine out."""
         with self._cond:
-            closed = self._closed
-            if not closed:
-                e.sandbox = sandbox
-                e.backoff = self.retry_after_s
-        if closed:
-            _close_quietly(sandbox)
-            return False
-        return True
+            if self._warm.get(name) != source:
+                return
+            del self._warm[name]
+            self._note_cold(name)
+        log.warning(
+            "sandbox engine %s takes runs without warm module %s; runs ship it again", host, name
+        )
 
     def _revive(self, e: _Engine) -> None:
         try:
@@ -338,7 +476,7 @@ class MultiEngineSandbox(Sandbox):
         with self._cond:
             if e.sandbox is not sandbox:
                 return  # already set aside (and maybe revived) by another thread
-            e.sandbox = None
+            e.sandbox, e.warm = None, set()
             e.failovers += 1
             wait = self._note_failure(e, exc)
         log.warning("sandbox engine %s set aside, retried in %.0f s: %s", e.host, wait, exc)
@@ -367,11 +505,13 @@ class MultiEngineSandbox(Sandbox):
 
     def _reset_after_fork(self) -> None:
         """In a forked child: the parent's pools (and connections) stay the parent's; this
-        copy starts its own on the first run."""
+        copy starts its own on the first run, each warmed with the promised modules first."""
         self._cond = threading.Condition()
+        self._warm_lock = threading.Lock()
         self._threads = set()
         for e in self._engines:
             e.sandbox, e.in_flight, e.reviving, e.retry_at = None, 0, False, 0.0
+            e.warm = set()  # the warm modules are kept: each new pool imports them on opening
 
 
 def _close_quietly(sandbox: Sandbox) -> None:

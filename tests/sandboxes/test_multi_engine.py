@@ -40,6 +40,14 @@ class FakeEngines:
         self.release = threading.Event()
         self.release.set()
         self.opened: list[FakeSandbox] = []
+        # warm modules: how each engine answers ("ok", "false", "raise"), a gate its warming
+        # waits on, every (host, name) asked, and every run as (host, code, modules it found)
+        self.warm = dict.fromkeys(hosts, "ok")
+        self.warm_gate = {h: threading.Event() for h in hosts}
+        for gate in self.warm_gate.values():
+            gate.set()
+        self.warm_calls: list[tuple[str, str]] = []
+        self.ran: list[tuple[str, str, frozenset[str]]] = []
 
     def make(self, host: str, pool_size: int) -> Sandbox:
         if not self.up[host]:
@@ -53,6 +61,7 @@ class FakeSandbox(Sandbox):
     def __init__(self, engines: FakeEngines, host: str):
         super().__init__()
         self.engines, self.host, self.closed = engines, host, False
+        self.modules: dict[str, str] = {}
 
     def run(self, code, stdin=None, files=None, limits=None) -> ExecResult:
         if self.closed:
@@ -62,7 +71,21 @@ class FakeSandbox(Sandbox):
             raise EngineUnavailable(f"{self.host} went away")
         if self.engines.crash[self.host]:
             raise SandboxCrashed("container died")
+        self.engines.ran.append((self.host, code, frozenset(self.modules)))
         return ExecResult(stdout=f"{self.host}:{code}", stderr="", exit_code=0)
+
+    def warm_module(self, name: str, source: str) -> bool:
+        self.engines.warm_calls.append((self.host, name))
+        assert self.engines.warm_gate[self.host].wait(10)
+        if self.closed:
+            raise SandboxClosed()
+        how = self.engines.warm[self.host]
+        if how == "raise":
+            raise SandboxCrashed(f"{self.host} could not import {name}")
+        if how == "false":
+            return False
+        self.modules[name] = source
+        return True
 
     def close(self) -> None:
         self.closed = True
@@ -210,6 +233,176 @@ def test_hosts_from_env():
         "ssh://me@b",
     ]
     assert hosts_from_env({}) == []
+
+
+# -- warm modules on stand-in engines ------------------------------------------------------
+def _wait_until_up(sb: MultiEngineSandbox, index: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not sb.engines()[index].up:  # runs trigger the retry (in the background)
+        assert time.monotonic() < deadline, f"engine not revived: {sb.engines()[index]}"
+        sb.run("poll")
+        time.sleep(0.02)
+
+
+def test_warm_module_warms_every_engine_once_and_every_run_finds_it():
+    engines = FakeEngines("a", "b", "c")
+    with _multi(engines) as sb:
+        assert sb.warm_module("rg_mod", "x = 1") is True
+        assert sb.warm_module("rg_mod", "x = 1") is True  # again: no engine is asked again
+        assert sorted(engines.warm_calls) == [("a", "rg_mod"), ("b", "rg_mod"), ("c", "rg_mod")]
+        assert [e.warm_modules for e in sb.engines()] == [("rg_mod",)] * 3
+        for i in range(6):
+            sb.run(str(i))
+        assert {host for host, _, _ in engines.ran} == {"a", "b", "c"}
+        assert all("rg_mod" in found for _, _, found in engines.ran), engines.ran
+
+
+def test_warm_module_refuses_a_bad_name_and_a_different_source():
+    engines = FakeEngines("a", "b")
+    with _multi(engines, retry_after_s=60) as sb:
+        with pytest.raises(ValueError, match="identifier"):
+            sb.warm_module("not a name", "x = 1")
+        with pytest.raises(TypeError, match="str"):
+            sb.warm_module("rg_bytes", b"x = 1")
+        assert sb.warm_module("rg_mod", "x = 1")
+        with pytest.raises(ValueError, match="different module"):
+            sb.warm_module("rg_mod", "x = 2")
+        # one that was sent but not promised (b failed) is held by a: a conflict too
+        engines.warm["b"] = "false"
+        assert sb.warm_module("rg_half", "y = 1") is False
+        with pytest.raises(ValueError, match="different module"):
+            sb.warm_module("rg_half", "y = 2")
+        assert sorted(engines.warm_calls[2:]) == [("a", "rg_half"), ("b", "rg_half")]
+    with pytest.raises(SandboxClosed):
+        sb.warm_module("rg_mod", "x = 1")
+
+
+@pytest.mark.parametrize("how", ["false", "raise"])
+def test_an_engine_that_cannot_warm_makes_it_false_and_keeps_taking_runs(how):
+    engines = FakeEngines("a", "b")
+    engines.warm["b"] = how
+    with _multi(engines, retry_after_s=0.3) as sb:
+        assert sb.warm_module("rg_mod", "x = 1") is False
+        assert [e.up for e in sb.engines()] == [True, True]
+        assert [e.warm_modules for e in sb.engines()] == [("rg_mod",), ()]
+        asked = len(engines.warm_calls)
+        # asked again before the backoff: False without another attempt
+        assert sb.warm_module("rg_mod", "x = 1") is False
+        assert len(engines.warm_calls) == asked
+        assert {sb.run(str(i)).stdout.split(":")[0] for i in range(4)} == {"a", "b"}
+        # b can import it now: after the backoff only b is asked, and it is promised
+        engines.warm["b"] = "ok"
+        time.sleep(0.35)
+        assert sb.warm_module("rg_mod", "x = 1") is True
+        assert engines.warm_calls[asked:] == [("b", "rg_mod")]
+        engines.ran.clear()
+        for i in range(4):
+            sb.run(str(i))
+        assert all("rg_mod" in found for _, _, found in engines.ran), engines.ran
+
+
+@pytest.mark.parametrize("start_down", [True, False], ids=["opened-later", "revived"])
+def test_an_engine_that_comes_up_later_holds_the_modules_before_its_first_run(start_down):
+    engines = FakeEngines("a", "b")
+    engines.up["b"] = not start_down
+    with _multi(engines) as sb:
+        assert sb.warm_module("rg_mod", "x = 1") is True
+        if not start_down:  # b goes away and is set aside
+            engines.up["b"] = False
+            while sb.engines()[1].up:
+                sb.run("x")
+        first_pool = engines.opened[-1]
+        engines.up["b"] = True
+        _wait_until_up(sb, 1)
+        assert engines.opened[-1] is not first_pool and engines.opened[-1].host == "b"
+        for i in range(6):
+            sb.run(str(i))
+        on_b = [found for host, _, found in engines.ran if host == "b"]
+        assert on_b and all("rg_mod" in found for found in on_b), engines.ran
+        assert sb.engines()[1].warm_modules == ("rg_mod",)
+
+
+def test_a_module_promised_while_an_engine_is_opening_is_warmed_there_before_it_serves():
+    engines = FakeEngines("a", "b")
+    with _multi(engines) as sb:
+        assert sb.warm_module("rg_one", "x = 1")
+        engines.up["b"] = False
+        while sb.engines()[1].up:
+            sb.run("x")
+        engines.up["b"] = True
+        engines.warm_gate["b"].clear()  # b's new pool is stuck importing rg_one
+        deadline = time.monotonic() + 5
+        while ("b", "rg_one") not in engines.warm_calls[2:]:
+            assert time.monotonic() < deadline, "b was not revived"
+            sb.run("poll")
+            time.sleep(0.02)
+        # promised now: only a is up; b, still opening, must import it before it serves
+        assert sb.warm_module("rg_two", "y = 2") is True
+        engines.warm_gate["b"].set()
+        _wait_until_up(sb, 1)
+        engines.ran.clear()
+        for i in range(4):
+            sb.run(str(i))
+        assert {h for h, _, _ in engines.ran} == {"a", "b"}
+        assert all(found == {"rg_one", "rg_two"} for _, _, found in engines.ran), engines.ran
+
+
+def test_a_revived_engine_that_cannot_warm_still_serves_and_the_promise_is_withdrawn():
+    engines = FakeEngines("a", "b")
+    with _multi(engines, retry_after_s=0.05) as sb:
+        assert sb.warm_module("rg_mod", "x = 1")
+        engines.up["b"] = False
+        while sb.engines()[1].up:
+            sb.run("x")
+        engines.warm["b"] = "raise"
+        engines.up["b"] = True
+        _wait_until_up(sb, 1)  # taking runs without it: capacity is not traded for speed
+        assert sb.engines()[1].warm_modules == ()
+        assert sb.warm_module("rg_mod", "x = 1") is False  # no longer promised
+        engines.warm["b"] = "ok"
+        deadline = time.monotonic() + 5
+        while not sb.warm_module("rg_mod", "x = 1"):  # retried after the backoff
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        engines.ran.clear()
+        for i in range(4):
+            sb.run(str(i))
+        assert all("rg_mod" in found for _, _, found in engines.ran), engines.ran
+
+
+def test_concurrent_warm_module_calls_ask_each_engine_once():
+    engines = FakeEngines("a", "b")
+    engines.warm_gate["a"].clear()  # hold the first call so that the others pile up
+    with _multi(engines) as sb, ThreadPoolExecutor(8) as ex:
+        futures = [ex.submit(sb.warm_module, "rg_mod", "x = 1") for _ in range(8)]
+        time.sleep(0.2)
+        engines.warm_gate["a"].set()
+        assert [f.result(timeout=10) for f in futures] == [True] * 8
+        assert sorted(engines.warm_calls) == [("a", "rg_mod"), ("b", "rg_mod")]
+
+
+def test_a_forked_child_warms_its_own_pools_before_their_first_run():
+    import multiprocessing
+
+    engines = FakeEngines("a", "b")
+    with _multi(engines) as sb:
+        assert sb.warm_module("rg_mod", "x = 1")
+
+        def child(conn):
+            engines.ran.clear()
+            promised = sb.warm_module("rg_mod", "x = 1")
+            for i in range(4):
+                sb.run(str(i))
+            conn.send((promised, [found for _, _, found in engines.ran], len(engines.opened)))
+
+        ctx = multiprocessing.get_context("fork")
+        parent_end, child_end = ctx.Pipe()
+        proc = ctx.Process(target=child, args=(child_end,))
+        proc.start()
+        promised, found, opened = parent_end.recv()
+        proc.join(10)
+        assert promised is True and opened == 4
+        assert found and all(f == {"rg_mod"} for f in found), found
 
 
 # -- two real engines -----------------------------------------------------------------------
