@@ -610,3 +610,147 @@ def test_get_sandbox_reads_the_engine_list_from_the_env(monkeypatch):
             assert isinstance(sb, MultiEngineSandbox)
             assert [e.host for e in sb.engines()] == [DEFAULT_HOST]
             assert sb.run("print(7)").stdout == "7\n"
+
+
+# -- warm modules on real engines ------------------------------------------------------------
+class RecordedEngines:
+    """Real Docker pools (one per engine URL) behind a proxy that records what each run was
+    sent and, when a host is ``broken``, answers like an engine that went away."""
+
+    def __init__(self) -> None:
+        self.broken: set[str] = set()
+        self.sent: list[tuple[str, str, list[str]]] = []  # (host, pool id, file names)
+        self.pools: list[str] = []  # pool ids, in the order they were opened
+
+    def make(self, host: str, pool_size: int) -> Sandbox:
+        from reasongym.sandboxes import DockerSandbox
+        from reasongym.sandboxes.multi import connect_to
+
+        if host in self.broken:
+            raise EngineUnavailable(f"{host} is broken on purpose")
+        inner = DockerSandbox(image=IMAGE, pool_size=pool_size, client=connect_to(host))
+        self.pools.append(inner.pool_id)
+        return _Recorded(self, host, inner)
+
+    def assert_nothing_left(self, timeout: float = 30) -> None:
+        """Every pool's containers are gone (one set aside closes in the background)."""
+        from sandbox_helpers import docker_ps
+
+        deadline = time.monotonic() + timeout
+        for pool in self.pools:
+            while docker_ps(f"org.reasongym.pool={pool}"):
+                assert time.monotonic() < deadline, f"containers of pool {pool} left behind"
+                time.sleep(0.5)
+
+
+class _Recorded(Sandbox):
+    def __init__(self, engines: RecordedEngines, host: str, inner: Sandbox):
+        super().__init__()
+        self.engines, self.host, self.inner = engines, host, inner
+        self.pool_id = inner.pool_id
+
+    def run(self, code, stdin=None, files=None, limits=None) -> ExecResult:
+        if self.host in self.engines.broken:
+            raise EngineUnavailable(f"{self.host} is broken on purpose")
+        self.engines.sent.append((self.host, self.pool_id, sorted(files or {})))
+        return self.inner.run(code, stdin=stdin, files=files, limits=limits)
+
+    def warm_module(self, name: str, source: str) -> bool:
+        return self.inner.warm_module(name, source)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.fixture
+def two_local_engines(tmp_path):
+    """Two engine URLs for the local dockerd (the second a symlink to its socket), so that a
+    MultiEngineSandbox keeps two pools and balances between them, with no second dockerd."""
+    if not DEFAULT_HOST.startswith("unix://"):
+        pytest.skip(f"needs the local engine on a unix socket (DOCKER_HOST={DEFAULT_HOST})")
+    alias = tmp_path / "docker.sock"
+    os.symlink(DEFAULT_HOST.removeprefix("unix://"), alias)
+    return [DEFAULT_HOST, f"unix://{alias}"]
+
+
+def _sum_squares_task():
+    from reasongym.envs.tasks.humaneval import check_steps
+    from reasongym.envs.types import Task
+
+    prompt = 'def sum_squares(xs):\n    """The sum of the squares of the numbers in xs."""\n'
+    test = (
+        "def check(candidate):\n"
+        "    assert candidate([]) == 0\n"
+        "    assert candidate([1, 2]) == 5\n"
+        "    assert candidate([-3]) == 9\n"
+        "    assert candidate([1.5]) == 2.25\n"
+    )
+    return Task(
+        id="multi/sum_squares",
+        question=prompt,
+        answer=f"```python\n{prompt}    return sum(x * x for x in xs)\n```",
+        meta={"entry_point": "sum_squares", "prompt": prompt, "steps": check_steps(test)},
+    )
+
+
+@pytest.mark.docker
+def test_graded_runs_on_several_engines_use_the_warm_harness(two_local_engines):
+    from reasongym.envs.verifiers import code_runner
+    from reasongym.envs.verifiers.code import CodeTestsVerifier
+
+    engines = RecordedEngines()
+    task = _sum_squares_task()
+    with MultiEngineSandbox(
+        two_local_engines, image=IMAGE, pool_size=1, make_sandbox=engines.make
+    ) as sb:
+        name = code_runner.harness_module()
+        assert sb.warm_module(name, code_runner.harness_source()) is True
+        assert [e.warm_modules for e in sb.engines()] == [(name,), (name,)]
+        with pytest.raises(ValueError, match="different module"):
+            sb.warm_module(name, code_runner.harness_source() + "\n# changed")
+        verifier = CodeTestsVerifier(sandbox=sb, timeout_s=20)
+        scores = [verifier(task, task.answer).score for _ in range(4)]
+        wrong = verifier(task, "```python\ndef sum_squares(xs):\n    return sum(xs)\n```")
+    assert scores == [1.0] * 4
+    assert wrong.score == 0.25, wrong.details  # only candidate([]) == 0 holds
+    assert {host for host, _, _ in engines.sent} == set(two_local_engines)
+    assert all(files == ["solution.py"] for _, _, files in engines.sent), engines.sent
+    engines.assert_nothing_left()
+
+
+@pytest.mark.docker
+def test_a_revived_engine_imports_the_warm_modules_before_its_first_run(two_local_engines):
+    from reasongym.envs.verifiers import code_runner
+    from reasongym.envs.verifiers.code import CodeTestsVerifier
+
+    engines = RecordedEngines()
+    task = _sum_squares_task()
+    probe = "import sys; print('rg_multi_probe' in sys.modules, sys.modules['rg_multi_probe'].X)"
+    second = two_local_engines[1]
+    with MultiEngineSandbox(
+        two_local_engines, image=IMAGE, pool_size=1, retry_after_s=0.5, make_sandbox=engines.make
+    ) as sb:
+        assert sb.warm_module("rg_multi_probe", "X = 41 + 1") is True
+        assert sb.warm_module(code_runner.harness_module(), code_runner.harness_source())
+        first_pool = sb.engines()[1].pool_id
+        engines.broken.add(second)
+        while sb.engines()[1].up:  # the second engine's next run finds it gone
+            assert sb.run(probe).stdout == "True 42\n"
+        engines.broken.discard(second)
+        deadline = time.monotonic() + 60
+        while not sb.engines()[1].up:
+            assert time.monotonic() < deadline, f"engine not revived: {sb.engines()[1]}"
+            assert sb.run(probe).stdout == "True 42\n"
+            time.sleep(0.2)
+        revived = sb.engines()[1]
+        assert revived.pool_id != first_pool
+        assert set(revived.warm_modules) == {"rg_multi_probe", code_runner.harness_module()}
+        engines.sent.clear()
+        outputs = [sb.run(probe).stdout for _ in range(4)]
+        verifier = CodeTestsVerifier(sandbox=sb, timeout_s=20)
+        scores = [verifier(task, task.answer).score for _ in range(4)]
+    assert outputs == ["True 42\n"] * 4 and scores == [1.0] * 4
+    on_revived = [files for host, pool, files in engines.sent if pool == revived.pool_id]
+    assert len(on_revived) >= 2 and all("harness.py" not in f for f in on_revived), engines.sent
+    assert len(engines.pools) == 3  # the first engine's, the second's, its revival's
+    engines.assert_nothing_left()
