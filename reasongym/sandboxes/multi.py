@@ -251,7 +251,9 @@ class MultiEngineSandbox(Sandbox):
         optimisation) and the promise is withdrawn, so a caller that was told True may land a
         run there without the module; the caller's fallback (``code_runner``: the loader exits
         ``NO_WARM_HARNESS`` and the run is repeated with the files) keeps that run correct, and
-        the next call answers False until every engine holds the module again.
+        the next call answers False until every engine holds the module again. Within an
+        engine, its pool warms each new container before that container's first run (a
+        container that cannot import it fails that run, which is rerun on another engine).
 
         An engine that cannot import it now (it fails or raises) is logged, never raised, and
         makes the answer False (the caller ships the code; no engine is set aside, so a module
