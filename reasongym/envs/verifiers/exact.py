@@ -1,4 +1,8 @@
-"""Exact-match verifier: equal after trimming, case folding and collapsing white space."""
+"""Exact-match verifier: equal after trimming, case folding and collapsing white space.
+
+An answer that is empty after that (``""``, ``" "``, ``"..."``) is never correct, whatever the
+gold: saying nothing must not match a gold that normalises to nothing (a bad data row).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ def normalise(text: str) -> str:
 
 
 def verify_exact(prediction: str, gold: str) -> Verdict:
-    correct = normalise(prediction) == normalise(gold)
+    said = normalise(prediction)
+    correct = bool(said) and said == normalise(gold)
     return Verdict(
         correct, 1.0 if correct else 0.0, {"extracted": prediction, "gold": gold, "method": "exact"}
     )
