@@ -10,7 +10,10 @@ Client to server (``{"type": ..., "data": ...}``, as OpenEnv's ``EnvClient`` sen
 * ``state``: ``{"type": "state", "data": {"episode_id", "step_count", "env_id", "done", ...}}``.
 * ``get_state`` (beyond OpenEnv): snapshot the whole episode on the server; answer
   ``{"type": "snapshot", "data": {"state_id", "step_count"}}``.
-* ``set_state`` (beyond OpenEnv): ``data`` ``{"state_id"}``: restore that snapshot.
+* ``set_state`` (beyond OpenEnv): ``data`` ``{"state_id"}``: restore that snapshot. The
+  snapshot itself never leaves the server, so a client cannot craft a state (a board one move
+  from solved, altered reward bookkeeping): ``state_id`` is an unguessable handle, valid only
+  in the session and the episode that made it (``reset`` drops the episode's snapshots).
 * ``mcp``: ``data`` is a JSON-RPC 2.0 request (``tools/list``, ``tools/call``); answer
   ``{"type": "mcp", "data": RESPONSE}``.
 * ``close``: end the session.
@@ -29,7 +32,7 @@ from gymnasium import spaces
 
 from reasongym.integrations import contract
 from reasongym.integrations.openenv import codec
-from reasongym.integrations.openenv.sessions import Session
+from reasongym.integrations.openenv.sessions import Session, snapshot_size
 
 RESET_KEYS = frozenset({"seed", "task_index", "options", "episode_id"})
 MAX_SEED = 2**63 - 1
@@ -97,6 +100,12 @@ def _step_payload(env: Any, action: Any) -> dict[str, Any]:
     return codec.payload(*env.step(action))
 
 
+def _snapshot(env: Any) -> tuple[Any, int]:
+    """The env's snapshot and its weight, on the session's lane (off the event loop)."""
+    snapshot = env.get_state()
+    return snapshot, snapshot_size(snapshot)
+
+
 class Protocol:
     """Answers the messages of one session (see the module docstring)."""
 
@@ -143,6 +152,7 @@ class Protocol:
             obs, info = env.reset(seed=seed, options=options or None)
             return codec.payload(obs, None, False, False, info)
 
+        session.forget_snapshots()  # a snapshot belongs to its episode: no replay after reset
         result = await session.run(reset)
         session.has_reset, session.done, session.step_count = True, False, 0
         session.episode_id = episode_id or uuid.uuid4().hex
@@ -236,8 +246,12 @@ class Protocol:
     async def get_state(self, session: Session) -> dict[str, Any]:
         if not session.has_reset:
             raise ProtocolError("send a reset before get_state", "EXECUTION_ERROR")
-        snapshot = await session.run(session.env.unwrapped.get_state)
-        return {"state_id": session.remember(snapshot), "step_count": session.step_count}
+        snapshot, size = await session.run(_snapshot, session.env.unwrapped)
+        try:
+            state_id = session.remember(snapshot, size)
+        except ValueError as exc:
+            raise ProtocolError(str(exc), "EXECUTION_ERROR") from None
+        return {"state_id": state_id, "step_count": session.step_count}
 
     async def set_state(self, session: Session, data: Any) -> dict[str, Any]:
         state_id = data.get("state_id") if isinstance(data, dict) else None
@@ -246,7 +260,7 @@ class Protocol:
                 "set_state needs a 'state_id' that get_state returned in this session "
                 "(snapshots are per session; the oldest are dropped beyond the limit)"
             )
-        snapshot, steps, episode_id, done = session.snapshots[state_id]
+        snapshot, steps, episode_id, done, _ = session.snapshots[state_id]
         session.snapshots.move_to_end(state_id)
         await session.run(session.env.unwrapped.set_state, snapshot)
         session.step_count, session.episode_id, session.done = steps, episode_id, done
@@ -255,7 +269,17 @@ class Protocol:
 
     # -- MCP -----------------------------------------------------------------------------------
     async def mcp(self, session: Session, request: Any) -> dict[str, Any]:
-        """A JSON-RPC 2.0 answer to ``tools/list`` / ``tools/call`` on this session's env."""
+        """A JSON-RPC 2.0 answer to ``tools/list`` / ``tools/call`` on this session's env
+        (never raises: an env failure is a JSON-RPC ``-32603`` error)."""
+        try:
+            return await self._mcp(session, request)
+        except Exception as exc:  # noqa: BLE001 - an env failure is this request's error only
+            rid = request.get("id") if isinstance(request, dict) else None
+            if rid is not None and (isinstance(rid, bool) or not isinstance(rid, str | int)):
+                rid = None
+            return rpc_error(rid, -32603, f"{type(exc).__name__}: {exc}"[:2000])
+
+    async def _mcp(self, session: Session, request: Any) -> dict[str, Any]:
         if not isinstance(request, dict) or request.get("jsonrpc") != "2.0":
             return rpc_error(None, -32600, "Invalid Request: expected a JSON-RPC 2.0 object")
         rid = request.get("id")

@@ -15,6 +15,12 @@ At ``max_sessions`` a new WebSocket gets one ``CAPACITY_REACHED`` error and is c
 1013, "try again later"). Sessions idle for ``idle_timeout_s`` are reaped (the client gets a
 ``SESSION_ERROR`` and the socket closes).
 
+Clients are strangers: a request body or message above ``max_message_bytes`` is refused
+before it is parsed (HTTP 413), a client that does not take an answer within
+``send_timeout_s`` loses its connection and session (a client that never reads cannot pin a
+slot or the reaper), snapshots are server-side handles (``protocol.py``) bounded per session
+by count and bytes, and nothing a client sends is ever unpickled or evaluated.
+
 Per step, the event loop only parses, dispatches and sends; the env call and the payload
 encoding (PNG for images) run in the session's lane of a shared worker pool (``workers.py``),
 so no action can stall another session for longer than the pool's ``stall_s``. Profiled
@@ -60,6 +66,12 @@ class ServeConfig(BaseModel):
         default=4 * 2**20, ge=1024, description="larger client messages are refused"
     )
     max_http_envs: int = Field(default=8, ge=1, description="concurrent stateless HTTP calls")
+    max_snapshot_bytes: int | None = Field(
+        default=64 * 2**20, ge=1024, description="get_state snapshots' bytes per session"
+    )
+    send_timeout_s: float = Field(
+        default=30.0, gt=0, description="drop a client that does not take an answer this long"
+    )
 
 
 def make_env_factory(env_id: str, env_kwargs: dict[str, Any]):
@@ -88,7 +100,12 @@ def create_app(config: ServeConfig):
     probe.close()
 
     manager = SessionManager(
-        make_env, config.max_sessions, config.idle_timeout_s, config.max_snapshots
+        make_env,
+        config.max_sessions,
+        config.idle_timeout_s,
+        config.max_snapshots,
+        max_snapshot_bytes=config.max_snapshot_bytes,
+        expire_timeout_s=2 * config.send_timeout_s + 1.0,  # expire() bounds its own send/close
     )
     protocol = Protocol(config.env_id)
     http_slots = asyncio.Semaphore(config.max_http_envs)
@@ -110,6 +127,8 @@ def create_app(config: ServeConfig):
     )
     app.state.manager = manager
     app.state.config = config
+    app.state.http_sessions = http_sessions
+    limit = config.max_message_bytes
 
     async def oneshot(fn) -> Any:
         async with http_slots:
@@ -126,7 +145,7 @@ def create_app(config: ServeConfig):
 
     @app.post("/reset", tags=["Environment Control"])
     async def reset(request: Request) -> Any:
-        body = await _json_body(request)
+        body = await _json_body(request, limit)
         if isinstance(body, JSONResponse):
             return body
         body = {
@@ -140,7 +159,7 @@ def create_app(config: ServeConfig):
 
     @app.post("/step", tags=["Environment Control"])
     async def step(request: Request) -> Any:
-        body = await _json_body(request)
+        body = await _json_body(request, limit)
         if isinstance(body, JSONResponse):
             return body
         action = body.get("action")
@@ -187,8 +206,11 @@ def create_app(config: ServeConfig):
 
     @app.post("/mcp", tags=["MCP"])
     async def mcp(request: Request) -> Any:
+        raw = await _read_body(request, limit)
+        if isinstance(raw, JSONResponse):
+            return raw
         try:
-            rpc = json.loads(await request.body())
+            rpc = json.loads(raw)
         except (ValueError, RecursionError):
             return rpc_error(None, -32700, "Parse error")
         if not isinstance(rpc, dict) or rpc.get("jsonrpc") != "2.0":
@@ -203,6 +225,11 @@ def create_app(config: ServeConfig):
             except CapacityError as exc:
                 return rpc_error(rid, -32000, str(exc))
             http_sessions[session.id] = session
+
+            async def forget(sid: str = session.id) -> None:  # reaped: drop it (and its env)
+                http_sessions.pop(sid, None)
+
+            session.on_expire = forget
             return {"jsonrpc": "2.0", "id": rid, "result": {"session_id": session.id}}
         sid = params.get("session_id")
         if method == "openenv/session/close":
@@ -225,32 +252,52 @@ def create_app(config: ServeConfig):
 
     @app.websocket("/ws")
     async def ws(websocket: WebSocket) -> None:
+        async def send(reply: dict[str, Any]) -> bool:
+            """One answer; False (connection dropped) if the client does not take it in time."""
+            try:
+                await asyncio.wait_for(
+                    websocket.send_text(codec.dumps(reply)), timeout=config.send_timeout_s
+                )
+            except TimeoutError:
+                _abort(websocket)
+                return False
+            return True
+
+        async def close(code: int) -> None:
+            try:
+                await asyncio.wait_for(websocket.close(code=code), timeout=config.send_timeout_s)
+            except TimeoutError:
+                _abort(websocket)
+            except Exception:  # noqa: BLE001 - the peer closed first
+                pass
+
         await websocket.accept()
         try:
             session = await manager.open()
         except CapacityError as exc:
             reply = error(str(exc), "CAPACITY_REACHED")
             reply["data"].update(active_sessions=exc.active, max_sessions=exc.limit)
-            await websocket.send_text(codec.dumps(reply))
             try:  # answer the client's first message too, so its reset() reads the error
-                await asyncio.wait_for(websocket.receive_text(), timeout=5.0)
-                await websocket.send_text(codec.dumps(reply))
-                await websocket.close(code=1013)
+                if await send(reply):
+                    await asyncio.wait_for(websocket.receive_text(), timeout=5.0)
+                    if await send(reply):
+                        await close(1013)
             except Exception:  # noqa: BLE001 - the client already went away
                 pass
             return
         except Exception as exc:  # noqa: BLE001 - a failing env factory is the client's error
-            await websocket.send_text(
-                json.dumps(error(f"cannot build env: {exc}", "FACTORY_ERROR"))
-            )
-            await websocket.close(code=1011)
+            try:
+                if await send(error(f"cannot build env: {exc}", "FACTORY_ERROR")):
+                    await close(1011)
+            except Exception:  # noqa: BLE001 - the client already went away
+                pass
             return
 
         async def expire() -> None:
             timeout = config.idle_timeout_s
             reply = error(f"session closed after {timeout:g} s without messages", "SESSION_ERROR")
-            await websocket.send_text(codec.dumps(reply))
-            await websocket.close(code=1001)
+            if await send(reply):
+                await close(1001)
 
         session.on_expire = expire
         try:
@@ -276,30 +323,75 @@ def create_app(config: ServeConfig):
                         reply = await protocol.handle(session, message)
                 if reply is None or session.closed:
                     break
-                await websocket.send_text(codec.dumps(reply))
-        except (WebSocketDisconnect, RuntimeError):
+                if not await send(reply):
+                    break  # the client stopped reading: its session goes below
+        except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the client went away (killed, network); free its env below
         finally:
             await manager.close(session)
             if websocket.client_state == WebSocketState.CONNECTED:
-                try:
-                    await websocket.close()
-                except Exception:  # noqa: BLE001 - the peer closed first
-                    pass
+                await close(1000)
 
     return app
 
 
-async def _json_body(request: Any) -> Any:
+async def _read_body(request: Any, limit: int) -> Any:
+    """The request body, or a 413 answer once it exceeds ``limit`` bytes (read no further)."""
     from fastapi.responses import JSONResponse
 
-    raw = await request.body()
+    def too_big(size: str) -> JSONResponse:
+        message = f"request body of {size} bytes exceeds the server's {limit}"
+        return JSONResponse({"message": message, "code": "VALIDATION_ERROR"}, 413)
+
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return too_big(declared)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return too_big(f"more than {limit}")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _abort(websocket: Any) -> None:
+    """Drop a WebSocket's TCP connection at once (best effort).
+
+    A peer that stopped reading keeps a closing transport's buffer from draining, so a normal
+    close would hold the socket for as long as the peer likes. ASGI has no abort; the
+    server's protocol object is behind the ``send`` callable (uvicorn: a bound method of it,
+    wrapped in Starlette's closures), so look for its transport there."""
+    stack, seen = [getattr(websocket, "_send", None)], 0
+    while stack and seen < 32:
+        obj = stack.pop()
+        seen += 1
+        transport = getattr(getattr(obj, "__self__", None), "transport", None)
+        if transport is not None and callable(getattr(transport, "abort", None)):
+            transport.abort()
+            return
+        for cell in getattr(obj, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if callable(value):
+                stack.append(value)
+
+
+async def _json_body(request: Any, limit: int) -> Any:
+    from fastapi.responses import JSONResponse
+
+    raw = await _read_body(request, limit)
+    if isinstance(raw, JSONResponse):
+        return raw
     if not raw:
         return {}
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError) as exc:
-        return JSONResponse({"message": f"Invalid JSON: {exc}", "code": "INVALID_JSON"}, 400)
+        message = f"Invalid JSON: {str(exc)[:200]}"
+        return JSONResponse({"message": message, "code": "INVALID_JSON"}, 400)
     if not isinstance(body, dict):
         return JSONResponse(
             {"message": "the body must be a JSON object", "code": "VALIDATION_ERROR"}, 422
