@@ -11,6 +11,7 @@ import math
 import os
 import socket
 import struct
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -578,3 +579,78 @@ def test_env_failures_are_answers_on_every_route():
             )
             assert _ask(ws, {"type": "state"})["type"] == "state"
         assert _health(url)["status"] == "healthy"
+
+
+_HOLD = threading.Event()
+_HELD = threading.Semaphore(0)
+
+
+class _Holds(gym.Env):
+    """A text env whose ``hold`` step waits until the test lets it go."""
+
+    def __init__(self):
+        self.observation_space = gym.spaces.Text(16)
+        self.action_space = gym.spaces.Text(16)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return "ready", {}
+
+    def step(self, action):
+        if action == "hold":
+            _HELD.release()
+            _HOLD.wait(timeout=20)
+        return action, 0.0, False, False, {}
+
+
+def _holds_env_id() -> str:
+    env_id = "reasongym-test/Holds-v0"
+    if env_id not in gym.registry:
+        gym.register(env_id, entry_point=_Holds, disable_env_checker=True)
+    return env_id
+
+
+def test_a_late_answer_is_never_read_as_the_next_one():
+    _HOLD.clear()
+    with served(_holds_env_id()) as (url, _):
+        env = RemoteEnv(url, timeout_s=0.5)
+        try:
+            env.reset(seed=0)
+            with pytest.raises(TimeoutError):
+                env.step("hold")  # the answer comes after the client gave up
+            assert _HELD.acquire(timeout=10)
+            _HOLD.set()
+            time.sleep(0.2)  # the late "hold" answer has been sent by now
+            with pytest.raises(RemoteEnvError, match="reset"):
+                env.step("next")  # a new session: no stale "hold" observation
+            assert env.reset(seed=0)[0] == "ready"
+            assert env.step("next")[0] == "next"
+        finally:
+            env.close()
+
+
+def test_http_requests_in_flight_are_bounded():
+    _HOLD.clear()
+    with served(_holds_env_id(), max_http_requests=2, max_http_envs=2) as (url, _):
+        body = json.dumps({"action": {"action": "hold"}}).encode()
+        headers = {"Content-Type": "application/json"}
+        held = [
+            threading.Thread(target=_http, args=(url, "/step", body, headers), daemon=True)
+            for _ in range(2)
+        ]
+        for thread in held:
+            thread.start()
+        try:
+            assert _HELD.acquire(timeout=10) and _HELD.acquire(timeout=10)
+            for path in ("/step", "/reset", "/mcp"):
+                status, answer = _http(url, path, body, headers)
+                assert status == 503 and answer["code"] == "CAPACITY_REACHED", path
+            assert _health(url)["status"] == "healthy"  # GET routes are still served
+        finally:
+            _HOLD.set()
+            for thread in held:
+                thread.join(timeout=10)
+        status, answer = _http(
+            url, "/step", json.dumps({"action": {"action": "x"}}).encode(), headers
+        )
+        assert status == 200 and answer["observation"]["text"] == "x"

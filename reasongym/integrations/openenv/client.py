@@ -71,8 +71,19 @@ class RemoteEnv(gym.Env):
 
     def _call(self, message: dict[str, Any]) -> dict[str, Any]:
         ws = self._connection()
-        ws.send(codec.dumps(message))
-        reply = codec.loads(ws.recv(timeout=self.timeout_s))
+        try:
+            ws.send(codec.dumps(message))
+            reply = codec.loads(ws.recv(timeout=self.timeout_s))
+        except BaseException:
+            # the answer may still be on its way (a timeout): drop the connection, so that it
+            # is never read as the answer to the next message (the session ends with it)
+            self._drop()
+            raise
+        if not isinstance(reply, dict) or not isinstance(reply.get("data"), dict | None):
+            self._drop()
+            raise RemoteEnvError(
+                f"malformed answer from the server: {str(reply)[:200]}", "PROTOCOL"
+            )
         if reply.get("type") == "error":
             data = reply.get("data") or {}
             raise RemoteEnvError(str(data.get("message")), str(data.get("code")))
@@ -132,6 +143,14 @@ class RemoteEnv(gym.Env):
         if "error" in data:
             raise RemoteEnvError(data["error"]["message"], str(data["error"]["code"]))
         return data["result"]
+
+    def _drop(self) -> None:
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            try:
+                ws.close()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
 
     def close(self) -> None:
         if self._ws is not None:

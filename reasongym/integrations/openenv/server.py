@@ -66,6 +66,9 @@ class ServeConfig(BaseModel):
         default=4 * 2**20, ge=1024, description="larger client messages are refused"
     )
     max_http_envs: int = Field(default=8, ge=1, description="concurrent stateless HTTP calls")
+    max_http_requests: int = Field(
+        default=64, ge=1, description="POST requests in flight (more: 503 before the body is read)"
+    )
     max_snapshot_bytes: int | None = Field(
         default=64 * 2**20, ge=1024, description="get_state snapshots' bytes per session"
     )
@@ -130,6 +133,29 @@ def create_app(config: ServeConfig):
     app.state.http_sessions = http_sessions
     limit = config.max_message_bytes
 
+    inflight = 0
+
+    @contextlib.asynccontextmanager
+    async def admitted():
+        """A place among the POST requests in flight, or None: at most ``max_http_requests``
+        hold a body in memory at once (each up to ``max_message_bytes``)."""
+        nonlocal inflight
+        if inflight >= config.max_http_requests:
+            yield None
+            return
+        inflight += 1
+        try:
+            yield True
+        finally:
+            inflight -= 1
+
+    def busy() -> JSONResponse:
+        message = (
+            f"server busy: {config.max_http_requests} HTTP requests in flight; retry later "
+            "or use the WebSocket /ws"
+        )
+        return JSONResponse({"message": message, "code": "CAPACITY_REACHED"}, 503)
+
     async def oneshot(fn) -> Any:
         async with http_slots:
             session = await manager.open()
@@ -145,6 +171,10 @@ def create_app(config: ServeConfig):
 
     @app.post("/reset", tags=["Environment Control"])
     async def reset(request: Request) -> Any:
+        async with admitted() as place:
+            return await _reset(request) if place else busy()
+
+    async def _reset(request: Request) -> Any:
         body = await _json_body(request, limit)
         if isinstance(body, JSONResponse):
             return body
@@ -159,6 +189,10 @@ def create_app(config: ServeConfig):
 
     @app.post("/step", tags=["Environment Control"])
     async def step(request: Request) -> Any:
+        async with admitted() as place:
+            return await _step(request) if place else busy()
+
+    async def _step(request: Request) -> Any:
         body = await _json_body(request, limit)
         if isinstance(body, JSONResponse):
             return body
@@ -206,6 +240,10 @@ def create_app(config: ServeConfig):
 
     @app.post("/mcp", tags=["MCP"])
     async def mcp(request: Request) -> Any:
+        async with admitted() as place:
+            return await _mcp(request) if place else busy()
+
+    async def _mcp(request: Request) -> Any:
         raw = await _read_body(request, limit)
         if isinstance(raw, JSONResponse):
             return raw
