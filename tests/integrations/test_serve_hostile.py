@@ -654,3 +654,50 @@ def test_http_requests_in_flight_are_bounded():
             url, "/step", json.dumps({"action": {"action": "x"}}).encode(), headers
         )
         assert status == 200 and answer["observation"]["text"] == "x"
+
+
+def test_slow_clients_are_cut_off_and_quick_ones_served():
+    import uvicorn
+
+    from reasongym.integrations.openenv.server import ServeConfig, create_app, uvicorn_options
+    from tests.integrations.conftest import free_port
+
+    config = ServeConfig(env_id="reasongym/Arithmetic-v0", request_timeout_s=1.0)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            host="127.0.0.1",
+            port=port,
+            log_level="error",
+            **uvicorn_options(config),
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert _wait_for(lambda: server.started, timeout_s=30)
+        silent = socket.create_connection(("127.0.0.1", port), timeout=10)
+        trickle = socket.create_connection(("127.0.0.1", port), timeout=10)
+        trickle.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+        slow_body = socket.create_connection(("127.0.0.1", port), timeout=10)
+        slow_body.sendall(
+            b"POST /reset HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"seed":'
+        )
+        with websockets_sync.connect(_ws_url(url)) as ws:  # an upgraded socket is not cut
+            _ask(ws, {"type": "reset", "data": {"seed": 0}})
+            started = time.monotonic()
+            assert _closed_by_server(silent, timeout_s=5)
+            assert _closed_by_server(trickle, timeout_s=5)
+            assert time.monotonic() - started < 5
+            slow_body.settimeout(5)
+            assert slow_body.recv(65536).startswith(b"HTTP/1.1 408")
+            assert _ask(ws, {"type": "state"})["type"] == "state"
+        assert _health(url)["status"] == "healthy"
+        for sock in (silent, trickle, slow_body):
+            sock.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

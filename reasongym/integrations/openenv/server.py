@@ -16,7 +16,9 @@ At ``max_sessions`` a new WebSocket gets one ``CAPACITY_REACHED`` error and is c
 ``SESSION_ERROR`` and the socket closes).
 
 Clients are strangers: a request body or message above ``max_message_bytes`` is refused
-before it is parsed (HTTP 413), a client that does not take an answer within
+before it is parsed (HTTP 413), a body that takes longer than ``request_timeout_s`` too (408;
+``serve`` also closes connections whose request headers take that long: slowloris), at most
+``max_http_requests`` POSTs are in flight (503), a client that does not take an answer within
 ``send_timeout_s`` loses its connection and session (a client that never reads cannot pin a
 slot or the reaper), snapshots are server-side handles (``protocol.py``) bounded per session
 by count and bytes, and nothing a client sends is ever unpickled or evaluated.
@@ -74,6 +76,9 @@ class ServeConfig(BaseModel):
     )
     send_timeout_s: float = Field(
         default=30.0, gt=0, description="drop a client that does not take an answer this long"
+    )
+    request_timeout_s: float = Field(
+        default=30.0, gt=0, description="a request's headers, and its body, must arrive in this"
     )
 
 
@@ -175,7 +180,7 @@ def create_app(config: ServeConfig):
             return await _reset(request) if place else busy()
 
     async def _reset(request: Request) -> Any:
-        body = await _json_body(request, limit)
+        body = await _json_body(request, limit, config.request_timeout_s)
         if isinstance(body, JSONResponse):
             return body
         body = {
@@ -193,7 +198,7 @@ def create_app(config: ServeConfig):
             return await _step(request) if place else busy()
 
     async def _step(request: Request) -> Any:
-        body = await _json_body(request, limit)
+        body = await _json_body(request, limit, config.request_timeout_s)
         if isinstance(body, JSONResponse):
             return body
         action = body.get("action")
@@ -244,7 +249,7 @@ def create_app(config: ServeConfig):
             return await _mcp(request) if place else busy()
 
     async def _mcp(request: Request) -> Any:
-        raw = await _read_body(request, limit)
+        raw = await _read_body(request, limit, config.request_timeout_s)
         if isinstance(raw, JSONResponse):
             return raw
         try:
@@ -292,10 +297,9 @@ def create_app(config: ServeConfig):
     async def ws(websocket: WebSocket) -> None:
         async def send(reply: dict[str, Any]) -> bool:
             """One answer; False (connection dropped) if the client does not take it in time."""
-            try:
-                await asyncio.wait_for(
-                    websocket.send_text(codec.dumps(reply)), timeout=config.send_timeout_s
-                )
+            try:  # asyncio.timeout, not wait_for: no extra task per message on the hot path
+                async with asyncio.timeout(config.send_timeout_s):
+                    await websocket.send_text(codec.dumps(reply))
             except TimeoutError:
                 _abort(websocket)
                 return False
@@ -373,8 +377,9 @@ def create_app(config: ServeConfig):
     return app
 
 
-async def _read_body(request: Any, limit: int) -> Any:
-    """The request body, or a 413 answer once it exceeds ``limit`` bytes (read no further)."""
+async def _read_body(request: Any, limit: int, timeout_s: float) -> Any:
+    """The request body, or a 413 answer once it exceeds ``limit`` bytes (read no further), or
+    a 408 answer if it takes longer than ``timeout_s`` to arrive."""
     from fastapi.responses import JSONResponse
 
     def too_big(size: str) -> JSONResponse:
@@ -384,13 +389,23 @@ async def _read_body(request: Any, limit: int) -> Any:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         return too_big(declared)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return too_big(f"more than {limit}")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    chunks: list[bytes] = []
+
+    async def read() -> JSONResponse | None:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return too_big(f"more than {limit}")
+            chunks.append(chunk)
+        return None
+
+    try:
+        refused = await asyncio.wait_for(read(), timeout=timeout_s)
+    except TimeoutError:
+        message = f"the request body did not arrive within {timeout_s:g} s"
+        return JSONResponse({"message": message, "code": "VALIDATION_ERROR"}, 408)
+    return refused if refused is not None else b"".join(chunks)
 
 
 def _abort(websocket: Any) -> None:
@@ -417,10 +432,10 @@ def _abort(websocket: Any) -> None:
                 stack.append(value)
 
 
-async def _json_body(request: Any, limit: int) -> Any:
+async def _json_body(request: Any, limit: int, timeout_s: float) -> Any:
     from fastapi.responses import JSONResponse
 
-    raw = await _read_body(request, limit)
+    raw = await _read_body(request, limit, timeout_s)
     if isinstance(raw, JSONResponse):
         return raw
     if not raw:
@@ -514,17 +529,62 @@ def _spaces(env: Any) -> dict[str, Any]:
     return {"observation": describe(env.observation_space), "action": describe(env.action_space)}
 
 
+def uvicorn_options(config: ServeConfig) -> dict[str, Any]:
+    """The ``uvicorn.Config`` options ``serve`` runs ``create_app(config)`` with: message
+    size limit, WebSocket keep-alive pings, and an HTTP protocol that closes connections
+    whose request headers do not arrive within ``request_timeout_s`` (uvicorn waits for them
+    forever, so idle or trickling sockets could pile up until no descriptor is left)."""
+    return {
+        "ws_max_size": config.max_message_bytes,
+        "ws_ping_interval": 20.0,
+        "ws_ping_timeout": 20.0,
+        "http": header_deadline_protocol(config.request_timeout_s),
+    }
+
+
+def header_deadline_protocol(timeout_s: float) -> type:
+    """uvicorn's HTTP protocol, closing a connection when no request starts within
+    ``timeout_s`` of the connection or of the previous response (slowloris)."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    class HeaderDeadlineProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+        _deadline: asyncio.TimerHandle | None = None
+        _cycle_at_arming: Any = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+            self._cycle_at_arming = self.cycle  # a new request replaces the cycle
+            self._deadline = self.loop.call_later(timeout_s, self._expire)
+
+        def _expire(self) -> None:
+            self._deadline = None
+            transport = self.transport
+            if transport.is_closing() or transport.get_protocol() is not self:
+                return  # closed, or upgraded to a WebSocket (its own rules apply)
+            if self.cycle is self._cycle_at_arming:  # no request began in time
+                transport.abort()
+
+    return HeaderDeadlineProtocol
+
+
 def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the server in the foreground (uvicorn) until interrupted."""
     import uvicorn
 
     app = create_app(config)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        ws_max_size=config.max_message_bytes,
-        ws_ping_interval=20.0,
-        ws_ping_timeout=20.0,
-    )
+    uvicorn.run(app, host=host, port=port, log_level="warning", **uvicorn_options(config))
