@@ -701,3 +701,34 @@ def test_slow_clients_are_cut_off_and_quick_ones_served():
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# -- the client side: what a hostile server could send back -------------------------------------
+def test_the_client_decodes_only_png_images_and_plain_arrays():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from reasongym.integrations.openenv.codec import decode_array, encode_array
+
+    frame = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    np.testing.assert_array_equal(decode_array(encode_array(frame)), frame)
+    grid = np.arange(70, dtype=np.int64).reshape(7, 10)
+    np.testing.assert_array_equal(decode_array(encode_array(grid)), grid)
+
+    def image(fmt: str, size=(5, 4), mode="RGB") -> dict:
+        buffer = io.BytesIO()
+        Image.new(mode, size).save(buffer, fmt)
+        data = base64.b64encode(buffer.getvalue()).decode("ascii")
+        return {"type": "image", "mime_type": "image/png", "data": data}
+
+    for fmt in ("BMP", "GIF", "TIFF"):  # PIL would pick any of its decoders from the bytes
+        with pytest.raises(Exception, match="cannot identify|format"):
+            decode_array(image(fmt))
+    with pytest.raises(ValueError, match="too large"):
+        decode_array(image("PNG", size=(6000, 6000), mode="1"))
+    for dtype in ("O", "V8", [("a", "O")]):
+        raw = {"type": "ndarray", "dtype": dtype, "shape": [1], "data": "AAAAAAAAAAA="}
+        with pytest.raises(ValueError, match="dtype"):
+            decode_array(raw)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 _MAX_DEPTH = 32
+MAX_IMAGE_PIXELS = 2**25  # 32 M pixels (a 5792x5792 frame): larger images are refused
 
 try:  # orjson (a dependency of the ``serve`` extra) is ~5x faster; json is the fallback
     import orjson as _orjson
@@ -77,14 +78,26 @@ def encode_array(array: np.ndarray) -> dict[str, Any]:
 
 
 def decode_array(obj: dict[str, Any]) -> np.ndarray:
-    """Inverse of :func:`encode_array`."""
-    raw = base64.b64decode(obj["data"])
+    """Inverse of :func:`encode_array`.
+
+    Only what :func:`encode_array` makes is decoded: PNG images (PIL would otherwise pick a
+    decoder from the bytes, some of which run external programs, e.g. EPS via Ghostscript)
+    of at most ``MAX_IMAGE_PIXELS``, and raw arrays of plain numeric dtypes (never objects).
+    Anything else is a ``ValueError``."""
+    raw = base64.b64decode(obj["data"], validate=True)
     if obj.get("type") == "image":
         from PIL import Image
 
-        array = np.asarray(Image.open(io.BytesIO(raw)))
+        with Image.open(io.BytesIO(raw), formats=["PNG"]) as image:
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise ValueError(f"an image of {width}x{height} pixels is too large to decode")
+            array = np.asarray(image)
         return array.reshape(obj["shape"]) if "shape" in obj else array
-    return np.frombuffer(raw, dtype=np.dtype(obj["dtype"])).reshape(obj["shape"]).copy()
+    dtype = np.dtype(obj["dtype"])
+    if dtype.kind not in "biufcUS" or dtype.hasobject:
+        raise ValueError(f"refusing to decode an array of dtype {dtype}")
+    return np.frombuffer(raw, dtype=dtype).reshape(obj["shape"]).copy()
 
 
 def to_jsonable(value: Any, depth: int = 0) -> Any:
