@@ -5,14 +5,17 @@ A hedge lists several candidates in one answer so that it is right whichever is 
 ``x = 4 \\pm 1``, "the answer is 3; the answer is 4", the gold tucked into a comment or a
 ``\\text{}``. The grammar may read one of the candidates (the first box, the last "the answer
 is"), but then it reads that one whatever the gold is. So the property, for every text id
-judged by the ``math`` or ``exact`` verifier (through ``gym.make`` and ``step``, the way a
-policy meets it) and for each two-candidate template ``T``:
+judged by the ``math`` or ``exact`` verifier, in both answer modes (tags and free text), through
+``gym.make`` and ``step`` (the way a policy meets it), for each two-candidate template ``T``
+and both arrangements ``S`` of the gold ``g`` and a wrong value ``w`` in it:
 
-    not (paid(T(gold, wrong)) and paid(T(wrong, gold)))
+    not (paid(S, gold=g) and paid(S, gold=w))
 
-and answers that *cover* the gold without naming it (an interval, a ``\\pm``, a set of
-neighbours, an equation with several roots) are not paid at all. Over several attempts, the
-answers of one episode together earn the best single answer's value once.
+where ``paid(S, gold=w)`` steps ``S`` on the same task with its gold replaced by ``w`` through
+``get_state``/``set_state`` (a counterfactual task). Answers that *cover* the gold without
+naming it (an interval, a ``\\pm``, a set of neighbours, an equation with several roots) are
+not paid at all. Over several attempts, the answers of one episode together earn the best
+single answer's value once.
 
 The exact verifier is checked directly too, and the revision feedback of ``program_io`` (it
 must not hand out the tests a second attempt is scored on) through the example code env.
@@ -161,45 +164,55 @@ def _as_action(answer: str) -> str:
 
 
 class Judge:
-    """Steps one answer on a fresh episode of task ``index``; True when it was paid."""
+    """Steps one answer on a fresh episode of task ``index`` (optionally with its gold
+    replaced, through ``set_state``); True when it was paid."""
 
-    def __init__(self, env: gym.Env):
+    def __init__(self, env: gym.Env, free_text: bool = False):
         self.env = env
+        self.free_text = free_text
 
     def gold(self, index: int) -> str:
         self.env.reset(options={"task_index": index})
         return self.env.unwrapped._row_answer()
 
-    def paid(self, index: int, answer: str) -> bool:
+    def paid(self, index: int, answer: str, gold: str | None = None) -> bool:
+        inner = self.env.unwrapped
         self.env.reset(options={"task_index": index})
-        _, reward, _, _, info = self.env.step(_as_action(answer))
+        if gold is not None:
+            state = inner.get_state()
+            state["data"]["task"]["answer"] = gold
+            inner.set_state(state)
+        action = f"So the answer is {answer}." if self.free_text else _as_action(answer)
+        _, reward, _, _, info = self.env.step(action)
         return reward > 0 or bool(info["is_success"])
 
 
-@pytest.fixture(params=TEXT_IDS)
+@pytest.fixture(params=[(i, m) for i in TEXT_IDS for m in ("tags", "free_text")], ids=str)
 def judge(request):
-    env = gym.make(request.param)
+    env_id, mode = request.param
+    env = gym.make(env_id, answer_mode=mode)
     assert isinstance(env.unwrapped, TextTaskEnv)
-    yield Judge(env)
+    yield Judge(env, free_text=mode == "free_text")
     env.close()
 
 
 def find_hedges(judge: Judge, indices: range, templates: list[str]) -> list[tuple]:
-    """``(index, gold, T(gold, wrong), T(wrong, gold))`` for every template paid both ways."""
+    """``(gold, wrong, answer)`` for every arrangement of a template that is paid under the
+    task's gold and under a wrong value as the gold."""
     hedges = []
     for index in indices:
         gold = judge.gold(index)
         assert judge.paid(index, gold), f"the gold {gold!r} itself must be paid"
         for wrong in wrong_values(gold):
+            assert judge.paid(index, wrong, gold=wrong), "the counterfactual gold must be paid"
             for template in templates:
-                first = template.format(a=gold, b=wrong)
-                second = template.format(a=wrong, b=gold)
-                if judge.paid(index, first) and judge.paid(index, second):
-                    hedges.append((index, gold, first, second))
+                for answer in (template.format(a=gold, b=wrong), template.format(a=wrong, b=gold)):
+                    if judge.paid(index, answer) and judge.paid(index, answer, gold=wrong):
+                        hedges.append((gold, wrong, answer))
     return hedges
 
 
-def test_two_candidates_are_never_paid_both_ways(judge):
+def test_one_answer_is_never_paid_under_two_golds(judge):
     hedges = find_hedges(judge, range(TASKS), TWO_CANDIDATES)
     assert not hedges, hedges[:10]
 
@@ -229,13 +242,13 @@ class _GoldAnywhere(Judge):
     def gold(self, index: int) -> str:
         return self.golds[index]
 
-    def paid(self, index: int, answer: str) -> bool:
-        return self.golds[index] in answer
+    def paid(self, index: int, answer: str, gold: str | None = None) -> bool:
+        return (gold or self.golds[index]) in answer
 
 
 def test_hedge_property_can_fail():
     hedges = find_hedges(_GoldAnywhere(), range(1), ["{a}, {b}", "{a}"])
-    assert [h[2] for h in hedges] == ["12, 13", "12, 9"]
+    assert [h[2] for h in hedges] == ["12, 13", "13, 12", "12, 9", "9, 12"]
 
 
 # -- several attempts -------------------------------------------------------------------------
