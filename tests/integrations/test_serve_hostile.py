@@ -732,3 +732,36 @@ def test_the_client_decodes_only_png_images_and_plain_arrays():
         raw = {"type": "ndarray", "dtype": dtype, "shape": [1], "data": "AAAAAAAAAAA="}
         with pytest.raises(ValueError, match="dtype"):
             decode_array(raw)
+
+
+def test_json_rpc_ids_are_echoed_only_when_plain(math_server):
+    url, app = math_server
+    headers = {"Content-Type": "application/json"}
+    deep = "[" * 700 + "]" * 700
+    for method in ("openenv/session/create", "tools/list", "nope"):
+        body = f'{{"jsonrpc": "2.0", "id": {deep}, "method": "{method}"}}'.encode()
+        status, reply = _http(url, "/mcp", body, headers)
+        assert status == 200 and reply["id"] is None, method  # answered, not a 500
+        if method == "openenv/session/create":  # the client got its session's id
+            sid = reply["result"]["session_id"]
+            assert sid in app.state.http_sessions
+            _rpc(url, "openenv/session/close", session_id=sid)
+    for rid in ("abc", 7):
+        body = json.dumps({"jsonrpc": "2.0", "id": rid, "method": "tools/list"}).encode()
+        assert _http(url, "/mcp", body, headers)[1]["id"] == rid
+
+
+def test_nothing_is_served_after_close(math_server):
+    url, _ = math_server
+    before = _health(url)["active_sessions"]
+    ws = websockets_sync.connect(_ws_url(url), legacy=True)
+    try:
+        _ask(ws, {"type": "reset", "data": {"seed": 0}})
+        assert _health(url)["active_sessions"] == before + 1
+        ws.send(json.dumps({"type": "close"}))
+        with pytest.raises(ConnectionClosed):
+            ws.send(json.dumps({"type": "step", "data": {"action": "<answer>1</answer>"}}))
+            ws.recv(timeout=10)
+    finally:
+        ws.close()
+    assert _wait_for(lambda: _health(url)["active_sessions"] == before)

@@ -274,17 +274,12 @@ class Protocol:
         try:
             return await self._mcp(session, request)
         except Exception as exc:  # noqa: BLE001 - an env failure is this request's error only
-            rid = request.get("id") if isinstance(request, dict) else None
-            if rid is not None and (isinstance(rid, bool) or not isinstance(rid, str | int)):
-                rid = None
-            return rpc_error(rid, -32603, f"{type(exc).__name__}: {exc}"[:2000])
+            return rpc_error(request_id(request), -32603, f"{type(exc).__name__}: {exc}"[:2000])
 
     async def _mcp(self, session: Session, request: Any) -> dict[str, Any]:
         if not isinstance(request, dict) or request.get("jsonrpc") != "2.0":
             return rpc_error(None, -32600, "Invalid Request: expected a JSON-RPC 2.0 object")
-        rid = request.get("id")
-        if rid is not None and (isinstance(rid, bool) or not isinstance(rid, str | int)):
-            rid = None
+        rid = request_id(request)
         method = request.get("method")
         params = request.get("params") or {}
         if not isinstance(params, dict):
@@ -309,6 +304,15 @@ class Protocol:
                 return rpc_error(rid, -32603, str(exc))
             return {"jsonrpc": "2.0", "id": rid, "result": self._tool_result(result)}
         return rpc_error(rid, -32601, f"Method not found: {str(method)[:80]}")
+
+
+def request_id(request: Any) -> str | int | None:
+    """A JSON-RPC request's ``id`` to echo: a string or an integer, else None (an id is never
+    an arbitrary structure sent back, which could be nested too deep to encode)."""
+    rid = request.get("id") if isinstance(request, dict) else None
+    if isinstance(rid, bool) or not isinstance(rid, str | int):
+        return None
+    return rid
 
 
 def rpc_error(rid: Any, code: int, message: str) -> dict[str, Any]:

@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reasongym.integrations import contract
 from reasongym.integrations.openenv import codec
-from reasongym.integrations.openenv.protocol import Protocol, error, rpc_error
+from reasongym.integrations.openenv.protocol import Protocol, error, request_id, rpc_error
 from reasongym.integrations.openenv.sessions import CapacityError, Session, SessionManager
 
 SPEC_VERSION = "1.0.0"
@@ -258,7 +258,7 @@ def create_app(config: ServeConfig):
             return rpc_error(None, -32700, "Parse error")
         if not isinstance(rpc, dict) or rpc.get("jsonrpc") != "2.0":
             return rpc_error(None, -32600, "Invalid Request: expected a JSON-RPC 2.0 object")
-        rid, method = rpc.get("id"), rpc.get("method")
+        rid, method = request_id(rpc), rpc.get("method")
         params = rpc.get("params") or {}
         if not isinstance(params, dict):
             return rpc_error(rid, -32602, "Params must be an object")
