@@ -21,8 +21,10 @@ Ids whose answers run in a sandbox are ``slow`` (as in test_hostile_actions.py).
 
 from __future__ import annotations
 
+import collections
 import json
 import random
+import re
 import zlib
 from typing import Any
 
@@ -361,3 +363,60 @@ def test_constant_functions_earn_no_partial_credit():
     finally:
         env.close()
     assert float(np.mean(earned)) < 0.05, float(np.mean(earned))
+
+
+# -- constant answers per question form --------------------------------------------------------
+FORM_TASKS = 600  # task indices scanned per id
+FORM_MIN_GROUP = 30  # question forms with fewer tasks are not judged
+FORM_MAX_SHARE = 0.25  # the most common gold of one form may be at most this share
+
+
+def _question_form(question: str) -> str:
+    """The question with its numbers taken out: what a policy can condition a constant on."""
+    form = re.sub(r"\d+", "#", question)
+    return re.sub(r"[-+*/#() ]{2,}", "#", form)
+
+
+def _answer_ids() -> list[Any]:
+    out = []
+    for env_id in ENV_IDS:
+        spec = gym.spec(env_id)
+        if "puzzles" in str(spec.entry_point) or spec.kwargs.get("verifier", "math") not in (
+            "math",
+            "exact",
+        ):
+            continue
+        marks = []
+        if env_id == "reasongym/Math-v0":
+            marks = [
+                pytest.mark.xfail(
+                    strict=True,
+                    reason="gcd_lcm: '1' is the gold of 54% of the gcd questions "
+                    "(reasongym/envs/tasks/generators.py; holes_redenv.md 6)",
+                )
+            ]
+        out.append(pytest.param(env_id, marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("env_id", _answer_ids())
+def test_no_constant_answer_is_often_right_for_one_question_form(env_id):
+    """A policy that answers the same constant to every question of one form (numbers aside)
+    must not be right often: that reward is the generator's bias, not reasoning."""
+    env = gym.make(env_id)
+    inner = env.unwrapped
+    forms: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    try:
+        for index in range(min(inner.num_tasks or FORM_TASKS, FORM_TASKS)):
+            env.reset(options={"task_index": index})
+            task = inner._state.task
+            forms[_question_form(task.question)][task.answer.strip()] += 1
+    finally:
+        env.close()
+    biased = []
+    for form, golds in forms.items():
+        total = sum(golds.values())
+        gold, count = golds.most_common(1)[0]
+        if total >= FORM_MIN_GROUP and count / total > FORM_MAX_SHARE:
+            biased.append((form[:60], gold, round(count / total, 2), total))
+    assert not biased, biased
