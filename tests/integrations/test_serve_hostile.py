@@ -765,3 +765,26 @@ def test_nothing_is_served_after_close(math_server):
     finally:
         ws.close()
     assert _wait_for(lambda: _health(url)["active_sessions"] == before)
+
+
+def test_web_pages_cannot_drive_the_server():
+    from websockets.exceptions import InvalidStatus
+
+    allowed = "http://localhost:3000"
+    with served("reasongym/Arithmetic-v0", allowed_origins=[allowed]) as (url, app):
+        step = json.dumps({"seed": 0, "action": {"action": "<answer>1</answer>"}}).encode()
+        evil = {"Origin": "http://evil.example", "Content-Type": "text/plain"}  # a form POST
+        for path in ("/step", "/reset", "/mcp"):
+            status, reply = _http(url, path, step, evil)
+            assert status == 403 and reply["code"] == "FORBIDDEN_ORIGIN", path
+        with pytest.raises(InvalidStatus, match="403"):
+            websockets_sync.connect(_ws_url(url), origin="http://evil.example", legacy=True)
+        with pytest.raises(InvalidStatus, match="403"):
+            websockets_sync.connect(_ws_url(url), origin="null", legacy=True)  # sandboxed page
+        assert app.state.manager.active == 0  # no env was built for any of them
+        status, _ = _http(url, "/step", step, {"Origin": allowed})
+        assert status == 200
+        with websockets_sync.connect(_ws_url(url), origin=allowed) as ws:
+            assert _ask(ws, {"type": "reset", "data": {"seed": 0}})["type"] == "observation"
+        with websockets_sync.connect(_ws_url(url)) as ws:  # programs send no Origin
+            assert _ask(ws, {"type": "reset", "data": {"seed": 0}})["type"] == "observation"

@@ -23,6 +23,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         env_kwargs=json.loads(args.env_kwargs) if args.env_kwargs else {},
         max_sessions=args.max_sessions,
         idle_timeout_s=args.idle_timeout or None,
+        allowed_origins=args.allow_origin or [],
     )
     print(
         f"serving {config.env_id} on http://{args.host}:{args.port} "
@@ -48,6 +49,13 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
         help="close sessions idle this many seconds (0: never)",
     )
     p.add_argument("--env-kwargs", default=None, help="JSON kwargs for gym.make")
+    p.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="a web page origin allowed to call the server, e.g. http://localhost:3000 "
+        "(repeatable; by default requests from web pages are refused)",
+    )
     p.add_argument(
         "--build-image",
         action="store_true",

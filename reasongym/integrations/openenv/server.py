@@ -21,7 +21,10 @@ before it is parsed (HTTP 413), a body that takes longer than ``request_timeout_
 ``max_http_requests`` POSTs are in flight (503), a client that does not take an answer within
 ``send_timeout_s`` loses its connection and session (a client that never reads cannot pin a
 slot or the reaper), snapshots are server-side handles (``protocol.py``) bounded per session
-by count and bytes, and nothing a client sends is ever unpickled or evaluated.
+by count and bytes, and nothing a client sends is ever unpickled or evaluated. Requests that
+carry an ``Origin`` header (web pages: a site the user browses can reach a server on
+127.0.0.1, and WebSockets have no same-origin rule) are refused unless ``allowed_origins``
+lists it; Python clients (``openenv``, ``RemoteEnv``, httpx) send none.
 
 Per step, the event loop only parses, dispatches and sends; the env call and the payload
 encoding (PNG for images) run in the session's lane of a shared worker pool (``workers.py``),
@@ -80,6 +83,11 @@ class ServeConfig(BaseModel):
     request_timeout_s: float = Field(
         default=30.0, gt=0, description="a request's headers, and its body, must arrive in this"
     )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="web page origins that may call the server (others, e.g. any site a "
+        "local user browses, are refused; programmatic clients send no Origin)",
+    )
 
 
 def make_env_factory(env_id: str, env_kwargs: dict[str, Any]):
@@ -133,6 +141,7 @@ def create_app(config: ServeConfig):
         version=SPEC_VERSION,
         description=f"OpenEnv-protocol server for {config.env_id}: {description}",
     )
+    app.add_middleware(OriginGuard, allowed=frozenset(config.allowed_origins))
     app.state.manager = manager
     app.state.config = config
     app.state.http_sessions = http_sessions
@@ -375,6 +384,46 @@ def create_app(config: ServeConfig):
                 await close(1000)
 
     return app
+
+
+class OriginGuard:
+    """ASGI middleware: refuse HTTP requests (403) and WebSocket handshakes (closed before
+    accept, so 403) whose ``Origin`` header is not in ``allowed``. Browsers send ``Origin`` on
+    every WebSocket handshake and every POST, so a web page cannot drive the server's envs
+    (cross-site WebSocket hijacking, form POSTs, DNS rebinding); clients that are programs
+    send none and pass."""
+
+    def __init__(self, app: Any, allowed: frozenset[str]):
+        self.app = app
+        self.allowed = allowed
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            origin = next((v for k, v in scope.get("headers") or () if k == b"origin"), None)
+            if origin is not None and origin.decode("latin-1") not in self.allowed:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                body = json.dumps(
+                    {
+                        "message": "requests from web pages are refused; start the server "
+                        "with this origin in allowed_origins to allow it",
+                        "code": "FORBIDDEN_ORIGIN",
+                    }
+                ).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 403,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
 
 
 async def _read_body(request: Any, limit: int, timeout_s: float) -> Any:
