@@ -252,6 +252,17 @@ while True:
     ),
 }
 
-# The hole: a failed restart of the worker (fork: EAGAIN, the pids limit) reaches the test as
-# an OSError, which ``except Exception`` swallows. This candidate never returns nor raises.
-FAILED_RESTART = CASES["takes every free pid, then dies in every call"]
+# The hole: a failed restart of the worker reaches the test as an OSError, which ``except
+# Exception`` swallows. Same uid as the harness, the candidate may set the harness's rlimits
+# (prlimit): with 4 fds it cannot open the pipes of the next worker. It never returns nor raises.
+FAILED_RESTART = Case(
+    r"""
+import os, resource
+def f(x):
+    try:
+        resource.prlimit(os.getppid(), resource.RLIMIT_NOFILE, (4, 4))
+    finally:
+        os._exit(1)
+""",
+    tests=LENIENT,
+)
