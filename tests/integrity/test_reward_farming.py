@@ -420,3 +420,59 @@ def test_no_constant_answer_is_often_right_for_one_question_form(env_id):
         if total >= FORM_MIN_GROUP and count / total > FORM_MAX_SHARE:
             biased.append((form[:60], gold, round(count / total, 2), total))
     assert not biased, biased
+
+
+# -- world models ------------------------------------------------------------------------------
+@pytest.mark.xfail(
+    strict=True,
+    reason="WorldModelEnv pays the model's predicted reward as is: a fitted 8-puzzle model "
+    "pays 'correct' on a transition it does not end, so going back and forth through it "
+    "collects it again and again (reasongym/world_models/env.py; holes_redenv.md 7)",
+)
+def test_cycles_inside_a_fitted_world_model_never_pay(tmp_path):
+    """The cycle rule holds inside a learned simulator too (what Dyna and planning train on):
+    seeded random exploration, and from every step that paid without ending the episode an
+    oscillation (that move, its inverse, ...) through the same boards."""
+    pytest.importorskip("torch")
+    from reasongym.world_models import WorldModelEnv
+    from reasongym.world_models.collect import collect
+    from reasongym.world_models.data import TransitionDataset
+    from reasongym.world_models.grid import GridDynamicsModel, GridModelConfig
+
+    env_id = "reasongym/SlidingPuzzleDiscrete-v0"
+    collect(env_id, "oracle:0.5", 3000, tmp_path / "train", seed=0)
+    collect(env_id, "oracle:0.5", 600, tmp_path / "val", seed=10**6)
+    data = TransitionDataset.load(tmp_path / "train")
+    val = TransitionDataset.load(tmp_path / "val")
+    model = GridDynamicsModel.for_dataset(data, GridModelConfig(epochs=6, seed=0))
+    model.fit(data, val)
+    env = WorldModelEnv(model, env_id)
+    inverse = {0: 1, 1: 0, 2: 3, 3: 2}
+
+    def key(obs: Any) -> str:  # the predicted board's content
+        return np.asarray(obs).tobytes().hex()
+
+    try:
+        for stream in range(3):
+            rng = np.random.default_rng(stream)
+            for episode in range(40):
+                obs, _ = env.reset(seed=episode)
+                ledger = CycleLedger(key(obs))
+                for step in range(1, 101):
+                    state, move = env.get_state(), int(rng.integers(4))
+                    obs, reward, terminated, truncated, _ = env.step(move)
+                    ledger.record(key(obs), reward, step, f"stream {stream} episode {episode}")
+                    if terminated or truncated:
+                        break
+                    if reward > 0:  # paid without ending: come back and take it again
+                        after = env.get_state()
+                        env.set_state(state)
+                        loop = CycleLedger(key(env.observe()))
+                        for turn in range(1, 11):
+                            obs, r, te, tr, _ = env.step(move if turn % 2 else inverse[move])
+                            loop.record(key(obs), r, turn, f"back and forth on move {move}")
+                            if te or tr:
+                                break
+                        env.set_state(after)
+    finally:
+        env.close()
