@@ -188,6 +188,20 @@ def f(x):
 """,
         timeout_s=6.0,
     ),
+    "lowers the harness's rlimits (prlimit: same uid), then dies in every call": Case(
+        r"""
+import os, resource
+H = os.getppid()
+def f(x):
+    for res, value in ((resource.RLIMIT_NOFILE, 4), (resource.RLIMIT_NPROC, 1),
+                       (resource.RLIMIT_AS, 64 << 20), (resource.RLIMIT_CPU, 1)):
+        try:
+            resource.prlimit(H, res, (value, value))
+        except (OSError, ValueError):
+            pass
+    os._exit(1)
+"""
+    ),
     # --- the worker's stdout/stderr: an unlinked scratch file it shares with the harness ---
     "scratch-file games: bad UTF-8, no newline, a forged head, a 60 MB sparse tail": Case(
         r"""
