@@ -791,6 +791,13 @@ def test_web_pages_cannot_drive_the_server():
         assert app.state.manager.active == 0  # no env was built for any of them
         status, _ = _http(url, "/step", step, {"Origin": allowed})
         assert status == 200
+        port = url.rsplit(":", 1)[1]
+        own_page = {"Origin": f"http://127.0.0.1:{port}"}  # FastAPI's /docs, opened locally
+        assert _http(url, "/step", step, own_page)[0] == 200
+        rebound = {"Origin": f"http://evil.example:{port}", "Host": f"evil.example:{port}"}
+        assert _http(url, "/step", step, rebound)[0] == 403  # DNS rebinding: same "origin"
+        spoofed = {"Origin": f"http://evil.example:{port}", "Host": f"127.0.0.1:{port}"}
+        assert _http(url, "/step", step, spoofed)[0] == 403
         with websockets_sync.connect(_ws_url(url), origin=allowed) as ws:
             assert _ask(ws, {"type": "reset", "data": {"seed": 0}})["type"] == "observation"
         with websockets_sync.connect(_ws_url(url)) as ws:  # programs send no Origin

@@ -386,21 +386,33 @@ def create_app(config: ServeConfig):
     return app
 
 
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
 class OriginGuard:
     """ASGI middleware: refuse HTTP requests (403) and WebSocket handshakes (closed before
     accept, so 403) whose ``Origin`` header is not in ``allowed``. Browsers send ``Origin`` on
     every WebSocket handshake and every POST, so a web page cannot drive the server's envs
     (cross-site WebSocket hijacking, form POSTs, DNS rebinding); clients that are programs
-    send none and pass."""
+    send none and pass. The server's own pages (FastAPI's ``/docs``) opened at a loopback
+    address pass too: a rebinding page's origin is its own host name, never a loopback one."""
 
     def __init__(self, app: Any, allowed: frozenset[str]):
         self.app = app
         self.allowed = allowed
 
+    def _admits(self, origin: str, headers: dict[bytes, bytes]) -> bool:
+        if origin in self.allowed:
+            return True
+        host = headers.get(b"host", b"").decode("latin-1")
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        return name in _LOOPBACK_NAMES and origin in (f"http://{host}", f"https://{host}")
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket"):
-            origin = next((v for k, v in scope.get("headers") or () if k == b"origin"), None)
-            if origin is not None and origin.decode("latin-1") not in self.allowed:
+            headers = dict(scope.get("headers") or ())
+            origin = headers.get(b"origin")
+            if origin is not None and not self._admits(origin.decode("latin-1"), headers):
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 1008})
                     return
