@@ -148,6 +148,8 @@ BAD_OPTIONS = [
     "task_index=1",
     {"task_index": np.array([1])},
     {"task_index": -(2**70)},
+    {"task_index": np.uint64(2**63)},
+    {"task_index": float("nan")},
 ]
 
 
