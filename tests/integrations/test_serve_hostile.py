@@ -802,3 +802,14 @@ def test_web_pages_cannot_drive_the_server():
             assert _ask(ws, {"type": "reset", "data": {"seed": 0}})["type"] == "observation"
         with websockets_sync.connect(_ws_url(url)) as ws:  # programs send no Origin
             assert _ask(ws, {"type": "reset", "data": {"seed": 0}})["type"] == "observation"
+
+
+def test_any_message_keeps_a_session_alive_and_silence_ends_it():
+    with served("reasongym/Arithmetic-v0", idle_timeout_s=0.6) as (url, _):
+        with websockets_sync.connect(_ws_url(url)) as ws:
+            _ask(ws, {"type": "reset", "data": {"seed": 0}})
+            for _ in range(8):  # 1.6 s of messages that never touch the env
+                time.sleep(0.2)
+                assert _ask(ws, {"type": "state"})["type"] == "state"
+            reply = json.loads(ws.recv(timeout=10))  # then silence: reaped
+            assert reply["data"]["code"] == "SESSION_ERROR"

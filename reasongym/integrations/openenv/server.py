@@ -43,6 +43,7 @@ would freeze every session, and the math verifier's SIGALRM timeouts would fire 
 import asyncio
 import contextlib
 import json
+import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -356,6 +357,7 @@ def create_app(config: ServeConfig):
                 event = await websocket.receive()
                 if event["type"] == "websocket.disconnect":
                     break
+                session.last_active = time.monotonic()  # any message: the client is there
                 raw = event.get("text")
                 if raw is None:
                     raw = (event.get("bytes") or b"").decode("utf-8", "replace")
