@@ -133,6 +133,7 @@ POSING_AS_THE_HARNESS = (
 import os, sys, time
 harness = next((m for n, m in sys.modules.items() if n.startswith("reasongym_code_harness_")), None)
 print("HARNESS", harness is not None)
+released = 0
 if harness is not None:
     for _ in range(3):
         harness.__prepare_spare__()
@@ -140,6 +141,8 @@ if harness is not None:
         worker, fd = harness._PREPARED.pop()
         go = harness.encode([[], {"PYTHONINSPECT": "1", "PYTHONPATH": "/tmp"}])
         harness.send_frame(worker.req_fd, ["go", go], time.monotonic() + 1)
+        released += 1
+print("RELEASED", released)
 for d in ("/tmp", "/dev/shm", os.getcwd()):
     with open(os.path.join(d, "json.py"), "w") as f:
         f.write("raise SystemExit(0)\n")
@@ -157,7 +160,8 @@ def test_a_program_posing_as_the_harness_changes_nothing_for_graded_runs(docker_
     assert _verify(sandbox, TESTS, HONEST).score == 1.0  # the next spare holds a worker
     for _ in range(2):  # on each of the pool's containers
         posed = sandbox.run(POSING_AS_THE_HARNESS)
-        assert posed.stdout.startswith("HARNESS True"), posed
+        assert posed.stdout.startswith("HARNESS True\nRELEASED "), posed
+        assert int(posed.stdout.split("RELEASED ")[1]) >= 3, posed
         wrong = _verify(sandbox, TESTS, "def f(x):\n    return 0\n")
         assert wrong.score == 0.0, wrong.details["feedback"]
         honest = _verify(sandbox, TESTS, HONEST)
