@@ -170,11 +170,11 @@ class CycleLedger:
 def explore(env: gym.Env, seed: int) -> dict[str, int]:
     """Seeded adversarial episodes; asserts the cycle and one-solve rules on each."""
     rng = random.Random(seed)
-    pool = action_pool(env)
     counts = {"steps": 0, "repeats": 0, "solved": 0}
     for episode in range(EPISODES):
         follow = 0.1 if episode % 2 else 0.7  # every other episode mostly solves, with detours
         env.reset(seed=seed + episode)
+        pool = action_pool(env)  # after reset: text pools use the task's gold
         bound = one_solve_bound(env)
         ledger = CycleLedger(content_key(env))
         history: list[Any] = []
@@ -207,9 +207,9 @@ def hunt_two_cycles(env: gym.Env, seed: int, pairs: int = 150) -> int:
     """From a few reachable states, try action pairs (a, b) on snapshots; whenever b brings
     the content back, a + b must not have paid. Returns the number of 2-cycles found."""
     rng = random.Random(seed + 7)
-    pool = action_pool(env)
     found = 0
     env.reset(seed=seed)
+    pool = action_pool(env)
     for _ in range(3):
         start, key = env.unwrapped.get_state(), content_key(env)
         for _ in range(pairs):
