@@ -166,3 +166,44 @@ def test_a_program_posing_as_the_harness_changes_nothing_for_graded_runs(docker_
         assert wrong.score == 0.0, wrong.details["feedback"]
         honest = _verify(sandbox, TESTS, HONEST)
         assert honest.correct and honest.score == 1.0, honest.details["feedback"]
+
+
+INJECT_INTO_THE_REPORT_CHANNEL = r"""
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+for pid in (os.getppid(), 1):  # the harness, and the sandbox's init
+    pidfd = libc.syscall(434, pid, 0)  # pidfd_open
+    for n in (1, 2):
+        fd = libc.syscall(438, pidfd, n, 0) if pidfd >= 0 else -1  # pidfd_getfd
+        if fd >= 0:
+            os.write(fd, b"\nINJECTED-BY-THE-CANDIDATE\n")
+def f(x):
+    return None
+"""
+
+
+def test_the_candidate_cannot_write_into_the_report_channel(code_sandbox, request):
+    from reasongym.envs.verifiers.code_runner import RunRequest, run_tests
+
+    if type(code_sandbox).__name__ == "ProcessSandbox":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="hole: bwrap's pid-1 init holds the harness's stdio; pidfd_getfd hands "
+                "the candidate its stdout and stderr (process.py)",
+            )
+        )
+    steps = _task(TESTS).meta["steps"]
+    run = RunRequest(
+        solution=INJECT_INTO_THE_REPORT_CHANNEL.encode(),
+        steps=steps,
+        entry_point="f",
+        prompt="",
+        timeout_s=4,
+        memory_mb=512,
+        step_timeout_s=1,
+    )
+    outcome, result = run_tests(code_sandbox, run)
+    assert outcome.passed == 0
+    assert "INJECTED" not in result.stdout + result.stderr, (result.stdout[:200], result.stderr)
