@@ -406,18 +406,24 @@ def test_no_constant_answer_is_often_right_for_one_question_form(env_id):
     env = gym.make(env_id)
     inner = env.unwrapped
     forms: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    questions: dict[str, set[str]] = collections.defaultdict(set)
     try:
         for index in range(min(inner.num_tasks or FORM_TASKS, FORM_TASKS)):
             env.reset(options={"task_index": index})
             task = inner._state.task
-            forms[_question_form(task.question)][task.answer.strip()] += 1
+            form = _question_form(task.question)
+            forms[form][task.answer.strip()] += 1
+            questions[form].add(task.question)
     finally:
         env.close()
     biased = []
     for form, golds in forms.items():
         total = sum(golds.values())
         gold, count = golds.most_common(1)[0]
-        if total >= FORM_MIN_GROUP and count / total > FORM_MAX_SHARE:
+        # One question drawn again and again (a mixture repeating a small set) is not a form
+        # whose numbers vary: only forms with enough distinct questions are judged.
+        distinct = len(questions[form])
+        if distinct >= FORM_MIN_GROUP and count / total > FORM_MAX_SHARE:
             biased.append((form[:60], gold, round(count / total, 2), total))
     assert not biased, biased
 
