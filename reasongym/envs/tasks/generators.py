@@ -106,11 +106,23 @@ def percentages(rng: np.random.Generator, difficulty: int) -> tuple[str, str]:
 
 
 def gcd_lcm(rng: np.random.Generator, difficulty: int) -> tuple[str, str]:
-    """gcd or lcm of two numbers up to 10**(d+1)."""
-    a, b = (int(v) for v in rng.integers(2, 10 ** (difficulty + 1), size=2))
+    """gcd or lcm of two distinct numbers in [2, 10**(d+1)).
+
+    The gcd g is drawn first, uniform over 1..10**d, and the numbers are g*p and g*q with p, q
+    coprime: two uniform numbers have gcd 1 about 61% of the time, which would pay a policy
+    that answers "1" to every gcd question without computing anything.
+    """
+    top = 10 ** (difficulty + 1)
+    g = int(rng.integers(1, 10**difficulty + 1))
+    limit = (top - 1) // g  # g * p < top
+    while True:
+        p, q = (int(v) for v in rng.integers(1, limit + 1, size=2))
+        if p != q and gcd(p, q) == 1 and min(p, q) * g >= 2:
+            break
+    a, b = g * p, g * q
     if rng.integers(2):
-        return f"What is the greatest common divisor of {a} and {b}?", str(gcd(a, b))
-    return f"What is the least common multiple of {a} and {b}?", str(a * b // gcd(a, b))
+        return f"What is the greatest common divisor of {a} and {b}?", str(g)
+    return f"What is the least common multiple of {a} and {b}?", str(g * p * q)
 
 
 GENERATORS: dict[str, Generator] = {
