@@ -120,3 +120,22 @@ def test_code_env_end_to_end_with_revision():
     obs, reward, terminated, _, info = env.step(env.unwrapped.oracle_action())
     assert terminated and reward == 1.0 and info["is_success"]
     env.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("```python3 \nx = 1\n```", "x = 1\n"),
+        ("``` Python\nx = 1```", "x = 1"),
+        ("```\nx = 1\n```", "x = 1\n"),
+        ("```pythonx\nx = 1\n```", "```pythonx\nx = 1\n```"),  # not a python fence
+    ],
+)
+def test_extract_code_reads_the_fence_opener(text, code):
+    assert extract_code(text) == code
+
+
+def test_extract_code_on_blank_runs_without_a_newline():
+    # ``` then a long run of blanks that never reaches a newline: no block, the text as is
+    text = "```python" + " \t" * 50_000 + "x"
+    assert extract_code(text, "f") == text

@@ -16,7 +16,9 @@ from reasongym.envs.types import Task, Verdict
 from reasongym.envs.verifiers.code_runner import RunRequest, all_failed, run_tests
 from reasongym.envs.verifiers.sandboxed import SandboxedVerifier
 
-_FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.S | re.I)
+# One quantifier per run of blanks (the optional language tag takes its own leading blanks):
+# two adjacent ``[ \t]*`` would split a long run every way before failing, O(n^2) on the host.
+_FENCE = re.compile(r"```(?:[ \t]*(?:python3|python|py)\b)?[ \t]*\n(.*?)```", re.S | re.I)
 
 
 def extract_code(answer: str, entry_point: str | None = None) -> str:
