@@ -21,7 +21,7 @@ import gymnasium as gym
 import pytest
 
 import reasongym  # noqa: F401
-from tests.integrations.conftest import served
+from tests.integrations.conftest import gated_env, served
 
 pytest.importorskip("fastapi")
 websockets_sync = pytest.importorskip("websockets.sync.client")
@@ -588,45 +588,15 @@ def test_env_failures_are_answers_on_every_route():
         assert _health(url)["status"] == "healthy"
 
 
-_HOLD = threading.Event()
-_HELD = threading.Semaphore(0)
-
-
-class _Holds(gym.Env):
-    """A text env whose ``hold`` step waits until the test lets it go."""
-
-    def __init__(self):
-        self.observation_space = gym.spaces.Text(16)
-        self.action_space = gym.spaces.Text(16)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        return "ready", {}
-
-    def step(self, action):
-        if action == "hold":
-            _HELD.release()
-            _HOLD.wait(timeout=20)
-        return action, 0.0, False, False, {}
-
-
-def _holds_env_id() -> str:
-    env_id = "reasongym-test/Holds-v0"
-    if env_id not in gym.registry:
-        gym.register(env_id, entry_point=_Holds, disable_env_checker=True)
-    return env_id
-
-
 def test_a_late_answer_is_never_read_as_the_next_one():
-    _HOLD.clear()
-    with served(_holds_env_id()) as (url, _):
+    with gated_env("hold") as (env_id, gate), served(env_id) as (url, _):
         env = RemoteEnv(url, timeout_s=0.5)
         try:
             env.reset(seed=0)
             with pytest.raises(TimeoutError):
                 env.step("hold")  # the answer comes after the client gave up
-            assert _HELD.acquire(timeout=10)
-            _HOLD.set()
+            assert gate.wait_held()
+            gate.release()
             time.sleep(0.2)  # the late "hold" answer has been sent by now
             with pytest.raises(RemoteEnvError, match="reset"):
                 env.step("next")  # a new session: no stale "hold" observation
@@ -637,8 +607,10 @@ def test_a_late_answer_is_never_read_as_the_next_one():
 
 
 def test_http_requests_in_flight_are_bounded():
-    _HOLD.clear()
-    with served(_holds_env_id(), max_http_requests=2, max_http_envs=2) as (url, _):
+    with (
+        gated_env("hold") as (env_id, gate),
+        served(env_id, max_http_requests=2, max_http_envs=2) as (url, _),
+    ):
         body = json.dumps({"action": {"action": "hold"}}).encode()
         headers = {"Content-Type": "application/json"}
         held = [
@@ -648,13 +620,13 @@ def test_http_requests_in_flight_are_bounded():
         for thread in held:
             thread.start()
         try:
-            assert _HELD.acquire(timeout=10) and _HELD.acquire(timeout=10)
+            assert gate.wait_held(2)
             for path in ("/step", "/reset", "/mcp"):
                 status, answer = _http(url, path, body, headers)
                 assert status == 503 and answer["code"] == "CAPACITY_REACHED", path
             assert _health(url)["status"] == "healthy"  # GET routes are still served
         finally:
-            _HOLD.set()
+            gate.release()
             for thread in held:
                 thread.join(timeout=10)
         status, answer = _http(
@@ -664,27 +636,9 @@ def test_http_requests_in_flight_are_bounded():
 
 
 def test_slow_clients_are_cut_off_and_quick_ones_served():
-    import uvicorn
-
-    from reasongym.integrations.openenv.server import ServeConfig, create_app, uvicorn_options
-    from tests.integrations.conftest import free_port
-
-    config = ServeConfig(env_id="reasongym/Arithmetic-v0", request_timeout_s=1.0)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(config),
-            host="127.0.0.1",
-            port=port,
-            log_level="error",
-            **uvicorn_options(config),
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        assert _wait_for(lambda: server.started, timeout_s=30)
+    # served() runs uvicorn with uvicorn_options(config), as `reasongym serve` does
+    with served("reasongym/Arithmetic-v0", request_timeout_s=1.0) as (url, _):
+        port = int(url.rsplit(":", 1)[1])
         silent = socket.create_connection(("127.0.0.1", port), timeout=10)
         trickle = socket.create_connection(("127.0.0.1", port), timeout=10)
         trickle.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
@@ -705,9 +659,6 @@ def test_slow_clients_are_cut_off_and_quick_ones_served():
         assert _health(url)["status"] == "healthy"
         for sock in (silent, trickle, slow_body):
             sock.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 # -- the client side: what a hostile server could send back -------------------------------------
