@@ -97,7 +97,8 @@ class TextRewardSpec(AnswerRewardSpec):
     tool_error: float = Field(default=0.0, le=0.0, description="a tool call that fails; <= 0")
     tool_success: float = Field(
         default=0.0,
-        description="process reward for a working tool call, once per distinct call",
+        description="process reward for a working tool call, once per distinct result "
+        "(tool and output); an episode's total stops at correct",
     )
     free_text_answer: float = Field(
         default=-0.1,

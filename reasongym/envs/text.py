@@ -23,7 +23,8 @@ Rewards:
     From the ``reward:`` spec (:class:`reasongym.envs.rewards.TextRewardSpec`), every term a
     signed reward added to the step: ``correct`` / ``incorrect`` (with partial credit) for an
     answer, ``format_error`` for an action that does not parse, ``tool_error`` /
-    ``tool_success`` for tool calls, plus ``per_step`` on every step.
+    ``tool_success`` for tool calls (paid once per distinct result, at most ``correct`` per
+    episode in all), plus ``per_step`` on every step.
 
 Termination:
     Terminated when an answer is correct or ``max_attempts`` answers were given; truncated
@@ -31,7 +32,9 @@ Termination:
 
 Info:
     ``task_id``, ``turn``, ``messages`` (the chat so far, as ``{"role", "content"}`` dicts),
-    ``action`` (the parsed action), ``verdict`` (after an answer), ``is_success``.
+    ``action`` (the parsed action), ``verdict`` (after an answer; while the episode goes on
+    its details leave out the gold and other hidden keys, see ``HIDDEN_DETAILS``),
+    ``is_success``.
 
 Reset options:
     ``{"task_index": i}`` poses task ``i`` of the source (for evaluation over a fixed set).
@@ -62,6 +65,10 @@ from reasongym.envs.types import Task, ToolResult, Verdict
 from reasongym.envs.verifiers import SANDBOX_VERIFIERS, VERIFIERS, build_verifier
 from reasongym.envs.verifiers.math_options import MathVerifierOptions
 from reasongym.spaces import UnicodeText, clip_text
+
+#: Verdict detail keys never shown while the episode goes on (a verifier may add its own in
+#: a ``hidden_details`` attribute): a next attempt must not copy them from info.
+HIDDEN_DETAILS = frozenset({"gold", "golds", "gold_forms", "expected", "solution"})
 
 DEFAULT_INSTRUCTIONS = (
     "Solve the problem. Think step by step, then give only the final result as your answer."
@@ -146,7 +153,8 @@ class TextEnvState:
     messages: list[dict[str, str]] = field(default_factory=list)
     attempts: int = 0
     best_outcome: float | None = None  # the best answer's value so far (paid once)
-    paid_calls: list[str] = field(default_factory=list)  # tool calls already rewarded
+    paid_calls: list[str] = field(default_factory=list)  # tool results already rewarded
+    tool_paid: float = 0.0  # tool_success paid so far (capped at reward.correct)
 
 
 class TextTaskEnv(ReasonEnv):
@@ -304,12 +312,8 @@ class TextTaskEnv(ReasonEnv):
             result = self._tools[parsed.name](parsed.argument)
             reply, role = result.output, "tool"
             reward = spec.tool_error
-            if result.ok:  # a process reward is paid once per distinct call, never farmed
-                call = f"{parsed.name}\0{parsed.argument}".encode("utf-8", "surrogatepass")
-                key = hashlib.sha256(call).hexdigest()
-                reward = 0.0 if key in state.paid_calls else spec.tool_success
-                if key not in state.paid_calls:
-                    state.paid_calls.append(key)
+            if result.ok:
+                reward = self._process_reward(parsed.name, result.output)
         else:
             verdict = self._judge(parsed.text)
             state.attempts += 1
@@ -320,6 +324,8 @@ class TextTaskEnv(ReasonEnv):
             success = verdict.correct
             terminated = verdict.correct or state.attempts >= self.config.max_attempts
             reply = self._feedback(verdict, terminated)
+            if not (terminated or self._status.turn >= self.max_turns):
+                verdict = self._without_hidden_details(verdict)  # the next attempt reads info
 
         reply = clip_text(reply, self.config.max_observation_chars)
         state.messages.append({"role": role, "content": reply})
@@ -331,6 +337,37 @@ class TextTaskEnv(ReasonEnv):
             is_success=success,
             info=self._extra_info(action={**parsed.to_dict(), "free_text": from_prose}),
         )
+
+    def _process_reward(self, tool: str, output: str) -> float:
+        """``tool_success`` for a working call, paid once per distinct *result* (tool name and
+        output): a call that only repeats an earlier result -- re-spaced, re-bracketed, or the
+        value itself -- did no new work. Positive payments of one episode together stop at
+        ``correct`` (an honest solve), so no number of calls out-earns the answer."""
+        state, spec = self._state, self.config.reward
+        result = f"{tool}\0{output}".encode("utf-8", "surrogatepass")
+        key = hashlib.sha256(result).hexdigest()
+        if key in state.paid_calls:
+            return 0.0
+        state.paid_calls.append(key)
+        pay = spec.tool_success
+        if pay > 0:
+            pay = min(pay, max(0.0, max(0.0, spec.correct) - state.tool_paid))
+        state.tool_paid += pay
+        return pay
+
+    def _without_hidden_details(self, verdict: Verdict) -> Verdict:
+        """``verdict`` for a step after which the episode goes on: its details lose every key
+        the verifier hides (``HIDDEN_DETAILS`` plus its ``hidden_details``), at any depth,
+        and every text equal to the gold or to a hidden value, so a later attempt cannot copy
+        them from info. The ending step shows the details whole."""
+        task = self._state.task
+        verifier = self._verifiers[self._routing.verifier_for(task)]
+        keys = HIDDEN_DETAILS | frozenset(getattr(verifier, "hidden_details", ()))
+        secrets = {str(task.answer).strip()} if task is not None else set()
+        _collect_hidden(verdict.details, keys, secrets)
+        secrets.discard("")
+        details = _strip_hidden(verdict.details, keys, secrets)
+        return Verdict(correct=verdict.correct, score=verdict.score, details=details)
 
     def _episode_ended(self, success: bool) -> None:
         self.source.end_episode(self._state.task, success)  # curricula count ended episodes
@@ -401,6 +438,7 @@ class TextTaskEnv(ReasonEnv):
             "attempts": state.attempts,
             "best_outcome": state.best_outcome,
             "paid_calls": list(state.paid_calls),
+            "tool_paid": state.tool_paid,
             "source": copy.deepcopy(self.source.snapshot()),
         }
 
@@ -412,6 +450,7 @@ class TextTaskEnv(ReasonEnv):
             attempts=int(data["attempts"]),
             best_outcome=data["best_outcome"],
             paid_calls=list(data["paid_calls"]),
+            tool_paid=float(data.get("tool_paid", 0.0)),
         )
         self.source.restore(copy.deepcopy(data.get("source")))
 
@@ -425,3 +464,46 @@ class TextTaskEnv(ReasonEnv):
                 {"name": SUBMIT_ANSWER, "arguments": {"answer": self._state.task.answer}}
             )
         return f"<answer>{self._state.task.answer}</answer>"
+
+
+def _collect_hidden(value: Any, keys: frozenset[str], found: set[str]) -> None:
+    """Add to ``found`` the texts held under a hidden key anywhere in ``value``."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in keys:
+                found.update(text.strip() for text in _texts(item))
+            else:
+                _collect_hidden(item, keys, found)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _collect_hidden(item, keys, found)
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _texts(item)]
+    return [str(value)] if isinstance(value, (int, float)) and not isinstance(value, bool) else []
+
+
+def _strip_hidden(value: Any, keys: frozenset[str], secrets: set[str]) -> Any:
+    """A copy of ``value`` without hidden keys and without texts in ``secrets``."""
+    if isinstance(value, dict):
+        return {
+            key: _strip_hidden(item, keys, secrets)
+            for key, item in value.items()
+            if key not in keys and not _is_secret(item, secrets)
+        }
+    if isinstance(value, (list, tuple)):
+        kept = [
+            _strip_hidden(item, keys, secrets) for item in value if not _is_secret(item, secrets)
+        ]
+        return type(value)(kept) if isinstance(value, tuple) else kept
+    return value
+
+
+def _is_secret(value: Any, secrets: set[str]) -> bool:
+    return isinstance(value, str) and value.strip() in secrets

@@ -273,3 +273,42 @@ def test_tool_success_is_paid_once_per_distinct_call():
         for expr in ("1+1", "1+1", "2+2", "\ud800")
     ]
     assert rewards[:3] == [0.1, 0.0, 0.1] and rewards[3] <= 0.0  # repeating does not farm it
+
+
+def test_tool_success_stops_at_correct_and_survives_snapshots():
+    env = gym.make(
+        "reasongym/Arithmetic-v0", max_turns=8, reward={"tool_success": 0.4, "correct": 1.0}
+    )
+    env.reset(seed=0)
+    inner = env.unwrapped
+    calls = [f'<tool name="calculator">{n}+{n}</tool>' for n in range(1, 5)]
+    paid = [env.step(call)[1] for call in calls[:2]]
+    snapshot = inner.get_state()
+    paid += [env.step(call)[1] for call in calls[2:]]
+    assert paid == pytest.approx([0.4, 0.4, 0.2, 0.0])  # distinct results, capped at correct
+    inner.set_state(snapshot)
+    assert env.step(calls[2])[1] == pytest.approx(0.2)  # the cap came back with the snapshot
+    _, reward, terminated, _, _ = env.step(inner.oracle_action())
+    assert terminated and reward == pytest.approx(1.0)  # the answer is still paid in full
+
+
+def test_the_gold_is_shown_only_when_the_episode_ends():
+    env = gym.make("reasongym/Math-v0", max_attempts=2)
+    env.reset(options={"task_index": 0})
+    gold = env.unwrapped._row_answer()
+    _, _, terminated, _, info = env.step("<answer>-987654321</answer>")
+    details = info["verdict"]["details"]
+    assert not terminated and "gold" not in details and gold not in details.values()
+    assert details["extracted"] == "-987654321" and not info["verdict"]["correct"]
+    _, _, terminated, _, info = env.step("<answer>-987654320</answer>")
+    assert terminated and "gold" in info["verdict"]["details"]  # the end may show it
+
+
+def test_a_verifier_may_hide_more_detail_keys():
+    env = gym.make("reasongym/Arithmetic-v0", max_attempts=2)
+    env.reset(seed=0)
+    inner = env.unwrapped
+    inner._verifiers[inner.config.verifier].hidden_details = frozenset({"method"})
+    details = env.step("<answer>-987654321</answer>")[4]["verdict"]["details"]
+    assert "method" not in details and "gold" not in details
+    assert "method" in env.step("<answer>-987654320</answer>")[4]["verdict"]["details"]
