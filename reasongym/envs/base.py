@@ -16,15 +16,18 @@ Configuration:
 Step limit:
     ``max_turns`` is the only step limit: the env truncates itself after that many steps, so
     ``gym.make(env_id, max_turns=10)`` gives 10 steps. YAML files do not set gymnasium's
-    ``max_episode_steps`` (a ``TimeLimit`` passed to ``gym.make`` explicitly still works on top).
+    ``max_episode_steps``; one passed to ``gym.make`` explicitly lowers the env's own limit
+    (``max_turns`` is the smaller of the two, see :class:`TimeLimitSync`), so the
+    ``TimeLimit``'s truncation is the end here too.
 
 Rewards:
     Every number in ``reward:`` is a signed reward that is *added* to the step's reward
     (penalties are negative: ``format_error: -0.1``, ``per_step: -0.01``; penalty fields
     reject positive values). Nothing is paid twice: the answers of one episode together earn
     the value of its best answer (each pays only its improvement), a solving move pays once
-    (it ends the episode), a process reward (``tool_success``) is paid once per distinct call,
-    and rewards are finite (a non-finite term pays 0).
+    (it ends the episode), a process reward (``tool_success``) is paid once per distinct
+    result and at most ``correct`` per episode in all, and rewards are finite (a non-finite
+    term pays 0).
 
 After the episode ends:
     Once a step returned ``terminated`` or ``truncated``, every further ``step`` (with any
@@ -193,10 +196,19 @@ class ReasonEnv(gym.Env):
     _status: EpisodeStatus
 
     # -- the contract ------------------------------------------------------------------------
+    #: A ``TimeLimit``'s step limit over this env (set by :class:`TimeLimitSync`), or None.
+    wrapper_step_limit: int | None = None
+
     @property
     def max_turns(self) -> int:
-        """The step limit (``config.max_turns``)."""
-        return int(self.config.max_turns)
+        """The step limit: ``config.max_turns``, or a smaller ``max_episode_steps`` of the
+        env's spec or of a ``TimeLimit`` over it (``gym.make(id, max_episode_steps=N)``), so
+        the wrapper's truncation is the env's own end too and the after-end rule applies."""
+        limit = int(self.config.max_turns)
+        for steps in (getattr(self.spec, "max_episode_steps", None), self.wrapper_step_limit):
+            if _positive_int(steps):
+                limit = min(limit, int(steps))
+        return limit
 
     @property
     def stop_strings(self) -> tuple[str, ...]:
@@ -424,6 +436,31 @@ class ReasonEnv(gym.Env):
         generator = getattr(np.random, state["bit_generator"])()
         generator.state = copy.deepcopy(state)
         self._np_random = np.random.Generator(generator)
+
+
+class TimeLimitSync(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Tells the reasongym env beneath the step limit of the wrappers between them.
+
+    gymnasium's ``make(id, max_episode_steps=N)`` puts a ``TimeLimit`` over the env and leaves
+    the env's own spec without ``N``, so the env would not know that the episode ended there,
+    and later steps would still pay. Registration lists this wrapper in every reasongym id's
+    ``additional_wrappers``, which ``make`` applies over the ``TimeLimit``: it reads the limit
+    from the spec of the chain beneath (the ``TimeLimit`` writes it there) and hands it to
+    the env (``ReasonEnv.wrapper_step_limit``), whose ``max_turns`` is then the smaller one.
+    It changes no step or reset.
+    """
+
+    def __init__(self, env: gym.Env):
+        gym.utils.RecordConstructorArgs.__init__(self)
+        gym.Wrapper.__init__(self, env)
+        inner = env.unwrapped
+        steps = getattr(env.spec, "max_episode_steps", None)
+        if isinstance(inner, ReasonEnv) and _positive_int(steps):
+            inner.wrapper_step_limit = int(steps)
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
 
 
 _IMMUTABLE = (str, int, float, bool, bytes, type(None), np.generic)

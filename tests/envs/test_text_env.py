@@ -312,3 +312,19 @@ def test_a_verifier_may_hide_more_detail_keys():
     details = env.step("<answer>-987654321</answer>")[4]["verdict"]["details"]
     assert "method" not in details and "gold" not in details
     assert "method" in env.step("<answer>-987654320</answer>")[4]["verdict"]["details"]
+
+
+def test_a_time_limit_over_the_env_is_its_own_step_limit():
+    from reasongym.envs.base import TimeLimitSync
+
+    env = TimeLimitSync(gym.make("reasongym/Arithmetic-v0", max_episode_steps=2))
+    inner = env.unwrapped
+    env.reset(seed=0)
+    assert inner.max_turns == 2 and inner.config.max_turns > 2
+    env.step('<tool name="calculator">1+1</tool>')
+    assert inner.is_final('<tool name="calculator">2+2</tool>')  # the last turn, as the env says
+    _, _, terminated, truncated, _ = env.step('<tool name="calculator">2+2</tool>')
+    assert truncated and not terminated
+    _, reward, _, truncated, info = env.step(inner.oracle_action())
+    assert reward == 0.0 and truncated and info["episode_over"]  # the after-end rule
+    assert gym.make("reasongym/Arithmetic-v0").unwrapped.max_turns == inner.config.max_turns
