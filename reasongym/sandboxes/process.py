@@ -15,7 +15,14 @@ so that the program (``nobody``) cannot signal it.
 Where bubblewrap (``bwrap``, Debian's ``bubblewrap``) works, the run goes inside it: new
 user/pid/net/ipc/uts/cgroup namespaces (so only ``lo`` and no way out), read-only system
 dirs, a private ``/tmp``, the work dir a size-capped tmpfs, ``--die-with-parent``, and the
-pid namespace takes every leftover process down with it. Files go in as memfds, or for
+pid namespace takes every leftover process down with it. The program is pid 1 of that
+namespace (``--as-pid-1``): no other process in the sandbox holds its stdio (bwrap's own
+init would, open to a same-uid ``pidfd_getfd`` or ``/proc/1/mem``), at the price of pid 1's
+rules (a signal the program sends itself with the default action, e.g.
+``os.kill(os.getpid(), SIGTERM)``, is ignored; orphans are re-parented to it). A seccomp
+filter (``--seccomp``) refuses ``ptrace``, ``process_vm_readv``/``writev``, ``pidfd_open``
+and ``pidfd_getfd`` with EPERM, as Docker's profile keeps a run from reaching into another
+process. Files go in as memfds, or for
 runs with many files as one archive that the launcher unpacks inside (one fd, one argument).
 Without bwrap this backend is *not* a security boundary (the program sees the host's files
 and network as its user does; as a non-root user it can also kill its launcher); it says
@@ -28,12 +35,14 @@ import functools
 import json
 import logging
 import os
+import platform
 import re
 import resource
 import secrets
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -156,9 +165,14 @@ class ProcessSandbox(Sandbox):
             status_r, status_w = os.pipe()  # bwrap says there when the program itself exited
             os.set_blocking(status_r, False)
             fds.append(status_w)
+            filter_fd = _seccomp_fd()
+            if filter_fd is not None:
+                fds.append(filter_fd)
             try:
                 cmd = self._bwrap_command(names, fds[: len(names)], limits, tail)
                 cmd[1:1] = ["--json-status-fd", str(status_w)]
+                if filter_fd is not None:
+                    cmd[1:1] = ["--seccomp", str(filter_fd)]
                 env.update(HOME="/work", TMPDIR="/tmp")
                 return self._execute(
                     cmd, "/", env, given.stdin, limits, marker, fds, None, status_r
@@ -471,6 +485,7 @@ def _bwrap_base_args(python: str) -> list[str]:
         "--disable-userns",
         "--die-with-parent",
         "--new-session",
+        "--as-pid-1",  # no bwrap init beside the program holding its stdio (module docstring)
     ]
     args += ["--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
     for d in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
@@ -510,8 +525,10 @@ def _probe_bwrap(bwrap: str, python: str, uid: int) -> str | None:
     key = (bwrap, python, uid)
     if key not in _bwrap_probe:
         drop = uid != os.geteuid()
+        filter_fd = _seccomp_fd()
         cmd = [
             bwrap,
+            *(["--seccomp", str(filter_fd)] if filter_fd is not None else []),
             *_bwrap_base_args(python),
             "--tmpfs",
             "/work",
@@ -527,6 +544,7 @@ def _probe_bwrap(bwrap: str, python: str, uid: int) -> str | None:
                 cmd,
                 capture_output=True,
                 timeout=20,
+                pass_fds=[filter_fd] if filter_fd is not None else [],
                 user=uid if drop else None,
                 group=uid if drop else None,
                 extra_groups=[] if drop else None,
@@ -538,10 +556,56 @@ def _probe_bwrap(bwrap: str, python: str, uid: int) -> str | None:
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             problem = str(exc)
+        finally:
+            if filter_fd is not None:
+                os.close(filter_fd)
         if problem:
             problem = f"bwrap failed: {problem} (are unprivileged user namespaces disabled?)"
         _bwrap_probe[key] = problem
     return _bwrap_probe[key]
+
+
+# Classic BPF for bwrap's --seccomp (struct sock_filter: u16 code, u8 jt, u8 jf, u32 k) over
+# struct seccomp_data (int nr at 0, u32 arch at 4). Per native arch: its audit arch and the
+# numbers of ptrace, process_vm_readv, process_vm_writev; then its 32-bit compat ABI, whose
+# numbers differ. pidfd_open (434) and pidfd_getfd (438) are the same on every arch.
+_DENIED_SYSCALLS = {
+    # machine: [(audit arch, (ptrace, process_vm_readv, process_vm_writev)), compat ...]
+    "x86_64": [(0xC000003E, (101, 310, 311)), (0x40000003, (26, 347, 348))],
+    "aarch64": [(0xC00000B7, (117, 270, 271)), (0x40000028, (26, 376, 377))],
+}
+_PIDFD_SYSCALLS = (434, 438)  # pidfd_open, pidfd_getfd
+_X32_BIT = 0x40000000  # x86_64's x32 ABI: the same calls with this bit set
+_BPF_LD_ABS, _BPF_JEQ, _BPF_JGE, _BPF_RET = 0x20, 0x15, 0x35, 0x06
+_RET_ALLOW, _RET_EPERM = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ERRNO | EPERM
+
+
+@functools.cache
+def _seccomp_program(machine: str) -> bytes | None:
+    """The filter for this machine's arch, or None when its syscall numbers are not known
+    here (the run then relies on ``--as-pid-1`` alone)."""
+    arches = _DENIED_SYSCALLS.get(machine)
+    if arches is None:
+        return None
+    insns: list[tuple[int, int, int, int]] = []
+    for arch, numbers in arches:
+        denied = (*numbers, *_PIDFD_SYSCALLS)
+        block = [(_BPF_LD_ABS, 0, 0, 0)]  # A = nr
+        if arch == 0xC000003E:  # x32: deny them all (nothing here runs x32 code)
+            block.append((_BPF_JGE, len(denied) + 1, 0, _X32_BIT))
+        for i, nr in enumerate(denied):  # jump to the EPERM after the ALLOW
+            block.append((_BPF_JEQ, len(denied) - i, 0, nr))
+        block += [(_BPF_RET, 0, 0, _RET_ALLOW), (_BPF_RET, 0, 0, _RET_EPERM)]
+        # A = arch; not this one: skip the block
+        insns += [(_BPF_LD_ABS, 0, 0, 4), (_BPF_JEQ, 0, len(block), arch), *block]
+    insns.append((_BPF_RET, 0, 0, _RET_EPERM))  # an ABI not listed: refuse every call
+    return b"".join(struct.pack("=HBBI", *insn) for insn in insns)
+
+
+def _seccomp_fd() -> int | None:
+    """A memfd holding the seccomp filter for one bwrap run (bwrap reads it to its end)."""
+    program = _seccomp_program(platform.machine())
+    return None if program is None else _memfd(program)
 
 
 _private_ns_probe: dict[tuple[str, str | None], bool] = {}
