@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import textwrap
 import time
 import urllib.request
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import pytest
 
 import reasongym  # noqa: F401
-from tests.integrations.conftest import gated_env, served
+from tests.integrations.conftest import free_port, gated_env, served
 
 pytest.importorskip("openenv")
 websockets_sync = pytest.importorskip("websockets.sync.client")
@@ -274,6 +276,25 @@ def test_state_restore_over_the_wire_lets_search_branch(math_server):
     finally:
         env.close()
         other.close()
+
+
+def test_the_docs_snapshot_example_prints_what_the_page_says():
+    """docs/serve.md's ``reset`` voids snapshot ids example, run as written (on a free port)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "serve.md").read_text()
+    section = text[text.index("## Snapshots") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    said = re.findall(r"print\(.*\)  # (\w+)", code)
+    assert said == ["True", "VALIDATION_ERROR", "True"]
+    port = str(free_port())
+    run = subprocess.run(
+        [sys.executable, "-c", code.replace("8765", port)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    printed = [line for line in run.stdout.splitlines() if not line.startswith("serving ")]
+    assert printed == said
 
 
 def test_mcp_tools_from_the_typed_tools(math_server):
