@@ -15,8 +15,16 @@
   ``set_state`` also accepts a snapshot of the *real* env (``real.get_state()``): the search
   agents (BoN, beam, MCTS) pass ``search_env=WorldModelEnv(...)`` and plan inside the model
   from the real env's current state, unchanged.
-* ``info["is_success"]`` is True when the model predicts termination with a positive reward
-  (solved puzzles, correct answers).
+* Rewards keep the reference env's contract, so a model error is never a farmable cycle.
+  On a grid puzzle whose predicted board is known (a grid model, or grid/one-hot
+  observations), reward and termination come from the env's own rules on that board
+  (solved, illegal move = board unchanged, potential-based shaping), not from the model's
+  reward head. Otherwise the predicted reward is clipped: a step the model does not end pays
+  at most ``per_step`` (no partial credit, tool or shaping reward that a loop could
+  collect), and ``correct`` (plus the shaping an episode can earn) only with predicted
+  termination; nothing pays less than the sum of the env's penalties.
+* ``info["is_success"]`` is True when the episode ends with a positive reward (solved
+  puzzles, correct answers).
 * Any observation mode: a grid model predicts the puzzle's *latent* board (cell codes). When
   the reference env shows something else (``multimodal``, ``text``, ``image``), the predicted
   board is rendered through the env's own observation function
@@ -36,6 +44,7 @@ import gymnasium as gym
 import numpy as np
 
 from reasongym.envs.base import ReasonEnv
+from reasongym.envs.puzzles.base import PuzzleEnv
 from reasongym.world_models.base import WorldModel
 
 
@@ -109,6 +118,11 @@ class WorldModelEnv(ReasonEnv):
         )
         self._check_model_fits()
         self.latent = self._simulates_latent()
+        self._board_spec = self._board_of_observations()
+        # the reference env's rules judge each predicted board (see ``_judge``)
+        self._has_rules = _judges_boards(self.reference.unwrapped) and (
+            self.latent or self._board_spec is not None
+        )
         self.cache_size = cache_size
         self._cache: dict[tuple[Any, Any], tuple[Any, float, bool]] = {}
         self._cache_version = getattr(model, "version", 0)
@@ -149,6 +163,21 @@ class WorldModelEnv(ReasonEnv):
             )
         return True
 
+    def _board_of_observations(self) -> Any:
+        """The :class:`GridSpec` that reads a board out of the observations, when the reference
+        env is a puzzle that can judge a board given as codes and shows grid/one-hot codes."""
+        inner = self.reference.unwrapped
+        if not _judges_boards(inner):
+            return None
+        from reasongym.world_models.grid import GridSpec
+
+        spec = GridSpec.from_env(inner)
+        h, w = spec.grid_shape
+        space = self.observation_space
+        if isinstance(space, gym.spaces.Box) and space.shape in ((h, w), (h * w * spec.num_codes,)):
+            return spec
+        return None
+
     # -- gymnasium API ----------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         gym.Env.reset(self, seed=seed)  # seeding only: the episode is the model's, not ReasonEnv's
@@ -183,6 +212,13 @@ class WorldModelEnv(ReasonEnv):
                 action = move
             source = state.obs if self.model.markov else state.context
             next_obs, reward, terminated = self._predict(source, action)
+            judged = None
+            if self._board_spec is not None:
+                before, after = (
+                    self._board_spec.to_codes(np.asarray(x)[None])[0] for x in (state.obs, next_obs)
+                )
+                judged = self._judge(before, after, legal=not np.array_equal(before, after))
+            reward, terminated = judged or self._clip(reward, terminated)
         state.steps += 1
         self.model_steps += 1
         truncated = (
@@ -214,16 +250,64 @@ class WorldModelEnv(ReasonEnv):
             reward = inner.config.reward
             obs = inner.observation_from_latent(state.latent, action=action, turn=turn)
             return obs, float(reward.per_step + reward.format_error), False
-        board, total, terminated = state.latent, 0.0, False
+        board, total, terminated, legal = state.latent, 0.0, False, True
         for move in moves:
-            board, reward, terminated = self._predict(board, int(move))
-            total += reward
-            if terminated:
+            after, reward, terminated = self._predict(board, int(move))
+            legal = legal and not np.array_equal(after, board)  # a no-op move is illegal
+            board, total = after, total + reward
+            if terminated and not self._has_rules:
                 break
-        legal = not np.array_equal(board, state.latent)
-        obs = inner.observation_from_latent(board, action=action, legal=legal, turn=turn)
+        # The env's rules judge the whole action on the final board (as its own step does).
+        judged = self._judge(state.latent, board, legal) if self._has_rules else None
+        total, terminated = judged or self._clip(total, terminated)
+        changed = not np.array_equal(board, state.latent)
+        obs = inner.observation_from_latent(board, action=action, legal=changed, turn=turn)
         state.latent = board
         return obs, total, bool(terminated)
+
+    # -- the reference env's reward contract ------------------------------------------------
+    def _judge(self, before: Any, after: Any, legal: bool) -> tuple[float, bool] | None:
+        """``(reward, terminated)`` of the reference env's own rules for a step from board
+        ``before`` to board ``after`` (cell codes), or None when it cannot judge them. The
+        reference episode is left as it was."""
+        inner = self.reference.unwrapped
+        if not _judges_boards(inner):
+            return None
+        spec = inner.config.reward
+        saved = inner._board_state()
+        try:
+
+            def load(codes: Any) -> None:
+                codes = np.asarray(codes, np.int64).reshape(inner.grid_shape)
+                inner._load_codes(np.clip(codes, 0, inner.num_codes - 1))
+
+            load(after)
+            solved = bool(inner._solved())
+            reward = spec.per_step + (spec.correct if solved else 0.0)
+            if not legal:
+                reward += spec.illegal_move
+            if spec.shaping:
+                distance_after = float(inner._distance())
+                load(before)
+                reward += spec.shaping_weight * (float(inner._distance()) - distance_after)
+        except Exception:  # noqa: BLE001 - a predicted board the rules cannot read: clip instead
+            return None
+        finally:
+            inner._load_board(saved)
+        return float(reward), solved
+
+    def _clip(self, reward: float, terminated: bool) -> tuple[float, bool]:
+        """The model's reward held to the reference env's contract (see the module docstring):
+        a step it does not end pays at most ``per_step``; ``correct`` only when it ends."""
+        bounds = _reward_bounds(self.reference.unwrapped)
+        reward = float(reward)
+        if bounds is None:  # not a reasongym env: no contract to hold it to
+            return (reward if np.isfinite(reward) else 0.0), bool(terminated)
+        least, most_unended, most_ended = bounds
+        most = most_ended if terminated else most_unended
+        if not np.isfinite(reward):
+            reward = least
+        return float(min(most, max(least, reward))), bool(terminated)
 
     def _predict(self, source: Any, action: Any) -> tuple[Any, float, bool]:
         version = getattr(self.model, "version", 0)
@@ -332,6 +416,42 @@ class WorldModelEnv(ReasonEnv):
         if self._state is None:
             raise RuntimeError("call reset() first")
         return _copy(self._state.obs)
+
+
+def _judges_boards(inner: Any) -> bool:
+    """A puzzle that can load a board given as cell codes (so its rules can judge it)."""
+    return isinstance(inner, PuzzleEnv) and type(inner)._load_codes is not PuzzleEnv._load_codes
+
+
+def _reward_bounds(inner: Any) -> tuple[float, float, float] | None:
+    """``(least, most without ending, most when ending)`` one step of ``inner`` can pay (None
+    when ``inner`` has no reward spec).
+
+    Not ending pays at most ``per_step``: whatever else a real step pays without ending (partial
+    credit of an answer with attempts left, a tool call, shaping) is paid by the real env at
+    most once per episode, a rule a model's single-step prediction cannot keep, so a loop in
+    the model would collect it again and again.
+    """
+    spec = getattr(inner, "config", None)
+    spec = getattr(spec, "reward", None)
+    if spec is None:
+        return None
+    values = spec.model_dump()
+    per_step = float(values.get("per_step", 0.0))
+    shaping = 0.0
+    if values.get("shaping"):
+        # potential-based: an episode earns at most weight * its start board's distance (the
+        # reference env holds the start: it is not stepped by the model)
+        start = float(getattr(inner, "_distance_before", 0.0))
+        shaping = float(values.get("shaping_weight", 0.0)) * max(0.0, start)
+    penalties = sum(
+        float(v)
+        for k, v in values.items()
+        if k != "per_step" and isinstance(v, int | float) and not isinstance(v, bool) and v < 0
+    )
+    least = per_step + penalties - shaping
+    most_ended = per_step + max(0.0, float(values.get("correct", 1.0))) + shaping
+    return least, per_step, most_ended
 
 
 def _copy(obs: Any) -> Any:
