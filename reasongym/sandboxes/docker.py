@@ -33,6 +33,7 @@ import uuid
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,8 @@ LAUNCHES = ("fork", "exec")
 SCRATCH_TMP_MB = 16  # /tmp and /dev/shm (both count against the memory limit)
 ANSWER_GRACE_S = 15.0  # beyond timeout_s: killing, wiping, and a slow engine
 START_TIMEOUT_S = 60.0
+WARM_RETRY_S = 60.0  # a warm module whose container broke or hung is tried again after this,
+WARM_RETRY_MAX_S = 3600.0  # doubled per failure up to this; one that raised, never
 
 
 class _Waiter:
@@ -79,6 +82,19 @@ class _Waiter:
 @cache
 def runner_source() -> str:
     return (Path(__file__).with_name("runner.py")).read_text()
+
+
+@dataclass(frozen=True)
+class _WarmFailure:
+    """A warm module's source that failed to import, and whether it may be tried again."""
+
+    source: bytes
+    error: str
+    failures: int  # in a row, for this source
+    retry_at: float | None  # time.monotonic() after which to try again; None: never
+
+    def may_retry(self) -> bool:
+        return self.retry_at is not None and time.monotonic() >= self.retry_at
 
 
 class DockerSandbox(Sandbox):
@@ -141,6 +157,8 @@ class DockerSandbox(Sandbox):
         self._closed = False
         self._background: set[threading.Thread] = set()
         self._warm: dict[str, bytes] = {}  # warm_module: name -> source, for every container
+        self._warm_failed: dict[str, _WarmFailure] = {}  # name -> its last failed source
+        self._warming: set[str] = set()  # names being tried on a container now
         engine.reap_orphans(self._client, self._owner, keep_pool=self.pool_id)
         _register(self)
         try:
@@ -252,9 +270,15 @@ class DockerSandbox(Sandbox):
     def warm_module(self, name: str, source: str) -> bool:
         """Have every container's runner import ``source`` as module ``name``, so that each
         later run (a fork of the runner) finds it in ``sys.modules``; see
-        :meth:`Sandbox.warm_module`. Tried on one container at once (a module that fails to
-        import is an answer here, False, never a failed run later); containers started later
-        import it before their first run.
+        :meth:`Sandbox.warm_module`. Tried on one container, by one caller at a time (a
+        module that fails to import is an answer here, False, never a failed run later);
+        containers started later import it before their first run.
+
+        A failure costs one container (it is replaced: the module may have left the runner
+        in any state) and is remembered: the same source that raised is refused from then
+        on, one whose container broke or hung is tried again only after a back-off
+        (``WARM_RETRY_S``, doubling), so a caller asking on every run does not replace a
+        container on every run.
 
         Raises:
             ValueError: ``name`` is not an identifier, or names a different warm module.
@@ -265,21 +289,58 @@ class DockerSandbox(Sandbox):
             raise ValueError(f"warm_module: name {name!r} must be a Python identifier")
         data = source.encode("utf-8")
         with self._cond:
-            known = self._warm.get(name)
-        if known is not None:
-            if known != data:
-                raise ValueError(f"warm_module: a different module named {name!r} is warm already")
-            return True
+            while True:
+                known = self._warm.get(name)
+                if known is not None:
+                    if known != data:
+                        raise ValueError(
+                            f"warm_module: a different module named {name!r} is warm already"
+                        )
+                    return True
+                failed = self._warm_failed.get(name)
+                if failed is not None and failed.source == data and not failed.may_retry():
+                    log.debug(
+                        "warm module %s failed before (%s); not tried again", name, failed.error
+                    )
+                    return False
+                if name not in self._warming:
+                    break
+                self._cond.wait()  # another caller is trying it: take its answer
+            self._warming.add(name)
+        try:
+            return self._try_warm(name, data, failed if failed and failed.source == data else None)
+        finally:
+            with self._cond:
+                self._warming.discard(name)
+                self._cond.notify_all()
+
+    def _try_warm(self, name: str, data: bytes, before: _WarmFailure | None) -> bool:
         worker = self._acquire(self.limits)
         try:
             self._warm_one(worker, name, data)
         except SandboxError as exc:
             self._discard(worker)
-            log.warning("the sandbox could not warm module %s (%s); runs import it", name, exc)
+            transient = isinstance(exc.__cause__, (WorkerTimeout, WorkerBroken))
+            failures = before.failures + 1 if before is not None else 1
+            retry_in = min(WARM_RETRY_S * 2 ** (failures - 1), WARM_RETRY_MAX_S)
+            failure = _WarmFailure(
+                data, str(exc), failures, time.monotonic() + retry_in if transient else None
+            )
+            with self._cond:
+                self._warm_failed[name] = failure
+            log.warning(
+                "the sandbox could not warm module %s (%s); runs import it; %s",
+                name,
+                exc,
+                f"trying again in {retry_in:.0f} s"
+                if transient
+                else "not trying this source again",
+            )
             return False
         self._release(worker)
         with self._cond:
             self._warm[name] = data
+            self._warm_failed.pop(name, None)
         return True
 
     def _ensure_warm(self, worker: Worker) -> None:
@@ -290,18 +351,21 @@ class DockerSandbox(Sandbox):
             self._warm_one(worker, name, data)
 
     def _warm_one(self, worker: Worker, name: str, data: bytes) -> None:
-        """Send one warm module; SandboxCrashed when it failed (the container is then unusable)."""
+        """Send one warm module; SandboxCrashed when it failed (the container is then unusable;
+        its ``__cause__`` is the WorkerTimeout/WorkerBroken when the container hung or broke,
+        None when the module raised)."""
+        cause = None
         try:
             answer, _ = worker.request(
                 {"op": "warm", "name": name}, timeout=START_TIMEOUT_S, parts=[data]
             )
         except (WorkerTimeout, WorkerBroken) as exc:
-            answer = {"error": str(exc)}
+            answer, cause = {"error": str(exc)}, exc
         if answer.get("op") != "warmed":
             raise SandboxCrashed(
                 f"sandbox container {worker.short_id} could not import warm module {name!r}: "
                 f"{answer.get('error', answer)!r}"
-            )
+            ) from cause
         worker.warmed.add(name)
 
     def close(self) -> None:

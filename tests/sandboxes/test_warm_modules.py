@@ -59,6 +59,41 @@ def test_warm_module_refuses_what_it_cannot_keep():
         assert sb.warm_module("rg_counter", COUNTER) is False
 
 
+def test_a_module_that_fails_to_import_costs_one_container_not_one_per_call(monkeypatch):
+    from reasongym.sandboxes import docker
+
+    broken, kills_the_runner = "raise RuntimeError('no')", "import os\nos._exit(3)"
+    with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS, launch="fork") as sb:
+        assert sb.warm_module("rg_broken", broken) is False  # that container is replaced
+        assert sb.run("pass").ok  # (waits for the replacement)
+        (after,) = sb.container_ids
+        for _ in range(3):  # a caller asking before every run: answered from memory
+            assert sb.warm_module("rg_broken", broken) is False
+        assert sb.run("pass").ok and sb.container_ids == [after]
+        # A runner that broke is tried again, but only after a back-off: not on the next call.
+        assert sb.warm_module("rg_fatal", kills_the_runner) is False
+        assert sb.run("pass").ok
+        (after,) = sb.container_ids
+        assert sb.warm_module("rg_fatal", kills_the_runner) is False
+        assert sb.run("pass").ok and sb.container_ids == [after]
+        # A new source under a failed name is a new module: it is tried.
+        assert sb.warm_module("rg_broken", "x = 1") is True
+        assert sb.run("import sys; print(sys.modules['rg_broken'].x)").stdout == "1\n"
+        assert sb.container_ids == [after]
+    monkeypatch.setattr(docker, "WARM_RETRY_S", 0.0)  # the back-off over at once
+    with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS, launch="fork") as sb:
+        assert sb.warm_module("rg_fatal", kills_the_runner) is False
+        assert sb.run("pass").ok
+        (after,) = sb.container_ids
+        assert sb.warm_module("rg_fatal", kills_the_runner) is False  # tried again: replaced
+        assert sb.run("pass").ok and sb.container_ids != [after]
+        assert sb.warm_module("rg_broken", broken) is False
+        assert sb.run("pass").ok
+        (after,) = sb.container_ids
+        assert sb.warm_module("rg_broken", broken) is False  # raised: never tried again
+        assert sb.run("pass").ok and sb.container_ids == [after]
+
+
 def test_the_spare_writes_the_runs_files_exactly_and_nothing_else():
     """The spare was forked before the request: it gets code and files over a pipe."""
     blob = bytes(range(256)) * (80 << 10)  # 20 MiB, every byte value
