@@ -28,6 +28,7 @@ from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 from reasongym.integrations.openenv import RemoteEnv  # noqa: E402
 from reasongym.integrations.openenv.codec import decode_array  # noqa: E402
+from reasongym.integrations.openenv.server import WS_SIZE_HEADROOM_BYTES  # noqa: E402
 
 
 def _local(env_id: str, seed: int, **kwargs):
@@ -202,6 +203,16 @@ def test_bad_messages_are_protocol_errors_and_the_session_lives_on():
                 assert reply["type"] == "error", raw
                 assert reply["data"]["code"] == code, (raw, reply)
                 assert reply["data"]["message"]
+            # above max_message_bytes: the server's own answer, and the session lives on
+            for action in ("x" * 10000, "\u00e9" * 3000):  # 10000 bytes; 3000 chars, 6000 bytes
+                ws.send(
+                    json.dumps({"type": "step", "data": {"action": action}}, ensure_ascii=False)
+                )
+                reply = json.loads(ws.recv(timeout=10))
+                assert reply["data"]["code"] == "VALIDATION_ERROR", reply
+                assert "bytes exceeds" in reply["data"]["message"]
+            ws.send(b"y" * 5000)  # binary messages count their bytes too
+            assert json.loads(ws.recv(timeout=10))["data"]["code"] == "VALIDATION_ERROR"
             ws.send(json.dumps({"type": "reset", "data": {"seed": 0}}))
             assert json.loads(ws.recv(timeout=10))["type"] == "observation"
             for action in (42, None, ["<answer>1</answer>"], {"nested": 1}):
@@ -233,10 +244,11 @@ def test_bad_messages_are_protocol_errors_and_the_session_lives_on():
             assert json.loads(ws.recv(timeout=10))["type"] == "error"
         finally:
             ws.close()
-        # a message above max_message_bytes costs its sender the connection (serve caps
-        # WebSocket frames at that size: close code 1009), nobody else anything
+        # a message far above it (past uvicorn's cap, max_message_bytes + headroom) costs its
+        # sender the connection (close code 1009), nobody else anything
+        huge = "x" * (4096 + WS_SIZE_HEADROOM_BYTES + 1)
         with websockets_sync.connect("ws" + url[4:] + "/ws", legacy=True) as big:
-            big.send(json.dumps({"type": "step", "data": {"action": "x" * 10000}}))
+            big.send(json.dumps({"type": "step", "data": {"action": huge}}))
             with pytest.raises(ConnectionClosed) as closed:
                 big.recv(timeout=10)
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009

@@ -16,7 +16,8 @@ At ``max_sessions`` a new WebSocket gets one ``CAPACITY_REACHED`` error and is c
 ``SESSION_ERROR`` and the socket closes).
 
 Clients are strangers: a request body or message above ``max_message_bytes`` is refused
-before it is parsed (HTTP 413), a body that takes longer than ``request_timeout_s`` too (408;
+before it is parsed (HTTP 413; on the WebSocket a ``VALIDATION_ERROR`` answer, and uvicorn
+closes the connection, code 1009, on a message ``WS_SIZE_HEADROOM_BYTES`` above it), a body that takes longer than ``request_timeout_s`` too (408;
 ``serve`` also closes connections whose request headers take that long: slowloris), at most
 ``max_http_requests`` POSTs are in flight (503), a client that does not take an answer within
 ``send_timeout_s`` loses its connection and session (a client that never reads cannot pin a
@@ -358,13 +359,11 @@ def create_app(config: ServeConfig):
                 if event["type"] == "websocket.disconnect":
                     break
                 session.last_active = time.monotonic()  # any message: the client is there
-                raw = event.get("text")
-                if raw is None:
-                    raw = (event.get("bytes") or b"").decode("utf-8", "replace")
-                if len(raw) > config.max_message_bytes:
+                raw, size = _message_text(event)
+                if size > config.max_message_bytes:
                     reply = error(
-                        f"message of {len(raw)} characters exceeds the server's "
-                        f"{config.max_message_bytes}",
+                        f"message of {size} bytes exceeds the server's max_message_bytes "
+                        f"({config.max_message_bytes})",
                         "VALIDATION_ERROR",
                     )
                 else:
@@ -469,6 +468,18 @@ async def _read_body(request: Any, limit: int, timeout_s: float) -> Any:
         message = f"the request body did not arrive within {timeout_s:g} s"
         return JSONResponse({"message": message, "code": "VALIDATION_ERROR"}, 408)
     return refused if refused is not None else b"".join(chunks)
+
+
+def _message_text(event: dict[str, Any]) -> tuple[str, int]:
+    """A WebSocket message's text and its size in UTF-8 bytes (what ``max_message_bytes``
+    and uvicorn's ``ws_max_size`` count); a binary message is read as UTF-8."""
+    raw = event.get("text")
+    if raw is None:
+        data = event.get("bytes") or b""
+        return data.decode("utf-8", "replace"), len(data)
+    if raw.isascii():  # O(1) in CPython: one byte per character
+        return raw, len(raw)
+    return raw, len(raw.encode("utf-8", "surrogatepass"))
 
 
 def _abort(websocket: Any) -> None:
@@ -592,13 +603,20 @@ def _spaces(env: Any) -> dict[str, Any]:
     return {"observation": describe(env.observation_space), "action": describe(env.action_space)}
 
 
+WS_SIZE_HEADROOM_BYTES = 64 * 2**10
+"""How far above ``max_message_bytes`` uvicorn still takes a WebSocket message in: a message
+in that band gets the server's own ``VALIDATION_ERROR`` answer and its session lives on; a
+larger one is cut off by uvicorn (close code 1009) before it is buffered whole."""
+
+
 def uvicorn_options(config: ServeConfig) -> dict[str, Any]:
-    """The ``uvicorn.Config`` options ``serve`` runs ``create_app(config)`` with: message
-    size limit, WebSocket keep-alive pings, and an HTTP protocol that closes connections
-    whose request headers do not arrive within ``request_timeout_s`` (uvicorn waits for them
-    forever, so idle or trickling sockets could pile up until no descriptor is left)."""
+    """The ``uvicorn.Config`` options ``serve`` runs ``create_app(config)`` with: a WebSocket
+    message cap (``max_message_bytes`` plus :data:`WS_SIZE_HEADROOM_BYTES`), keep-alive pings,
+    and an HTTP protocol that closes connections whose request headers do not arrive within
+    ``request_timeout_s`` (uvicorn waits for them forever, so idle or trickling sockets could
+    pile up until no descriptor is left)."""
     return {
-        "ws_max_size": config.max_message_bytes,
+        "ws_max_size": config.max_message_bytes + WS_SIZE_HEADROOM_BYTES,
         "ws_ping_interval": 20.0,
         "ws_ping_timeout": 20.0,
         "http": header_deadline_protocol(config.request_timeout_s),
