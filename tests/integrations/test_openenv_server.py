@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -492,3 +493,93 @@ def test_worker_pool_runs_each_sessions_calls_in_order_and_one_at_a_time():
     seen, overlaps = asyncio.run(main())
     assert overlaps == 0
     assert all(calls == list(range(40)) for calls in seen)
+
+
+def _serve_args(*flags: str):
+    from reasongym.cli import build_parser
+
+    return build_parser().parse_args(["serve", "reasongym/Math-v0", *flags])
+
+
+def test_every_serve_flag_reaches_the_config_and_its_help_gives_the_default():
+    from reasongym.integrations.openenv.cli import LIMIT_FLAGS, serve_config
+    from reasongym.integrations.openenv.server import ServeConfig
+
+    defaults = serve_config(_serve_args())
+    assert defaults == ServeConfig(env_id="reasongym/Math-v0")  # no flag: ServeConfig's own
+    for k, (flag, field, kind, _metavar, text) in enumerate(LIMIT_FLAGS):
+        default = ServeConfig.model_fields[field].default
+        assert float(re.search(r"default (\d+)", text).group(1)) == default, flag
+        value = kind(default + 1000 + k)  # distinct from the default and from the others
+        config = serve_config(_serve_args(flag, str(value)))
+        assert getattr(config, field) == value, flag
+        changed = {
+            f for f in ServeConfig.model_fields if getattr(config, f) != getattr(defaults, f)
+        }
+        assert changed == {field}, flag
+    config = serve_config(_serve_args("--idle-timeout", "0", "--max-snapshot-bytes", "0"))
+    assert config.idle_timeout_s is None and config.max_snapshot_bytes is None  # 0: no limit
+
+
+@pytest.mark.parametrize(
+    "flags, named",
+    [
+        (["--max-snapshots", "0"], "--max-snapshots 0"),
+        (["--max-message-bytes", "100"], "--max-message-bytes 100"),
+        (["--max-snapshot-bytes", "-5"], "--max-snapshot-bytes -5"),
+        (["--max-http-envs", "0"], "--max-http-envs 0"),
+        (["--max-http-requests", "-1"], "--max-http-requests -1"),
+        (["--send-timeout", "inf"], "--send-timeout inf"),
+        (["--request-timeout", "nan"], "--request-timeout nan"),
+        (["--idle-timeout", "-1"], "--idle-timeout -1"),
+        (["--env-kwargs", "[1]"], "--env-kwargs [1]"),
+        (["--env-kwargs", "{oops"], "--env-kwargs: not valid JSON"),
+    ],
+)
+def test_a_bad_serve_flag_value_is_an_error_naming_the_flag(flags, named):
+    from reasongym.integrations.openenv.cli import serve_config
+
+    with pytest.raises(SystemExit) as exited:
+        serve_config(_serve_args(*flags))
+    assert str(exited.value).startswith("reasongym serve: ")
+    assert named in str(exited.value)
+
+
+def test_the_serve_command_runs_with_its_flags():
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "reasongym.cli", "serve", "reasongym/Arithmetic-v0"]
+    bad = subprocess.run(
+        [*command, "--max-http-requests", "0"], capture_output=True, text=True, timeout=120
+    )
+    assert bad.returncode != 0 and "--max-http-requests 0" in bad.stderr
+    server = subprocess.Popen(
+        [*command, "--port", str(port), "--max-message-bytes", "2048"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert _wait_for(lambda: _answers(f"{url}/health"), timeout_s=120), "did not start"
+
+        def post(size: int) -> int:
+            body = json.dumps({"seed": 0, "pad": "x" * size}).encode()
+            request = urllib.request.Request(f"{url}/reset", data=body)
+            try:
+                with urllib.request.urlopen(request, timeout=30) as r:
+                    return r.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        assert post(1000) == 200
+        assert post(3000) == 413  # the flag's 2048, not the default 4 MiB
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=1)
+    except OSError:
+        return False
+    return True

@@ -66,7 +66,10 @@ class ServeConfig(BaseModel):
     env_kwargs: dict[str, Any] = Field(default_factory=dict, description="gym.make kwargs")
     max_sessions: int = Field(default=64, ge=1, description="concurrent WebSocket sessions")
     idle_timeout_s: float | None = Field(
-        default=600.0, gt=0, description="close sessions idle this long (None: never)"
+        default=600.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="close sessions idle this long (None: never)",
     )
     max_snapshots: int = Field(default=256, ge=1, description="get_state snapshots per session")
     max_message_bytes: int = Field(
@@ -80,10 +83,16 @@ class ServeConfig(BaseModel):
         default=64 * 2**20, ge=1024, description="get_state snapshots' bytes per session"
     )
     send_timeout_s: float = Field(
-        default=30.0, gt=0, description="drop a client that does not take an answer this long"
+        default=30.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="drop a client that does not take an answer this long",
     )
     request_timeout_s: float = Field(
-        default=30.0, gt=0, description="a request's headers, and its body, must arrive in this"
+        default=30.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="a request's headers, and its body, must arrive in this",
     )
     allowed_origins: list[str] = Field(
         default_factory=list,
