@@ -17,13 +17,14 @@ user/pid/net/ipc/uts/cgroup namespaces (so only ``lo`` and no way out), read-onl
 dirs, a private ``/tmp``, the work dir a size-capped tmpfs, ``--die-with-parent``, and the
 pid namespace takes every leftover process down with it. The program is pid 1 of that
 namespace (``--as-pid-1``): no other process in the sandbox holds its stdio (bwrap's own
-init would, open to a same-uid ``pidfd_getfd`` or ``/proc/1/mem``), at the price of pid 1's
-rules (a signal the program sends itself with the default action, e.g.
-``os.kill(os.getpid(), SIGTERM)``, is ignored; orphans are re-parented to it). A seccomp
-filter (``--seccomp``) refuses ``ptrace``, ``process_vm_readv``/``writev``, ``pidfd_open``
-and ``pidfd_getfd`` with EPERM, as Docker's profile keeps a run from reaching into another
-process. Files go in as memfds, or for
-runs with many files as one archive that the launcher unpacks inside (one fd, one argument).
+init would, same uid and dumpable: open to ``pidfd_getfd``, ``ptrace`` and
+``/proc/1/mem``), at the price of pid 1's rules (a signal the program sends itself with the
+default action, e.g. ``os.kill(os.getpid(), SIGTERM)``, is ignored; orphans are re-parented
+to it, and die with it). A seccomp filter (``--seccomp``) refuses ``ptrace``,
+``process_vm_readv``/``writev``, ``pidfd_open`` and ``pidfd_getfd`` with EPERM: a run
+cannot reach into another process even where the ptrace rules would let it (a child into
+a dumpable parent). Files go in as memfds, or for runs with many files as one archive that
+the launcher unpacks inside (one fd, one argument).
 Without bwrap this backend is *not* a security boundary (the program sees the host's files
 and network as its user does; as a non-root user it can also kill its launcher); it says
 so once in the log.
