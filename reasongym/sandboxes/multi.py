@@ -390,14 +390,24 @@ class MultiEngineSandbox(Sandbox):
                     return False
 
     def _try_warm(self, host: str, sandbox: Sandbox, name: str, source: str) -> bool:
-        """``sandbox.warm_module``, with every failure logged and answered False."""
+        """``sandbox.warm_module``, never raising: an exception is logged as a warning and
+        answered False. A plain False is logged at debug level only: it is a backend that
+        cannot warm modules (by design: each run is a fresh interpreter) or one that refused
+        and logged its own failure (``DockerSandbox``)."""
         try:
-            if sandbox.warm_module(name, source) is True:
-                return True
-            problem = "it answered False"
+            answer = sandbox.warm_module(name, source)
         except Exception as exc:  # noqa: BLE001 - an optimisation: never fails a caller
-            problem = f"{type(exc).__name__}: {exc}"
-        log.warning("sandbox engine %s could not warm module %s (%s)", host, name, problem)
+            log.warning(
+                "sandbox engine %s could not warm module %s (%s: %s)",
+                host,
+                name,
+                type(exc).__name__,
+                exc,
+            )
+            return False
+        if answer is True:
+            return True
+        log.debug("sandbox engine %s does not warm module %s (it answered %r)", host, name, answer)
         return False
 
     def _note_cold(self, name: str) -> None:

@@ -183,8 +183,9 @@ def test_only_state_ids_this_session_got_in_this_episode_are_restored(math_serve
         assert env.remote_state()["step_count"] == 1
         neighbour.set_state(neighbours_id)  # and the neighbour's own id, for the neighbour
         env.reset(seed=8)
-        with pytest.raises(RemoteEnvError, match="state_id"):
+        with pytest.raises(RemoteEnvError, match="state_id") as caught:
             env.set_state(mine)  # a new episode: the old episode's ids are void (no replay)
+        assert "in this session and episode (a reset drops them)" in str(caught.value)
         after = env.step(local.unwrapped.oracle_action())  # seed 7's answer, seed 8's task
         assert after[4]["turn"] == 1
     finally:

@@ -7,6 +7,7 @@ loads the image into it, and stops it in the middle of a batch of runs.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -278,11 +279,18 @@ def test_warm_module_refuses_a_bad_name_and_a_different_source():
 
 
 @pytest.mark.parametrize("how", ["false", "raise"])
-def test_an_engine_that_cannot_warm_makes_it_false_and_keeps_taking_runs(how):
+def test_an_engine_that_cannot_warm_makes_it_false_and_keeps_taking_runs(how, caplog):
     engines = FakeEngines("a", "b")
     engines.warm["b"] = how
     with _multi(engines, retry_after_s=0.3) as sb:
-        assert sb.warm_module("rg_mod", "x = 1") is False
+        with caplog.at_level(logging.DEBUG, logger="reasongym.sandboxes"):
+            assert sb.warm_module("rg_mod", "x = 1") is False
+        # an exception is a warning; a plain False (a backend without warm modules, or one
+        # that logged its own failure) only a debug line
+        said = [(r.levelno, r.getMessage()) for r in caplog.records if "rg_mod" in r.getMessage()]
+        level = logging.WARNING if how == "raise" else logging.DEBUG
+        assert [lvl for lvl, _ in said] == [level], said
+        assert "engine b" in said[0][1]
         assert [e.up for e in sb.engines()] == [True, True]
         assert [e.warm_modules for e in sb.engines()] == [("rg_mod",), ()]
         asked = len(engines.warm_calls)

@@ -257,8 +257,9 @@ class Protocol:
         state_id = data.get("state_id") if isinstance(data, dict) else None
         if not isinstance(state_id, str) or state_id not in session.snapshots:
             raise ProtocolError(
-                "set_state needs a 'state_id' that get_state returned in this session "
-                "(snapshots are per session; the oldest are dropped beyond the limit)"
+                "set_state needs a 'state_id' that get_state returned in this session and "
+                "episode (a reset drops them); beyond the snapshot limits the least recently "
+                "used go first"
             )
         snapshot, steps, episode_id, done, _ = session.snapshots[state_id]
         session.snapshots.move_to_end(state_id)
