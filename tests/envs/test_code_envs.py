@@ -8,7 +8,9 @@ import pytest
 import reasongym  # noqa: F401
 from reasongym.envs.tasks.code_procedural import FAMILIES, CodeProceduralSource
 from reasongym.envs.tasks.humaneval import check_steps, load_humaneval
+from reasongym.envs.types import Task
 from reasongym.envs.verifiers.code import CodeTestsVerifier, extract_code
+from reasongym.envs.verifiers.program_io import ProgramIOVerifier
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +52,50 @@ def test_all_humaneval_canonical_solutions_pass(verifier, humaneval):
 
 
 def test_partial_credit_and_report(verifier, humaneval):
-    task = humaneval[0]  # has_close_elements
-    wrong = "```python\ndef has_close_elements(numbers, threshold):\n    return True\n```"
+    task = humaneval[0]  # has_close_elements: 4 of its 7 asserts want True
+    neighbours = "any(abs(a - b) < threshold for a, b in zip(numbers, numbers[1:]))"
+    wrong = f"```python\ndef has_close_elements(numbers, threshold):\n    return {neighbours}\n```"
     verdict = verifier(task, wrong)
-    assert not verdict.correct and 0 < verdict.score < 1
-    assert verdict.details["passed"] == 4 and verdict.details["total"] == 7
+    assert not verdict.correct and verdict.details["passed"] == 5 and verdict.details["total"] == 7
+    # credit counts the 3 asserts that `return True` fails: 1 of them passed
+    assert verdict.details["baseline_passed"] == 4 and verdict.score == pytest.approx(1 / 3)
     assert (
-        "4/7 tests passed" in verdict.details["feedback"]
+        "5/7 tests passed" in verdict.details["feedback"]
         and "assertion failed" in verdict.details["feedback"]
+    )
+
+
+def test_constant_functions_earn_no_partial_credit(verifier, humaneval):
+    task = humaneval[0]
+    for constant in ("True", "False"):
+        answer = (
+            f"```python\ndef has_close_elements(numbers, threshold):\n    return {constant}\n```"
+        )
+        verdict = verifier(task, answer)
+        assert verdict.details["passed"] in (3, 4) and verdict.score == 0.0
+
+
+def test_partial_score_counts_only_what_a_constant_fails():
+    from reasongym.envs.verifiers.code import partial_score
+
+    assert partial_score(5, 7, 4) == pytest.approx(1 / 3)
+    assert partial_score(3, 7, 4) == 0.0  # below the baseline: nothing, never negative
+    assert partial_score(7, 7, 7) == 1.0 and partial_score(6, 7, 7) == 0.0
+    assert partial_score(2, 4, 0) == 0.5 and partial_score(0, 0, 0) == 0.0
+
+
+def test_the_first_argument_returned_is_a_baseline_too(verifier):
+    task = _function_task(
+        ["assert f([3, 1]) == [3, 1]", "assert f([2, 1]) == [1, 2]", "assert f([]) == []"]
+    )
+    echo = verifier(task, "```python\ndef f(x):\n    return list(x)\n```")
+    assert echo.details["passed"] == 2 and echo.details["baseline_passed"] == 2
+    assert echo.score == 0.0
+    no_credit = CodeTestsVerifier(
+        sandbox=verifier._get_sandbox(), timeout_s=20, baseline_credit=False
+    )
+    assert no_credit(task, "```python\ndef f(x):\n    return list(x)\n```").score == pytest.approx(
+        2 / 3
     )
 
 
@@ -139,3 +177,58 @@ def test_extract_code_on_blank_runs_without_a_newline():
     # ``` then a long run of blanks that never reaches a newline: no block, the text as is
     text = "```python" + " \t" * 50_000 + "x"
     assert extract_code(text, "f") == text
+
+
+# -- what a failure report may quote ------------------------------------------------------------
+def _function_task(tests: list[str], entry: str = "f") -> Task:
+    steps = [{"name": f"test{i + 1}", "code": c, "test": True} for i, c in enumerate(tests)]
+    return Task(id="t", question="q", answer="", meta={"steps": steps, "entry_point": entry})
+
+
+SECRET_TESTS = [
+    "assert f(7301) == 9902, 'f(7301) should be 9902'",
+    "assert f(4417) == 5518",
+    "assert f(1) == 2",
+]
+
+
+def _texts(verdict) -> str:
+    details = verdict.details
+    return "\n".join([details["feedback"], *(t["error"] or "" for t in details["tests"])])
+
+
+def test_code_reports_do_not_quote_the_scored_tests(verifier):
+    """The report reaches the next attempt: it says which tests failed and how, never the
+    values a test checks (its assertion message) nor what the candidate raised with them."""
+    task = _function_task(SECRET_TESTS)
+    wrong = verifier(task, "```python\ndef f(x):\n    return x + 1 if x == 1 else x\n```")
+    raised = verifier(task, "```python\ndef f(x):\n    raise ValueError(f'saw {x}')\n```")
+    assert wrong.score > 0 and [t["passed"] for t in wrong.details["tests"]] == [False, False, True]
+    for verdict in (wrong, raised):
+        assert not any(v in _texts(verdict) for v in ("7301", "9902", "4417", "5518"))
+    assert [t["error"] for t in wrong.details["tests"][:2]] == ["assertion failed"] * 2
+    assert raised.details["tests"][0]["error"] == "the candidate raised ValueError"
+
+
+def test_code_reports_quote_the_tests_when_asked(verifier):
+    quoting = CodeTestsVerifier(sandbox=verifier._get_sandbox(), timeout_s=20, quote_tests=True)
+    verdict = quoting(_function_task(SECRET_TESTS), "```python\ndef f(x):\n    return x\n```")
+    assert "f(7301) should be 9902" in _texts(verdict)
+
+
+def test_program_reports_do_not_quote_the_scored_tests(verifier):
+    io_tests = [
+        {"name": "test1", "input": "7301\n", "output": "9902\n"},
+        {"name": "test2", "input": "1\n", "output": "2\n"},
+    ]
+    task = Task(id="t", question="q", answer="", meta={"io_tests": io_tests, "time_limit_s": 2})
+    programs = ProgramIOVerifier(sandbox=verifier._get_sandbox(), timeout_s=20)
+    wrong = programs(task, "```python\nprint(int(input()) + 1 if False else 2)\n```")
+    crash = programs(task, "```python\nraise ValueError('saw ' + input())\n```")
+    assert [t["passed"] for t in wrong.details["tests"]] == [False, True]
+    assert wrong.details["tests"][0]["error"] == "wrong answer"
+    assert crash.details["tests"][0]["error"].endswith(": ValueError")
+    for verdict in (wrong, crash):
+        assert not any(v in _texts(verdict) for v in ("7301", "9902"))
+    quoting = ProgramIOVerifier(sandbox=verifier._get_sandbox(), timeout_s=20, quote_tests=True)
+    assert "expected: '9902\\n'" in _texts(quoting(task, "```python\nprint(2)\n```"))

@@ -17,6 +17,7 @@ Tasks carry ``meta["io_tests"]`` (``[{"name", "input", "output"}]``), ``meta["co
 from __future__ import annotations
 
 import math
+import re
 import time
 from typing import Any
 
@@ -26,6 +27,7 @@ from reasongym.envs.verifiers.sandboxed import SandboxedVerifier
 #: Characters of input / expected / actual output quoted in the failure report.
 QUOTE_CHARS = 200
 MAX_TIME_LIMIT_S = 60.0
+_EXCEPTION_TYPE = re.compile(r"[A-Za-z_][\w.]*(?=: |$)")  # "ValueError: ..." -> "ValueError"
 
 
 def _clip(text: str, limit: int = QUOTE_CHARS) -> str:
@@ -85,7 +87,11 @@ class ProgramIOVerifier(SandboxedVerifier):
         step_timeout_s: default per-test limit when a task names none.
         sandbox: an existing sandbox to use (shared, not closed here); else one is made on
             first use and closed by ``close``.
-        show_expected: quote the expected output of failed tests in the report.
+        quote_tests: quote a failed test's input, expected output and the program's output
+            (and the message of the error it raised) in the report. Off by default: the
+            report reaches the agent (revision feedback, ``info``), and the scored tests
+            quoted to a second attempt make it a lookup table. Turn it on only where no later
+            attempt of the same task sees the report.
     """
 
     def __init__(
@@ -95,13 +101,13 @@ class ProgramIOVerifier(SandboxedVerifier):
         memory_mb: int = 512,
         step_timeout_s: float = 2.0,
         sandbox: Any = None,
-        show_expected: bool = True,
+        quote_tests: bool = False,
     ):
         super().__init__(backend=backend, sandbox=sandbox)
         self.timeout_s = float(timeout_s)
         self.memory_mb = int(memory_mb)
         self.step_timeout_s = float(step_timeout_s)
-        self.show_expected = show_expected
+        self.quote_tests = quote_tests
 
     def _run_one(
         self, code: str, test: dict[str, Any], limit_s: float, compare: dict[str, Any]
@@ -134,15 +140,18 @@ class ProgramIOVerifier(SandboxedVerifier):
             return False, "printed far more output than expected", used
         if result.exit_code != 0:
             tail = (result.stderr or "").strip().splitlines()[-1:] or [""]
-            return False, f"runtime error ({result.describe()}): {_clip(tail[0], 160)}", used
+            reason = f"runtime error ({result.describe()})"
+            if self.quote_tests:
+                return False, f"{reason}: {_clip(tail[0], 160)}", used
+            kind = _EXCEPTION_TYPE.match(tail[0])  # its message may echo the input: not quoted
+            return False, reason + (f": {kind.group(0)}" if kind else ""), used
         if outputs_match(result.stdout, want, **compare):
             return True, None, used
         reason = "wrong answer"
-        if test.get("input"):
-            reason += f"; input: {_clip(str(test['input']))!r}"
-        if self.show_expected:
-            reason += f"; expected: {_clip(want)!r}"
-        reason += f"; got: {_clip(result.stdout)!r}"
+        if self.quote_tests:
+            if test.get("input"):
+                reason += f"; input: {_clip(str(test['input']))!r}"
+            reason += f"; expected: {_clip(want)!r}; got: {_clip(result.stdout)!r}"
         return False, reason, used
 
     def __call__(self, task: Task, answer: str) -> Verdict:
