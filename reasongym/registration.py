@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+from gymnasium.envs.registration import WrapperSpec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reasongym.errors import ConfigError
@@ -358,6 +359,9 @@ def _check_free(spec: EnvFile, file: Path, kwargs: dict[str, Any], replace: bool
     )
 
 
+_TIME_LIMIT_SYNC = WrapperSpec("TimeLimitSync", "reasongym.envs.base:TimeLimitSync", {})
+
+
 def _register(spec: EnvFile, kwargs: dict[str, Any], file: Path) -> None:
     if spec.id in gym.registry:  # a checked replace
         del gym.registry[spec.id]
@@ -368,6 +372,8 @@ def _register(spec: EnvFile, kwargs: dict[str, Any], file: Path) -> None:
         entry_point=spec.entry_point,
         max_episode_steps=spec.max_episode_steps,
         kwargs=kwargs,
+        # Over make()'s TimeLimit: tells the env its step limit (envs/base.py TimeLimitSync).
+        additional_wrappers=(_TIME_LIMIT_SYNC,),
     )
     _RECORDS[spec.id] = EnvRecord(spec.id, spec.description, spec.entry_point, str(file.resolve()))
 

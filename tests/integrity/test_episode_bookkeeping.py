@@ -235,12 +235,6 @@ def _step_cost(env: gym.Env) -> float:
     return float(env.unwrapped.config.reward.per_step)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="base.py ends episodes at max_turns only; a TimeLimit from gym.make(..., "
-    "max_episode_steps=N) truncates without ending the env, so later steps still pay "
-    "(holes_redenv.md 3)",
-)
 def test_a_time_limit_truncation_is_the_end_too():
     env = gym.make("reasongym/Arithmetic-v0", max_episode_steps=1)
     try:

@@ -342,11 +342,6 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="text.py puts the math verdict's details (with 'gold') into info while attempts are "
-    "left, and agents get info (Agent.act(observation, info)) (holes_redenv.md 8)",
-)
 @pytest.mark.parametrize("env_id", TEXT_IDS)
 def test_a_running_episode_never_shows_the_gold(env_id):
     """After a wrong answer with attempts left, neither the observation nor the info an agent

@@ -295,11 +295,6 @@ def content_key_of(inner: Any, state: dict[str, Any]) -> str:
         inner.set_state(saved)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="text.py pays tool_success once per distinct argument string, so whitespace and "
-    "paren variants of one call (same tool, same output) are each paid (holes_redenv.md 1)",
-)
 def test_repeated_tool_results_are_not_paid_again():
     """A call that only repeats an earlier call's result (same tool, same output) earns no
     more process reward: '1+1', '1+1 ', '(1+1)', '1 + 1' are one piece of work."""
@@ -316,11 +311,6 @@ def test_repeated_tool_results_are_not_paid_again():
     assert sum(paid) == pytest.approx(0.1), paid
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ARC partial credit is raw cell accuracy: a one-colour grid of the input's shape "
-    "earns about half of full credit with no reasoning (holes_redenv.md 4)",
-)
 def test_trivial_arc_answers_earn_no_partial_credit():
     """With ``partial_credit``, the answers a policy can give without reading the train pairs
     -- the test input copied, or one colour over the input's shape -- earn (almost) nothing."""
@@ -386,16 +376,7 @@ def _answer_ids() -> list[Any]:
             "exact",
         ):
             continue
-        marks = []
-        if env_id == "reasongym/Math-v0":
-            marks = [
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="gcd_lcm: '1' is the gold of 54% of the gcd questions "
-                    "(reasongym/envs/tasks/generators.py; holes_redenv.md 6)",
-                )
-            ]
-        out.append(pytest.param(env_id, marks=marks))
+        out.append(pytest.param(env_id))
     return out
 
 
@@ -429,12 +410,6 @@ def test_no_constant_answer_is_often_right_for_one_question_form(env_id):
 
 
 # -- world models ------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="WorldModelEnv pays the model's predicted reward as is: a fitted 8-puzzle model "
-    "pays 'correct' on a transition it does not end, so going back and forth through it "
-    "collects it again and again (reasongym/world_models/env.py; holes_redenv.md 7)",
-)
 def test_cycles_inside_a_fitted_world_model_never_pay(tmp_path):
     """The cycle rule holds inside a learned simulator too (what Dyna and planning train on):
     seeded random exploration, and from every step that paid without ending the episode an
