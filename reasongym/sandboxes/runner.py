@@ -83,15 +83,21 @@ SETUP_FAILED = 125  # a forked child that could not set up the run exits with th
 # A run that leaves more files than this in the scratch dirs taints its container: wiping
 # a million empty files would cost the next run seconds of its own time limit.
 MAX_LEFTOVER_INODES = 20_000
+PF_EXITING = 0x4  # /proc/<pid>/stat flags: the process is exiting
 
 
 # --- small system helpers -----------------------------------------------------------------
 
 
-def _libc():
-    import ctypes
+_LIBC = []
 
-    return ctypes.CDLL(None, use_errno=True)
+
+def _libc():
+    if not _LIBC:
+        import ctypes
+
+        _LIBC.append(ctypes.CDLL(None, use_errno=True))
+    return _LIBC[0]
 
 
 def _set_non_dumpable():
@@ -118,6 +124,29 @@ def _oom_kill_count():
 def _other_pids():
     own = os.getpid()
     return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != own]
+
+
+def _dying(pid):
+    """True for a process already on its way out: gone, a zombie, exiting, or with SIGKILL
+    pending (which it cannot block), e.g. the code harness's last worker, killed as the
+    harness wrote its report. Such a process was not left behind by the program."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if fields[0] in (b"Z", b"X", b"x") or int(fields[6]) & PF_EXITING:
+            return True
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith((b"SigPnd:", b"ShdPnd:")) and int(line.split()[1], 16) & (
+                    1 << (signal.SIGKILL - 1)
+                ):
+                    return True
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError, IndexError):
+        return False
+    return False
 
 
 def _reap_zombies():
@@ -872,6 +901,10 @@ def _spare_main(ends, ready_w, setup_r, prepare=()):
     _libc().prctl(4, 1, 0, 0, 0)
     _wipe_all()  # the previous run's leftovers (its processes are gone): before any input
     os.chdir(WORK_DIR)
+    os.environ.clear()
+    os.environ.update(CHILD_ENV)
+    prepare_main(os.path.join(WORK_DIR, MAIN_FILE))  # what does not depend on the request
+    # The hooks come last: what they fork ahead shares the state above without copying it.
     prepared = []
     for name in prepare:
         module = sys.modules.get(name)
@@ -881,7 +914,6 @@ def _spare_main(ends, ready_w, setup_r, prepare=()):
                 prepared.append((_markers.get(name, b""), hook()))
             except Exception:  # noqa: BLE001 - only an optimisation; the hook cleans up after itself
                 pass
-    prepare_main(os.path.join(WORK_DIR, MAIN_FILE))  # what does not depend on the request
     req = json.loads(bytes(_read_exact(setup_r, int.from_bytes(_read_exact(setup_r, 8), "big"))))
     code = _receive_files(setup_r, req)
     os.close(setup_r)
@@ -891,8 +923,6 @@ def _spare_main(ends, ready_w, setup_r, prepare=()):
                 cancel()
             except Exception:  # noqa: BLE001 - what it left is then a leftover: taints the container
                 pass
-    os.environ.clear()
-    os.environ.update(CHILD_ENV)
     _limit(int(req["cpu_s"]), int(req["fsize_bytes"]))
     return code
 
@@ -989,9 +1019,10 @@ def run(req, payload):
 
     def on_exit():
         nonlocal leftover
-        # Whatever still runs now was started by the program and outlived it.
+        # Whatever still runs now was started by the program and outlived it (a process
+        # already killed, by the program itself, is not: it is only not reaped yet).
         _reap_zombies()
-        leftover = len(_other_pids())
+        leftover = sum(1 for pid in _other_pids() if not _dying(pid))
         if leftover:
             _kill_everything_else()
 

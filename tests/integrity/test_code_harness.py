@@ -154,6 +154,32 @@ def test_announced_answers_nobody_took_do_not_block_a_later_live_call(code_sandb
     assert [t["passed"] for t in verdict.details["tests"]] == [False, True], verdict.details
 
 
+def test_a_call_with_set_arguments_is_answered_once(code_sandbox):
+    # The host plans the call with its own string hash order, the harness makes it with the
+    # sandbox's: both must name the same announced answer, so the candidate runs once per call.
+    words = "{'apple', 'banana', 'cherry', 'date', 'elder', 'fig'}"
+    task = _task(
+        f"assert candidate({words}) == 6",
+        f"assert candidate(frozenset({words})) == 6",
+        "assert candidate({'x': {1, 2, 3}, 'y': frozenset({'a', 'b'})}) == 2",
+    )
+    code = "def f(x):\n    print('called')\n    return len(x)"
+    verdict = _verify(code_sandbox, task, code)
+    assert verdict.score == 1.0, verdict.details
+    assert verdict.details["stdout"].split() == ["called"] * 3, verdict.details["stdout"]
+
+
+def test_call_keys_do_not_depend_on_set_order():
+    items = [wire.encode(w) for w in ("a", "b", "c")]
+    for tag in ("S", "z"):
+        one = wire._call_key("f", [[tag, items]], ["d", []])
+        other = wire._call_key("f", [[tag, items[::-1]]], ["d", []])
+        assert one == other
+    assert wire._call_key("f", [["l", items]], ["d", []]) != wire._call_key(
+        "f", [["l", items[::-1]]], ["d", []]
+    )  # a list's order is its value
+
+
 def test_a_report_of_many_long_failures_still_fits_the_output_cap(code_sandbox):
     tests = [f"assert candidate({i}) == {i}" for i in range(200)]
     code = "def f(x):\n    if x % 2:\n        raise ValueError('\u00e9' * 5000)\n    return x"

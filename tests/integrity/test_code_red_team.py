@@ -73,11 +73,6 @@ def test_attack_is_held(code_sandbox, name):
     assert honest.correct and honest.score == 1.0, honest.details["feedback"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole: a worker restart that cannot fork raises OSError into the test, which "
-    "`except Exception` swallows (code_harness.Pool.get)",
-)
 def test_a_failed_restart_is_not_swallowed_by_except_exception(code_sandbox):
     # The candidate never returns nor raises: it lowers the harness's fd limit and dies.
     verdict = _verify(code_sandbox, FAILED_RESTART.tests, FAILED_RESTART.code)
@@ -88,11 +83,6 @@ def test_a_failed_restart_is_not_swallowed_by_except_exception(code_sandbox):
         assert honest.score == 1.0, honest.details["feedback"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole: when the worker ended before the early batch went out, wait_loaded selects "
-    "on a closed fd and the harness dies without a report (code_harness._run)",
-)
 def test_a_solution_that_fails_to_load_is_told_why(code_sandbox):
     tests = tuple(f"assert candidate({i}) == {7 * i + 3}" for i in range(300))
     errors = [
@@ -135,12 +125,12 @@ harness = next((m for n, m in sys.modules.items() if n.startswith("reasongym_cod
 print("HARNESS", harness is not None)
 released = 0
 if harness is not None:
+    os.environ.update({"PYTHONINSPECT": "1", "PYTHONPATH": "/tmp"})  # a hostile environment
     for _ in range(3):
         harness.__prepare_spare__()
-    while harness._PREPARED:  # release them with no limits and a hostile environment
-        worker, fd = harness._PREPARED.pop()
-        go = harness.encode([[], {"PYTHONINSPECT": "1", "PYTHONPATH": "/tmp"}])
-        harness.send_frame(worker.req_fd, ["go", go], time.monotonic() + 1)
+    while harness._PREPARED:  # release them with no limits
+        worker = harness._PREPARED.pop()[0]
+        os.write(worker.req_fd, b"g")
         released += 1
 print("RELEASED", released)
 for d in ("/tmp", "/dev/shm", os.getcwd()):

@@ -313,10 +313,15 @@ class Deadline(Exception):
 
 
 def _wait(fd, deadline, write):
+    if fd < 0:  # closed by kill(): no path may select on a dead worker's fd
+        raise ChannelError("the pipe is closed")
     left = deadline - time.monotonic()
     if left <= 0:
         raise Deadline()
-    r, w, _ = select.select([] if write else [fd], [fd] if write else [], [], left)
+    try:
+        r, w, _ = select.select([] if write else [fd], [fd] if write else [], [], left)
+    except (OSError, ValueError) as exc:
+        raise ChannelError("the pipe failed (%s)" % type(exc).__name__) from None
     if not (r or w):
         raise Deadline()
 
@@ -469,8 +474,14 @@ class Worker:
             send_frame(self.req_fd, [seq, BATCH, calls, None], deadline, max_bytes)
         except CodecError:
             return False  # too big to announce (now): every call goes live
-        except (Deadline, ChannelError):
+        except Deadline:
             self.kill("stopped reading")
+            return False
+        except ChannelError:
+            # The worker closed its end (it ended while loading, most often): what it said
+            # before that (a load error) is still in its answer pipe, so keep reading that.
+            self.dead = self.dead or "stopped reading"
+            self._close(req=True)
             return False
         for i, call in enumerate(calls):
             reply_id = "%s.%d" % (seq, i)
@@ -522,6 +533,9 @@ class Worker:
             status = self.kill("exited")
             return "the solution exited while loading (%s)" % status
         if type(msg) is list and len(msg) == 3 and msg[0] == "0" and msg[1] == "loaded":
+            if self.dead is not None:  # loaded, but closed its request pipe on the way
+                self.kill(self.dead)
+                return "the solution closed the harness's request pipe while loading"
             if type(msg[2]) is list:
                 self.names = [n for n in msg[2] if type(n) is str]
             return None
@@ -573,7 +587,9 @@ class Worker:
 
     def kill(self, why, reap=True):
         """Kill and reap the process; returns how it ended. ``reap=False``: only send the
-        signal, so that it dies while the report is written (``_reap_later`` waits for it)."""
+        signal, so that it dies while the report is written and the harness exits (its
+        SIGKILL cannot be blocked: the sandbox reaps it and does not count it as left behind,
+        see ``reasongym.sandboxes.runner._dying``)."""
         if self.dead is None:
             self.dead = why
         if self.pid is None:  # killed before: never signal a pid that may be reused
@@ -582,15 +598,9 @@ class Worker:
             os.kill(self.pid, signal.SIGKILL)  # first: closing its pipes would wake it up
         except OSError:
             pass
-        for fd in (self.req_fd, self.resp_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self.req_fd = self.resp_fd = -1
+        self._close(req=True, resp=True)
         pid, self.pid = self.pid, None
         if not reap:
-            _UNREAPED.append(pid)
             self.ended = "killed"
             return self.ended
         try:
@@ -605,21 +615,33 @@ class Worker:
         return self.ended
 
 
-_UNREAPED = []  # workers killed but not yet waited for
-
-
-def _reap_later():
-    """Wait for the workers killed with ``reap=False``: the harness exits only once every
-    process it started is gone (the sandbox counts a survivor against the run)."""
-    while _UNREAPED:
-        try:
-            os.waitpid(_UNREAPED.pop(), 0)
-        except OSError:
-            pass
+    def _close(self, req=False, resp=False):
+        for want, attr in ((req, "req_fd"), (resp, "resp_fd")):
+            fd = getattr(self, attr)
+            if want and fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+                setattr(self, attr, -1)
 
 
 def _call_key(name, args, kwargs):
-    return _FRAME_ENCODER.encode([name, args, kwargs])
+    key = _FRAME_ENCODER.encode([name, args, kwargs])
+    if '"S"' in key or '"z"' in key:  # a set's items come in its process's hash order
+        key = _FRAME_ENCODER.encode([name, _sorted_sets(args), _sorted_sets(kwargs)])
+    return key
+
+
+def _sorted_sets(tree):
+    """A wire value with every set's items in one order (by their encoding), so that the
+    host's plan and the harness's call of the same set have one key."""
+    if type(tree) is not list or not tree:
+        return tree
+    if tree[0] in ("S", "z") and len(tree) == 2 and type(tree[1]) is list:
+        items = [_sorted_sets(item) for item in tree[1]]
+        return [tree[0], sorted(items, key=_FRAME_ENCODER.encode)]
+    return [_sorted_sets(item) for item in tree]
 
 
 # Where a call runs exactly once when its statement runs (no loop, branch, short circuit,
@@ -740,25 +762,12 @@ def _start_worker(out_fd, exec_source=None, held=False):
 
 
 def _held(req_fd):
-    """(In a worker forked ahead.) Wait for the harness's go: take the run's resource limits
-    and environment, which were set after this process was forked. False: no go came."""
+    """(In a worker forked ahead.) Wait for the harness's go: one byte, sent once the harness
+    has given this process the run's resource limits (``prlimit``). False: no go came."""
     try:
-        msg = recv_frame(req_fd)
-        if type(msg) is not list or len(msg) != 2 or msg[0] != "go":
-            return False
-        limits, env = decode(msg[1])
-    except (ChannelError, CodecError, ValueError):
+        return os.read(req_fd, 1) == b"g"
+    except OSError:
         return False
-    import resource
-
-    for res, soft, hard in limits:
-        try:
-            resource.setrlimit(res, (soft, hard))
-        except (ValueError, OSError):
-            pass
-    os.environ.clear()
-    os.environ.update(env)
-    return True
 
 
 # --- a worker forked ahead of the run (the sandbox's spare calls the hook) -----------------
@@ -777,7 +786,7 @@ _PREPARED = []  # [(worker, its scratch fd)] forked ahead in this process, not y
 def __prepare_spare__():
     out_fd = _scratch_fd()
     try:
-        _PREPARED.append((_start_worker(out_fd, held=True), out_fd))
+        _PREPARED.append((_start_worker(out_fd, held=True), out_fd, dict(os.environ)))
     except BaseException:
         os.close(out_fd)
         raise
@@ -786,27 +795,29 @@ def __prepare_spare__():
 
 def _cancel_prepared():
     while _PREPARED:
-        worker, out_fd = _PREPARED.pop()
+        worker, out_fd, _ = _PREPARED.pop()
         worker.kill("not needed")
         os.close(out_fd)
 
 
 def _take_prepared():
-    """The worker forked ahead, released with this process's limits and environment, and its
-    scratch fd; None when there is none (or it could not be released)."""
+    """The worker forked ahead, released with this process's resource limits, and its
+    scratch fd; None when there is none, or it could not be given them, or its environment
+    (inherited when it was forked) is not this process's."""
     if not _PREPARED:
         return None
-    worker, out_fd = _PREPARED.pop()
-    import resource
-
-    names = sorted(n for n in dir(resource) if n.startswith("RLIMIT_"))
-    limits = [
-        [getattr(resource, n)] + list(resource.getrlimit(getattr(resource, n))) for n in names
-    ]
+    worker, out_fd, env = _PREPARED.pop()
     try:
-        payload = encode([limits, dict(os.environ)])
-        send_frame(worker.req_fd, ["go", payload], time.monotonic() + 1.0)
-    except (ChannelError, CodecError, Deadline, OSError):
+        if env != dict(os.environ):
+            raise OSError("the environment changed since the worker was forked")
+        import resource
+
+        for name in _rlimit_names(resource):
+            res = getattr(resource, name)
+            resource.prlimit(worker.pid, res, resource.getrlimit(res))
+        if os.write(worker.req_fd, b"g") != 1:
+            raise OSError("short write")
+    except (OSError, ValueError):
         worker.kill("could not be released")
         os.close(out_fd)
         return None
@@ -827,15 +838,29 @@ class Pool:
             clock,
         )
         self.restarts = 0
+        self.broken = None  # why no worker can be started any more
+        self.limits = _own_limits()  # the candidate (same uid) could prlimit the harness
 
     def get(self, deadline):
         if self.worker.dead is None:
             return self.worker
         why = self.worker.dead
+        if self.broken is not None:
+            raise CandidateFailure("not run: " + self.broken)
         if self.source is None or self.restarts >= self.MAX_RESTARTS:
             raise CandidateFailure("not run: the candidate process %s earlier" % why)
         self.restarts += 1
-        self.worker = _start_worker(self.out_fd, self.source)
+        if _own_limits() != self.limits:
+            self.broken = "the candidate process %s earlier and changed the harness's limits" % why
+            raise CandidateFailure("not run: " + self.broken)
+        try:
+            self.worker = _start_worker(self.out_fd, self.source)
+        except Exception as exc:  # noqa: BLE001 - no fork or pipe (EAGAIN, EMFILE, ENOMEM)
+            self.broken = "the candidate process %s earlier; restarting it failed: %s" % (
+                why,
+                _short(exc),
+            )
+            raise CandidateFailure("not run: " + self.broken) from None
         problem = self.worker.wait_loaded(deadline)
         if problem:
             raise CandidateFailure(
@@ -856,7 +881,14 @@ class Proxy:
         except (CodecError, RecursionError) as exc:
             raise CandidateFailure("cannot send the arguments to the candidate: %s" % exc) from None
         deadline = self._clock.call_deadline()
-        return self._pool.get(deadline).call(self._name, wire_args, wire_kwargs, deadline)
+        try:
+            return self._pool.get(deadline).call(self._name, wire_args, wire_kwargs, deadline)
+        except (CandidateRaised, CandidateFailure, StepTimeout):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - only the candidate's own errors are Exceptions
+            # (an OSError of the harness, a MemoryError under a lowered limit): a test's
+            # `except Exception` must not take a harness failure for the candidate's answer.
+            raise CandidateFailure("the harness could not run the call: %s" % _short(exc)) from None
 
     def __repr__(self):
         return "<candidate %s>" % self._name
@@ -864,6 +896,16 @@ class Proxy:
 
 class StepTimeout(BaseException):
     pass
+
+
+def _own_limits():
+    import resource
+
+    return [resource.getrlimit(getattr(resource, n)) for n in _rlimit_names(resource)]
+
+
+def _rlimit_names(resource):
+    return sorted(n for n in dir(resource) if n.startswith("RLIMIT_"))
 
 
 class Clock:
@@ -1047,7 +1089,6 @@ def harness_main(own_source=None, preload=()):
     data = line.encode("ascii")
     while data:
         data = data[os.write(1, data) :]
-    _reap_later()
 
 
 def compile_task(prompt, steps):
