@@ -232,3 +232,23 @@ def test_program_reports_do_not_quote_the_scored_tests(verifier):
         assert not any(v in _texts(verdict) for v in ("7301", "9902"))
     quoting = ProgramIOVerifier(sandbox=verifier._get_sandbox(), timeout_s=20, quote_tests=True)
     assert "expected: '9902\\n'" in _texts(quoting(task, "```python\nprint(2)\n```"))
+
+
+def test_programs_that_ignore_their_input_earn_no_partial_credit(verifier):
+    io_tests = [
+        {"name": "test1", "input": "2 3\n", "output": "NO\n"},
+        {"name": "test2", "input": "4 4\n", "output": "YES\n"},
+        {"name": "test3", "input": "1 5\n", "output": "NO\n"},
+        {"name": "test4", "input": "NO\n", "output": "NO\n"},
+    ]
+    task = Task(id="t", question="q", answer="", meta={"io_tests": io_tests, "time_limit_s": 2})
+    programs = ProgramIOVerifier(sandbox=verifier._get_sandbox(), timeout_s=20)
+    constant = programs(task, "```python\nprint('NO')\n```")
+    assert constant.details["passed"] == 3 and constant.score == 0.0
+    # compares a < b instead of a == b: one of the two tests a constant fails is right
+    half = "a, b = map(int, input().split())\nprint('NO' if a < b else 'YES')"
+    io_tests[3] = {"name": "test4", "input": "5 6\n", "output": "YES\n"}  # no longer an echo
+    task = Task(id="t", question="q", answer="", meta={"io_tests": io_tests, "time_limit_s": 2})
+    verdict = programs(task, f"```python\n{half}\n```")
+    assert verdict.details["passed"] == 3 and verdict.details["baseline_passed"] == 2
+    assert verdict.score == pytest.approx(1 / 2)

@@ -36,8 +36,9 @@ Design (the threat: the candidate is adversarial code written by the policy bein
 - **The host trusts nothing either** (:func:`read_report`): the report must be exactly one
   nonce-tagged line, well-formed, naming the task's own tests in order with the right
   types; anything else (missing, extra, malformed, early exit, killed harness, sandbox
-  error) fails every test with a message. Score = passed / total of the task's tests, in
-  [0, 1].
+  error) fails every test with a message. The verifier scores the checked outcome
+  (:class:`~reasongym.envs.verifiers.code.CodeTestsVerifier`: a partial pass counts only the
+  tests no constant function passes), in [0, 1].
 
 What tests can do, so: call ``candidate`` / the entry point with plain-data arguments and
 check the plain data it returns (every HumanEval and CodeProcedural test does). A test that

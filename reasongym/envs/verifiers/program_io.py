@@ -28,6 +28,9 @@ from reasongym.envs.verifiers.sandboxed import SandboxedVerifier
 QUOTE_CHARS = 200
 MAX_TIME_LIMIT_S = 60.0
 _EXCEPTION_TYPE = re.compile(r"[A-Za-z_][\w.]*(?=: |$)")  # "ValueError: ..." -> "ValueError"
+#: What programs that ignore their input print (and the input echoed back, see
+#: ``baseline_passed``). A test one of them passes checks nothing, so partial credit skips it.
+BASELINE_OUTPUTS = ("", "0\n", "1\n", "-1\n", "YES\n", "NO\n", "Yes\n", "No\n", "True\n", "False\n")
 
 
 def _clip(text: str, limit: int = QUOTE_CHARS) -> str:
@@ -76,8 +79,20 @@ def outputs_match(got: str, want: str, mode: str = "exact", tolerance: float = 1
     return True
 
 
+def baseline_passed(tests: list[dict[str, Any]], compare: dict[str, Any]) -> int:
+    """The most of ``tests`` that one trivial program passes: one that prints a constant of
+    ``BASELINE_OUTPUTS`` or echoes its input. Their output is known, so this is worked out on
+    the host with the same comparison as any answer, without running anything."""
+    best = 0
+    for output in BASELINE_OUTPUTS:
+        best = max(best, sum(outputs_match(output, str(t["output"]), **compare) for t in tests))
+    echoed = sum(outputs_match(str(t.get("input", "")), str(t["output"]), **compare) for t in tests)
+    return max(best, echoed)
+
+
 class ProgramIOVerifier(SandboxedVerifier):
-    """Scores a program by the fraction of stdin/stdout tests it passes.
+    """Scores a program by the stdin/stdout tests it passes: all of them 1.0, some of them the
+    share of the tests no trivial program passes (``baseline_passed``, ``code.partial_score``).
 
     Args:
         backend: "auto" | "docker" | "process" (see ``reasongym.sandboxes.get_sandbox``).
@@ -155,7 +170,7 @@ class ProgramIOVerifier(SandboxedVerifier):
         return False, reason, used
 
     def __call__(self, task: Task, answer: str) -> Verdict:
-        from reasongym.envs.verifiers.code import extract_code, failure_report
+        from reasongym.envs.verifiers.code import extract_code, failure_report, partial_score
 
         tests = task.meta.get("io_tests")
         if not tests:
@@ -203,7 +218,8 @@ class ProgramIOVerifier(SandboxedVerifier):
                 passed, reason, used = self._run_one(code, test, min(limit_s, budget), compare)
                 budget -= used
                 details["tests"].append({"name": name, "passed": passed, "error": reason})
-        details["passed"] = sum(1 for t in details["tests"] if t["passed"])
+        details["passed"] = passed = sum(1 for t in details["tests"] if t["passed"])
+        details["baseline_passed"] = baseline_passed(tests, compare) if 0 < passed < total else 0
         details["feedback"] = failure_report(details)
-        score = min(1.0, max(0.0, details["passed"] / total))
+        score = partial_score(passed, total, details["baseline_passed"])
         return Verdict(correct=details["passed"] == total, score=score, details=details)
