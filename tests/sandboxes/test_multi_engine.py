@@ -718,9 +718,11 @@ def test_graded_runs_on_several_engines_use_the_warm_harness(two_local_engines):
             sb.warm_module(name, code_runner.harness_source() + "\n# changed")
         verifier = CodeTestsVerifier(sandbox=sb, timeout_s=20)
         scores = [verifier(task, task.answer).score for _ in range(4)]
-        wrong = verifier(task, "```python\ndef sum_squares(xs):\n    return sum(xs)\n```")
+        wrong = verifier(task, "```python\ndef sum_squares(xs):\n    return sum(xs) + len(xs)\n```")
     assert scores == [1.0] * 4
-    assert wrong.score == 0.25, wrong.details  # only candidate([]) == 0 holds
+    # the [] and [1, 2] tests hold; a constant 0 passes the first too, so it earns nothing
+    assert wrong.details["passed"] == 2, wrong.details
+    assert wrong.score == pytest.approx(1 / 3), wrong.details
     assert {host for host, _, _ in engines.sent} == set(two_local_engines)
     assert all(files == ["solution.py"] for _, _, files in engines.sent), engines.sent
     engines.assert_nothing_left()
