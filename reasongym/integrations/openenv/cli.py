@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reasongym.integrations.openenv.server import ServeConfig
 
 # The limit flags: (flag, ServeConfig field, type, metavar, help). A flag left out keeps the
 # field's default (ServeConfig holds them; the help repeats them for the reader, and a test
@@ -71,7 +74,7 @@ LIMIT_FLAGS: tuple[tuple[str, str, type, str, str], ...] = (
 _ZERO_IS_NONE = frozenset({"idle_timeout_s", "max_snapshot_bytes"})
 
 
-def serve_config(args: argparse.Namespace) -> Any:
+def serve_config(args: argparse.Namespace) -> ServeConfig:
     """The ``ServeConfig`` the parsed ``serve`` flags ask for; a bad value exits with a
     message naming its flag."""
     from pydantic import ValidationError

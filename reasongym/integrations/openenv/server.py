@@ -17,8 +17,8 @@ At ``max_sessions`` a new WebSocket gets one ``CAPACITY_REACHED`` error and is c
 
 Clients are strangers: a request body or message above ``max_message_bytes`` is refused
 before it is parsed (HTTP 413; on the WebSocket a ``VALIDATION_ERROR`` answer, and uvicorn
-closes the connection, code 1009, on a message ``WS_SIZE_HEADROOM_BYTES`` above it), a body that takes longer than ``request_timeout_s`` too (408;
-``serve`` also closes connections whose request headers take that long: slowloris), at most
+closes the connection, code 1009, on a message ``WS_SIZE_HEADROOM_BYTES`` above it), a body
+that takes longer than ``request_timeout_s`` too (408; ``serve`` also closes connections whose request headers take that long: slowloris), at most
 ``max_http_requests`` POSTs are in flight (503), a client that does not take an answer within
 ``send_timeout_s`` loses its connection and session (a client that never reads cannot pin a
 slot or the reaper), snapshots are server-side handles (``protocol.py``) bounded per session
