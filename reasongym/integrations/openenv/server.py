@@ -15,17 +15,18 @@ At ``max_sessions`` a new WebSocket gets one ``CAPACITY_REACHED`` error and is c
 1013, "try again later"). Sessions idle for ``idle_timeout_s`` are reaped (the client gets a
 ``SESSION_ERROR`` and the socket closes).
 
-Clients are strangers: a request body or message above ``max_message_bytes`` is refused
-before it is parsed (HTTP 413; on the WebSocket a ``VALIDATION_ERROR`` answer, and uvicorn
-closes the connection, code 1009, on a message ``WS_SIZE_HEADROOM_BYTES`` above it), a body
-that takes longer than ``request_timeout_s`` too (408; ``serve`` also closes connections whose request headers take that long: slowloris), at most
-``max_http_requests`` POSTs are in flight (503), a client that does not take an answer within
-``send_timeout_s`` loses its connection and session (a client that never reads cannot pin a
-slot or the reaper), snapshots are server-side handles (``protocol.py``) bounded per session
-by count and bytes, and nothing a client sends is ever unpickled or evaluated. Requests that
-carry an ``Origin`` header (web pages: a site the user browses can reach a server on
-127.0.0.1, and WebSockets have no same-origin rule) are refused unless ``allowed_origins``
-lists it; Python clients (``openenv``, ``RemoteEnv``, httpx) send none.
+Clients are strangers: a request body or message above ``max_message_bytes`` is refused before
+it is parsed (HTTP 413; on the WebSocket a ``VALIDATION_ERROR`` answer, and uvicorn closes the
+connection, code 1009, on a message ``WS_SIZE_HEADROOM_BYTES`` above it), a body that takes
+longer than ``request_timeout_s`` too (408; ``serve`` also closes connections whose request
+headers take that long: slowloris), at most ``max_http_requests`` POSTs are in flight (503), a
+client that does not take an answer within ``send_timeout_s`` loses its connection and session
+(a client that never reads cannot pin a slot or the reaper), snapshots are server-side handles
+(``protocol.py``) bounded per session by count and bytes, and nothing a client sends is ever
+unpickled or evaluated. Requests that carry an ``Origin`` header (web pages: a site the user
+browses can reach a server on 127.0.0.1, and WebSockets have no same-origin rule) are refused
+unless ``allowed_origins`` lists it; Python clients (``openenv``, ``RemoteEnv``, httpx) send
+none.
 
 Per step, the event loop only parses, dispatches and sends; the env call and the payload
 encoding (PNG for images) run in the session's lane of a shared worker pool (``workers.py``),
