@@ -122,8 +122,12 @@ def _oom_kill_count():
 
 
 def _other_pids():
-    own = os.getpid()
-    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != own]
+    """Every process but the runner and its idle seed (root's, forked before this run: not
+    the program's, and out of the program's reach; its pid cannot be reused until reaped)."""
+    own = {os.getpid()}
+    if _seed is not None and _seed.child.returncode is None:
+        own.add(_seed.pid)
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in own]
 
 
 def _dying(pid):
@@ -152,26 +156,40 @@ def _dying(pid):
 def _reap_zombies():
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        if _seed is not None and pid == _seed.pid:  # killed with the rest (os.kill(-1))
+            _seed.child.returncode = _returncode(status)
 
 
 def _kill_everything_else():
-    """SIGKILL every other process in the container; returns how many could not be removed."""
+    """SIGKILL every other process in the container; returns how many could not be removed.
+    Processes already dying (see :func:`_dying`) are only waited for."""
     end = time.monotonic() + KILL_TIMEOUT_S
     while True:
         _reap_zombies()
         left = _other_pids()
         if not left or time.monotonic() > end:
             return len(left)
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        time.sleep(0.0005)
+        if not all(_dying(pid) for pid in left):
+            _kill_all()
+        time.sleep(0.0002)
+
+
+def _kill_all():
+    """SIGKILL every process but the runner: the seed too, so drop it first (it is known
+    gone, not taken for the next spare while it dies)."""
+    global _seed
+    if _seed is not None:
+        _seed.kill()
+        _seed = None
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _scratch_inodes():
@@ -708,20 +726,25 @@ def _receive_files(fd, req):
 class Spare:
     """The next run's child, forked ahead of its request (fork launch).
 
-    Right after a run ends (every process of it killed, the runner's buffers zeroed) the runner
-    forks the spare, which takes the run's pipes as fds 0-2, drops to uid 1000, wipes what the
-    last run left and then waits on its setup pipe. So the fork, the privilege drop and the
-    wipe happen while the host reads the last answer, not on the next run's clock; and the
-    spare never held the next run's request in memory: it reads its own code and files from
-    the pipe and nothing else. A spare whose wipe failed answers ``tainted`` when it is used.
+    The runner forks it only between runs (every process of the last run killed, the runner's
+    buffers zeroed), so it never holds a run's request in memory: it reads its own code and
+    files from its setup pipe and nothing else. Forked, it is a *seed*: still root, it takes
+    the run's pipes as fds 0-2, closes every other fd, prepares the interpreter and waits on
+    its go pipe, out of reach of the run going on meanwhile (another uid, non-dumpable). Once
+    the run after it is over, :meth:`activate` lets it drop to uid 1000, wipe what that run
+    left, call the warm modules' spare hooks and wait on its setup pipe. So the fork and the
+    preparation happen a whole run ahead, and the privilege drop and the wipe while the host
+    reads the last answer, not on the next run's clock. A spare whose wipe failed answers
+    ``tainted`` when it is used.
     """
 
-    def __init__(self, prepare=()):
+    def __init__(self):
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         ready_r, ready_w = os.pipe()
         setup_r, setup_w = os.pipe()
+        go_r, go_w = os.pipe()
         try:
             fcntl.fcntl(setup_w, F_SETPIPE_SZ, 1 << 20)  # fewer switches for big files
         except OSError:
@@ -729,9 +752,9 @@ class Spare:
         pid = os.fork()
         if pid == 0:
             try:
-                for fd in (in_w, out_r, err_r, ready_r, setup_w):
+                for fd in (in_w, out_r, err_r, ready_r, setup_w, go_w):
                     os.close(fd)
-                code = _spare_main((in_r, out_w, err_w), ready_w, setup_r, prepare)
+                code = _spare_main((in_r, out_w, err_w), ready_w, setup_r, go_r)
                 os.write(ready_w, b"k")
                 os.close(ready_w)
             except BaseException as exc:  # noqa: BLE001 - tell the runner, never run a program
@@ -741,10 +764,24 @@ class Spare:
                 finally:
                     os._exit(SETUP_FAILED)
             run_main(code, os.path.join(WORK_DIR, MAIN_FILE), prepared=True)
-        for fd in (in_r, out_w, err_w, ready_w, setup_r):
+        for fd in (in_r, out_w, err_w, ready_w, setup_r, go_r):
             os.close(fd)
-        self.pid, self.ready_r, self.setup_w = pid, ready_r, setup_w
+        self.pid, self.ready_r, self.setup_w, self.go_w = pid, ready_r, setup_w, go_w
         self.child = Forked(pid, in_w, out_r, err_r)
+
+    def activate(self, prepare=()):
+        """Let the seed become the next run's spare (call it once the last run is over);
+        ``prepare``: the warm modules whose spare hooks it calls. False: it is gone."""
+        if self.child.poll() is not None:
+            return False
+        try:
+            os.write(self.go_w, json.dumps(list(prepare)).encode())
+        except OSError:
+            return False
+        finally:
+            os.close(self.go_w)
+            self.go_w = -1
+        return True
 
     def start(self, req, code, files):
         """Hand the spare its run; returns the :class:`Forked` once it is ready to run."""
@@ -807,18 +844,19 @@ class Spare:
     def kill(self):
         """Kill and reap the spare and what it prepared (its process group: it is a session
         leader; uid 1000, which the runner's CAP_KILL reaches), close its fds."""
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except OSError:
+        if self.child.returncode is None:  # once reaped, its pid may be another's
             try:
-                os.kill(self.pid, signal.SIGKILL)
+                os.killpg(self.pid, signal.SIGKILL)
             except OSError:
-                pass
-        self.child.wait()
-        for fd in (self.ready_r, self.setup_w):
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            self.child.wait()
+        for fd in (self.ready_r, self.setup_w, self.go_w):
             if fd >= 0:
                 os.close(fd)
-        self.ready_r = self.setup_w = -1
+        self.ready_r = self.setup_w = self.go_w = -1
         for stream in (self.child.stdin, self.child.stdout, self.child.stderr):
             stream.close()
 
@@ -832,21 +870,28 @@ def _readable(fd, timeout):
         sel.close()
 
 
-_spare = None  # the next fork-launch run's child (a Spare), or None
+_spare = None  # the next fork-launch run's child (an activated Spare), or None
+_seed = None  # the one after it (a Spare not activated yet), or None
 
 
 def _take_spare():
     global _spare
     spare, _spare = _spare, None
-    return spare if spare is not None else Spare()
+    if spare is None:
+        spare = Spare()
+        spare.activate(_prepare_next)
+    return spare
 
 
 def _drop_spare():
-    """Kill the spare, and any helper it prepared (orphaned to the runner by then)."""
-    global _spare
-    if _spare is not None:
-        _spare.kill()
-        _spare = None
+    """Kill the spare and the seed, and any helper the spare prepared (orphaned to the
+    runner by then)."""
+    global _spare, _seed
+    for spare in (_spare, _seed):
+        if spare is not None:
+            spare.kill()
+    if _spare is not None or _seed is not None:
+        _spare = _seed = None
         _kill_everything_else()
 
 
@@ -861,20 +906,30 @@ def _note_code(code):
 
 
 def _fork_spare():
-    """Fork the next run's child now, while the host reads the last answer (best effort: a
-    failure here only means the next run forks its own)."""
-    global _spare
-    if _spare is None:
-        try:
-            _spare = Spare(_prepare_next)
-        except Exception as exc:  # noqa: BLE001 - e.g. EAGAIN at the pids limit
-            sys.stderr.write(f"runner: could not fork a spare: {exc!r}\n")
+    """Between runs: activate the seed as the next run's child, and fork the seed of the run
+    after it (best effort: a failure here only means a later run forks its own)."""
+    global _spare, _seed
+    try:
+        if _spare is None:
+            seed, _seed = _seed, None
+            if seed is not None and not seed.activate(_prepare_next):
+                seed.kill()
+                seed = None
+            if seed is None:
+                seed = Spare()
+                seed.activate(_prepare_next)
+            _spare = seed
+        if _seed is None:
+            _seed = Spare()
+    except Exception as exc:  # noqa: BLE001 - e.g. EAGAIN at the pids limit
+        sys.stderr.write(f"runner: could not fork a spare: {exc!r}\n")
 
 
-def _spare_main(ends, ready_w, setup_r, prepare=()):
-    """In the spare, before any program code: the run's process, user, a wiped work dir, the
-    warm modules' preparations (``prepare``), then (once the request comes) its files and
-    limits. Returns the program's code.
+def _spare_main(ends, ready_w, setup_r, go_r):
+    """In the spare, before any program code: as a seed (root), the run's process and
+    interpreter state; once activated (``go_r`` names the warm modules to prepare), its user,
+    a wiped work dir, the warm modules' preparations, then (once the request comes) its files
+    and limits. Returns the program's code.
 
     A warm module may define ``__spare_marker__`` (bytes) and ``__prepare_spare__()``: when
     the last run's code began with the marker, the next spare calls the hook as uid 1000 in
@@ -884,26 +939,30 @@ def _spare_main(ends, ready_w, setup_r, prepare=()):
     runs first, and must leave no process and no descriptor behind."""
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for target, fd in enumerate(ends):
+        os.dup2(fd, target)
+    keep = sorted((ready_w, setup_r, go_r))  # the runner's fds for the run going on: closed
+    for lo, hi in zip([2, *keep], [*keep, 1 << 16]):  # noqa: B905 - same length; 3.8+
+        os.closerange(lo + 1, hi)
+    os.environ.clear()
+    os.environ.update(CHILD_ENV)
+    prepare_main(os.path.join(WORK_DIR, MAIN_FILE))  # what does not depend on the request
+    go = _read_to_end(go_r)  # the last run is over (or the runner dropped this seed: EOF)
+    os.close(go_r)
+    if not go:
+        os._exit(0)
+    prepare = json.loads(go)
     try:
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write("1000")  # on OOM the kernel picks the program, not the runner
     except OSError:
         pass
-    for target, fd in enumerate(ends):
-        os.dup2(fd, target)
-    lo, hi = sorted((ready_w, setup_r))
-    os.closerange(3, lo)
-    os.closerange(lo + 1, hi)
-    os.closerange(hi + 1, 1 << 16)
     _become_sandbox_user()
     # The uid switch made us non-dumpable (the kernel's rule for changed credentials); a
     # fresh interpreter is dumpable: it may read its own /proc/self/mem, trace its children.
     _libc().prctl(4, 1, 0, 0, 0)
     _wipe_all()  # the previous run's leftovers (its processes are gone): before any input
     os.chdir(WORK_DIR)
-    os.environ.clear()
-    os.environ.update(CHILD_ENV)
-    prepare_main(os.path.join(WORK_DIR, MAIN_FILE))  # what does not depend on the request
     # The hooks come last: what they fork ahead shares the state above without copying it.
     prepared = []
     for name in prepare:
@@ -925,6 +984,15 @@ def _spare_main(ends, ready_w, setup_r, prepare=()):
                 pass
     _limit(int(req["cpu_s"]), int(req["fsize_bytes"]))
     return code
+
+
+def _read_to_end(fd):
+    chunks = []
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _start_exec(req, code, files):
@@ -1010,7 +1078,7 @@ def run(req, payload):
 
     def on_timeout():
         nonlocal leftover
-        os.kill(-1, signal.SIGKILL)
+        _kill_all()
         try:
             proc.wait(KILL_TIMEOUT_S)  # reap the program itself first: keeps its status
         except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired

@@ -137,8 +137,10 @@ def test_harness_failures_are_not_swallowed_by_except_exception(code_sandbox):
 
 
 def test_a_hang_fails_one_test_and_the_next_ones_still_count(code_sandbox):
-    task = _task("assert candidate(1) == 1", "assert candidate(2) == 2", "assert candidate(3) == 3")
-    code = "def f(x):\n    while x == 2:\n        pass\n    return x"
+    task = _task(
+        "assert candidate(1) == 10", "assert candidate(2) == 20", "assert candidate(3) == 30"
+    )
+    code = "def f(x):\n    while x == 2:\n        pass\n    return 10 * x"
     verdict = _verify(code_sandbox, task, code, timeout_s=6)
     results = [(t["passed"], t["error"]) for t in verdict.details["tests"]]
     assert results == [(True, None), (False, "timed out"), (True, None)], results
@@ -278,13 +280,19 @@ def test_a_worker_forked_ahead_has_the_runs_limits_and_leaves_nothing_for_other_
         # A plain run after a graded one (its spare had a worker ready): only its own pipes,
         # no other process, and the container is not replaced.
         (before,) = sb.container_ids
-        probe = "import os\nprint(sorted(os.listdir('/proc/self/fd')), sum(p.isdigit() for p in os.listdir('/proc')))"
+        # (The others are root's: the runner and the next run's seed.)
+        probe = (
+            "import os\n"
+            "others = [os.stat('/proc/' + p).st_uid for p in os.listdir('/proc')\n"
+            "          if p.isdigit() and int(p) != os.getpid()]\n"
+            "print(sorted(os.listdir('/proc/self/fd')), others.count(os.getuid()), set(others))"
+        )
         _verify(sb, task, code)
-        assert sb.run(probe).stdout == "['0', '1', '2', '3'] 2\n"  # the runner and itself
+        assert sb.run(probe).stdout == "['0', '1', '2', '3'] 0 {0}\n"
         # A spare dropped with its worker (a warm request re-forks it) takes the worker along.
         _verify(sb, task, code)
         assert sb.warm_module("rg_after_graded", "x = 1")
-        assert sb.run(probe).stdout == "['0', '1', '2', '3'] 2\n"
+        assert sb.run(probe).stdout == "['0', '1', '2', '3'] 0 {0}\n"
         assert sb.container_ids == [before]
 
 

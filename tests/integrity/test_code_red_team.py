@@ -100,11 +100,6 @@ class _Instant(Sandbox):
         return ExecResult("", "", 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole: code._FENCE backtracks quadratically on ``` followed by a long run of "
-    "blanks, on the host, outside any sandbox time limit",
-)
 def test_fence_extraction_is_linear_on_a_long_run_of_blanks():
     verifier = CodeTestsVerifier(sandbox=_Instant())
     start = time.monotonic()
@@ -173,17 +168,9 @@ def f(x):
 """
 
 
-def test_the_candidate_cannot_write_into_the_report_channel(code_sandbox, request):
+def test_the_candidate_cannot_write_into_the_report_channel(code_sandbox):
     from reasongym.envs.verifiers.code_runner import RunRequest, run_tests
 
-    if type(code_sandbox).__name__ == "ProcessSandbox":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="hole: bwrap's pid-1 init holds the harness's stdio; pidfd_getfd hands "
-                "the candidate its stdout and stderr (process.py)",
-            )
-        )
     steps = _task(TESTS).meta["steps"]
     run = RunRequest(
         solution=INJECT_INTO_THE_REPORT_CHANNEL.encode(),

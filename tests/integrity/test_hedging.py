@@ -312,11 +312,6 @@ def test_exact_verifier_keeps_its_normalisation():
 _QUOTED = re.compile(r"input: ('(?:[^'\\]|\\.)*'); expected: ('(?:[^'\\]|\\.)*')")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="program_io's failure report quotes each failed test's input and expected output, "
-    "so a second attempt that maps them earns full credit (holes_redenv.md 2)",
-)
 def test_revision_feedback_does_not_hand_out_the_tests():
     """A probing first answer must not turn a lookup table into a correct second answer."""
     reasongym.register_yaml(EXAMPLES / "code", replace=True)
