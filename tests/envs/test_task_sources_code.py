@@ -69,7 +69,8 @@ def test_program_tests_give_partial_credit_and_a_report_to_revise_from(code_env)
     code_env.reset(options={"task_index": 2})
     obs, reward, terminated, _, info = code_env.step(_fenced("print(6)"))
     assert not terminated and reward == pytest.approx(1 / 3)
-    assert "1/3 tests passed" in obs and "expected: '-5'" in obs and "You may revise" in obs
+    assert "1/3 tests passed" in obs and "- test2: wrong answer" in obs and "You may revise" in obs
+    assert "-5" not in obs  # the report never quotes a scored test's expected output
     assert [t["passed"] for t in info["verdict"]["details"]["tests"]] == [True, False, False]
     obs, reward, terminated, _, info = code_env.step(code_env.unwrapped.oracle_action())
     assert terminated and info["is_success"]
@@ -78,7 +79,9 @@ def test_program_tests_give_partial_credit_and_a_report_to_revise_from(code_env)
 def test_function_tests_give_partial_credit(code_env):
     code_env.reset(options={"task_index": 0})
     _, reward, _, _, info = code_env.step(_fenced("def add(a, b):\n    return 3 if a == 1 else 0"))
-    assert reward == pytest.approx(2 / 3) and not info["is_success"]
+    # 2 of 3 tests pass, but `return 0` passes add(-4, 4) == 0 too: credit is 1 of the other 2
+    assert info["verdict"]["details"]["passed"] == 2 and not info["is_success"]
+    assert reward == pytest.approx(1 / 2)
 
 
 HOSTILE = {
