@@ -183,6 +183,9 @@ class TextTaskEnv(ReasonEnv):
         options = {"math": self.config.math.model_dump()}
         for name in SANDBOX_VERIFIERS:
             options[name] = sandboxed
+        # the constant-function baselines only lower a partial score: without partial credit
+        # their sandbox runs (one per baseline, per task) would buy nothing
+        options["code_tests"] = {**sandboxed, "baseline_credit": self.config.reward.partial_credit}
         self._verifiers = {
             name: build_verifier(name, options.get(name, {}))
             for name in self._routing.verifier_names

@@ -218,3 +218,40 @@ def test_program_io_on_docker_holds_against_hostile_programs():
             assert not verdict.correct and 0.0 <= verdict.score < 1.0, name
     finally:
         v.close()
+
+
+@pytest.mark.parametrize("partial_credit", [False, True])
+def test_constant_baselines_run_only_when_partial_credit_pays(
+    code_env, monkeypatch, partial_credit
+):
+    from collections import OrderedDict
+
+    from reasongym.envs.verifiers import code as code_verifier
+
+    # an empty cache, so a baseline the verifier wants is run here, not read from an earlier test
+    monkeypatch.setattr(code_verifier, "_baseline_cache", OrderedDict())
+    env = gym.make(
+        ENV_ID,
+        sandbox={"backend": "process", "timeout_s": 20, "memory_mb": 256},
+        reward={"partial_credit": partial_credit},
+    )
+    sandbox, runs = env.unwrapped._sandbox, []
+    real_run = sandbox.run
+
+    def counting_run(code, stdin=None, files=None, limits=None):
+        if "solution.py" in (files or {}):  # a graded program (not e.g. the harness compiled)
+            runs.append(files["solution.py"])
+        return real_run(code, stdin=stdin, files=files, limits=limits)
+
+    monkeypatch.setattr(sandbox, "run", counting_run)
+    try:
+        env.reset(options={"task_index": 0})
+        _, reward, _, _, info = env.step(_fenced("def add(a, b):\n    return 3 if a == 1 else 0"))
+    finally:
+        env.close()
+    assert info["verdict"]["details"]["passed"] == 2  # a partial pass: where baselines matter
+    baselines = [r for r in runs if b"return 3 if a == 1" not in r]
+    if partial_credit:
+        assert len(baselines) == len(code_verifier.BASELINES) and reward == pytest.approx(1 / 2)
+    else:  # the answer alone ran; its reward is the plain incorrect one
+        assert baselines == [] and len(runs) == 1 and reward == 0.0
