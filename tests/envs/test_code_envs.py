@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import gymnasium as gym
 import pytest
 
@@ -144,6 +146,65 @@ def test_code_procedural_references_pass(verifier, family):
     for index in range(3):
         task = source[index]
         assert verifier(task, task.answer).correct
+
+
+def _hidden_cases(task):
+    """(args, expected) of each hidden test, read back from its ``assert f(...) == e``."""
+    cases = []
+    for step in task.meta["steps"]:
+        compare = ast.parse(step["code"]).body[0].test
+        args = tuple(ast.literal_eval(a) for a in compare.left.args)
+        cases.append((args, ast.literal_eval(compare.comparators[0])))
+    return cases
+
+
+@pytest.mark.parametrize("difficulty", [1, 2, 3])
+def test_no_constant_function_passes_most_hidden_tests_of_any_family(difficulty):
+    constants = [None, 0, False, True, 1, "", []]
+    for family in sorted(FAMILIES):
+        source = CodeProceduralSource(difficulty=difficulty, families=[family])
+        for index in range(50):
+            cases = _hidden_cases(source[index])
+            most = (len(cases) + 1) // 2  # half, rounded up (a predicate's odd count)
+            for constant in constants:
+                matched = sum(constant == expected for _, expected in cases)
+                assert matched <= most, (family, index, constant, matched, len(cases))
+            echoed = sum(args[0] == expected for args, expected in cases)
+            assert echoed <= most, (family, index, "first argument", echoed, len(cases))
+
+
+def test_predicates_are_true_about_half_the_time():
+    source = CodeProceduralSource(difficulty=2, families=["is_balanced"])
+    answers = [expected for i in range(50) for _, expected in _hidden_cases(source[i])]
+    assert 0.4 <= sum(answers) / len(answers) <= 0.6
+    assert source[7] == source[7]  # redrawn cases still come from the task's own rng
+
+
+def test_trivial_returns_are_the_verifiers_baselines():
+    from reasongym.envs.tasks.code_procedural import TRIVIAL_RETURNS
+    from reasongym.envs.verifiers.code import BASELINES
+
+    literal, other = [], []
+    for expression in BASELINES:
+        try:
+            literal.append(ast.literal_eval(expression))
+        except ValueError:
+            other.append(expression)
+    assert sorted(map(repr, literal)) == sorted(map(repr, TRIVIAL_RETURNS))
+    # the one other baseline returns its first argument (trivial_matches checks that apart)
+    assert [eval(e, {}, {"args": ("x",), "kwargs": {}}) for e in other] == ["x"]
+
+
+def test_a_family_only_constants_pass_is_refused_not_looped_on(monkeypatch):
+    from reasongym.envs.tasks.code_procedural import Family
+
+    def always_zero(n: int) -> int:
+        return 0
+
+    broken = Family(always_zero, "always_zero(n: int) -> int", "returns 0", lambda r, d: (1,))
+    monkeypatch.setitem(FAMILIES, "always_zero", broken)
+    with pytest.raises(RuntimeError, match="always_zero"):
+        CodeProceduralSource(families=["always_zero"])[0]
 
 
 def test_code_env_end_to_end_with_revision():

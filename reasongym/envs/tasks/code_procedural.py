@@ -4,6 +4,12 @@ Each family has a reference implementation (its source is the gold answer) and a
 generator; expected outputs come from running the reference here, at generation time.
 Difficulty d scales input sizes and the number of hidden tests (4 + 3d); two examples are
 shown in the prompt. Task ``i`` is generated from ``np.random.default_rng(i)``.
+
+No function that ignores its input solves a task: a hidden test set never has one of
+``TRIVIAL_RETURNS`` (or the first argument, returned as is) as the expected value of more than
+half its tests (rounded up); a drawn case that would tip one over is drawn again. Predicates
+draw true and false cases about equally often (e.g. ``is_balanced`` builds a nested string
+and breaks it half the time), so few cases are redrawn.
 """
 
 from __future__ import annotations
@@ -20,6 +26,11 @@ from reasongym.envs.tasks.base import TaskSource
 from reasongym.envs.types import Task
 
 _INDEX_SPACE = 2**62
+#: What the constant baselines of the ``code_tests`` verifier return
+#: (``reasongym.envs.verifiers.code.BASELINES``, whose last one returns the first argument).
+TRIVIAL_RETURNS: tuple[Any, ...] = (None, 0, False, True, 1, "", [])
+#: Draws of one hidden case before a family is called broken (a case passes at odds >= 1/2).
+_MAX_REDRAWS = 1000
 
 
 def sum_multiples(nums: list[int], k: int) -> int:
@@ -100,6 +111,48 @@ def _word(rng: np.random.Generator, n: int, alphabet: str = "abcdefghijklmnopqrs
     return "".join(alphabet[int(i)] for i in rng.integers(len(alphabet), size=n))
 
 
+def _brackets(rng: np.random.Generator, d: int) -> str:
+    """A properly nested string of up to 2d + 1 bracket pairs, broken (one bracket changed,
+    dropped, added, or two neighbours swapped) half the time, with a few ``x`` mixed in."""
+    pairs, out, stack = int(rng.integers(0, 2 * d + 2)), [], []
+    opened = 0
+    while opened < pairs or stack:
+        if opened < pairs and (not stack or rng.random() < 0.5):
+            c = "([{"[int(rng.integers(3))]
+            out.append(c)
+            stack.append(c)
+            opened += 1
+        else:
+            out.append({"(": ")", "[": "]", "{": "}"}[stack.pop()])
+    if rng.random() < 0.5:
+        how = int(rng.integers(4)) if out else 2
+        at = int(rng.integers(len(out))) if out else 0
+        bracket = "()[]{}"[int(rng.integers(6))]
+        if how == 0:
+            out[at] = bracket
+        elif how == 1:
+            del out[at]
+        elif how == 2:
+            out.insert(int(rng.integers(len(out) + 1)), bracket)
+        elif at + 1 < len(out):
+            out[at], out[at + 1] = out[at + 1], out[at]
+        else:
+            del out[at]
+    for _ in range(int(rng.integers(0, d + 1))):
+        out.insert(int(rng.integers(len(out) + 1)), "x")
+    return "".join(out)
+
+
+def trivial_matches(args: tuple[Any, ...], expected: Any) -> list[int]:
+    """Which trivial functions return ``expected`` for ``args``: indices into
+    ``TRIVIAL_RETURNS``, and ``len(TRIVIAL_RETURNS)`` for "the first argument back". Compared
+    with ``==``, like the tests (so 0 and False both match False)."""
+    hits = [i for i, value in enumerate(TRIVIAL_RETURNS) if value == expected]
+    if args and args[0] == expected:
+        hits.append(len(TRIVIAL_RETURNS))
+    return hits
+
+
 @dataclass(frozen=True)
 class Family:
     """One kind of function: its reference, what to say, and how to draw arguments."""
@@ -162,7 +215,7 @@ FAMILIES: dict[str, Family] = {
         is_balanced,
         "is_balanced(s: str) -> bool",
         "returns whether the brackets (), [] and {} in s are balanced and properly nested (other characters are ignored)",
-        lambda r, d: (_word(r, int(r.integers(0, 4 * d + 2)), "()[]{}x"),),
+        lambda r, d: (_brackets(r, d),),
     ),
     "rotate_list": Family(
         rotate_list,
@@ -193,17 +246,42 @@ class CodeProceduralSource(TaskSource):
     def __len__(self) -> int:
         return _INDEX_SPACE
 
+    def _case(self, family: Family, rng: np.random.Generator) -> tuple[tuple[Any, ...], Any]:
+        args = family.draw(rng, self.difficulty)
+        return args, family.fn(*args)
+
+    def _hidden_cases(
+        self, name: str, family: Family, rng: np.random.Generator, n: int
+    ) -> list[tuple[tuple[Any, ...], Any]]:
+        """``n`` cases where no trivial function (``trivial_matches``) gets more than half
+        right (rounded up: with an odd ``n`` a predicate's answers cannot split evenly)."""
+        cap = (n + 1) // 2
+        counts = [0] * (len(TRIVIAL_RETURNS) + 1)
+        cases = []
+        for _ in range(n):
+            for _ in range(_MAX_REDRAWS):
+                args, expected = self._case(family, rng)
+                hits = trivial_matches(args, expected)
+                if all(counts[i] < cap for i in hits):
+                    break
+            else:  # a generator bug (the family's cases are nearly all trivial), not bad luck
+                raise RuntimeError(
+                    f"code_procedural family {name!r} (difficulty {self.difficulty}) drew "
+                    f"{_MAX_REDRAWS} cases in a row that a constant function passes"
+                )
+            for i in hits:
+                counts[i] += 1
+            cases.append((args, expected))
+        return cases
+
     def __getitem__(self, index: int) -> Task:
         if not 0 <= index < _INDEX_SPACE:
             raise IndexError(index)
         rng = np.random.default_rng(index)
         name = self.families[int(rng.integers(len(self.families)))]
         family = FAMILIES[name]
-        cases = []
-        for _ in range(2 + 4 + 3 * self.difficulty):
-            args = family.draw(rng, self.difficulty)
-            cases.append((args, family.fn(*args)))
-        shown, hidden = cases[:2], cases[2:]
+        shown = [self._case(family, rng) for _ in range(2)]
+        hidden = self._hidden_cases(name, family, rng, 4 + 3 * self.difficulty)
         examples = "\n".join(f"    {_call(name, a)} == {e!r}" for a, e in shown)
         question = (
             f"Write a Python function `{family.signature}` that {family.description}.\n"
