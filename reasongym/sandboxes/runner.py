@@ -362,13 +362,14 @@ def pump(proc, stdin_data, cap, deadline, on_exit, on_timeout, grace_s):
     for fd in streams:
         os.set_blocking(fd, False)
         sel.register(fd, selectors.EVENT_READ)
-    in_fd = proc.stdin.fileno()
+    in_fd = -1
     pending = memoryview(stdin_data) if stdin_data else None
     if pending is not None:
+        in_fd = proc.stdin.fileno()
         os.set_blocking(in_fd, False)
         sel.register(in_fd, selectors.EVENT_WRITE)
     else:
-        proc.stdin.close()
+        proc.stdin.close()  # (a no-op when the caller closed it already)
     pidfd = None
     if hasattr(os, "pidfd_open"):
         try:
@@ -726,15 +727,16 @@ def _receive_files(fd, req):
 class Spare:
     """The next run's child, forked ahead of its request (fork launch).
 
-    The runner forks it only between runs (every process of the last run killed, the runner's
-    buffers zeroed), so it never holds a run's request in memory: it reads its own code and
-    files from its setup pipe and nothing else. Forked, it is a *seed*: still root, it takes
-    the run's pipes as fds 0-2, closes every other fd, prepares the interpreter and waits on
-    its go pipe, out of reach of the run going on meanwhile (another uid, non-dumpable). Once
-    the run after it is over, :meth:`activate` lets it drop to uid 1000, wipe what that run
-    left, call the warm modules' spare hooks and wait on its setup pipe. So the fork and the
-    preparation happen a whole run ahead, and the privilege drop and the wipe while the host
-    reads the last answer, not on the next run's clock. A spare whose wipe failed answers
+    The runner forks it only when it holds nothing of any run's request (between runs, with
+    its buffers zeroed; or during a run whose whole input is already with the program, that
+    copy zeroed), so it never holds a request in memory: it reads its own code and files from
+    its setup pipe and nothing else. Forked, it is a *seed*: still root, it takes the run's
+    pipes as fds 0-2, closes every other fd, prepares the interpreter and waits on its go
+    pipe, out of reach of the run going on meanwhile (another uid, non-dumpable). Once that
+    run is over, :meth:`activate` lets it drop to uid 1000, wipe what the run left, call the
+    warm modules' spare hooks and wait on its setup pipe. So the fork and the preparation
+    happen during the run before, and the privilege drop and the wipe while the host reads
+    its answer, not on the next run's clock. A spare whose wipe failed answers
     ``tainted`` when it is used.
     """
 
@@ -906,23 +908,34 @@ def _note_code(code):
 
 
 def _fork_spare():
-    """Between runs: activate the seed as the next run's child, and fork the seed of the run
-    after it (best effort: a failure here only means a later run forks its own)."""
+    """Between runs: the next run's child, from the seed forked during the last run when
+    there is one, else forked now (best effort: a failure here only means the next run forks
+    its own)."""
     global _spare, _seed
+    if _spare is not None:
+        return
+    seed, _seed = _seed, None
     try:
-        if _spare is None:
-            seed, _seed = _seed, None
-            if seed is not None and not seed.activate(_prepare_next):
-                seed.kill()
-                seed = None
-            if seed is None:
-                seed = Spare()
-                seed.activate(_prepare_next)
-            _spare = seed
-        if _seed is None:
-            _seed = Spare()
+        if seed is not None and not seed.activate(_prepare_next):
+            seed.kill()
+            seed = None
+        if seed is None:
+            seed = Spare()
+            seed.activate(_prepare_next)
+        _spare = seed
     except Exception as exc:  # noqa: BLE001 - e.g. EAGAIN at the pids limit
         sys.stderr.write(f"runner: could not fork a spare: {exc!r}\n")
+
+
+def _fork_seed():
+    """During a run whose input is all with the program (none of it left in this process):
+    fork the seed of the next run's child, off both runs' clocks (best effort)."""
+    global _seed
+    if _seed is None:
+        try:
+            _seed = Spare()
+        except Exception as exc:  # noqa: BLE001 - e.g. EAGAIN at the pids limit
+            sys.stderr.write(f"runner: could not fork a seed: {exc!r}\n")
 
 
 def _spare_main(ends, ready_w, setup_r, go_r):
@@ -947,16 +960,19 @@ def _spare_main(ends, ready_w, setup_r, go_r):
     os.environ.clear()
     os.environ.update(CHILD_ENV)
     prepare_main(os.path.join(WORK_DIR, MAIN_FILE))  # what does not depend on the request
+    try:  # on OOM the kernel picks the program (or this seed), not the runner
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        try:
+            os.write(fd, b"1000")
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
     go = _read_to_end(go_r)  # the last run is over (or the runner dropped this seed: EOF)
     os.close(go_r)
     if not go:
         os._exit(0)
     prepare = json.loads(go)
-    try:
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")  # on OOM the kernel picks the program, not the runner
-    except OSError:
-        pass
     _become_sandbox_user()
     # The uid switch made us non-dumpable (the kernel's rule for changed credentials); a
     # fresh interpreter is dumpable: it may read its own /proc/self/mem, trace its children.
@@ -1074,6 +1090,13 @@ def run(req, payload):
         sent = _prefill(spare.child.stdin.fileno(), stdin_data)
         proc = spare.start(req, code, files)
         _note_code(code)
+        if sent == len(stdin_data):
+            # The code and files are in the spare, stdin in its pipe (its end now: the program
+            # need not wait for this fork): with this copy zeroed, the runner holds nothing
+            # of the run, and may fork the next run's seed now.
+            proc.stdin.close()
+            _zero(payload)
+            _fork_seed()
     leftover = 0
 
     def on_timeout():
