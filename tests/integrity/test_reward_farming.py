@@ -332,11 +332,6 @@ def test_trivial_arc_answers_earn_no_partial_credit():
     assert float(np.mean(earned)) < 0.05, float(np.mean(earned))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="code partial credit counts every passed assert, so a constant function earns about "
-    "a fifth of full credit on CodeProcedural-v0 (holes_redenv.md 5)",
-)
 def test_constant_functions_earn_no_partial_credit():
     """A function that ignores its arguments and returns a constant solved nothing."""
     env = gym.make("reasongym/CodeProcedural-v0", sandbox={"backend": "process"}, max_attempts=1)
