@@ -124,10 +124,20 @@ def _oom_kill_count():
 def _other_pids():
     """Every process but the runner and its idle seed (root's, forked before this run: not
     the program's, and out of the program's reach; its pid cannot be reused until reaped)."""
-    own = {os.getpid()}
-    if _seed is not None and _seed.child.returncode is None:
-        own.add(_seed.pid)
-    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in own]
+    own = os.getpid()
+    pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != own]
+    if _seed is None or _seed.child.returncode is not None:
+        return pids
+    # The seed and what its hooks forked: its process group (it is a session leader, and no
+    # process of another session can join the group)
+    return [pid for pid in pids if pid != _seed.pid and _pgid(pid) != _seed.pid]
+
+
+def _pgid(pid):
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return -1
 
 
 def _dying(pid):
@@ -740,7 +750,7 @@ class Spare:
     ``tainted`` when it is used.
     """
 
-    def __init__(self):
+    def __init__(self, prepare=()):
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -756,7 +766,7 @@ class Spare:
             try:
                 for fd in (in_w, out_r, err_r, ready_r, setup_w, go_w):
                     os.close(fd)
-                code = _spare_main((in_r, out_w, err_w), ready_w, setup_r, go_r)
+                code = _spare_main((in_r, out_w, err_w), ready_w, setup_r, go_r, prepare)
                 os.write(ready_w, b"k")
                 os.close(ready_w)
             except BaseException as exc:  # noqa: BLE001 - tell the runner, never run a program
@@ -771,13 +781,13 @@ class Spare:
         self.pid, self.ready_r, self.setup_w, self.go_w = pid, ready_r, setup_w, go_w
         self.child = Forked(pid, in_w, out_r, err_r)
 
-    def activate(self, prepare=()):
-        """Let the seed become the next run's spare (call it once the last run is over);
-        ``prepare``: the warm modules whose spare hooks it calls. False: it is gone."""
+    def activate(self):
+        """Let the seed become the next run's spare (call it once the last run is over).
+        False: it is gone."""
         if self.child.poll() is not None:
             return False
         try:
-            os.write(self.go_w, json.dumps(list(prepare)).encode())
+            os.write(self.go_w, b"g")
         except OSError:
             return False
         finally:
@@ -880,8 +890,8 @@ def _take_spare():
     global _spare
     spare, _spare = _spare, None
     if spare is None:
-        spare = Spare()
-        spare.activate(_prepare_next)
+        spare = Spare(_prepare_next)
+        spare.activate()
     return spare
 
 
@@ -916,12 +926,12 @@ def _fork_spare():
         return
     seed, _seed = _seed, None
     try:
-        if seed is not None and not seed.activate(_prepare_next):
+        if seed is not None and not seed.activate():
             seed.kill()
             seed = None
         if seed is None:
-            seed = Spare()
-            seed.activate(_prepare_next)
+            seed = Spare(_prepare_next)
+            seed.activate()
         _spare = seed
     except Exception as exc:  # noqa: BLE001 - e.g. EAGAIN at the pids limit
         sys.stderr.write(f"runner: could not fork a spare: {exc!r}\n")
@@ -933,23 +943,26 @@ def _fork_seed():
     global _seed
     if _seed is None:
         try:
-            _seed = Spare()
+            _seed = Spare(_prepare_next)
         except Exception as exc:  # noqa: BLE001 - e.g. EAGAIN at the pids limit
             sys.stderr.write(f"runner: could not fork a seed: {exc!r}\n")
 
 
-def _spare_main(ends, ready_w, setup_r, go_r):
-    """In the spare, before any program code: as a seed (root), the run's process and
-    interpreter state; once activated (``go_r`` names the warm modules to prepare), its user,
-    a wiped work dir, the warm modules' preparations, then (once the request comes) its files
-    and limits. Returns the program's code.
+def _spare_main(ends, ready_w, setup_r, go_r, prepare=()):
+    """In the spare, before any program code. As a seed (root): the run's process and
+    interpreter state, and the warm modules' spare hooks (``prepare``); once activated (a
+    byte on ``go_r``), its user, a wiped work dir, the hooks' activation, then (once the
+    request comes) its files and limits. Returns the program's code.
 
-    A warm module may define ``__spare_marker__`` (bytes) and ``__prepare_spare__()``: when
-    the last run's code began with the marker, the next spare calls the hook as uid 1000 in
-    the wiped work dir (e.g. to fork a helper process ahead of time) and it returns a cancel
-    function. A run whose code begins with the marker keeps what was prepared (in the
-    module's globals: the spare becomes the program); for any other run the cancel function
-    runs first, and must leave no process and no descriptor behind."""
+    A warm module may define ``__spare_marker__`` (bytes), ``__prepare_spare__()`` and
+    ``__activate_spare__()``: when the last run's code began with the marker, the next seed
+    calls ``__prepare_spare__`` as root, while the run before it may still go on (e.g. to
+    fork a helper process ahead of time, which must wait, as root and doing nothing, until
+    activated): it returns a cancel function. Once that run is over and the spare is the
+    sandbox user in the wiped work dir, it calls ``__activate_spare__`` (e.g. to let the
+    helper drop to this user and dir). A run whose code begins with the marker keeps what
+    was prepared (in the module's globals: the spare becomes the program); for any other run
+    the cancel function runs first, and must leave no process and no descriptor behind."""
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     for target, fd in enumerate(ends):
@@ -968,17 +981,6 @@ def _spare_main(ends, ready_w, setup_r, go_r):
             os.close(fd)
     except OSError:
         pass
-    go = _read_to_end(go_r)  # the last run is over (or the runner dropped this seed: EOF)
-    os.close(go_r)
-    if not go:
-        os._exit(0)
-    prepare = json.loads(go)
-    _become_sandbox_user()
-    # The uid switch made us non-dumpable (the kernel's rule for changed credentials); a
-    # fresh interpreter is dumpable: it may read its own /proc/self/mem, trace its children.
-    _libc().prctl(4, 1, 0, 0, 0)
-    _wipe_all()  # the previous run's leftovers (its processes are gone): before any input
-    os.chdir(WORK_DIR)
     # The hooks come last: what they fork ahead shares the state above without copying it.
     prepared = []
     for name in prepare:
@@ -986,13 +988,30 @@ def _spare_main(ends, ready_w, setup_r, go_r):
         hook = getattr(module, "__prepare_spare__", None)
         if callable(hook):
             try:
-                prepared.append((_markers.get(name, b""), hook()))
+                prepared.append((module, _markers.get(name, b""), hook()))
             except Exception:  # noqa: BLE001 - only an optimisation; the hook cleans up after itself
+                pass
+    go = _read_to_end(go_r)  # the last run is over (or the runner dropped this seed: EOF)
+    os.close(go_r)
+    if not go:
+        os._exit(0)
+    _become_sandbox_user()
+    # The uid switch made us non-dumpable (the kernel's rule for changed credentials); a
+    # fresh interpreter is dumpable: it may read its own /proc/self/mem, trace its children.
+    _libc().prctl(4, 1, 0, 0, 0)
+    _wipe_all()  # the previous run's leftovers (its processes are gone): before any input
+    os.chdir(WORK_DIR)
+    for module, _, _ in prepared:
+        hook = getattr(module, "__activate_spare__", None)
+        if callable(hook):
+            try:
+                hook()
+            except Exception:  # noqa: BLE001 - only an optimisation
                 pass
     req = json.loads(bytes(_read_exact(setup_r, int.from_bytes(_read_exact(setup_r, 8), "big"))))
     code = _receive_files(setup_r, req)
     os.close(setup_r)
-    for marker, cancel in prepared:
+    for _, marker, cancel in prepared:
         if not (marker and code.startswith(marker)) and callable(cancel):
             try:
                 cancel()

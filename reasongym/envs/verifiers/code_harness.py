@@ -724,11 +724,12 @@ def _step_calls(tree, names, entry):
     return [call for _, call in sorted(found, key=lambda item: item[0])]
 
 
-def _start_worker(out_fd, exec_source=None, held=False):
+def _start_worker(out_fd, exec_source=None, held=False, drop_fd=None):
     """Fork a worker. With ``exec_source`` the child execs a fresh interpreter running it, so
     that nothing of the harness's memory (which by then holds the tests) survives. ``held``:
-    the child waits for ``Worker.release`` (the run's limits and environment) before it loads
-    the solution; for a worker forked ahead of its run (``__prepare_spare__``)."""
+    the child waits for the harness's go (``_take_prepared``) before it loads the solution;
+    for a worker forked ahead of its run (``__prepare_spare__``). ``drop_fd``: (held, forked
+    as root) before that, it waits there for the user and dir to become (``_drop_to``)."""
     req_r, req_w = os.pipe()
     resp_r, resp_w = os.pipe()
     pid = os.fork()
@@ -738,12 +739,13 @@ def _start_worker(out_fd, exec_source=None, held=False):
             os.dup2(null, 0)
             os.dup2(out_fd, 1)
             os.dup2(out_fd, 2)
-            keep = sorted((req_r, resp_w))
-            os.closerange(3, keep[0])
-            os.closerange(keep[0] + 1, keep[1])
-            os.closerange(keep[1] + 1, max(1 << 16, os.sysconf("SC_OPEN_MAX")))
+            keep = sorted({req_r, resp_w} | ({drop_fd} if drop_fd is not None else set()))
+            for lo, hi in zip([2, *keep], [*keep, max(1 << 16, os.sysconf("SC_OPEN_MAX"))]):  # noqa: B905
+                os.closerange(lo + 1, hi)
             if held:  # set up now, ahead of the run, then wait for the harness
                 _worker_setup()
+                if drop_fd is not None and not _drop_to(drop_fd):
+                    return
                 if not _held(req_r):
                     return
             if exec_source is None:
@@ -760,6 +762,35 @@ def _start_worker(out_fd, exec_source=None, held=False):
     return Worker(pid, req_w, resp_r)
 
 
+def _drop_to(fd):
+    """(In a worker forked ahead as root, doing nothing until now.) Become the user, in the
+    dir, that the spare names once it is activated (``__activate_spare__``), with no other
+    groups and so no capabilities. False: no word came, or it did not take effect."""
+    try:
+        data = b""
+        while True:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            data += chunk
+        os.close(fd)
+        uid, gid, cwd = data.decode("utf-8").split(" ", 2)
+        uid, gid = int(uid), int(gid)
+        if uid == 0 or gid == 0:
+            return False
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+        if os.getresuid() != (uid, uid, uid) or os.getresgid() != (gid, gid, gid):
+            return False
+        # The uid switch made it non-dumpable; a worker forked by the spare itself is not.
+        _libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+        os.chdir(cwd)
+    except Exception:  # noqa: BLE001 - then it never runs the candidate
+        return False
+    return True
+
+
 def _held(req_fd):
     """(In a worker forked ahead.) Wait for the harness's go: one byte, sent once the harness
     has given this process the run's resource limits (``prlimit``). False: no go came."""
@@ -769,32 +800,58 @@ def _held(req_fd):
         return False
 
 
-# --- a worker forked ahead of the run (the sandbox's spare calls the hook) -----------------
-# The Docker fork server forks each run's process ahead of its request (a "spare"); for a
-# spare whose run will likely be this harness, it calls ``__prepare_spare__`` first, as the
-# sandbox user in the wiped work dir: the worker is forked there, before the run's request
-# exists (so it never held the tests either), and waits held until the harness, made
-# non-dumpable, releases it. A run whose ``main.py`` does not begin with ``SPARE_MARKER``
-# cancels it before it starts (see reasongym.sandboxes.runner).
+# --- a worker forked ahead of the run (the sandbox's spare calls the hooks) ----------------
+# The Docker fork server forks each run's process ahead of its request (a "spare", forked as
+# a root-owned "seed" while the run before it may still go on). For a spare whose run will
+# likely be this harness, the seed calls ``__prepare_spare__``: the worker is forked then,
+# before the run's request exists (so it never held the tests either), and waits as root,
+# doing nothing, out of the running program's reach. Once the spare is activated (the run
+# before is over, the spare is the sandbox user in the wiped work dir) it calls
+# ``__activate_spare__``, and the worker drops to that user and dir; it then waits held
+# until the harness, made non-dumpable, releases it. A run whose ``main.py`` does not begin
+# with ``SPARE_MARKER`` cancels it before it starts (see reasongym.sandboxes.runner).
 
 SPARE_MARKER = b"# reasongym code harness\n"  # the first line of the harness's loader
 __spare_marker__ = SPARE_MARKER
-_PREPARED = []  # [(worker, its scratch fd)] forked ahead in this process, not yet used
+# [(worker, its scratch fd, the environment it was forked with, the write end of its
+# drop pipe or -1)] forked ahead in this process, not yet used
+_PREPARED = []
 
 
 def __prepare_spare__():
     out_fd = _scratch_fd()
+    drop = os.pipe() if os.geteuid() == 0 else None  # as root: the worker waits to drop
     try:
-        _PREPARED.append((_start_worker(out_fd, held=True), out_fd, dict(os.environ)))
+        worker = _start_worker(out_fd, held=True, drop_fd=drop[0] if drop else None)
     except BaseException:
-        os.close(out_fd)
+        for fd in (out_fd, *(drop or ())):
+            os.close(fd)
         raise
+    if drop:
+        os.close(drop[0])
+    _PREPARED.append((worker, out_fd, dict(os.environ), drop[1] if drop else -1))
     return _cancel_prepared
+
+
+def __activate_spare__():
+    """(In the spare, as the run's user in its work dir.) Let the workers forked ahead as
+    root become this user, in this dir."""
+    word = ("%d %d %s" % (os.getuid(), os.getgid(), os.getcwd())).encode("utf-8")
+    for i, (worker, out_fd, env, drop_w) in enumerate(_PREPARED):
+        if drop_w >= 0:
+            try:
+                os.write(drop_w, word)
+            except OSError:
+                pass
+            os.close(drop_w)
+            _PREPARED[i] = (worker, out_fd, env, -1)
 
 
 def _cancel_prepared():
     while _PREPARED:
-        worker, out_fd, _ = _PREPARED.pop()
+        worker, out_fd, _, drop_w = _PREPARED.pop()
+        if drop_w >= 0:
+            os.close(drop_w)  # a worker still waiting to drop sees the end, and exits
         worker.kill("not needed")
         os.close(out_fd)
 
@@ -805,8 +862,11 @@ def _take_prepared():
     (inherited when it was forked) is not this process's."""
     if not _PREPARED:
         return None
-    worker, out_fd, env = _PREPARED.pop()
+    worker, out_fd, env, drop_w = _PREPARED.pop()
     try:
+        if drop_w >= 0:
+            os.close(drop_w)  # never activated: it exits instead of dropping
+            raise OSError("the worker forked ahead was never given its user")
         if env != dict(os.environ):
             raise OSError("the environment changed since the worker was forked")
         import resource

@@ -112,16 +112,11 @@ def harness_module() -> str:
     return f"reasongym_code_harness_{digest}"
 
 
-# main.py of a run: takes the harness from the sandbox's warm module when there is one, else
-# loads harness.bin (compiled once for the sandbox's own interpreter, see ``_bytecode``) or
-# compiles harness.py; reads its own source before any candidate code runs; then starts it.
-LOADER = (
-    SPARE_MARKER.decode("ascii")
-    + """import sys
-def _harness():
-    warm = sys.modules.get(@WARM@)
-    if warm is not None:
-        return warm.harness_main, warm.__source__
+# main.py of a run: takes the harness from the sandbox's warm module when there is one (the
+# common case, a few lines to compile), else runs ``_COLD_LOADER``, which loads harness.bin
+# (compiled once for the sandbox's own interpreter, see ``_bytecode``) or compiles harness.py
+# and reads its own source before any candidate code runs; then starts it.
+_COLD_LOADER = """def _harness():
     try:
         with open("harness.py", encoding="utf-8") as f:
             source = f.read()
@@ -142,6 +137,15 @@ def _harness():
 main, source = _harness()
 main(source, @PRELOAD@)
 """
+LOADER = (
+    SPARE_MARKER.decode("ascii")
+    + """import sys
+warm = sys.modules.get(@WARM@)
+if warm is not None:
+    warm.harness_main(warm.__source__, @PRELOAD@)
+else:
+    exec(@COLD@)
+"""
 )
 
 
@@ -150,10 +154,13 @@ NO_WARM_HARNESS = 87  # the loader's exit code when it finds neither the warm ha
 
 def loader(preload: list[str]) -> str:
     """``main.py`` of a run that preloads the stdlib modules ``preload`` (see ``LOADER``)."""
+    cold = _COLD_LOADER.replace("@PRELOAD@", repr(preload)).replace(
+        "@NOWARM@", str(NO_WARM_HARNESS)
+    )
     return (
         LOADER.replace("@WARM@", repr(harness_module()))
         .replace("@PRELOAD@", repr(preload))
-        .replace("@NOWARM@", str(NO_WARM_HARNESS))
+        .replace("@COLD@", repr(cold))
     )
 
 
