@@ -10,6 +10,7 @@ import time
 import pytest
 from sandbox_helpers import HOSTILE_LIMITS, IMAGE
 
+from reasongym.envs.verifiers.code_harness import SPARE_MARKER
 from reasongym.sandboxes import DockerSandbox, Limits
 
 pytestmark = pytest.mark.docker
@@ -205,3 +206,69 @@ def test_a_run_leaving_a_flood_of_files_does_not_cost_the_next_run_its_time():
         assert r.ok and r.stdout == "flooded\n", r
         assert sb.run("print('next')").stdout == "next\n"
         assert before not in sb.container_ids  # replaced, not wiped on the next run's time
+
+
+# It begins as the code harness's main.py does, so the seed forked during it forks a worker.
+REACH_EVERY_OTHER_PROCESS = (
+    SPARE_MARKER.decode()
+    + """
+import ctypes, os, resource, signal, time
+time.sleep(0.2)  # the seed and its worker are forked meanwhile
+libc = ctypes.CDLL(None, use_errno=True)
+me, out, uids, seen = os.getpid(), [], set(), 0
+for name in os.listdir('/proc'):
+    if not name.isdigit() or int(name) == me:
+        continue
+    pid = int(name)
+    try:
+        if int(open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()[1]) == me:
+            continue  # its own worker, forked ahead for this run (it would be the harness's)
+        uids.add(os.stat('/proc/%d' % pid).st_uid)
+        seen += 1
+    except OSError:
+        continue
+    for path in ('mem', 'environ', 'fd/0', 'fd/1'):
+        try:
+            open('/proc/%d/%s' % (pid, path), 'rb').read(1); out.append('READ %d %s' % (pid, path))
+        except OSError:
+            pass
+    if libc.ptrace(16, pid, None, None) == 0:  # PTRACE_ATTACH
+        out.append('TRACED %d' % pid)
+    try:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (4, 4)); out.append('LIMITED %d' % pid)
+    except OSError:
+        pass
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        try:
+            os.kill(pid, sig); out.append('SIGNALLED %d' % pid)
+        except OSError:
+            pass
+print(repr((sorted(uids), seen, out)))
+"""
+)
+
+
+def test_a_run_cannot_reach_the_next_runs_seed_nor_its_worker():
+    # During a run the runner holds the next run's child ready (a root-owned seed and, after a
+    # graded run, the worker it forked ahead): the run sees them in /proc and nothing more.
+    from reasongym.envs.tasks.humaneval import load_humaneval
+    from reasongym.envs.verifiers.code import CodeTestsVerifier
+
+    task = load_humaneval()[0]
+    with DockerSandbox(image=IMAGE, pool_size=1) as sb:
+        verifier = CodeTestsVerifier(sandbox=sb)
+        assert verifier(task, task.answer).score == 1.0
+        (before,) = sb.container_ids
+        for _ in range(2):
+            assert verifier(task, task.answer).score == 1.0
+            r = sb.run(REACH_EVERY_OTHER_PROCESS)
+            assert r.ok, r
+            uids, seen, reached = eval(r.stdout)  # noqa: S307 - our own program's output
+            # the runner, the seed and the worker it forked ahead: all root's, all out of reach
+            assert uids == [0] and seen >= 3 and reached == [], r.stdout
+        assert verifier(task, task.answer).score == 1.0
+        assert (
+            verifier(task, "def has_close_elements(numbers, threshold):\n    return True\n").score
+            < 1.0
+        )
+        assert sb.container_ids == [before]
