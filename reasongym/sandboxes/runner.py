@@ -122,15 +122,16 @@ def _oom_kill_count():
 
 
 def _other_pids():
-    """Every process but the runner and its idle seed (root's, forked before this run: not
-    the program's, and out of the program's reach; its pid cannot be reused until reaped)."""
+    """Every process but the runner and its idle seeds (root's, forked before this run: not
+    the program's, and out of the program's reach; a pid cannot be reused until reaped)."""
     own = os.getpid()
     pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != own]
-    if _seed is None or _seed.child.returncode is not None:
+    seeds = {seed.pid for seed in _seeds if seed.child.returncode is None}
+    if not seeds:
         return pids
-    # The seed and what its hooks forked: its process group (it is a session leader, and no
+    # A seed and what its hooks forked: its process group (it is a session leader, and no
     # process of another session can join the group)
-    return [pid for pid in pids if pid != _seed.pid and _pgid(pid) != _seed.pid]
+    return [pid for pid in pids if pid not in seeds and _pgid(pid) not in seeds]
 
 
 def _pgid(pid):
@@ -171,8 +172,9 @@ def _reap_zombies():
             return
         if pid == 0:
             return
-        if _seed is not None and pid == _seed.pid:  # killed with the rest (os.kill(-1))
-            _seed.child.returncode = _returncode(status)
+        for seed in _seeds:
+            if pid == seed.pid:  # killed with the rest (os.kill(-1))
+                seed.child.returncode = _returncode(status)
 
 
 def _kill_everything_else():
@@ -190,12 +192,10 @@ def _kill_everything_else():
 
 
 def _kill_all():
-    """SIGKILL every process but the runner: the seed too, so drop it first (it is known
-    gone, not taken for the next spare while it dies)."""
-    global _seed
-    if _seed is not None:
-        _seed.kill()
-        _seed = None
+    """SIGKILL every process but the runner: the seeds too, so drop them first (they are
+    known gone, not taken for a later spare while they die)."""
+    while _seeds:
+        _seeds.pop().kill()
     try:
         os.kill(-1, signal.SIGKILL)
     except ProcessLookupError:
@@ -883,7 +883,8 @@ def _readable(fd, timeout):
 
 
 _spare = None  # the next fork-launch run's child (an activated Spare), or None
-_seed = None  # the one after it (a Spare not activated yet), or None
+_seeds = []  # the children of the runs after it (Spares not activated yet), oldest first
+SEEDS_AHEAD = 2  # a seed has a whole run (however short) to prepare before it is needed
 
 
 def _take_spare():
@@ -896,14 +897,15 @@ def _take_spare():
 
 
 def _drop_spare():
-    """Kill the spare and the seed, and any helper the spare prepared (orphaned to the
+    """Kill the spare and the seeds, and any helper the spare prepared (orphaned to the
     runner by then)."""
-    global _spare, _seed
-    for spare in (_spare, _seed):
-        if spare is not None:
-            spare.kill()
-    if _spare is not None or _seed is not None:
-        _spare = _seed = None
+    global _spare
+    if _spare is not None or _seeds:
+        if _spare is not None:
+            _spare.kill()
+            _spare = None
+        while _seeds:
+            _seeds.pop().kill()
         _kill_everything_else()
 
 
@@ -921,14 +923,16 @@ def _fork_spare():
     """Between runs: the next run's child, from the seed forked during the last run when
     there is one, else forked now (best effort: a failure here only means the next run forks
     its own)."""
-    global _spare, _seed
+    global _spare
     if _spare is not None:
         return
-    seed, _seed = _seed, None
     try:
-        if seed is not None and not seed.activate():
-            seed.kill()
-            seed = None
+        seed = None
+        while _seeds and seed is None:
+            seed = _seeds.pop(0)
+            if not seed.activate():
+                seed.kill()
+                seed = None
         if seed is None:
             seed = Spare(_prepare_next)
             seed.activate()
@@ -939,13 +943,13 @@ def _fork_spare():
 
 def _fork_seed():
     """During a run whose input is all with the program (none of it left in this process):
-    fork the seed of the next run's child, off both runs' clocks (best effort)."""
-    global _seed
-    if _seed is None:
+    fork a seed for a later run's child, off every run's clock (best effort)."""
+    while len(_seeds) < SEEDS_AHEAD:  # one per run, once the first ones are there
         try:
-            _seed = Spare(_prepare_next)
+            _seeds.append(Spare(_prepare_next))
         except Exception as exc:  # noqa: BLE001 - e.g. EAGAIN at the pids limit
             sys.stderr.write(f"runner: could not fork a seed: {exc!r}\n")
+            return
 
 
 def _spare_main(ends, ready_w, setup_r, go_r, prepare=()):
