@@ -60,6 +60,12 @@ RUNNER_CAP_MASK = (1 << 5) | (1 << 6) | (1 << 7)  # CAP_KILL, CAP_SETGID, CAP_SE
 RUNNER_HEADROOM_MB = 48  # the runner itself (~20 MB with its preloads) plus slack
 INPUT_STEP_MB = 64  # the runner holds a run's input: memory grows in steps of this
 RUNNER_PIDS = 6  # the runner, its helpers and seeds (2, each with a worker), on top of Limits.pids
+# Cores on top of Limits.cpus, with launch="fork": the runner forks and prepares the next
+# runs' children (and their workers) while a run goes on, ~2-5 ms of CPU per run on another
+# core. Charged to the program's quota, that work throttled the program itself (the
+# container used up its 100 ms per 100 ms period within the period: stalls of ~40 ms).
+# A single-threaded program never uses more than one core whatever the quota.
+RUNNER_CPUS = 0.5
 LAUNCH_ENV = "REASONGYM_SANDBOX_LAUNCH"
 LAUNCHES = ("fork", "exec")
 SCRATCH_TMP_MB = 16  # /tmp and /dev/shm (both count against the memory limit)
@@ -531,7 +537,7 @@ class DockerSandbox(Sandbox):
             data = {
                 "Memory": mem,
                 "MemorySwap": mem,
-                "NanoCpus": int(limits.cpus * 1e9),
+                "NanoCpus": self._nano_cpus(limits),
                 "PidsLimit": limits.pids + RUNNER_PIDS,
             }
             try:
@@ -543,6 +549,11 @@ class DockerSandbox(Sandbox):
                 raise self._engine_error(exc, "updating container limits") from None
             worker.applied = want
         return worker
+
+    def _nano_cpus(self, limits: Limits) -> int:
+        """The container's CPU quota: the program's ``cpus``, plus the runner's share for
+        the children it prepares ahead (fork launch only: exec runs have none)."""
+        return int((limits.cpus + (RUNNER_CPUS if self.launch == "fork" else 0.0)) * 1e9)
 
     def _release(self, worker: Worker) -> None:
         with self._cond:
@@ -616,7 +627,7 @@ class DockerSandbox(Sandbox):
                 mem_limit=mem,
                 memswap_limit=mem,
                 pids_limit=limits.pids + RUNNER_PIDS,
-                nano_cpus=int(limits.cpus * 1e9),
+                nano_cpus=self._nano_cpus(limits),
                 read_only=True,
                 tmpfs={
                     "/work": f"rw,exec,nosuid,nodev,size={limits.disk_mb}m,uid=1000,gid=1000,mode=0700",

@@ -16,8 +16,10 @@ class Limits:
             plus a fixed allowance for the runner; files the program writes count too, as the
             scratch dirs are tmpfs; process backend: the address-space rlimit, a cruder
             measure).
-        cpus: CPU quota in cores (Docker only; the process backend caps CPU *time*
-            at ``timeout_s`` instead).
+        cpus: CPU quota in cores for the program (Docker only: the container's quota, plus
+            half a core with ``launch="fork"``, where the runner prepares the next runs'
+            children alongside the program; the process backend caps CPU *time* at
+            ``timeout_s`` instead).
         pids: processes and threads the program may have at once (fork bombs stop here).
         output_bytes: bytes kept of stdout and of stderr each; the rest is dropped and the
             result flagged ``truncated``.

@@ -60,7 +60,8 @@ def test_containers_are_locked_down(client):
         assert "no-new-privileges" in host["SecurityOpt"]
         assert host["Memory"] == host["MemorySwap"] > 0
         assert host["PidsLimit"] and host["PidsLimit"] < 100
-        assert host["NanoCpus"] == 1_000_000_000
+        # the program's core, plus the runner's share for the children it prepares ahead
+        assert host["NanoCpus"] == 1_500_000_000
         assert set(host["Tmpfs"]) == {"/work", "/tmp"}
         assert host["AutoRemove"] is True
         assert config["User"] == "0:0"  # the runner only: it drops every program to 1000
@@ -73,6 +74,27 @@ def test_containers_are_locked_down(client):
             "print(set(caps))"
         )
         assert r.stdout == "1000 1000 []\n{'0000000000000000'}\n", r
+
+
+def test_the_cpu_quota_is_the_programs_plus_the_runners_share_on_fork_launch_only(client):
+    """With launch="fork" the runner prepares the next runs' children while a run goes on:
+    that work gets its own share on top of Limits.cpus (else it throttles the program); an
+    exec-launch container runs nothing but the program, and gets exactly Limits.cpus."""
+    quotas = {}
+    for launch in ("fork", "exec"):
+        with DockerSandbox(image=IMAGE, pool_size=1, limits=LIMITS, launch=launch) as sb:
+            (cid,) = sb.container_ids
+            quotas[launch] = client.api.inspect_container(cid)["HostConfig"]["NanoCpus"]
+            # a run asking for other limits updates the container in place, same rule
+            assert sb.run("print(1)", limits=Limits(timeout_s=2.0, cpus=0.25)).stdout == "1\n"
+            (cid,) = sb.container_ids
+            quotas[launch + " 0.25"] = client.api.inspect_container(cid)["HostConfig"]["NanoCpus"]
+    assert quotas == {
+        "fork": 1_500_000_000,
+        "fork 0.25": 750_000_000,
+        "exec": 1_000_000_000,
+        "exec 0.25": 250_000_000,
+    }
 
 
 def test_close_removes_every_container():
