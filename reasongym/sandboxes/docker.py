@@ -59,7 +59,7 @@ RUNNER_CAPS = ("SETUID", "SETGID", "KILL")
 RUNNER_CAP_MASK = (1 << 5) | (1 << 6) | (1 << 7)  # CAP_KILL, CAP_SETGID, CAP_SETUID
 RUNNER_HEADROOM_MB = 48  # the runner itself (~20 MB with its preloads) plus slack
 INPUT_STEP_MB = 64  # the runner holds a run's input: memory grows in steps of this
-RUNNER_PIDS = 6  # the runner, its helpers and seeds (2, each with a worker), on top of Limits.pids
+RUNNER_PIDS = 8  # the runner, its helper, seeds (up to 3, each with a worker); + Limits.pids
 # Cores on top of Limits.cpus, with launch="fork": the runner forks and prepares the next
 # runs' children (and their workers) while a run goes on, ~2-5 ms of CPU per run on another
 # core. Charged to the program's quota, that work throttled the program itself (the

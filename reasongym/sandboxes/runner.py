@@ -100,6 +100,56 @@ def _libc():
     return _LIBC[0]
 
 
+_FORK = []
+
+
+def _fork():
+    """``fork(2)`` without CPython's after-fork hooks in the child, for the runner's seeds.
+
+    ``os.fork()`` runs them in every child: threading's re-initialisation and random's
+    reseed cost ~0.6 ms and ~160 copy-on-write page faults per fork here (a bare libc fork:
+    ~0.1 ms, 30 faults). They exist for locks other threads may hold; the runner is
+    single-threaded (checked: otherwise ``os.fork()``), and what else they do the child does
+    itself: a seed reseeds ``random`` (:func:`prepare_main`) and gets threading's record of
+    its thread id right (:func:`_after_raw_fork`). libc's own fork handlers still run."""
+    if not _FORK:
+        try:
+            import ctypes
+
+            libc = ctypes.PyDLL(None, use_errno=True)  # PyDLL: the GIL is held throughout
+            libc.fork.restype = ctypes.c_int
+            _FORK.append((libc.fork, ctypes.get_errno))
+        except Exception:  # noqa: BLE001 - no ctypes: the ordinary fork
+            _FORK.append(None)
+    threading = sys.modules.get("threading")
+    if _FORK[0] is None or (threading is not None and threading.active_count() != 1):
+        return os.fork()
+    fork, get_errno = _FORK[0]
+    pid = fork()
+    if pid < 0:
+        err = get_errno()
+        raise OSError(err, os.strerror(err))
+    if pid == 0:
+        _after_raw_fork()
+    return pid
+
+
+def _after_raw_fork():
+    """(In a child of :func:`_fork`.) What of CPython's after-fork work a single-threaded
+    child needs: threading's main thread carries this process's thread id; and no garbage
+    collection here walks the parent's young objects (each page it touches would be copied):
+    they are frozen, as the preloads are."""
+    import gc
+
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        try:
+            threading.main_thread()._set_native_id()
+        except Exception:  # noqa: BLE001 - only a record
+            pass
+    gc.freeze()
+
+
 def _set_non_dumpable():
     try:
         _libc().prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
@@ -172,7 +222,7 @@ def _reap_zombies():
             return
         if pid == 0:
             return
-        for seed in _seeds:
+        for seed in [*_seeds, _spare] if _spare is not None else _seeds:
             if pid == seed.pid:  # killed with the rest (os.kill(-1))
                 seed.child.returncode = _returncode(status)
 
@@ -217,10 +267,21 @@ def _scratch_inodes():
 def _ipc_ids(kind):
     """Ids of the SysV IPC objects of ``kind`` (shm, msg, sem) in this IPC namespace."""
     try:
-        with open("/proc/sysvipc/" + kind) as f:
-            lines = f.read().splitlines()[1:]
+        fd = os.open("/proc/sysvipc/" + kind, os.O_RDONLY)
     except OSError:
         return []
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except OSError:
+        return []
+    finally:
+        os.close(fd)
+    lines = b"".join(chunks).split(b"\n")[1:]
     return [int(line.split()[1]) for line in lines if line.split()]
 
 
@@ -235,10 +296,13 @@ def _ipc_left():
 
 
 def _remove_ipc():
-    """Remove every SysV IPC object and POSIX message queue this uid may remove."""
+    """Remove every SysV IPC object and POSIX message queue this uid may remove; returns how
+    many there were."""
     libc = None
+    found = 0
     for kind in SYSVIPC:
         for ident in _ipc_ids(kind):
+            found += 1
             if libc is None:
                 libc = _libc()
             if kind == "shm":
@@ -252,10 +316,12 @@ def _remove_ipc():
     except OSError:
         names = []
     for name in names:
+        found += 1
         try:
             os.unlink(os.path.join(MQUEUE_DIR, name))
         except OSError:
             pass
+    return found
 
 
 def _wipe(path):
@@ -310,13 +376,13 @@ def _wipe_all():
     """(As uid 1000.) Remove every IPC object and empty the scratch dirs; raise Tainted when
     something is left."""
     try:
-        _remove_ipc()
+        found = _remove_ipc()
         wiped = all([_wipe(d) for d in SCRATCH_DIRS])
     except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on a very deep tree
         raise Tainted(f"the leftovers of an earlier run could not be removed ({exc!r})") from None
     if not wiped:
         raise Tainted("files of an earlier run could not be removed")
-    if _ipc_left():
+    if found and _ipc_left():  # (none found: none left; nothing else runs meanwhile)
         raise Tainted("IPC objects of an earlier run could not be removed")
 
 
@@ -500,7 +566,8 @@ class Forked:
         if self.returncode is None:
             try:
                 pid, status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:
+            except ChildProcessError:  # reaped already (by _reap_zombies): gone, status lost
+                self.returncode = -signal.SIGKILL
                 return self.returncode
             if pid:
                 self.returncode = _returncode(status)
@@ -524,35 +591,46 @@ def _returncode(status):
 # --- running a program inside an already started interpreter --------------------------------
 
 
-def prepare_main(path, argv0=MAIN_FILE):
-    """The interpreter state :func:`run_main` gives a program, as far as it does not depend on
-    the program: std streams on fds 0-2, ``argv``, ``sys.path``, signals, ``atexit`` and
-    ``random`` state. A spare does it before its request (its fds 0-2 are already the run's)."""
-    import atexit
+def std_streams():
+    """New, unused text streams on fds 0-2 as a fresh interpreter has them (for
+    :func:`prepare_main`). The runner makes one set ahead and never touches it: every fork
+    then finds it already built (its copy of it, and its own fds 0-2)."""
     import io
+
+    return (
+        io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"),
+        io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8"),
+        io.TextIOWrapper(
+            io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
+            encoding="utf-8",
+            errors="backslashreplace",
+            line_buffering=True,
+        ),
+    )
+
+
+def prepare_main(path, argv0=MAIN_FILE, streams=None):
+    """The interpreter state :func:`run_main` gives a program, as far as it does not depend on
+    the program: std streams on fds 0-2 (``streams``, unused ones from :func:`std_streams`,
+    or new), ``argv``, ``sys.path``, signals, ``atexit`` and ``random`` state. A spare does
+    it before its request (its fds 0-2 are already the run's)."""
+    import _signal
+    import atexit
 
     try:
         atexit._clear()  # handlers the parent registered are not the program's
     except AttributeError:
         pass
-    sys.stdin = sys.__stdin__ = io.TextIOWrapper(
-        io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
-    )
-    sys.stdout = sys.__stdout__ = io.TextIOWrapper(
-        io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8"
-    )
-    sys.stderr = sys.__stderr__ = io.TextIOWrapper(
-        io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
-        encoding="utf-8",
-        errors="backslashreplace",
-        line_buffering=True,
-    )
+    sys.stdin, sys.stdout, sys.stderr = streams or std_streams()
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
     sys.argv = [argv0]
     sys.path.insert(0, os.path.dirname(path))
     sys.dont_write_bytecode = True
-    for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGALRM, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # _signal, not signal: the same calls without the enum wrapping (a fresh fork pays for
+    # every page it touches)
+    for sig in (_signal.SIGTERM, _signal.SIGCHLD, _signal.SIGALRM, _signal.SIGHUP):
+        _signal.signal(sig, _signal.SIG_DFL)
+    _signal.signal(_signal.SIGINT, _signal.default_int_handler)
     if "random" in sys.modules:
         sys.modules["random"].seed()  # not the parent's (and so every run's) sequence
 
@@ -761,7 +839,7 @@ class Spare:
             fcntl.fcntl(setup_w, F_SETPIPE_SZ, 1 << 20)  # fewer switches for big files
         except OSError:
             pass
-        pid = os.fork()
+        pid = _fork()
         if pid == 0:
             try:
                 for fd in (in_w, out_r, err_r, ready_r, setup_w, go_w):
@@ -797,14 +875,7 @@ class Spare:
 
     def start(self, req, code, files):
         """Hand the spare its run; returns the :class:`Forked` once it is ready to run."""
-        head = json.dumps(
-            {
-                "cpu_s": int(req["cpu_s"]),
-                "fsize_bytes": int(req["fsize_bytes"]),
-                "code": len(code),
-                "files": [[name, len(data)] for name, data in files],
-            }
-        ).encode()
+        head = _setup_head(int(req["cpu_s"]), int(req["fsize_bytes"]), code, files)
         parts = [len(head).to_bytes(8, "big") + head, code, *(data for _, data in files)]
         deadline = time.monotonic() + SETUP_TIMEOUT_S
         note = self._send(parts, deadline)
@@ -873,6 +944,30 @@ class Spare:
             stream.close()
 
 
+def _setup_head(cpu_s, fsize_bytes, code, files):
+    """What a spare reads first from its setup pipe: its limits and the sizes and names of
+    what follows, as a line of decimal numbers then the names' UTF-8 bytes (no JSON: a
+    fresh fork decoding it would touch, and so copy, a hundred pages more)."""
+    names = [name.encode("utf-8") for name, _ in files]
+    nums = [cpu_s, fsize_bytes, len(code), len(files)]
+    for name, (_, data) in zip(names, files):  # noqa: B905 - same length; 3.8+
+        nums += [len(name), len(data)]
+    return b" ".join(b"%d" % n for n in nums) + b"\n" + b"".join(names)
+
+
+def _parse_setup_head(head):
+    line, _, names = bytes(head).partition(b"\n")
+    nums = [int(n) for n in line.split()]
+    files, at = [], 0
+    for i in range(nums[3]):
+        size = nums[4 + 2 * i]
+        files.append([names[at : at + size].decode("utf-8"), nums[5 + 2 * i]])
+        at += size
+    if at != len(names):
+        raise ValueError("malformed setup header")
+    return {"cpu_s": nums[0], "fsize_bytes": nums[1], "code": nums[2], "files": files}
+
+
 def _readable(fd, timeout):
     sel = selectors.DefaultSelector()
     sel.register(fd, selectors.EVENT_READ)
@@ -884,7 +979,12 @@ def _readable(fd, timeout):
 
 _spare = None  # the next fork-launch run's child (an activated Spare), or None
 _seeds = []  # the children of the runs after it (Spares not activated yet), oldest first
-SEEDS_AHEAD = 2  # a seed has a whole run (however short) to prepare before it is needed
+# A seed has a whole run (however short) to prepare before it is needed: at least
+# SEEDS_LOW are kept. They are forked SEEDS_BATCH at a time: after a fork every page of the
+# runner is shared with the child, and the runner's next write to each one copies it (a
+# page fault, ~2-3 us here; some 300 pages a run); back to back, the forks share them once.
+SEEDS_LOW = 1
+SEEDS_BATCH = 2
 
 
 def _take_spare():
@@ -943,8 +1043,10 @@ def _fork_spare():
 
 def _fork_seed():
     """During a run whose input is all with the program (none of it left in this process):
-    fork a seed for a later run's child, off every run's clock (best effort)."""
-    while len(_seeds) < SEEDS_AHEAD:  # one per run, once the first ones are there
+    fork seeds for later runs' children, off every run's clock (best effort)."""
+    if len(_seeds) > SEEDS_LOW:
+        return
+    for _ in range(SEEDS_BATCH):
         try:
             _seeds.append(Spare(_prepare_next))
         except Exception as exc:  # noqa: BLE001 - e.g. EAGAIN at the pids limit
@@ -968,15 +1070,13 @@ def _spare_main(ends, ready_w, setup_r, go_r, prepare=()):
     was prepared (in the module's globals: the spare becomes the program); for any other run
     the cancel function runs first, and must leave no process and no descriptor behind."""
     os.setsid()
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
     for target, fd in enumerate(ends):
         os.dup2(fd, target)
     keep = sorted((ready_w, setup_r, go_r))  # the runner's fds for the run going on: closed
     for lo, hi in zip([2, *keep], [*keep, 1 << 16]):  # noqa: B905 - same length; 3.8+
         os.closerange(lo + 1, hi)
-    os.environ.clear()
-    os.environ.update(CHILD_ENV)
-    prepare_main(os.path.join(WORK_DIR, MAIN_FILE))  # what does not depend on the request
+    # (the environment is CHILD_ENV already: the runner's own, see _child_env)
+    prepare_main(os.path.join(WORK_DIR, MAIN_FILE), streams=_STREAMS)  # (sets SIGINT too)
     try:  # on OOM the kernel picks the program (or this seed), not the runner
         fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
         try:
@@ -1012,7 +1112,7 @@ def _spare_main(ends, ready_w, setup_r, go_r, prepare=()):
                 hook()
             except Exception:  # noqa: BLE001 - only an optimisation
                 pass
-    req = json.loads(bytes(_read_exact(setup_r, int.from_bytes(_read_exact(setup_r, 8), "big"))))
+    req = _parse_setup_head(_read_exact(setup_r, int.from_bytes(_read_exact(setup_r, 8), "big")))
     code = _receive_files(setup_r, req)
     os.close(setup_r)
     for _, marker, cancel in prepared:
@@ -1023,6 +1123,17 @@ def _spare_main(ends, ready_w, setup_r, go_r, prepare=()):
                 pass
     _limit(int(req["cpu_s"]), int(req["fsize_bytes"]))
     return code
+
+
+_STREAMS = []  # unused std streams for the seeds (std_streams), made once
+
+
+def _child_env():
+    """The runner's environment is the programs' (it needs none of its own): a seed then has
+    nothing to change. Called at start and after each warm module (which might change it)."""
+    if os.environ != CHILD_ENV:
+        os.environ.clear()
+        os.environ.update(CHILD_ENV)
 
 
 def _read_to_end(fd):
@@ -1267,6 +1378,7 @@ def _warm(req, payload):
     module.__source__ = source
     exec(compile(source, f"<warm {name}>", "exec"), module.__dict__)
     sys.modules[name] = module
+    _child_env()
     marker = getattr(module, "__spare_marker__", None)
     if type(marker) is bytes and marker and callable(getattr(module, "__prepare_spare__", None)):
         _markers[name] = marker
@@ -1283,7 +1395,9 @@ def main():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _set_non_dumpable()
     os.chdir("/")
+    _child_env()
     _preload()
+    _STREAMS.extend(std_streams())
     stream = Stream(0)
     timeout = FIRST_REQUEST_TIMEOUT_S
     while True:
