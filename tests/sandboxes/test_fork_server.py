@@ -129,6 +129,38 @@ def test_each_run_gets_fresh_interpreter_state(pool):
     assert r.stdout == "[1] True\n"
 
 
+def test_a_forked_run_has_a_fresh_interpreters_threads_signals_and_streams(pool):
+    # the runner forks without CPython's after-fork hooks: what they would fix must be right
+    code = (
+        "import threading, signal, os, sys, gc\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "main = threading.main_thread()\n"
+        "print(main is threading.current_thread(), main.native_id == threading.get_native_id(),"
+        " threading.active_count())\n"
+        "with ThreadPoolExecutor(4) as ex:\n"
+        "    print(sorted(ex.map(lambda x: x * x, range(5))))\n"
+        "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler,"
+        " signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, gc.isenabled())\n"
+        "print(sys.stdout.fileno(), sys.stdin.read(), sys.__stdout__ is sys.stdout)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    t = threading.Thread(target=print, args=('child thread',), kwargs={'flush': True})\n"
+        "    t.start(); t.join()\n"
+        "    os._exit(0)\n"
+        "print(os.waitpid(pid, 0)[1])\n"
+        "try:\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+    )
+    for _ in range(3):  # seeds from every position of the batch
+        r = pool.run(code, stdin="in")
+        assert r.ok, r
+        lines = r.stdout.splitlines()
+        assert lines[:4] == ["True True 1", "[0, 1, 4, 9, 16]", "True True True", "1 in True"], r
+        assert "child thread" in lines and lines[-2:] == ["0", "interrupted"], r
+
+
 def test_exit_paths_match_a_fresh_interpreter(pool):
     cases = {
         "import sys; sys.exit(7)": (7, ""),
