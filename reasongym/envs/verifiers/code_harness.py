@@ -872,7 +872,7 @@ def __prepare_spare__():
         raise
     if drop:
         os.close(drop[0])
-    _PREPARED.append((worker, out_fd, dict(os.environ), drop[1] if drop else -1))
+    _PREPARED.append((worker, out_fd, _environ(), drop[1] if drop else -1))
     return _cancel_prepared
 
 
@@ -888,6 +888,14 @@ def __activate_spare__():
                 pass
             os.close(drop_w)
             _PREPARED[i] = (worker, out_fd, env, -1)
+
+
+def _environ():
+    """This process's environment, to compare: the raw bytes mapping under ``os.environ``
+    where there is one (copied in C; decoding every entry would touch, and in a fresh fork
+    copy, far more pages), else the decoded one."""
+    data = getattr(os.environ, "_data", None)
+    return dict(data) if isinstance(data, dict) else dict(os.environ)
 
 
 def _cancel_prepared():
@@ -910,7 +918,7 @@ def _take_prepared():
         if drop_w >= 0:
             os.close(drop_w)  # never activated: it exits instead of dropping
             raise OSError("the worker forked ahead was never given its user")
-        if env != dict(os.environ):
+        if env != _environ():
             raise OSError("the environment changed since the worker was forked")
         import resource
 
