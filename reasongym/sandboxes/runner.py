@@ -1095,6 +1095,10 @@ def _spare_main(ends, ready_w, setup_r, go_r, prepare=()):
                 prepared.append((module, _markers.get(name, b""), hook()))
             except Exception:  # noqa: BLE001 - only an optimisation; the hook cleans up after itself
                 pass
+    try:  # the compiler's pages, copied now while waiting rather than on the run's clock
+        compile(b"x = [1]\n", MAIN_FILE, "exec")
+    except Exception:  # noqa: BLE001
+        pass
     go = _read_to_end(go_r)  # the last run is over (or the runner dropped this seed: EOF)
     os.close(go_r)
     if not go:
