@@ -157,17 +157,32 @@ def _set_non_dumpable():
         sys.stderr.write(f"runner: could not set non-dumpable: {exc!r}\n")
 
 
+_OOM_FD = []  # the cgroup file with the OOM-kill counter, opened once (-1: none)
+
+
 def _oom_kill_count():
-    """The container cgroup's OOM-kill counter (cgroup v2 or v1), or None when unreadable."""
-    for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
-        try:
-            with open(path) as f:
-                for line in f:
-                    key, _, value = line.partition(" ")
-                    if key == "oom_kill":
-                        return int(value)
-        except (OSError, ValueError):
-            continue
+    """The container cgroup's OOM-kill counter (cgroup v2 or v1), or None when unreadable.
+    Read with pread on a descriptor kept open (a cgroup file reads afresh at offset 0): no
+    open and no text stream per read, twice a run."""
+    if not _OOM_FD:
+        for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
+            try:
+                _OOM_FD.append(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
+                break
+            except OSError:
+                continue
+        else:
+            _OOM_FD.append(-1)
+    if _OOM_FD[0] < 0:
+        return None
+    try:
+        data = os.pread(_OOM_FD[0], 4096, 0)
+        for line in data.split(b"\n"):
+            key, _, value = line.partition(b" ")
+            if key == b"oom_kill":
+                return int(value)
+    except (OSError, ValueError):
+        pass
     return None
 
 
