@@ -252,6 +252,40 @@ def _plan(entry: str, key: tuple[tuple[str, Any, bool], ...]) -> list[list[Any]]
     return code_harness.plan_calls(steps, entry)
 
 
+def spec_json(
+    *,
+    nonce: str,
+    entry_point: str | None,
+    prompt: str,
+    steps: list[dict[str, Any]],
+    step_timeout_s: float,
+    budget_s: float,
+) -> str:
+    """The harness's stdin: the run's nonce and budget, then what is the same for every run
+    of the task (its steps, their call plan and bytecode: encoded once per task)."""
+    task = _task_json(entry_point, prompt, _steps_key(steps), float(step_timeout_s))
+    head = json.dumps({"nonce": nonce, "budget_s": float(budget_s)}, ensure_ascii=True)
+    return head[:-1] + ", " + task[1:]
+
+
+@lru_cache(maxsize=1024)
+def _task_json(
+    entry: str | None, prompt: str, key: tuple[tuple[str, Any, bool], ...], step_timeout_s: float
+) -> str:
+    steps = [{"name": n, "code": c, "test": t} for n, c, t in key]
+    return json.dumps(
+        {
+            "entry_point": entry,
+            "prompt": prompt,
+            "steps": steps,
+            "plan": plan_for(entry, steps),
+            "compiled": compiled_task(prompt, steps),
+            "step_timeout_s": step_timeout_s,
+        },
+        ensure_ascii=True,
+    )
+
+
 @dataclass
 class TestsOutcome:
     """What a run established, checked against the task's own tests.
@@ -357,16 +391,14 @@ def run_tests(sandbox: Any, request: RunRequest) -> tuple[TestsOutcome, Any]:
     # The harness keeps a margin of the wall-clock limit for its start-up and its report.
     margin = min(1.0, 0.25 * request.timeout_s)
     try:
-        spec = {
-            "nonce": nonce,
-            "entry_point": request.entry_point,
-            "prompt": request.prompt,
-            "steps": request.steps,
-            "plan": plan_for(request.entry_point, request.steps),
-            "compiled": compiled_task(request.prompt, request.steps),
-            "step_timeout_s": request.step_timeout_s,
-            "budget_s": max(0.1, request.timeout_s - margin),
-        }
+        spec = spec_json(
+            nonce=nonce,
+            entry_point=request.entry_point,
+            prompt=request.prompt,
+            steps=request.steps,
+            step_timeout_s=request.step_timeout_s,
+            budget_s=max(0.1, request.timeout_s - margin),
+        )
         files = {"solution.py": request.solution}
         warm = _warm(sandbox)
         for _ in range(2):
@@ -377,7 +409,7 @@ def run_tests(sandbox: Any, request: RunRequest) -> tuple[TestsOutcome, Any]:
                     files["harness.bin"] = blob
             result = sandbox.run(
                 loader(prompt_imports(request.prompt)),
-                stdin=json.dumps(spec, ensure_ascii=True),
+                stdin=spec,
                 files=files,
                 limits=Limits(timeout_s=request.timeout_s, memory_mb=request.memory_mb),
             )
