@@ -331,12 +331,21 @@ def _wait(fd, deadline, write):
 # --- the worker: the candidate's process ---------------------------------------------------
 
 
-def _worker_setup():
-    """The worker's signals and std streams (before it loads anything)."""
+def _worker_setup(reuse=False):
+    """The worker's signals and std streams (before it loads anything). ``reuse``: the text
+    streams inherited on fds 1 and 2 are unused (a worker forked ahead by the sandbox's
+    seed, whose streams nothing has written to): reconfigured, not built anew."""
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
-    sys.stdout = open(1, "w", buffering=1, closefd=False, errors="backslashreplace")
-    sys.stderr = open(2, "w", buffering=1, closefd=False, errors="backslashreplace")
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        stream = getattr(sys, name)
+        try:
+            if reuse and stream.fileno() == fd and hasattr(stream, "reconfigure"):
+                stream.reconfigure(line_buffering=True, errors="backslashreplace")
+                continue
+        except Exception:  # noqa: BLE001 - e.g. no fileno: a new one
+            pass
+        setattr(sys, name, open(fd, "w", buffering=1, closefd=False, errors="backslashreplace"))
 
 
 def worker_main(req_fd, resp_fd, set_up=False):
@@ -745,7 +754,7 @@ def _start_worker(out_fd, exec_source=None, held=False, drop_fd=None):
             for lo, hi in zip([2, *keep], [*keep, max(1 << 16, os.sysconf("SC_OPEN_MAX"))]):  # noqa: B905
                 os.closerange(lo + 1, hi)
             if held:  # set up now, ahead of the run, then wait for the harness
-                _worker_setup()
+                _worker_setup(reuse=True)
                 _warm_up_worker()
                 if drop_fd is not None and not _drop_to(drop_fd):
                     return
@@ -887,8 +896,8 @@ def _held(req_fd):
 
 SPARE_MARKER = b"# reasongym code harness\n"  # the first line of the harness's loader
 __spare_marker__ = SPARE_MARKER
-# [(worker, its scratch fd, the environment it was forked with, the write end of its
-# drop pipe or -1)] forked ahead in this process, not yet used
+# [(worker, its scratch fd, (the environment, the resource limits) it was forked with, the
+# write end of its drop pipe or -1)] forked ahead in this process, not yet used
 _PREPARED = []
 
 
@@ -903,7 +912,7 @@ def __prepare_spare__():
         raise
     if drop:
         os.close(drop[0])
-    _PREPARED.append((worker, out_fd, _environ(), drop[1] if drop else -1))
+    _PREPARED.append((worker, out_fd, (_environ(), _own_limits()), drop[1] if drop else -1))
     _warm_up_harness()  # after the fork: the worker's copy of these pages is its own affair
     return _cancel_prepared
 
@@ -945,7 +954,7 @@ def _take_prepared():
     (inherited when it was forked) is not this process's."""
     if not _PREPARED:
         return None
-    worker, out_fd, env, drop_w = _PREPARED.pop()
+    worker, out_fd, (env, limits), drop_w = _PREPARED.pop()
     try:
         if drop_w >= 0:
             os.close(drop_w)  # never activated: it exits instead of dropping
@@ -954,9 +963,12 @@ def _take_prepared():
             raise OSError("the environment changed since the worker was forked")
         import resource
 
-        for name in _rlimit_names(resource):
-            res = getattr(resource, name)
-            resource.prlimit(worker.pid, res, resource.getrlimit(res))
+        # The worker has the limits it was forked with (held, it changes nothing; nobody
+        # else may): it gets each one this process has since changed (the run's).
+        now = _own_limits()
+        for name, was, want in zip(_rlimit_names(resource), limits, now):  # noqa: B905
+            if want != was:
+                resource.prlimit(worker.pid, getattr(resource, name), want)
         if os.write(worker.req_fd, b"g") != 1:
             raise OSError("short write")
     except (OSError, ValueError):
@@ -1046,8 +1058,13 @@ def _own_limits():
     return [resource.getrlimit(getattr(resource, n)) for n in _rlimit_names(resource)]
 
 
+_RLIMIT_NAMES = []
+
+
 def _rlimit_names(resource):
-    return sorted(n for n in dir(resource) if n.startswith("RLIMIT_"))
+    if not _RLIMIT_NAMES:
+        _RLIMIT_NAMES.extend(sorted(n for n in dir(resource) if n.startswith("RLIMIT_")))
+    return _RLIMIT_NAMES
 
 
 class Clock:
