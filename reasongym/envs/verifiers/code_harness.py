@@ -919,8 +919,13 @@ def __prepare_spare__():
 
 def __activate_spare__():
     """(In the spare, as the run's user in its work dir.) Let the workers forked ahead as
-    root become this user, in this dir."""
+    root become this user, in this dir; and work out which import dirs this user cannot
+    write (``_safe_sys_path``) now, before the run, rather than on its clock."""
     word = ("%d %d %s" % (os.getuid(), os.getgid(), os.getcwd())).encode("utf-8")
+    try:
+        _SAFE_PATH[:] = [(os.getuid(), list(sys.path), _unwritable(sys.path))]
+    except Exception:  # noqa: BLE001 - only an optimisation: the harness works it out
+        del _SAFE_PATH[:]
     for i, (worker, out_fd, env, drop_w) in enumerate(_PREPARED):
         if drop_w >= 0:
             try:
@@ -1155,10 +1160,22 @@ def _make_non_dumpable():
     return None
 
 
+_SAFE_PATH = []  # [(uid, sys.path, its dirs that uid cannot write)], from __activate_spare__
+
+
 def _safe_sys_path():
-    """Keep only import dirs that the sandbox user cannot write (nor create)."""
+    """Keep only import dirs that the sandbox user cannot write (nor create). Worked out
+    when the spare was activated, as this user, if sys.path is the same: no process of
+    this user ran since (the run before is gone), and nothing else changes those dirs."""
+    if _SAFE_PATH and _SAFE_PATH[0][:2] == (os.getuid(), sys.path):
+        sys.path[:] = _SAFE_PATH.pop()[2]
+        return
+    sys.path[:] = _unwritable(sys.path)
+
+
+def _unwritable(paths):
     kept = []
-    for entry in sys.path:
+    for entry in paths:
         if not entry or not os.path.isabs(entry):
             continue
         probe = entry
@@ -1169,7 +1186,7 @@ def _safe_sys_path():
             probe = parent
         if not os.access(probe, os.W_OK):
             kept.append(entry)
-    sys.path[:] = kept
+    return kept
 
 
 def _preload(names):
