@@ -237,8 +237,8 @@ def _reap_zombies():
             return
         if pid == 0:
             return
-        for seed in [*_seeds, _spare] if _spare is not None else _seeds:
-            if pid == seed.pid:  # killed with the rest (os.kill(-1))
+        for seed in (*_seeds, _spare):
+            if seed is not None and pid == seed.pid:  # killed with the rest (os.kill(-1))
                 seed.child.returncode = _returncode(status)
 
 

@@ -779,7 +779,8 @@ _FORK = []
 
 def _fork_quiet():
     """``fork(2)`` without CPython's after-fork hooks in the child, for a worker forked ahead
-    (the sandbox runner forks its seeds the same way): threading's re-initialisation and
+    (the sandbox runner's ``_fork`` forks its seeds the same way; this file stands alone,
+    runner or not, so it has its own copy): threading's re-initialisation and
     random's reseed cost ~0.5 ms and ~150 copied pages per fork there. They guard locks
     other threads may hold: only a single-threaded process forks so, else ``os.fork()``.
     The child gets threading's record of its thread id right, and freezes the garbage
