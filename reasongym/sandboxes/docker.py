@@ -187,18 +187,25 @@ class DockerSandbox(Sandbox):
     ) -> ExecResult:
         limits = limits if limits is not None else self.limits
         given = check_input(code, stdin, files, limits)  # the caller's mistakes cost nothing
+        names_and_data = [(name.encode("utf-8"), data) for name, data in given.files]
         request = {
             "op": "run",
             "launch": self.launch,
             "code": len(given.code),
             "stdin": len(given.stdin),
-            "files": [[name, len(data)] for name, data in given.files],
+            # sizes only: the names travel in the payload (see runner._split_payload)
+            "files": [[len(name), len(data)] for name, data in names_and_data],
             "timeout_s": limits.timeout_s,
             "output_bytes": limits.output_bytes,
             "cpu_s": limits.cpu_time_s,
             "fsize_bytes": limits.disk_mb << 20,
         }
-        parts = [given.code, given.stdin, *(data for _, data in given.files)]
+        parts = [
+            given.code,
+            given.stdin,
+            *(name for name, _ in names_and_data),
+            *(data for _, data in names_and_data),
+        ]
         input_mb = sum(len(p) for p in parts) >> 20
         for _ in range(self.pool_size + 2):
             worker = self._acquire(limits, input_mb)

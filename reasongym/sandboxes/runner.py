@@ -60,7 +60,7 @@ FIRST_REQUEST_TIMEOUT_S = 120.0  # an un-attached container must not live foreve
 KILL_TIMEOUT_S = 3.0
 SETUP_TIMEOUT_S = 30.0
 MAX_HEADER_BYTES = 16 << 20
-PROTOCOL_VERSION = 4
+PROTOCOL_VERSION = 5
 CHUNK = 1 << 16
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (named there from Python 3.10)
 CHILD_ENV = {
@@ -742,17 +742,26 @@ def _finish(status):
 
 
 def _split_payload(req, payload):
-    """``(code, stdin, [(name, view)])``: memoryviews into ``payload``, as the header says."""
+    """``(code, stdin, [(name, data)])``: memoryviews into ``payload``, as the header says.
+    The header gives only sizes (``files``: ``[name bytes, data bytes]`` each); the names'
+    UTF-8 bytes come after stdin, then the files' data: the runner never holds a name as a
+    string (a string's freed memory is never zeroed, and a later forked run could find it);
+    the payload, names and all, is zeroed once sent on."""
     view = memoryview(payload)
     at = 0
     code = view[at : at + int(req["code"])]
     at += len(code)
     stdin = view[at : at + int(req["stdin"])]
     at += len(stdin)
+    sizes = [(int(n), int(size)) for n, size in req.get("files") or []]
+    names = []
+    for n, _ in sizes:
+        names.append(view[at : at + n])
+        at += n
     files = []
-    for name, size in req.get("files") or []:
-        files.append((name, view[at : at + int(size)]))
-        at += int(size)
+    for name, (_, size) in zip(names, sizes):  # noqa: B905 - same length; 3.8+
+        files.append((name, view[at : at + size]))
+        at += size
     if at != len(payload):
         raise ValueError(f"payload is {len(payload)} bytes, the header describes {at}")
     return code, stdin, files
@@ -765,7 +774,7 @@ def _write_all(fd, data):
 
 def _write_files(files, code):
     for rel, data in files:
-        path = os.path.join(WORK_DIR, rel)
+        path = os.path.join(WORK_DIR, bytes(rel).decode("utf-8"))
         parent = os.path.dirname(path)
         if parent != WORK_DIR:
             os.makedirs(parent, exist_ok=True)
@@ -891,9 +900,12 @@ class Spare:
     def start(self, req, code, files):
         """Hand the spare its run; returns the :class:`Forked` once it is ready to run."""
         head = _setup_head(int(req["cpu_s"]), int(req["fsize_bytes"]), code, files)
-        parts = [len(head).to_bytes(8, "big") + head, code, *(data for _, data in files)]
+        parts = [head, code, *(data for _, data in files)]
         deadline = time.monotonic() + SETUP_TIMEOUT_S
-        note = self._send(parts, deadline)
+        try:
+            note = self._send(parts, deadline)
+        finally:
+            _zero(head)  # it holds the file names
         if note is None:
             left = max(0.0, deadline - time.monotonic())
             note = os.read(self.ready_r, 4096) if _readable(self.ready_r, left) else b""
@@ -960,14 +972,20 @@ class Spare:
 
 
 def _setup_head(cpu_s, fsize_bytes, code, files):
-    """What a spare reads first from its setup pipe: its limits and the sizes and names of
-    what follows, as a line of decimal numbers then the names' UTF-8 bytes (no JSON: a
-    fresh fork decoding it would touch, and so copy, a hundred pages more)."""
-    names = [name.encode("utf-8") for name, _ in files]
+    """What a spare reads first from its setup pipe: the length of the rest (8 bytes), then
+    its limits and the sizes and names of what follows, as a line of decimal numbers then
+    the names' UTF-8 bytes (no JSON: a fresh fork decoding it would touch, and so copy, a
+    hundred pages more). A bytearray, for the caller to zero (:func:`_split_payload`)."""
     nums = [cpu_s, fsize_bytes, len(code), len(files)]
-    for name, (_, data) in zip(names, files):  # noqa: B905 - same length; 3.8+
+    for name, data in files:
         nums += [len(name), len(data)]
-    return b" ".join(b"%d" % n for n in nums) + b"\n" + b"".join(names)
+    line = b" ".join(b"%d" % n for n in nums) + b"\n"
+    size = len(line) + sum(len(name) for name, _ in files)
+    head = bytearray(size.to_bytes(8, "big"))
+    head += line
+    for name, _ in files:
+        head += name
+    return head
 
 
 def _parse_setup_head(head):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from sandbox_helpers import HOSTILE_LIMITS, IMAGE
@@ -50,6 +51,11 @@ print(len(hits))
 """
 
 
+# The pool's limits with more time: a run with other container-level limits (disk_mb) would
+# go to a fresh container, where there is nothing of the earlier runs to find.
+SCAN_LIMITS = replace(HOSTILE_LIMITS, timeout_s=20)
+
+
 def masked_hex(token: bytes) -> str:
     return bytes(b ^ 0x5A for b in token).hex()
 
@@ -63,6 +69,7 @@ def pool():
 
 def test_a_run_cannot_find_an_earlier_runs_data_in_its_memory(pool):
     token = b"SECRET-" + secrets.token_hex(16).encode()
+    (container,) = pool.container_ids
     first = pool.run(
         "import sys\ndata = sys.stdin.buffer.read()\nprint(data[:60].decode())",
         stdin=token + b"\n" + token * 1000,
@@ -70,13 +77,35 @@ def test_a_run_cannot_find_an_earlier_runs_data_in_its_memory(pool):
     )
     assert first.ok and first.stdout.startswith(token.decode()), first
     scan = SCAN_OWN_MEMORY.format(masked=masked_hex(token))
-    r = pool.run(scan, limits=Limits(timeout_s=20))
+    r = pool.run(scan, limits=SCAN_LIMITS)
     assert r.ok and r.stdout == "0\n", r  # not its stdin, files or output
+    assert pool.container_ids == [container]  # in the container that ran them
     # The scan does find data that is there: this run's own stdin, once it has read it.
     r = pool.run(
         "import sys\nkept = sys.stdin.buffer.read()\n" + scan,
         stdin=token,
-        limits=Limits(timeout_s=20),
+        limits=SCAN_LIMITS,
+    )
+    assert r.ok and int(r.stdout) >= 1, r
+
+
+def test_later_runs_cannot_find_an_earlier_runs_file_names_in_their_memory(pool):
+    # Seeds are forked in batches and serve several later runs: scan a few of them.
+    token = b"NAME-" + secrets.token_hex(16).encode()
+    name = token.decode()
+    (container,) = pool.container_ids
+    first = pool.run("print(1)", files={f"{name}.py": "1", f"sub/{name}.txt": "2"})
+    assert first.ok, first
+    scan = SCAN_OWN_MEMORY.format(masked=masked_hex(token))
+    for _ in range(4):
+        r = pool.run(scan, limits=SCAN_LIMITS)
+        assert r.ok and r.stdout == "0\n", r
+    assert pool.container_ids == [container]
+    # The scan finds a name that is there: this run's own file, once it has listed it.
+    r = pool.run(
+        "import os\nkept = os.listdir('.')\n" + scan,
+        files={f"{name}.py": "1"},
+        limits=SCAN_LIMITS,
     )
     assert r.ok and int(r.stdout) >= 1, r
 
@@ -234,7 +263,7 @@ def test_a_run_leaving_a_flood_of_files_does_not_cost_the_next_run_its_time():
     with DockerSandbox(image=IMAGE, pool_size=1, limits=HOSTILE_LIMITS) as sb:
         (before,) = sb.container_ids
         flood = "import os\nfor i in range(30000):\n    open(f'/tmp/f{i}', 'w').close()\nprint('flooded')"
-        r = sb.run(flood, limits=Limits(timeout_s=30))
+        r = sb.run(flood, limits=replace(HOSTILE_LIMITS, timeout_s=30))  # same container
         assert r.ok and r.stdout == "flooded\n", r
         assert sb.run("print('next')").stdout == "next\n"
         assert before not in sb.container_ids  # replaced, not wiped on the next run's time
