@@ -1049,7 +1049,7 @@ _prepare_next = []  # warm modules whose marker began the last run's code
 def _note_code(code):
     """After a run's code arrived: which warm modules' spare hooks the next spare calls."""
     global _prepare_next
-    _prepare_next = [n for n, m in _markers.items() if bytes(code[: len(m)]) == m]
+    _prepare_next = [n for n, m in _markers.items() if code[: len(m)] == m]  # (no copy)
 
 
 def _fork_spare():
