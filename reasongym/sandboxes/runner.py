@@ -975,7 +975,8 @@ def _setup_head(cpu_s, fsize_bytes, code, files):
     """What a spare reads first from its setup pipe: the length of the rest (8 bytes), then
     its limits and the sizes and names of what follows, as a line of decimal numbers then
     the names' UTF-8 bytes (no JSON: a fresh fork decoding it would touch, and so copy, a
-    hundred pages more). A bytearray, for the caller to zero (:func:`_split_payload`)."""
+    hundred pages more). A bytearray: it holds the file names, and the caller zeroes it once
+    it is sent."""
     nums = [cpu_s, fsize_bytes, len(code), len(files)]
     for name, data in files:
         nums += [len(name), len(data)]

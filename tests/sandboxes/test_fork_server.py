@@ -69,6 +69,7 @@ def pool():
 
 def test_a_run_cannot_find_an_earlier_runs_data_in_its_memory(pool):
     token = b"SECRET-" + secrets.token_hex(16).encode()
+    assert pool.run("pass").ok  # a container is up (not one being replaced)
     (container,) = pool.container_ids
     first = pool.run(
         "import sys\ndata = sys.stdin.buffer.read()\nprint(data[:60].decode())",
@@ -93,6 +94,7 @@ def test_later_runs_cannot_find_an_earlier_runs_file_names_in_their_memory(pool)
     # Seeds are forked in batches and serve several later runs: scan a few of them.
     token = b"NAME-" + secrets.token_hex(16).encode()
     name = token.decode()
+    assert pool.run("pass").ok  # a container is up (not one being replaced)
     (container,) = pool.container_ids
     first = pool.run("print(1)", files={f"{name}.py": "1", f"sub/{name}.txt": "2"})
     assert first.ok, first
