@@ -754,13 +754,12 @@ def _split_payload(req, payload):
     stdin = view[at : at + int(req["stdin"])]
     at += len(stdin)
     sizes = [(int(n), int(size)) for n, size in req.get("files") or []]
-    names = []
-    for n, _ in sizes:
-        names.append(view[at : at + n])
-        at += n
+    name_at = at
+    at += sum(n for n, _ in sizes)
     files = []
-    for name, (_, size) in zip(names, sizes):  # noqa: B905 - same length; 3.8+
-        files.append((name, view[at : at + size]))
+    for n, size in sizes:
+        files.append((view[name_at : name_at + n], view[at : at + size]))
+        name_at += n
         at += size
     if at != len(payload):
         raise ValueError(f"payload is {len(payload)} bytes, the header describes {at}")
